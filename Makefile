@@ -1,0 +1,61 @@
+# roomkit: `make run` starts the server with the demo page; `make test` runs
+# every test, installing what a fresh machine lacks.
+
+GO      ?= go
+ADDR    ?= 127.0.0.1:8080
+GOROOT  := $(shell $(GO) env GOROOT)
+# Go 1.24+ keeps the wasm support files in lib/wasm; older ones in misc/wasm.
+WASMDIR := $(firstword $(wildcard $(GOROOT)/lib/wasm $(GOROOT)/misc/wasm))
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+GOFILES := $(shell find . -name '*.go' -not -path './.git/*')
+
+.PHONY: run test build wasm vet unit wasmtest e2e chromium bench clean
+
+## run: build the wasm bundle and start the server with the demo page on $(ADDR)
+run: wasm
+	$(GO) run ./server/cmd/roomkit serve -addr $(ADDR) -static .
+
+## test: formatting, vet (native and js/wasm), unit tests with the race
+## detector, the bridge under node, and the browser tests in Chromium
+test: vet wasm chromium
+	$(GO) test -race -count=1 ./...
+	$(MAKE) wasmtest
+
+## build: the server binary and the wasm bundle
+build: wasm
+	$(GO) build -o roomkit-server ./server/cmd/roomkit
+
+wasm: js/roomkit.wasm js/wasm_exec.js
+
+js/roomkit.wasm: $(GOFILES) go.mod go.sum
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+
+js/wasm_exec.js: $(WASMDIR)/wasm_exec.js
+	cp $< $@
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || echo .)); \
+	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./bridge/... ./server/protocol/...
+
+## wasmtest: the client core and the bridge built for js/wasm, run by node
+wasmtest:
+	PATH="$(WASMDIR):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./wasm/... ./bridge/...
+
+## e2e: only the browser tests (builds the bundle, installs Chromium if missing)
+e2e: wasm chromium
+	$(GO) test -count=1 -v ./e2e/...
+
+## chromium: install Debian's chromium when it is missing
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium with apt-get"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./server/...
+
+clean:
+	rm -f js/roomkit.wasm js/wasm_exec.js roomkit-server

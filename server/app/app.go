@@ -1,0 +1,97 @@
+// Package app assembles a roomkit server from its parts: the room engine,
+// the token verifier, the WebSocket gateway and the static files. main and
+// the end-to-end tests both start servers through it.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"roomkit/server/auth"
+	"roomkit/server/engine"
+	"roomkit/server/gateway"
+	"roomkit/server/web"
+)
+
+// Server is a running roomkit server.
+type Server struct {
+	cfg     Config
+	Engine  *engine.Manager
+	Gateway *gateway.Gateway
+	http    *http.Server
+	ln      net.Listener
+	done    chan error
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Handler returns the server's HTTP routes: /ws, /healthz, the dev config
+// in dev mode, and the static files when cfg.Static is set.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/ws", s.Gateway)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	if s.cfg.Dev {
+		// The demo page reads the dev app's ID and secret here to make test
+		// tokens. Only in dev mode: a configured secret never leaves the server.
+		mux.HandleFunc("/dev/config.json", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			_ = json.NewEncoder(w).Encode(map[string]string{"appID": DevAppID, "serverSecret": s.cfg.Apps[DevAppID]})
+		})
+	}
+	if s.cfg.Static != "" {
+		mux.Handle("/", web.NewStatic(s.cfg.Static))
+	}
+	return mux
+}
+
+// Start listens on cfg.Addr and serves in the background.
+func Start(cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	return Serve(cfg, ln, log), nil
+}
+
+// Serve serves on ln in the background.
+func Serve(cfg Config, ln net.Listener, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	eng := engine.NewManager(cfg.Engine)
+	s := &Server{cfg: cfg, Engine: eng, ln: ln, done: make(chan error, 1)}
+	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log)
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { s.done <- s.http.Serve(ln) }()
+	return s
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Shutdown stops accepting, tells every connection the server is going
+// away, ends the rooms and waits up to ctx for sessions to finish.
+// Later calls return the first call's result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		herr := s.http.Shutdown(ctx)
+		gerr := s.Gateway.Shutdown(ctx)
+		if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			herr = errors.Join(herr, err)
+		}
+		s.shutdownErr = errors.Join(herr, gerr)
+	})
+	return s.shutdownErr
+}

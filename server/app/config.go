@@ -1,0 +1,107 @@
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"roomkit/server/engine"
+	"roomkit/server/gateway"
+)
+
+// Config is the whole server configuration, read once in main.
+type Config struct {
+	Addr            string            // listen address
+	Static          string            // folder holding index.html and js/; "" serves no page
+	Apps            map[string]string // app ID -> server secret
+	Dev             bool              // no app was configured: Apps holds the generated dev app
+	ShutdownTimeout time.Duration     // how long SIGTERM waits for sessions
+	Engine          engine.Limits
+	Gateway         gateway.Config
+}
+
+// DevAppID is the app ID of dev mode's single app.
+const DevAppID = "1"
+
+// Default returns the configuration used when no flag or variable says
+// otherwise.
+func Default() Config {
+	return Config{Addr: "127.0.0.1:8080", ShutdownTimeout: 10 * time.Second}
+}
+
+// ParseFlags reads the serve command's flags and the ROOMKIT_APPS
+// variable ("id=secret,id=secret"; flags win). With no app configured it
+// generates the dev app.
+func ParseFlags(args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var apps multiFlag
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
+	fs.StringVar(&c.Static, "static", "", "folder with index.html and js/ to serve (empty: none)")
+	fs.Var(&apps, "app", "an app as id=secret (repeatable); none runs dev mode")
+	fs.IntVar(&c.Engine.MaxRooms, "max-rooms", 0, "rooms on the server (0: unlimited)")
+	fs.IntVar(&c.Engine.MaxRoomsPerSession, "max-rooms-per-conn", 0, "rooms one connection may be in (0: 100)")
+	fs.IntVar(&c.Engine.MaxMembersPerRoom, "max-members", 0, "members a room (0: 5000)")
+	fs.IntVar(&c.Gateway.SendQueueBytes, "send-queue-bytes", 0, "per-connection send queue before it is dropped as slow (0: 1 MiB)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if len(apps) == 0 && getenv("ROOMKIT_APPS") != "" {
+		apps = strings.Split(getenv("ROOMKIT_APPS"), ",")
+	}
+	var err error
+	if c.Apps, err = parseApps(apps); err != nil {
+		return c, err
+	}
+	if len(c.Apps) == 0 {
+		c.Apps = map[string]string{DevAppID: NewDevSecret()}
+		c.Dev = true
+	}
+	return c, c.Validate()
+}
+
+// NewDevSecret makes a random dev secret.
+func NewDevSecret() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func parseApps(list []string) (map[string]string, error) {
+	apps := map[string]string{}
+	for _, a := range list {
+		id, secret, ok := strings.Cut(strings.TrimSpace(a), "=")
+		if !ok || id == "" || secret == "" {
+			return nil, fmt.Errorf("app %q: write it as id=secret", a)
+		}
+		apps[id] = secret
+	}
+	return apps, nil
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr is empty"))
+	}
+	for id, secret := range c.Apps {
+		if len(secret) < 16 {
+			errs = append(errs, fmt.Errorf("app %q: the secret is %d characters; use at least 16", id, len(secret)))
+		}
+	}
+	if c.Engine.MaxRooms < 0 || c.Engine.MaxRoomsPerSession < 0 || c.Engine.MaxMembersPerRoom < 0 {
+		errs = append(errs, errors.New("limits cannot be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -1,0 +1,89 @@
+// Package engine is roomkit's room engine: rooms, their members and their
+// fan-out. It never imports net/http or a WebSocket library; connections
+// reach it as Peers.
+//
+// Ownership: the Manager owns the room map and each session's set of joined
+// rooms under Manager.mu; each room owns its members and attributes under
+// room.mu. Locks are taken manager first, then room, never the reverse.
+// Events are encoded once and handed to every member's Peer.Deliver, which
+// only enqueues, so a slow member never holds up a room.
+package engine
+
+import (
+	"time"
+
+	"roomkit/server/protocol"
+)
+
+// Peer is one connection as the engine sees it.
+type Peer interface {
+	// SessionID identifies the connection; two tabs of one user are two
+	// sessions and two places in a room.
+	SessionID() string
+	// Member is how others see this peer.
+	Member() protocol.Member
+	// AdmitsRoom reports whether the peer's token lets it into roomID.
+	AdmitsRoom(roomID string) bool
+	// Deliver queues an encoded frame for the peer. It must not block and
+	// must not call back into the engine.
+	Deliver(frame []byte)
+}
+
+// Engine is the seam between connections and room state with its fan-out.
+// Manager is the in-memory implementation; a shared-store implementation
+// for several server nodes provides the same methods.
+type Engine interface {
+	// Create creates info's room and joins p to it; it fails with
+	// CodeRoomAlreadyExists when the room exists.
+	Create(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
+	// Join joins p to an existing room; CodeRoomNotExist when there is none.
+	Join(p Peer, roomID string) (protocol.RoomInfo, error)
+	// Enter joins p to the room, creating it with cfg first if needed.
+	Enter(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
+	// Switch joins p to `to` (creating it when create is true) and then
+	// leaves `from`. On failure p stays in `from`.
+	Switch(p Peer, from string, to protocol.RoomInfo, create bool, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
+	// Leave removes p from roomID; CodeNotInRoom when p is not a member.
+	Leave(p Peer, roomID string) error
+	// LeaveAll removes p from every room it is in and returns their IDs.
+	LeaveAll(p Peer) []string
+	// MemberList returns a page of roomID's members in join order.
+	MemberList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberListReply, error)
+	// MemberCount returns the number of members in roomID.
+	MemberCount(p Peer, roomID string) (int, error)
+	// Close ends every room; later calls fail.
+	Close()
+}
+
+// Limits bound what the engine holds. Zero values mean the documented
+// default.
+type Limits struct {
+	MaxRooms              int           // rooms on the server; 0 = unlimited
+	MaxRoomsPerSession    int           // rooms one connection may be in; 0 = 100
+	MaxMembersPerRoom     int           // 0 = 5000
+	MaxDestroyDelay       time.Duration // 0 = 3h (10800 s)
+	MaxAttributes         int           // keys per room; 0 = 100
+	MaxAttributeKeyBytes  int           // 0 = 64
+	MaxAttributeValBytes  int           // 0 = 4096
+	MaxAttributesBytes    int           // all keys and values of a room; 0 = 64 KiB
+	MaxMemberListPageSize int           // 0 = 100
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxRoomsPerSession, 100)
+	def(&l.MaxMembersPerRoom, 5000)
+	def(&l.MaxAttributes, 100)
+	def(&l.MaxAttributeKeyBytes, 64)
+	def(&l.MaxAttributeValBytes, 4096)
+	def(&l.MaxAttributesBytes, 64<<10)
+	def(&l.MaxMemberListPageSize, 100)
+	if l.MaxDestroyDelay == 0 {
+		l.MaxDestroyDelay = 10800 * time.Second
+	}
+	return l
+}

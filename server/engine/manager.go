@@ -1,0 +1,315 @@
+package engine
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"roomkit/server/protocol"
+)
+
+// Manager is the in-memory Engine. Membership changes run under mu (then
+// the room's lock), so they are serialised server-wide; reads and room
+// traffic take only the room's lock.
+type Manager struct {
+	limits Limits
+
+	mu     sync.Mutex
+	rooms  map[string]*room
+	joined map[string]map[string]*room // session ID -> room ID -> room
+	closed bool
+}
+
+var _ Engine = (*Manager)(nil)
+
+// NewManager returns an empty in-memory engine with limits (zero fields take
+// their defaults).
+func NewManager(limits Limits) *Manager {
+	return &Manager{limits: limits.withDefaults(), rooms: map[string]*room{}, joined: map[string]map[string]*room{}}
+}
+
+// joinMode says what a join does about a missing or existing room.
+type joinMode int
+
+const (
+	modeJoin   joinMode = iota // the room must exist
+	modeCreate                 // the room must not exist
+	modeEnter                  // either
+)
+
+// Create implements Engine.
+func (m *Manager) Create(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
+	return m.joinLocked(p, info, cfg, modeCreate, "")
+}
+
+// Join implements Engine.
+func (m *Manager) Join(p Peer, roomID string) (protocol.RoomInfo, error) {
+	return m.joinLocked(p, protocol.RoomInfo{RoomID: roomID}, nil, modeJoin, "")
+}
+
+// Enter implements Engine.
+func (m *Manager) Enter(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
+	return m.joinLocked(p, info, cfg, modeEnter, "")
+}
+
+// Switch implements Engine.
+func (m *Manager) Switch(p Peer, from string, to protocol.RoomInfo, create bool, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
+	if err := protocol.ValidateID("fromRoomID", from, protocol.MaxRoomIDBytes); err != nil {
+		return protocol.RoomInfo{}, err
+	}
+	mode := modeJoin
+	if create {
+		mode = modeEnter
+	}
+	return m.joinLocked(p, to, cfg, mode, from)
+}
+
+// joinLocked is every join: it validates, finds or creates the room, checks
+// the limits and adds p. When leaving is set (a switch), p must be in that
+// room and leaves it once the join has succeeded.
+func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig, mode joinMode, leaving string) (protocol.RoomInfo, error) {
+	if err := protocol.ValidateRoomInfo(info); err != nil {
+		return protocol.RoomInfo{}, err
+	}
+	if mode != modeJoin {
+		if err := m.validateConfig(cfg); err != nil {
+			return protocol.RoomInfo{}, err
+		}
+	}
+	if !p.AdmitsRoom(info.RoomID) {
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeTokenRoomMismatch, "your token admits another room only, not %q", info.RoomID)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeServerShutdown, "the server is shutting down; try again shortly")
+	}
+	mine := m.joined[p.SessionID()]
+	if leaving != "" && mine[leaving] == nil {
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q, so you cannot switch from it", leaving)
+	}
+	if mine[info.RoomID] != nil {
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeAlreadyInRoom, "you are already in room %q", info.RoomID)
+	}
+	if leaving == "" && len(mine) >= m.limits.MaxRoomsPerSession {
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeJoinedRoomsLimit, "this connection is in %d rooms, the most it may be in; leave one first", len(mine))
+	}
+
+	r := m.rooms[info.RoomID]
+	switch {
+	case r != nil && mode == modeCreate:
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomAlreadyExists, "room %q already exists; join or enter it instead", info.RoomID)
+	case r == nil && mode == modeJoin:
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomNotExist, "room %q does not exist; create or enter it instead", info.RoomID)
+	case r == nil && m.limits.MaxRooms > 0 && len(m.rooms) >= m.limits.MaxRooms:
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomLimitReached, "the server holds %d rooms, its limit; join an existing room", len(m.rooms))
+	case r == nil:
+		r = newRoom(info, cfg)
+		m.rooms[info.RoomID] = r
+	}
+
+	r.mu.Lock()
+	if len(r.members) >= m.limits.MaxMembersPerRoom {
+		r.mu.Unlock()
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomFull, "room %q is full (%d members)", info.RoomID, m.limits.MaxMembersPerRoom)
+	}
+	r.add(p)
+	joined := r.info()
+	r.mu.Unlock()
+
+	if mine == nil {
+		mine = map[string]*room{}
+		m.joined[p.SessionID()] = mine
+	}
+	mine[info.RoomID] = r
+	if leaving != "" {
+		m.leaveLocked(p, mine[leaving])
+	}
+	return joined, nil
+}
+
+// validateConfig checks the advanced room config against the limits.
+func (m *Manager) validateConfig(cfg *protocol.RoomConfig) error {
+	if cfg == nil {
+		return nil
+	}
+	maxDelay := int(m.limits.MaxDestroyDelay / time.Second)
+	if cfg.RoomDestroyDelayTime < 0 || cfg.RoomDestroyDelayTime > maxDelay {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "roomDestroyDelayTime is %d; use 0 to %d seconds", cfg.RoomDestroyDelayTime, maxDelay)
+	}
+	return m.validateAttributes(cfg.RoomAttributes)
+}
+
+// validateAttributes checks a whole set of room attributes.
+func (m *Manager) validateAttributes(attrs map[string]string) error {
+	if len(attrs) > m.limits.MaxAttributes {
+		return protocol.Errorf(protocol.CodeAttributeKeyCount, "%d room attributes given; at most %d are allowed", len(attrs), m.limits.MaxAttributes)
+	}
+	total := 0
+	for k, v := range attrs {
+		if k == "" || len(k) > m.limits.MaxAttributeKeyBytes {
+			return protocol.Errorf(protocol.CodeAttributeKeyLength, "room attribute key %q is %d bytes; use 1 to %d", k, len(k), m.limits.MaxAttributeKeyBytes)
+		}
+		if len(v) > m.limits.MaxAttributeValBytes {
+			return protocol.Errorf(protocol.CodeAttributeValueLength, "room attribute %q has a %d-byte value; at most %d are allowed", k, len(v), m.limits.MaxAttributeValBytes)
+		}
+		total += len(k) + len(v)
+	}
+	if total > m.limits.MaxAttributesBytes {
+		return protocol.Errorf(protocol.CodeAttributesTotalSize, "room attributes total %d bytes; at most %d are allowed", total, m.limits.MaxAttributesBytes)
+	}
+	return nil
+}
+
+// Leave implements Engine.
+func (m *Manager) Leave(p Peer, roomID string) error {
+	if err := protocol.ValidateID("roomID", roomID, protocol.MaxRoomIDBytes); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.joined[p.SessionID()][roomID]
+	if r == nil {
+		return protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q", roomID)
+	}
+	m.leaveLocked(p, r)
+	return nil
+}
+
+// LeaveAll implements Engine.
+func (m *Manager) LeaveAll(p Peer) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mine := m.joined[p.SessionID()]
+	ids := make([]string, 0, len(mine))
+	for id, r := range mine {
+		ids = append(ids, id)
+		m.leaveLocked(p, r)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// leaveLocked removes p from r and schedules r's end when it is empty.
+// Caller holds m.mu.
+func (m *Manager) leaveLocked(p Peer, r *room) {
+	mine := m.joined[p.SessionID()]
+	delete(mine, r.id)
+	if len(mine) == 0 {
+		delete(m.joined, p.SessionID())
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.remove(p) {
+		return
+	}
+	if r.destroyDelay == 0 {
+		m.destroyLocked(r)
+		return
+	}
+	gen := r.emptyGen
+	r.timer = time.AfterFunc(r.destroyDelay, func() { m.destroyIfStillEmpty(r, gen) })
+}
+
+// destroyIfStillEmpty ends r if it has stayed empty since it became empty
+// for the gen-th time.
+func (m *Manager) destroyIfStillEmpty(r *room, gen uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.emptyGen == gen && len(r.members) == 0 && !r.closed {
+		m.destroyLocked(r)
+	}
+}
+
+// destroyLocked removes r from the server. Caller holds m.mu and r.mu.
+func (m *Manager) destroyLocked(r *room) {
+	r.closed = true
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	if m.rooms[r.id] == r {
+		delete(m.rooms, r.id)
+	}
+}
+
+// MemberList implements Engine.
+func (m *Manager) MemberList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberListReply, error) {
+	if count < 1 || count > m.limits.MaxMemberListPageSize {
+		return protocol.MemberListReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "count is %d; use 1 to %d", count, m.limits.MaxMemberListPageSize)
+	}
+	r, err := m.memberRoom(p, roomID)
+	if err != nil {
+		return protocol.MemberListReply{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.page(count, nextFlag)
+}
+
+// MemberCount implements Engine.
+func (m *Manager) MemberCount(p Peer, roomID string) (int, error) {
+	r, err := m.memberRoom(p, roomID)
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.members), nil
+}
+
+// memberRoom returns roomID's room when p is a member of it.
+func (m *Manager) memberRoom(p Peer, roomID string) (*room, error) {
+	if err := protocol.ValidateID("roomID", roomID, protocol.MaxRoomIDBytes); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.joined[p.SessionID()][roomID]
+	if r == nil {
+		return nil, protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q; join it first", roomID)
+	}
+	return r, nil
+}
+
+// RoomCount returns how many rooms exist, for metrics and tests.
+func (m *Manager) RoomCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.rooms)
+}
+
+// Attributes returns a copy of roomID's attributes and whether the room
+// exists.
+func (m *Manager) Attributes(roomID string) (map[string]string, bool) {
+	m.mu.Lock()
+	r := m.rooms[roomID]
+	m.mu.Unlock()
+	if r == nil {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]string, len(r.attrs))
+	for k, v := range r.attrs {
+		out[k] = v
+	}
+	return out, true
+}
+
+// Close implements Engine: it stops every destroy timer and forgets every
+// room. Connections are told by the gateway, which closes them.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	for _, r := range m.rooms {
+		r.mu.Lock()
+		m.destroyLocked(r)
+		r.mu.Unlock()
+	}
+	m.joined = map[string]map[string]*room{}
+}

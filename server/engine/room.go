@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"roomkit/server/protocol"
+)
+
+// room is one room. Its fields are guarded by mu; name, id and destroyDelay
+// never change after creation.
+type room struct {
+	id           string
+	name         string
+	destroyDelay time.Duration
+
+	mu       sync.Mutex
+	members  map[string]*member // by session ID
+	order    []*member          // join order, ascending seq: the stable paging order
+	seq      uint64             // last seq handed out
+	attrs    map[string]string
+	emptyGen uint64      // bumped each time the room becomes empty
+	timer    *time.Timer // pending destroy, if any
+	closed   bool
+}
+
+// member is one session's place in a room.
+type member struct {
+	peer Peer
+	info protocol.Member
+	seq  uint64
+}
+
+func newRoom(info protocol.RoomInfo, cfg *protocol.RoomConfig) *room {
+	r := &room{id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]string{}}
+	if cfg != nil {
+		r.destroyDelay = time.Duration(cfg.RoomDestroyDelayTime) * time.Second
+		for k, v := range cfg.RoomAttributes {
+			r.attrs[k] = v
+		}
+	}
+	return r
+}
+
+func (r *room) info() protocol.RoomInfo { return protocol.RoomInfo{RoomID: r.id, RoomName: r.name} }
+
+// add makes p a member and tells the others. Caller holds r.mu.
+func (r *room) add(p Peer) {
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	r.seq++
+	m := &member{peer: p, info: p.Member(), seq: r.seq}
+	r.broadcast(protocol.EventRoomMemberJoined, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{m.info}}, "")
+	r.members[p.SessionID()] = m
+	r.order = append(r.order, m)
+}
+
+// remove takes p out and tells the others; it reports whether the room is
+// now empty. Caller holds r.mu.
+func (r *room) remove(p Peer) (empty bool) {
+	m, ok := r.members[p.SessionID()]
+	if !ok {
+		return len(r.members) == 0
+	}
+	delete(r.members, p.SessionID())
+	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq >= m.seq })
+	r.order = append(r.order[:i], r.order[i+1:]...)
+	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{m.info}}, "")
+	if len(r.members) == 0 {
+		r.emptyGen++
+		return true
+	}
+	return false
+}
+
+// broadcast encodes the event once and queues the same bytes to every
+// member but the one with session except. Caller holds r.mu, which keeps
+// every member's view of the room in one order.
+func (r *room) broadcast(event string, data any, except string) {
+	if len(r.members) == 0 || (len(r.members) == 1 && r.members[except] != nil) {
+		return
+	}
+	frame, err := protocol.EncodeEvent(event, data)
+	if err != nil {
+		return // plain protocol structs always encode
+	}
+	for id, m := range r.members {
+		if id != except {
+			m.peer.Deliver(frame)
+		}
+	}
+}
+
+// page returns up to count members after nextFlag in join order. Caller
+// holds r.mu.
+func (r *room) page(count int, nextFlag string) (protocol.MemberListReply, error) {
+	var after uint64
+	if nextFlag != "" {
+		n, err := strconv.ParseUint(nextFlag, 10, 64)
+		if err != nil {
+			return protocol.MemberListReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "nextFlag %q is not one this server returned; pass \"\" for the first page", nextFlag)
+		}
+		after = n
+	}
+	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > after })
+	end := min(i+count, len(r.order))
+	out := protocol.MemberListReply{RoomID: r.id, MemberList: make([]protocol.Member, 0, end-i)}
+	for _, m := range r.order[i:end] {
+		out.MemberList = append(out.MemberList, m.info)
+	}
+	if end < len(r.order) {
+		out.NextFlag = strconv.FormatUint(r.order[end-1].seq, 10)
+	}
+	return out, nil
+}

@@ -1,0 +1,153 @@
+// Package gateway is the edge of the server: it accepts WebSocket
+// connections on /ws, authenticates their first frame, and turns frames into
+// room engine calls. Each connection is a session with one read loop (which
+// runs its requests in order) and one writer goroutine draining a bounded
+// outbox; nothing a connection does can block another.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"roomkit/server/auth"
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// Config tunes the gateway. Zero fields take the defaults named.
+type Config struct {
+	LoginTimeout      time.Duration // first frame must log in within this; 0 = 5 s
+	WriteTimeout      time.Duration // one frame's write; 0 = 10 s
+	SendQueueBytes    int           // outbox limit per connection; 0 = 1 MiB
+	RequestsPerSecond float64       // sustained requests per connection; 0 = 50
+	RequestBurst      int           // 0 = 100
+	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
+	OriginPatterns    []string      // extra allowed Origin hosts (same-origin always is)
+}
+
+func (c Config) withDefaults() Config {
+	if c.LoginTimeout == 0 {
+		c.LoginTimeout = 5 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = 1 << 20
+	}
+	if c.RequestsPerSecond == 0 {
+		c.RequestsPerSecond = 50
+	}
+	if c.RequestBurst == 0 {
+		c.RequestBurst = 100
+	}
+	if c.TokenWarning == 0 {
+		c.TokenWarning = 30 * time.Second
+	}
+	return c
+}
+
+// Gateway serves /ws. It owns the set of live sessions, so Shutdown can tell
+// each one and wait for it.
+type Gateway struct {
+	cfg      Config
+	engine   engine.Engine
+	verifier *auth.Verifier
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+	wg       sync.WaitGroup
+}
+
+// New returns a Gateway over eng that admits tokens v accepts.
+func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger) *Gateway {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log, sessions: map[*session]struct{}{}}
+}
+
+// ServeHTTP upgrades the request to a WebSocket and runs the session until
+// it ends.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	if g.closing {
+		g.mu.Unlock()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	g.wg.Add(1)
+	g.mu.Unlock()
+	defer g.wg.Done()
+
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
+	if err != nil {
+		g.log.Debug("websocket accept failed", "err", err)
+		return
+	}
+	c.SetReadLimit(protocol.MaxFrameBytes)
+	s := newSession(g, c)
+	s.run(r.Context())
+}
+
+// Shutdown closes every session with a "server shutting down" reason (the
+// clients reconnect, to this server once it is back or to another node),
+// ends the engine's rooms, and waits for the sessions to finish or ctx to
+// end.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.closing = true
+	for s := range g.sessions {
+		s.close(websocket.StatusServiceRestart, protocol.Errorf(protocol.CodeServerShutdown, "server shutting down"))
+	}
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	defer g.engine.Close()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("gateway shutdown: sessions still open at the deadline")
+	}
+}
+
+// add registers a logged-in session; it fails once Shutdown has begun.
+func (g *Gateway) add(s *session) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing {
+		return false
+	}
+	g.sessions[s] = struct{}{}
+	return true
+}
+
+func (g *Gateway) remove(s *session) {
+	g.mu.Lock()
+	delete(g.sessions, s)
+	g.mu.Unlock()
+}
+
+// SessionCount returns the number of logged-in sessions.
+func (g *Gateway) SessionCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.sessions)
+}
+
+func newSessionID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,95 @@
+package gateway
+
+import (
+	"roomkit/server/protocol"
+)
+
+// dispatch runs one request against the engine. It returns the reply data or
+// an error (a *protocol.Error when the caller can act on it).
+func (s *session) dispatch(f protocol.Frame) (any, error) {
+	e := s.g.engine
+	switch f.Op {
+	case protocol.OpCreateRoom, protocol.OpEnterRoom:
+		var req protocol.RoomRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		do := e.Create
+		if f.Op == protocol.OpEnterRoom {
+			do = e.Enter
+		}
+		info, err := do(s, req.RoomInfo, req.Config)
+		return roomReply(info, err)
+	case protocol.OpJoinRoom:
+		var req protocol.RoomIDRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return roomReply(e.Join(s, req.RoomID))
+	case protocol.OpSwitchRoom:
+		var req protocol.SwitchRoomRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return roomReply(e.Switch(s, req.FromRoomID, req.ToRoomInfo, req.IsCreateWhenRoomNotExisted, req.Config))
+	case protocol.OpLeaveRoom:
+		var req protocol.RoomIDRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		if err := e.Leave(s, req.RoomID); err != nil {
+			return nil, err
+		}
+		return protocol.LeaveRoomReply{RoomID: req.RoomID}, nil
+	case protocol.OpLeaveAllRoom, protocol.OpLogout:
+		return protocol.LeaveAllRoomReply{RoomIDs: e.LeaveAll(s)}, nil
+	case protocol.OpQueryMemberList:
+		var req protocol.MemberListRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.MemberList(s, req.RoomID, req.Count, req.NextFlag)
+	case protocol.OpQueryMemberCount:
+		var req protocol.RoomIDRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		n, err := e.MemberCount(s, req.RoomID)
+		if err != nil {
+			return nil, err
+		}
+		return protocol.MemberCountReply{RoomID: req.RoomID, Count: n}, nil
+	case protocol.OpRenewToken:
+		var req protocol.RenewTokenRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return s.renewToken(req.Token)
+	case protocol.OpLogin:
+		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "already logged in on this connection; use renewToken to swap the token")
+	}
+	return nil, protocol.Errorf(protocol.CodeUnknownOperation, "unknown operation %q", f.Op)
+}
+
+func roomReply(info protocol.RoomInfo, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return protocol.RoomReply{RoomInfo: protocol.RoomFullInfo{BaseInfo: info}}, nil
+}
+
+// renewToken swaps in a fresh token of the same app and user.
+func (s *session) renewToken(token string) (any, error) {
+	c, err := s.g.verifier.Verify(token)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	old := s.claims
+	s.mu.Unlock()
+	if c.AppID != old.AppID || c.UserID != old.UserID {
+		return nil, protocol.Errorf(protocol.CodeTokenInvalid, "the new token is for app %q user %q; this connection is app %q user %q", c.AppID, c.UserID, old.AppID, old.UserID)
+	}
+	s.setClaims(c)
+	return protocol.RenewTokenReply{ExpiresAt: c.ExpiresAt.Unix()}, nil
+}

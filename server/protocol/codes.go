@@ -1,0 +1,58 @@
+package protocol
+
+import "fmt"
+
+// Code is a numeric error code carried by replies, JS Error objects and the
+// TypeScript declarations. Codes below 6100000 follow the room-messaging SDK
+// roomkit is shaped after; codes from 6100000 up are roomkit's own, for what
+// that SDK has no code for. PROTOCOL.md lists them all.
+type Code int
+
+// The error codes. Keep this table, PROTOCOL.md and js/roomkit.d.ts in step.
+const (
+	CodeFailed               Code = 1       // internal failure
+	CodeInvalidParameter     Code = 6000001 // a field is missing, too long or malformed
+	CodeRateLimited          Code = 6000004 // too many requests on this connection
+	CodeRateLimitedFrames    Code = 6000005 // too many frames on this connection
+	CodeTokenInvalid         Code = 6000103 // malformed, wrongly signed, unknown app, not yet valid
+	CodeNetworkError         Code = 6000104 // the connection is down
+	CodeRequestTimeout       Code = 6000105 // no reply within the request timeout
+	CodeTokenExpired         Code = 6000106 // the token's exp has passed
+	CodeNotLoggedIn          Code = 6000121 // an operation before login, or after logout
+	CodeAlreadyInRoom        Code = 6000320 // the connection is already a member
+	CodeNotInRoom            Code = 6000321 // the connection is not a member
+	CodeRoomNotExist         Code = 6000322 // no room with that ID
+	CodeRoomAlreadyExists    Code = 6000323 // createRoom of an existing room
+	CodeRoomLimitReached     Code = 6000324 // the server's room limit is reached
+	CodeJoinedRoomsLimit     Code = 6000325 // this connection is in as many rooms as it may be
+	CodeRoomConnecting       Code = 6000326 // another operation on the room is under way
+	CodeAttributesFailed     Code = 6000330 // room attribute operation failed
+	CodeAttributeKeyCount    Code = 6000331 // too many attribute keys
+	CodeAttributeKeyLength   Code = 6000332 // an attribute key is empty or too long
+	CodeAttributeValueLength Code = 6000333 // an attribute value is too long
+	CodeAttributesTotalSize  Code = 6000334 // the attributes together are too large
+
+	CodeUnsupportedVersion Code = 6100001 // the client speaks a protocol version the server does not
+	CodeUnknownOperation   Code = 6100002 // the op is not one the server knows
+	CodeMalformedFrame     Code = 6100003 // the frame is not valid JSON of the frame shape
+	CodeTokenRoomMismatch  Code = 6100004 // the token admits another room only
+	CodeSlowConsumer       Code = 6100005 // the connection fell behind and was disconnected
+	CodeLoginTimeout       Code = 6100006 // no login within the login timeout
+	CodeServerShutdown     Code = 6100007 // the server is shutting down
+	CodeRoomFull           Code = 6100008 // the room has as many members as it may have
+)
+
+// Error is the error shape of a reply: a code and a message a person can act
+// on. It implements error so the engine and the client return it directly.
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error returns the message with its code.
+func (e *Error) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
+
+// Errorf builds an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,76 @@
+// Package protocol defines roomkit's wire protocol: the frames exchanged on
+// the /ws WebSocket, the operations and events with their payloads, and the
+// error codes. PROTOCOL.md in this folder is its human-readable form. The
+// package has no dependencies beyond encoding/json, so the wasm client links
+// it without cost.
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Version is the protocol version this build speaks. A login carrying
+// another version is refused with CodeUnsupportedVersion.
+const Version = 1
+
+// MaxFrameBytes is the largest frame either side accepts.
+const MaxFrameBytes = 64 << 10
+
+// Frame is every message on the wire. A request has ID and Op; a reply has
+// the request's ID and either Data or Error; an event has Event and Data.
+type Frame struct {
+	ID    uint64          `json:"id,omitempty"`
+	Op    string          `json:"op,omitempty"`
+	Event string          `json:"event,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	Error *Error          `json:"error,omitempty"`
+}
+
+// Operations a client may request.
+const (
+	OpLogin            = "login"
+	OpLogout           = "logout"
+	OpRenewToken       = "renewToken"
+	OpCreateRoom       = "createRoom"
+	OpJoinRoom         = "joinRoom"
+	OpEnterRoom        = "enterRoom"
+	OpSwitchRoom       = "switchRoom"
+	OpLeaveRoom        = "leaveRoom"
+	OpLeaveAllRoom     = "leaveAllRoom"
+	OpQueryMemberList  = "queryRoomMemberList"
+	OpQueryMemberCount = "queryRoomOnlineMemberCount"
+)
+
+// Events the server pushes.
+const (
+	EventRoomMemberJoined = "roomMemberJoined"
+	EventRoomMemberLeft   = "roomMemberLeft"
+	EventRoomStateChanged = "roomStateChanged"
+	EventTokenWillExpire  = "tokenWillExpire"
+)
+
+// EncodeEvent encodes an event frame once, so fan-out can send the same
+// bytes to every member.
+func EncodeEvent(event string, data any) ([]byte, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode %s event: %w", event, err)
+	}
+	return json.Marshal(Frame{Event: event, Data: raw})
+}
+
+// EncodeReply encodes the successful reply to request id.
+func EncodeReply(id uint64, data any) ([]byte, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode reply: %w", err)
+	}
+	return json.Marshal(Frame{ID: id, Data: raw})
+}
+
+// EncodeError encodes the failed reply to request id.
+func EncodeError(id uint64, e *Error) []byte {
+	b, _ := json.Marshal(Frame{ID: id, Error: e}) // a Frame of plain fields always encodes
+	return b
+}

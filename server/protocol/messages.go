@@ -1,0 +1,168 @@
+package protocol
+
+// LoginRequest is the data of the first frame a client sends.
+type LoginRequest struct {
+	Token   string `json:"token"`
+	Version int    `json:"version"`
+}
+
+// LoginReply is the data of a successful login reply.
+type LoginReply struct {
+	SessionID     string `json:"sessionID"`
+	UserID        string `json:"userID"`
+	UserName      string `json:"userName"`
+	ExpiresAt     int64  `json:"expiresAt"` // the token's exp, Unix seconds
+	ServerVersion int    `json:"serverVersion"`
+}
+
+// RenewTokenRequest swaps the connection's token for a fresh one of the same
+// app and user.
+type RenewTokenRequest struct {
+	Token string `json:"token"`
+}
+
+// RenewTokenReply tells the new expiry.
+type RenewTokenReply struct {
+	ExpiresAt int64 `json:"expiresAt"`
+}
+
+// TokenWillExpireEvent is pushed shortly before the token expires.
+type TokenWillExpireEvent struct {
+	Second int `json:"second"` // seconds left
+}
+
+// RoomInfo names a room.
+type RoomInfo struct {
+	RoomID   string `json:"roomID"`
+	RoomName string `json:"roomName"`
+}
+
+// RoomConfig is the advanced room config. Only the call that creates a room
+// applies it.
+type RoomConfig struct {
+	RoomAttributes       map[string]string `json:"roomAttributes,omitempty"`
+	RoomDestroyDelayTime int               `json:"roomDestroyDelayTime,omitempty"` // seconds
+}
+
+// RoomRequest is the data of createRoom and enterRoom.
+type RoomRequest struct {
+	RoomInfo RoomInfo    `json:"roomInfo"`
+	Config   *RoomConfig `json:"config,omitempty"`
+}
+
+// RoomIDRequest is the data of joinRoom, leaveRoom and the member queries.
+type RoomIDRequest struct {
+	RoomID string `json:"roomID"`
+}
+
+// SwitchRoomRequest is the data of switchRoom.
+type SwitchRoomRequest struct {
+	FromRoomID                 string      `json:"fromRoomID"`
+	ToRoomInfo                 RoomInfo    `json:"toRoomInfo"`
+	IsCreateWhenRoomNotExisted bool        `json:"isCreateWhenRoomNotExisted"`
+	Config                     *RoomConfig `json:"config,omitempty"`
+}
+
+// RoomFullInfo is a room as the room-messaging SDK reports it.
+type RoomFullInfo struct {
+	BaseInfo RoomInfo `json:"baseInfo"`
+}
+
+// RoomReply is the reply to createRoom, joinRoom, enterRoom and switchRoom.
+type RoomReply struct {
+	RoomInfo RoomFullInfo `json:"roomInfo"`
+}
+
+// LeaveRoomReply is the reply to leaveRoom.
+type LeaveRoomReply struct {
+	RoomID string `json:"roomID"`
+}
+
+// LeaveAllRoomReply is the reply to leaveAllRoom.
+type LeaveAllRoomReply struct {
+	RoomIDs []string `json:"roomIDs"`
+}
+
+// Member is a room member as others see it.
+type Member struct {
+	UserID   string `json:"userID"`
+	UserName string `json:"userName"`
+}
+
+// MemberListRequest is the data of queryRoomMemberList.
+type MemberListRequest struct {
+	RoomID   string `json:"roomID"`
+	Count    int    `json:"count"`
+	NextFlag string `json:"nextFlag"`
+}
+
+// MemberListReply is one page of members in join order. NextFlag is empty on
+// the last page.
+type MemberListReply struct {
+	RoomID     string   `json:"roomID"`
+	MemberList []Member `json:"memberList"`
+	NextFlag   string   `json:"nextFlag"`
+}
+
+// MemberCountReply is the reply to queryRoomOnlineMemberCount.
+type MemberCountReply struct {
+	RoomID string `json:"roomID"`
+	Count  int    `json:"count"`
+}
+
+// MembersEvent is the data of roomMemberJoined and roomMemberLeft.
+type MembersEvent struct {
+	RoomID     string   `json:"roomID"`
+	MemberList []Member `json:"memberList"`
+}
+
+// RoomStateEvent is the data of roomStateChanged, which the server pushes
+// when it removes a member (the client makes the others itself).
+type RoomStateEvent struct {
+	RoomID       string `json:"roomID"`
+	State        int    `json:"state"`
+	Event        int    `json:"event"`
+	ExtendedData string `json:"extendedData"`
+}
+
+// Room states of roomStateChanged.
+const (
+	RoomStateDisconnected = 0
+	RoomStateConnecting   = 1
+	RoomStateConnected    = 2
+)
+
+// Room events of roomStateChanged.
+const (
+	RoomEventSuccess                = 0
+	RoomEventNetworkInterrupted     = 1
+	RoomEventNetworkDisconnected    = 2
+	RoomEventRoomNotExist           = 3
+	RoomEventActiveCreate           = 4
+	RoomEventCreateFailed           = 5
+	RoomEventActiveEnter            = 6
+	RoomEventEnterFailed            = 7
+	RoomEventKickedOut              = 8
+	RoomEventConnectTimeout         = 9
+	RoomEventKickedOutByOtherDevice = 10
+	RoomEventActiveSwitch           = 11
+	RoomEventSwitchFailed           = 12
+)
+
+// Connection states of connectionStateChanged.
+const (
+	ConnStateDisconnected = 0
+	ConnStateConnecting   = 1
+	ConnStateConnected    = 2
+	ConnStateReconnecting = 3
+)
+
+// Connection events of connectionStateChanged.
+const (
+	ConnEventSuccess          = 0
+	ConnEventActiveLogin      = 1
+	ConnEventLoginTimeout     = 2
+	ConnEventLoginInterrupted = 3
+	ConnEventKickedOut        = 4
+	ConnEventTokenExpired     = 5
+)

@@ -1,0 +1,453 @@
+// Package client is roomkit's client core: one connection to the server,
+// login, request/reply correlation with per-request timeouts, event
+// dispatch, a state machine per room, and reconnection with backoff that
+// rejoins the rooms. It is plain Go that builds natively (tests, the load
+// generator) and for js/wasm (the browser bundle); only the transport
+// differs.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"roomkit/server/protocol"
+)
+
+// Config configures a Client. Zero durations take the defaults named.
+type Config struct {
+	URL            string        // ws:// or wss:// address of the server's /ws
+	Token          string        // the JWT to log in with
+	Transport      Transport     // nil: DefaultTransport()
+	RequestTimeout time.Duration // 0 = 10 s
+	ReconnectMin   time.Duration // first backoff; 0 = 250 ms
+	ReconnectMax   time.Duration // backoff cap; 0 = 5 s
+	ReconnectFor   time.Duration // give up after trying this long; 0 = 2 min
+	OnEvent        func(Event)   // called on one goroutine, in order
+}
+
+// Client is a logged-in connection. Its methods are safe for concurrent use.
+type Client struct {
+	cfg    Config
+	events *eventQueue
+
+	mu       sync.Mutex
+	conn     Conn // nil while disconnected
+	session  protocol.LoginReply
+	nextID   uint64
+	pending  map[uint64]chan protocol.Frame
+	rooms    map[string]*roomEntry // joined rooms and rooms being joined
+	lastRoom string                // the room most recently joined
+	closed   bool                  // logged out: never reconnect
+	loopDone chan struct{}         // closed when the connection's loop has ended
+}
+
+// roomEntry is the client's view of one room.
+type roomEntry struct {
+	info  protocol.RoomInfo
+	state int  // protocol.RoomState*
+	busy  bool // an operation on the room is under way
+}
+
+// Login connects, logs in with cfg.Token and returns the client. It fails
+// with the server's error (token codes, version) or CodeNetworkError.
+func Login(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.Transport == nil {
+		cfg.Transport = DefaultTransport()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.RequestTimeout, 10*time.Second)
+	def(&cfg.ReconnectMin, 250*time.Millisecond)
+	def(&cfg.ReconnectMax, 5*time.Second)
+	def(&cfg.ReconnectFor, 2*time.Minute)
+	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}}
+	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnecting, Event: protocol.ConnEventActiveLogin})
+	if err := c.connect(ctx); err != nil {
+		ev := protocol.ConnEventLoginInterrupted
+		if isTokenError(err) {
+			ev = protocol.ConnEventTokenExpired
+		}
+		c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateDisconnected, Event: ev, ExtendedData: err.Error()})
+		c.events.stop()
+		return nil, err
+	}
+	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnected, Event: protocol.ConnEventSuccess})
+	return c, nil
+}
+
+// Session returns what the server said at login.
+func (c *Client) Session() protocol.LoginReply {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.session
+}
+
+// connect dials, logs in and starts the read loop.
+func (c *Client) connect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	conn, err := c.cfg.Transport.Dial(ctx, c.cfg.URL)
+	if err != nil {
+		return protocol.Errorf(protocol.CodeNetworkError, "cannot reach the server at %s: %v", c.cfg.URL, err)
+	}
+	c.mu.Lock()
+	token := c.cfg.Token
+	c.mu.Unlock()
+	data, _ := json.Marshal(protocol.LoginRequest{Token: token, Version: protocol.Version})
+	frame, _ := json.Marshal(protocol.Frame{ID: 1, Op: protocol.OpLogin, Data: data})
+	if err := conn.Write(ctx, frame); err != nil {
+		conn.Close()
+		return protocol.Errorf(protocol.CodeNetworkError, "login: %v", err)
+	}
+	b, err := conn.Read(ctx)
+	if err != nil {
+		conn.Close()
+		if code := closeCode(err); code != 0 {
+			var ce *CloseError
+			errors.As(err, &ce)
+			return protocol.Errorf(protocol.Code(code), "%s", ce.Message)
+		}
+		if ctx.Err() != nil {
+			return protocol.Errorf(protocol.CodeRequestTimeout, "login: no answer from the server within %s", c.cfg.RequestTimeout)
+		}
+		return protocol.Errorf(protocol.CodeNetworkError, "login: %v", err)
+	}
+	var reply protocol.Frame
+	if err := json.Unmarshal(b, &reply); err != nil {
+		conn.Close()
+		return protocol.Errorf(protocol.CodeFailed, "login: unreadable reply: %v", err)
+	}
+	if reply.Error != nil {
+		conn.Close()
+		return reply.Error
+	}
+	var session protocol.LoginReply
+	if err := json.Unmarshal(reply.Data, &session); err != nil {
+		conn.Close()
+		return protocol.Errorf(protocol.CodeFailed, "login: unreadable reply: %v", err)
+	}
+	done := make(chan struct{})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		conn.Close()
+		return protocol.Errorf(protocol.CodeNotLoggedIn, "logged out")
+	}
+	c.conn, c.session, c.nextID, c.loopDone = conn, session, 1, done
+	c.mu.Unlock()
+	go c.readLoop(conn, done)
+	return nil
+}
+
+// readLoop routes replies to their requests and events to the queue until
+// the connection ends, then hands over to reconnection.
+func (c *Client) readLoop(conn Conn, done chan struct{}) {
+	defer close(done)
+	for {
+		b, err := conn.Read(context.Background())
+		if err != nil {
+			c.connectionLost(conn, err)
+			return
+		}
+		var f protocol.Frame
+		if json.Unmarshal(b, &f) != nil {
+			continue
+		}
+		if f.Event != "" {
+			c.handleEvent(f)
+			continue
+		}
+		c.mu.Lock()
+		ch := c.pending[f.ID]
+		delete(c.pending, f.ID)
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- f
+		}
+	}
+}
+
+// handleEvent updates room state for server-side removals and passes every
+// event on.
+func (c *Client) handleEvent(f protocol.Frame) {
+	if f.Event == protocol.EventRoomStateChanged {
+		var ev protocol.RoomStateEvent
+		if json.Unmarshal(f.Data, &ev) == nil && ev.State == protocol.RoomStateDisconnected {
+			c.mu.Lock()
+			delete(c.rooms, ev.RoomID)
+			c.events.push(f.Event, f.Data)
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.events.push(f.Event, f.Data)
+}
+
+// request sends op with data and waits for its reply, decoding the result
+// into out (when not nil).
+func (c *Client) request(ctx context.Context, op string, data, out any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: %v", op, err)
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return protocol.Errorf(protocol.CodeNotLoggedIn, "not logged in; call login first")
+	}
+	conn := c.conn
+	if conn == nil {
+		c.mu.Unlock()
+		return protocol.Errorf(protocol.CodeNetworkError, "%s: the connection is down and reconnecting; try again when connectionStateChanged reports Connected", op)
+	}
+	c.nextID++
+	id := c.nextID
+	ch := make(chan protocol.Frame, 1)
+	c.pending[id] = ch
+	c.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	frame, _ := json.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
+	if len(frame) > protocol.MaxFrameBytes {
+		c.forget(id)
+		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: the request is %d bytes; at most %d are allowed", op, len(frame), protocol.MaxFrameBytes)
+	}
+	if err := conn.Write(ctx, frame); err != nil {
+		c.forget(id)
+		return protocol.Errorf(protocol.CodeNetworkError, "%s: %v", op, err)
+	}
+	select {
+	case f := <-ch:
+		if f.Error != nil {
+			return f.Error
+		}
+		if out != nil {
+			if err := json.Unmarshal(f.Data, out); err != nil {
+				return protocol.Errorf(protocol.CodeFailed, "%s: unreadable reply: %v", op, err)
+			}
+		}
+		return nil
+	case <-ctx.Done():
+		c.forget(id)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return protocol.Errorf(protocol.CodeRequestTimeout, "%s: no reply within %s", op, c.cfg.RequestTimeout)
+		}
+		return protocol.Errorf(protocol.CodeFailed, "%s: %v", op, ctx.Err())
+	}
+}
+
+func (c *Client) forget(id uint64) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+// failPending fails every request waiting on a reply. Caller holds c.mu.
+func (c *Client) failPendingLocked(err *protocol.Error) {
+	for id, ch := range c.pending {
+		ch <- protocol.Frame{ID: id, Error: err}
+		delete(c.pending, id)
+	}
+}
+
+// connectionLost runs when conn's read loop ends: unless the client logged
+// out or the server refused it for good, it reports the rooms as
+// interrupted and reconnects.
+func (c *Client) connectionLost(conn Conn, err error) {
+	c.mu.Lock()
+	if c.conn != conn {
+		c.mu.Unlock()
+		return
+	}
+	c.conn = nil
+	c.failPendingLocked(protocol.Errorf(protocol.CodeNetworkError, "the connection dropped before the reply: %v", err))
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	code := protocol.Code(closeCode(err))
+	if code == protocol.CodeTokenExpired || code == protocol.CodeTokenInvalid {
+		c.giveUpLocked(protocol.ConnEventTokenExpired, err.Error())
+		c.mu.Unlock()
+		return
+	}
+	for _, id := range c.roomIDsLocked() {
+		r := c.rooms[id]
+		r.state = protocol.RoomStateConnecting
+		c.pushRoomLocked(id, protocol.RoomStateConnecting, protocol.RoomEventNetworkInterrupted, err.Error())
+	}
+	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateReconnecting, Event: protocol.ConnEventLoginInterrupted, ExtendedData: err.Error()})
+	c.mu.Unlock()
+	go c.reconnect()
+}
+
+// reconnect retries with exponential backoff and full jitter until it is
+// back in, the client logs out, or ReconnectFor has passed.
+func (c *Client) reconnect() {
+	start := time.Now()
+	backoff := c.cfg.ReconnectMin
+	for attempt := 0; ; attempt++ {
+		time.Sleep(backoff/2 + rand.N(backoff/2+1))
+		backoff = min(backoff*2, c.cfg.ReconnectMax)
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			return
+		}
+		err := c.connect(context.Background())
+		if err == nil {
+			c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnected, Event: protocol.ConnEventSuccess})
+			c.rejoin()
+			return
+		}
+		if isTokenError(err) {
+			c.mu.Lock()
+			c.giveUpLocked(protocol.ConnEventTokenExpired, err.Error())
+			c.mu.Unlock()
+			return
+		}
+		if time.Since(start) > c.cfg.ReconnectFor {
+			c.mu.Lock()
+			c.giveUpLocked(protocol.ConnEventLoginInterrupted, err.Error())
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// rejoin enters every room the client was in before the drop. A room that
+// ended meanwhile is made again (enter semantics), so a server restart puts
+// everyone back where they were.
+func (c *Client) rejoin() {
+	c.mu.Lock()
+	var infos []protocol.RoomInfo
+	for _, id := range c.roomIDsLocked() {
+		infos = append(infos, c.rooms[id].info)
+	}
+	c.mu.Unlock()
+	for _, info := range infos {
+		err := c.request(context.Background(), protocol.OpEnterRoom, protocol.RoomRequest{RoomInfo: info}, nil)
+		c.mu.Lock()
+		r := c.rooms[info.RoomID]
+		switch {
+		case r == nil:
+		case err == nil || protocol.Code(codeOf(err)) == protocol.CodeAlreadyInRoom:
+			r.state = protocol.RoomStateConnected
+			c.pushRoomLocked(info.RoomID, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
+		default:
+			delete(c.rooms, info.RoomID)
+			c.pushRoomLocked(info.RoomID, protocol.RoomStateDisconnected, protocol.RoomEventEnterFailed, err.Error())
+		}
+		c.mu.Unlock()
+	}
+}
+
+// giveUpLocked reports every room and the connection as disconnected for
+// good. Caller holds c.mu.
+func (c *Client) giveUpLocked(connEvent int, reason string) {
+	c.closed = true
+	for _, id := range c.roomIDsLocked() {
+		c.pushRoomLocked(id, protocol.RoomStateDisconnected, protocol.RoomEventNetworkDisconnected, reason)
+	}
+	c.rooms = map[string]*roomEntry{}
+	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateDisconnected, Event: connEvent, ExtendedData: reason})
+	c.events.stop()
+}
+
+// Logout leaves every room, closes the connection and stops reconnecting.
+func (c *Client) Logout(ctx context.Context) error {
+	_ = c.request(ctx, protocol.OpLogout, struct{}{}, nil)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	conn, done := c.conn, c.loopDone
+	c.conn = nil
+	for _, id := range c.roomIDsLocked() {
+		c.pushRoomLocked(id, protocol.RoomStateDisconnected, protocol.RoomEventSuccess, "")
+	}
+	c.rooms = map[string]*roomEntry{}
+	c.failPendingLocked(protocol.Errorf(protocol.CodeNotLoggedIn, "logged out"))
+	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateDisconnected, Event: protocol.ConnEventSuccess})
+	c.events.stop()
+	c.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+		<-done
+	}
+	return nil
+}
+
+// RenewToken swaps the connection's token for a fresh one; reconnects use it.
+func (c *Client) RenewToken(ctx context.Context, token string) (protocol.RenewTokenReply, error) {
+	var out protocol.RenewTokenReply
+	if err := c.request(ctx, protocol.OpRenewToken, protocol.RenewTokenRequest{Token: token}, &out); err != nil {
+		return out, err
+	}
+	c.mu.Lock()
+	c.cfg.Token = token
+	c.mu.Unlock()
+	return out, nil
+}
+
+// Rooms returns the IDs of the rooms the client is in or joining, sorted.
+func (c *Client) Rooms() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.roomIDsLocked()
+}
+
+// CurrentRoom returns the room most recently joined that the client is
+// still in, or "".
+func (c *Client) CurrentRoom() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.rooms[c.lastRoom]; r != nil && r.state == protocol.RoomStateConnected {
+		return c.lastRoom
+	}
+	for _, id := range c.roomIDsLocked() {
+		if c.rooms[id].state == protocol.RoomStateConnected {
+			return id
+		}
+	}
+	return ""
+}
+
+func (c *Client) roomIDsLocked() []string {
+	ids := make([]string, 0, len(c.rooms))
+	for id := range c.rooms {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (c *Client) pushRoomLocked(roomID string, state, event int, extended string) {
+	c.events.push(EventRoomStateChanged, protocol.RoomStateEvent{RoomID: roomID, State: state, Event: event, ExtendedData: extended})
+}
+
+func isTokenError(err error) bool {
+	code := protocol.Code(codeOf(err))
+	return code == protocol.CodeTokenExpired || code == protocol.CodeTokenInvalid || code == protocol.CodeUnsupportedVersion
+}
+
+// codeOf returns the roomkit code of err, 1 for an error without one.
+func codeOf(err error) int {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return int(pe.Code)
+	}
+	return int(protocol.CodeFailed)
+}

@@ -1,0 +1,95 @@
+package client
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// Event is one event for the application: a server push (its data passed
+// through as received) or a state change the client made.
+type Event struct {
+	Name string
+	Data json.RawMessage
+}
+
+// Decode unmarshals the event's data into v.
+func (e Event) Decode(v any) error { return json.Unmarshal(e.Data, v) }
+
+// Names of the events the client makes itself (the rest come from the server
+// under protocol's Event names).
+const (
+	EventConnectionStateChanged = "connectionStateChanged"
+	EventRoomStateChanged       = "roomStateChanged"
+)
+
+// ConnectionStateChanged is the data of connectionStateChanged.
+type ConnectionStateChanged struct {
+	State        int    `json:"state"`
+	Event        int    `json:"event"`
+	ExtendedData string `json:"extendedData"`
+}
+
+// eventQueue hands events to the application on one goroutine, in the
+// order they were pushed, so a slow handler never stalls the read loop.
+type eventQueue struct {
+	mu      sync.Mutex
+	events  []Event
+	wake    chan struct{}
+	stopped bool
+	handler func(Event)
+}
+
+func newEventQueue(handler func(Event)) *eventQueue {
+	q := &eventQueue{wake: make(chan struct{}, 1), handler: handler}
+	go q.run()
+	return q
+}
+
+func (q *eventQueue) push(name string, data any) {
+	raw, ok := data.(json.RawMessage)
+	if !ok {
+		raw, _ = json.Marshal(data) // the client's own event structs always encode
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.stopped {
+		return
+	}
+	q.events = append(q.events, Event{Name: name, Data: raw})
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stop delivers what is queued and ends the queue's goroutine; later pushes
+// are dropped.
+func (q *eventQueue) stop() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.stopped {
+		q.stopped = true
+		close(q.wake)
+	}
+}
+
+func (q *eventQueue) run() {
+	for range q.wake {
+		q.deliver()
+	}
+	q.deliver()
+}
+
+func (q *eventQueue) deliver() {
+	{
+		q.mu.Lock()
+		batch := q.events
+		q.events = nil
+		q.mu.Unlock()
+		for _, e := range batch {
+			if q.handler != nil {
+				q.handler(e)
+			}
+		}
+	}
+}
