@@ -105,13 +105,13 @@ func (s *session) run(ctx context.Context) {
 // a protocol version this server speaks. On failure it replies with the
 // error and closes the connection.
 func (s *session) login(ctx context.Context) bool {
-	lctx, cancel := context.WithTimeout(ctx, s.g.cfg.LoginTimeout)
-	defer cancel()
-	typ, b, err := s.conn.Read(lctx)
-	if err != nil {
-		if errors.Is(lctx.Err(), context.DeadlineExceeded) {
-			s.conn.Close(websocket.StatusPolicyViolation, closeReason(protocol.Errorf(protocol.CodeLoginTimeout, "no login within %s", s.g.cfg.LoginTimeout)))
-		}
+	// A timer, not a read deadline: cancelling a read drops the connection
+	// without a close frame, and the client should learn why it was closed.
+	timer := time.AfterFunc(s.g.cfg.LoginTimeout, func() {
+		s.conn.Close(websocket.StatusPolicyViolation, closeReason(protocol.Errorf(protocol.CodeLoginTimeout, "no login within %s", s.g.cfg.LoginTimeout)))
+	})
+	typ, b, err := s.conn.Read(ctx)
+	if !timer.Stop() || err != nil {
 		s.conn.CloseNow()
 		return false
 	}
@@ -137,12 +137,15 @@ func (s *session) login(ctx context.Context) bool {
 		s.conn.Close(websocket.StatusPolicyViolation, closeReason(perr))
 		return false
 	}
-	s.setClaims(claims)
+	s.mu.Lock()
+	s.claims = claims // the timers are armed once the reply is queued, so it comes first
+	s.mu.Unlock()
 	reply, _ := protocol.EncodeReply(f.ID, protocol.LoginReply{
-		SessionID: s.id, UserID: claims.UserID, UserName: s.member.UserName,
+		SessionID: s.id, UserID: claims.UserID, UserName: displayName(claims),
 		ExpiresAt: claims.ExpiresAt.Unix(), ServerVersion: protocol.Version,
 	})
 	s.out.push(reply)
+	s.setClaims(claims)
 	return true
 }
 
@@ -151,11 +154,7 @@ func (s *session) setClaims(c *auth.Claims) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.claims = c
-	name := c.UserName
-	if name == "" {
-		name = c.UserID
-	}
-	s.member = protocol.Member{UserID: c.UserID, UserName: name}
+	s.member = protocol.Member{UserID: c.UserID, UserName: displayName(c)}
 	if s.warnTimer != nil {
 		s.warnTimer.Stop()
 		s.expTimer.Stop()
@@ -168,6 +167,14 @@ func (s *session) setClaims(c *auth.Claims) {
 	s.expTimer = time.AfterFunc(left, func() {
 		s.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeTokenExpired, "the token expired; log in again with a new one"))
 	})
+}
+
+// displayName is the name others see: the user name, or the ID when empty.
+func displayName(c *auth.Claims) string {
+	if c.UserName == "" {
+		return c.UserID
+	}
+	return c.UserName
 }
 
 func (s *session) stopTimers() {

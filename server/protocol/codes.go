@@ -13,7 +13,6 @@ const (
 	CodeFailed               Code = 1       // internal failure
 	CodeInvalidParameter     Code = 6000001 // a field is missing, too long or malformed
 	CodeRateLimited          Code = 6000004 // too many requests on this connection
-	CodeRateLimitedFrames    Code = 6000005 // too many frames on this connection
 	CodeTokenInvalid         Code = 6000103 // malformed, wrongly signed, unknown app, not yet valid
 	CodeNetworkError         Code = 6000104 // the connection is down
 	CodeRequestTimeout       Code = 6000105 // no reply within the request timeout
@@ -26,7 +25,6 @@ const (
 	CodeRoomLimitReached     Code = 6000324 // the server's room limit is reached
 	CodeJoinedRoomsLimit     Code = 6000325 // this connection is in as many rooms as it may be
 	CodeRoomConnecting       Code = 6000326 // another operation on the room is under way
-	CodeAttributesFailed     Code = 6000330 // room attribute operation failed
 	CodeAttributeKeyCount    Code = 6000331 // too many attribute keys
 	CodeAttributeKeyLength   Code = 6000332 // an attribute key is empty or too long
 	CodeAttributeValueLength Code = 6000333 // an attribute value is too long

@@ -1,0 +1,398 @@
+//go:build js && wasm
+
+// Package bridge is the syscall/js glue between the JS module and the
+// client core: it installs globalThis.roomkit, whose functions return
+// Promises resolving with plain objects or rejecting with Errors that carry
+// a numeric code; it delivers the client's events to one JS handler; and it
+// keeps the joined rooms in sessionStorage.
+package bridge
+
+import (
+	"context"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"roomkit/server/protocol"
+	"roomkit/wasm/client"
+)
+
+// StorageKey is the sessionStorage key holding the joined rooms as
+// {"rooms": [...], "current": "..."}.
+const StorageKey = "roomkit:rooms"
+
+// bridge holds the module's one client and what JS handed it.
+type bridge struct {
+	mu         sync.Mutex
+	client     *client.Client
+	handler    js.Value // the JS module's event dispatcher
+	callConfig js.Value // setCallInvitationConfig's config
+}
+
+// Install sets globalThis.roomkit and then calls globalThis.roomkitReady if
+// the loader defined it. The exported funcs live as long as the module.
+func Install() {
+	b := &bridge{handler: js.Undefined(), callConfig: js.Undefined()}
+	api := jsObject.New()
+	async := map[string]func(args []js.Value) (any, error){
+		"login":            b.login,
+		"logout":           b.logout,
+		"renewToken":       b.renewToken,
+		"create":           b.create,
+		"join":             b.join,
+		"enter":            b.enter,
+		"switch":           b.switchRoom,
+		"leave":            b.leave,
+		"leaveAll":         b.leaveAll,
+		"queryMemberList":  b.queryMemberList,
+		"queryMemberCount": b.queryMemberCount,
+	}
+	for name, fn := range async {
+		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
+			return promise(func() (any, error) { return fn(args) })
+		}))
+	}
+	sync := map[string]func(args []js.Value) (any, error){
+		"getRoomID":               b.getRoomID,
+		"getRooms":                b.getRooms,
+		"setEventHandler":         b.setEventHandler,
+		"setCallInvitationConfig": b.setCallInvitationConfig,
+		"getCallInvitationConfig": b.getCallInvitationConfig,
+		"mintTestToken":           mintTestToken,
+	}
+	for name, fn := range sync {
+		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
+			return syncCall(func() (any, error) { return fn(args) })
+		}))
+	}
+	api.Set("protocolVersion", protocol.Version)
+	js.Global().Set("roomkit", api)
+	if ready := js.Global().Get("roomkitReady"); ready.Type() == js.TypeFunction {
+		ready.Invoke()
+	}
+}
+
+// current returns the logged-in client or CodeNotLoggedIn.
+func (b *bridge) current() (*client.Client, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.client == nil {
+		return nil, protocol.Errorf(protocol.CodeNotLoggedIn, "not logged in; call login first")
+	}
+	return b.client, nil
+}
+
+// login({server, token}) -> {sessionID, userID, userName, expiresAt}
+func (b *bridge) login(args []js.Value) (any, error) {
+	var opts struct {
+		Server string `json:"server"`
+		Token  string `json:"token"`
+	}
+	if err := fromJS("options", arg(args, 0), &opts); err != nil {
+		return nil, err
+	}
+	if opts.Server == "" || opts.Token == "" {
+		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "login needs {server, token}: server is the ws:// address of /ws")
+	}
+	b.mu.Lock()
+	if b.client != nil {
+		b.mu.Unlock()
+		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "already logged in; call logout first")
+	}
+	b.mu.Unlock()
+	c, err := client.Login(context.Background(), client.Config{URL: opts.Server, Token: opts.Token, OnEvent: b.deliver})
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.client = c
+	b.mu.Unlock()
+	return c.Session(), nil
+}
+
+func (b *bridge) logout([]js.Value) (any, error) {
+	b.mu.Lock()
+	c := b.client
+	b.client = nil
+	b.mu.Unlock()
+	if c != nil {
+		_ = c.Logout(context.Background())
+	}
+	return struct{}{}, nil
+}
+
+func (b *bridge) renewToken(args []js.Value) (any, error) {
+	token, err := stringArg(args, 0, "token")
+	if err != nil {
+		return nil, err
+	}
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	return c.RenewToken(context.Background(), token)
+}
+
+// roomArgs reads (roomInfo, config?) starting at args[i].
+func roomArgs(args []js.Value, i int) (protocol.RoomInfo, *protocol.RoomConfig, error) {
+	var info protocol.RoomInfo
+	if v := arg(args, i); v.Type() != js.TypeObject {
+		return info, nil, protocol.Errorf(protocol.CodeInvalidParameter, "roomInfo must be an object {roomID, roomName}")
+	}
+	if err := fromJS("roomInfo", arg(args, i), &info); err != nil {
+		return info, nil, err
+	}
+	var cfg *protocol.RoomConfig
+	if v := arg(args, i+1); !v.IsUndefined() && !v.IsNull() {
+		cfg = &protocol.RoomConfig{}
+		if err := fromJS("config", v, cfg); err != nil {
+			return info, nil, err
+		}
+	}
+	return info, cfg, nil
+}
+
+func roomResult(info protocol.RoomInfo, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return protocol.RoomReply{RoomInfo: protocol.RoomFullInfo{BaseInfo: info}}, nil
+}
+
+func (b *bridge) create(args []js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	info, cfg, err := roomArgs(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	return roomResult(c.CreateRoom(context.Background(), info, cfg))
+}
+
+func (b *bridge) enter(args []js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	info, cfg, err := roomArgs(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	return roomResult(c.EnterRoom(context.Background(), info, cfg))
+}
+
+func (b *bridge) join(args []js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	id, err := stringArg(args, 0, "roomID")
+	if err != nil {
+		return nil, err
+	}
+	return roomResult(c.JoinRoom(context.Background(), id))
+}
+
+// switch(fromRoomID, toRoomInfo, isCreateWhenRoomNotExisted, config?)
+func (b *bridge) switchRoom(args []js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	from, err := stringArg(args, 0, "fromRoomID")
+	if err != nil {
+		return nil, err
+	}
+	var create bool
+	if err := fromJS("isCreateWhenRoomNotExisted", arg(args, 2), &create); err != nil {
+		return nil, err
+	}
+	to, cfg, err := roomArgs([]js.Value{arg(args, 1), arg(args, 3)}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return roomResult(c.SwitchRoom(context.Background(), from, to, create, cfg))
+}
+
+func (b *bridge) leave(args []js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	id, err := stringArg(args, 0, "roomID")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.LeaveRoom(context.Background(), id); err != nil {
+		return nil, err
+	}
+	return protocol.LeaveRoomReply{RoomID: id}, nil
+}
+
+func (b *bridge) leaveAll([]js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	ids, err := c.LeaveAllRoom(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return protocol.LeaveAllRoomReply{RoomIDs: ids}, nil
+}
+
+// queryMemberList(roomID, {count, nextFlag})
+func (b *bridge) queryMemberList(args []js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	id, err := stringArg(args, 0, "roomID")
+	if err != nil {
+		return nil, err
+	}
+	cfg := struct {
+		Count    int    `json:"count"`
+		NextFlag string `json:"nextFlag"`
+	}{Count: 100}
+	if err := fromJS("config", arg(args, 1), &cfg); err != nil {
+		return nil, err
+	}
+	return c.QueryRoomMemberList(context.Background(), id, cfg.Count, cfg.NextFlag)
+}
+
+func (b *bridge) queryMemberCount(args []js.Value) (any, error) {
+	c, err := b.current()
+	if err != nil {
+		return nil, err
+	}
+	id, err := stringArg(args, 0, "roomID")
+	if err != nil {
+		return nil, err
+	}
+	n, err := c.QueryRoomOnlineMemberCount(context.Background(), id)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.MemberCountReply{RoomID: id, Count: n}, nil
+}
+
+// getRoomID() -> the current room's ID, or "".
+func (b *bridge) getRoomID([]js.Value) (any, error) {
+	b.mu.Lock()
+	c := b.client
+	b.mu.Unlock()
+	if c == nil {
+		return "", nil
+	}
+	return c.CurrentRoom(), nil
+}
+
+// getRooms() -> the IDs of the rooms joined or joining.
+func (b *bridge) getRooms([]js.Value) (any, error) {
+	b.mu.Lock()
+	c := b.client
+	b.mu.Unlock()
+	if c == nil {
+		return []string{}, nil
+	}
+	return c.Rooms(), nil
+}
+
+// setEventHandler(fn(name, data)) installs the JS dispatcher of events.
+func (b *bridge) setEventHandler(args []js.Value) (any, error) {
+	fn := arg(args, 0)
+	if fn.Type() != js.TypeFunction && !fn.IsNull() {
+		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "the event handler must be a function")
+	}
+	b.mu.Lock()
+	b.handler = fn
+	b.mu.Unlock()
+	return nil, nil
+}
+
+// setCallInvitationConfig(config) keeps the call kit's invitation config.
+func (b *bridge) setCallInvitationConfig(args []js.Value) (any, error) {
+	cfg := arg(args, 0)
+	if cfg.Type() != js.TypeObject {
+		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "setCallInvitationConfig needs a config object")
+	}
+	b.mu.Lock()
+	b.callConfig = cfg
+	b.mu.Unlock()
+	return nil, nil
+}
+
+func (b *bridge) getCallInvitationConfig([]js.Value) (any, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return passJS{b.callConfig}, nil
+}
+
+// deliver hands one client event to the JS handler and, for room state
+// changes, writes the joined rooms to sessionStorage.
+func (b *bridge) deliver(e client.Event) {
+	b.mu.Lock()
+	h, c := b.handler, b.client
+	b.mu.Unlock()
+	if e.Name == client.EventRoomStateChanged && c != nil {
+		saveRooms(c)
+	}
+	if h.Type() == js.TypeFunction {
+		h.Invoke(e.Name, toJS(e.Data))
+	}
+}
+
+// saveRooms writes the joined rooms to sessionStorage, when the page has it.
+func saveRooms(c *client.Client) {
+	storage := js.Global().Get("sessionStorage")
+	if storage.IsUndefined() || storage.IsNull() {
+		return
+	}
+	rooms := c.Rooms()
+	if len(rooms) == 0 {
+		storage.Call("removeItem", StorageKey)
+		return
+	}
+	storage.Call("setItem", StorageKey, toJSON(map[string]any{"rooms": rooms, "current": c.CurrentRoom()}))
+}
+
+// mintTestToken(appID, serverSecret, userID, userName, roomID, role, expirationSeconds)
+func mintTestToken(args []js.Value) (any, error) {
+	var appID any
+	if err := fromJS("appID", arg(args, 0), &appID); err != nil {
+		return nil, err
+	}
+	secret, err := stringArg(args, 1, "serverSecret")
+	if err != nil {
+		return nil, err
+	}
+	user, err := stringArg(args, 2, "userID")
+	if err != nil {
+		return nil, err
+	}
+	var name, room string
+	var role, ttl int
+	for _, f := range []struct {
+		field string
+		i     int
+		out   any
+	}{{"userName", 3, &name}, {"roomID", 4, &room}, {"role", 5, &role}, {"expirationSeconds", 6, &ttl}} {
+		if err := fromJS(f.field, arg(args, f.i), f.out); err != nil {
+			return nil, err
+		}
+	}
+	if e := protocol.ValidateID("userID", user, protocol.MaxUserIDBytes); e != nil {
+		return nil, e
+	}
+	if ttl <= 0 || ttl > 48*3600 {
+		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "expirationSeconds is %d; use 1 to %d", ttl, 48*3600)
+	}
+	app := toJSON(appID)
+	if s, ok := appID.(string); ok {
+		app = s
+	}
+	return client.MintTestToken(secret, client.TestTokenClaims{AppID: app, UserID: user, UserName: name, Room: room, Role: role}, time.Now(), time.Duration(ttl)*time.Second), nil
+}

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// text waits for the element to be visible and returns its text.
+func (p *page) waitText(sel, want string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
+	defer cancel()
+	for {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+"`"+sel+"`"+`) || {}).textContent || ''`))
+		require.NoError(p.t, err)
+		if strings.Contains(got, want) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("%s never showed %q (last: %q)", sel, want, got)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (p *page) do(actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
+	defer cancel()
+	require.NoError(p.t, chromedp.Do(ctx, actions...))
+}
+
+// The demo page as a person uses it: two tabs log in, enter a room, see
+// each other come and go.
+func TestDemoPageInTwoTabs(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	tabs := map[string]*page{"ann": openPage(t, s), "ben": openPage(t, s)}
+	for user, p := range tabs {
+		p.do(
+			chromedp.SetValue(chromedp.CSS(`[data-testid=user-id]`), user),
+			chromedp.SetValue(chromedp.CSS(`[data-testid=user-name]`), strings.ToUpper(user[:1])+user[1:]),
+			chromedp.Click(chromedp.CSS(`[data-testid=login]`)),
+		)
+		p.waitText(`[data-testid=status]`, "logged in as")
+		p.do(
+			chromedp.SetValue(chromedp.CSS(`[data-testid=room-id]`), "demo"),
+			chromedp.Click(chromedp.CSS(`[data-testid=enter]`)),
+		)
+	}
+	ann, ben := tabs["ann"], tabs["ben"]
+	ann.waitText(`[data-testid=room-demo]`, "Ben (ben)")
+	ben.waitText(`[data-testid=room-demo]`, "Ann (ann)")
+	ann.waitText(`[data-testid=log]`, "demo: Connected Success")
+
+	ben.do(chromedp.Click(chromedp.CSS(`[data-testid=leave-all]`)))
+	ann.waitText(`[data-testid=log]`, "demo: left ben")
+	ann.waitText(`[data-testid=room-demo]`, "demo (1)")
+
+	// A refused operation shows its code in the log.
+	ben.do(
+		chromedp.SetValue(chromedp.CSS(`[data-testid=room-id]`), "nowhere"),
+		chromedp.Click(chromedp.CSS(`[data-testid=join]`)),
+	)
+	ben.waitText(`[data-testid=log]`, "join failed (6000322)")
+}

@@ -1,0 +1,207 @@
+// Package e2e drives real headless Chromium against the real server,
+// started in-process on loopback, with pages loading the real built bundle
+// (js/roomkit.js and js/roomkit.wasm). Chromium starts once per package;
+// each simulated user gets a browser context of their own.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
+)
+
+// secret is the dev app's secret in these tests; the pages mint their
+// tokens with it, as the demo page does.
+const secret = "e2e-secret-0123456789"
+
+var browser context.Context // the shared Chromium
+
+func TestMain(m *testing.M) {
+	root, _ := filepath.Abs("..")
+	if _, err := os.Stat(filepath.Join(root, "js", "roomkit.wasm")); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: js/roomkit.wasm is missing; run `make e2e` (it builds the bundle first)")
+		os.Exit(1)
+	}
+	dir, err := os.MkdirTemp("", "roomkit-chromium-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Headless,
+		chromedp.UserDataDir(dir),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	var cancelBrowser context.CancelFunc
+	browser, cancelBrowser = chromedp.NewContext(alloc)
+	if err := chromedp.Do(browser); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: cannot start chromium:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cancelBrowser()
+	cancelAlloc()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is an in-process roomkit server for one test.
+type server struct {
+	*app.Server
+	cfg app.Config
+}
+
+// startServer starts a dev-mode server on addr ("127.0.0.1:0" for any
+// port) serving the repository's index.html and js/.
+func startServer(t *testing.T, addr string) *server {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	cfg := app.Default()
+	cfg.Addr = addr
+	cfg.Static = root
+	cfg.Apps = map[string]string{app.DevAppID: secret}
+	cfg.Dev = true
+	var ln net.Listener
+	require.Eventually(t, func() bool { ln, err = net.Listen("tcp", addr); return err == nil }, 5*time.Second, 50*time.Millisecond)
+	s := &server{Server: app.Serve(cfg, ln, nil), cfg: cfg}
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+func (s *server) stop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+}
+
+func (s *server) url() string { return "http://" + s.Addr() + "/" }
+
+// page is one user's tab, in a browser context of its own.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// openPage opens the demo page of s in a fresh browser context and waits
+// for the roomkit module to load; the module is then window.RK.
+func openPage(t *testing.T, s *server) *page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	p := &page{t: t, ctx: ctx}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url())))
+	p.loadModule()
+	return p
+}
+
+// loadModule imports the module into window.RK.
+func (p *page) loadModule() {
+	p.t.Helper()
+	p.eval(`import('/js/roomkit.js').then((m) => { window.RK = m; return true; })`)
+}
+
+// eval runs a JS expression (a Promise is awaited) and returns its result
+// decoded as T.
+func evalAs[T any](p *page, expr string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	require.NoError(p.t, err, "evaluating %s", expr)
+	return v
+}
+
+func (p *page) eval(expr string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr, chromedp.EvalAwaitPromise))
+	require.NoError(p.t, err, "evaluating %s", expr)
+}
+
+// login logs userID in with a kit token minted in the page and records
+// every event as "name ..." lines in window.events.
+func (p *page) login(userID string) {
+	p.t.Helper()
+	p.eval(fmt.Sprintf(`(async () => {
+		const kit = RK.RoomKit.generateKitTokenForTest(%q, %q, '', %q, %q, 3600);
+		window.zim = await RK.RoomKit.login({ token: kit });
+		window.events = [];
+		const s = JSON.stringify;
+		zim.on('roomStateChanged', (z, d) => events.push('room ' + d.roomID + ' ' + d.state + ' ' + d.event + (z === window.zim ? '' : ' WRONG-ZIM')));
+		zim.on('connectionStateChanged', (z, d) => events.push('conn ' + d.state + ' ' + d.event));
+		zim.on('roomMemberJoined', (z, d) => events.push('joined ' + d.roomID + ' ' + d.memberList.map((m) => m.userID + '/' + m.userName).join(',')));
+		zim.on('roomMemberLeft', (z, d) => events.push('left ' + d.roomID + ' ' + d.memberList.map((m) => m.userID).join(',')));
+		return true;
+	})()`, app.DevAppID, secret, userID, strings.ToUpper(userID)))
+}
+
+// call runs a zim operation and returns "ok <json>" or "error <code> <isError> <message>".
+func (p *page) call(expr string) string {
+	p.t.Helper()
+	return evalAs[string](p, `(`+expr+`).then(
+		(r) => 'ok ' + JSON.stringify(r),
+		(e) => 'error ' + e.code + ' ' + (e instanceof Error) + ' ' + e.message)`)
+}
+
+// mustCall runs a zim operation that must succeed and returns its JSON.
+func (p *page) mustCall(expr string) string {
+	p.t.Helper()
+	res := p.call(expr)
+	require.True(p.t, strings.HasPrefix(res, "ok "), "%s: %s", expr, res)
+	return strings.TrimPrefix(res, "ok ")
+}
+
+// events returns the events recorded so far and clears them.
+func (p *page) takeEvents() []string {
+	p.t.Helper()
+	return evalAs[[]string](p, `events.splice(0)`)
+}
+
+// waitEvents waits until the recorded events contain want in order, then
+// returns all recorded events and clears them.
+func (p *page) waitEvents(want ...string) []string {
+	p.t.Helper()
+	var got []string
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got = evalAs[[]string](p, `events.slice()`)
+		i := 0
+		for _, e := range got {
+			if i < len(want) && e == want[i] {
+				i++
+			}
+		}
+		if i == len(want) {
+			p.eval(fmt.Sprintf(`events.splice(0, %d)`, len(got)))
+			return got
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("events %q never included %q in order", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,168 @@
+// Type declarations for js/roomkit.js.
+
+/** An Error from a roomkit operation: `code` is one of ErrorCode. */
+export interface RoomKitError extends Error {
+  code: number;
+}
+
+export declare const ErrorCode: Readonly<{
+  Failed: 1;
+  InvalidParameter: 6000001;
+  RateLimited: 6000004;
+  TokenInvalid: 6000103;
+  NetworkError: 6000104;
+  RequestTimeout: 6000105;
+  TokenExpired: 6000106;
+  NotLoggedIn: 6000121;
+  AlreadyInRoom: 6000320;
+  NotInRoom: 6000321;
+  RoomNotExist: 6000322;
+  RoomAlreadyExists: 6000323;
+  RoomLimitReached: 6000324;
+  JoinedRoomsLimit: 6000325;
+  RoomConnecting: 6000326;
+  AttributeKeyCount: 6000331;
+  AttributeKeyLength: 6000332;
+  AttributeValueLength: 6000333;
+  AttributesTotalSize: 6000334;
+  UnsupportedVersion: 6100001;
+  UnknownOperation: 6100002;
+  MalformedFrame: 6100003;
+  TokenRoomMismatch: 6100004;
+  SlowConsumer: 6100005;
+  LoginTimeout: 6100006;
+  ServerShutdown: 6100007;
+  RoomFull: 6100008;
+}>;
+
+export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;
+export declare const RoomEvent: Readonly<{
+  Success: 0; NetworkInterrupted: 1; NetworkDisconnected: 2; RoomNotExist: 3;
+  ActiveCreate: 4; CreateFailed: 5; ActiveEnter: 6; EnterFailed: 7; KickedOut: 8;
+  ConnectTimeout: 9; KickedOutByOtherDevice: 10; ActiveSwitch: 11; SwitchFailed: 12;
+}>;
+export declare const ConnectionState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2; Reconnecting: 3 }>;
+export declare const ConnectionEvent: Readonly<{
+  Success: 0; ActiveLogin: 1; LoginTimeout: 2; LoginInterrupted: 3; KickedOut: 4; TokenExpired: 5;
+}>;
+export declare const ROOMS_STORAGE_KEY: 'roomkit:rooms';
+
+export interface RoomInfo {
+  roomID: string;
+  roomName?: string;
+}
+
+export interface RoomAdvancedConfig {
+  /** Attributes the room starts with (applied only by the call that creates it). */
+  roomAttributes?: Record<string, string>;
+  /** Seconds an empty room lives on; 0 ends it at once; at most 10800. */
+  roomDestroyDelayTime?: number;
+}
+
+export interface RoomFullInfo {
+  baseInfo: { roomID: string; roomName: string };
+}
+
+export interface RoomResult {
+  roomInfo: RoomFullInfo;
+}
+
+export interface RoomMember {
+  userID: string;
+  userName: string;
+}
+
+export interface RoomMemberQueryConfig {
+  count: number;
+  nextFlag: string;
+}
+
+export interface RoomMembersEvent {
+  roomID: string;
+  memberList: RoomMember[];
+}
+
+export interface RoomStateChangedEvent {
+  roomID: string;
+  state: number;
+  event: number;
+  extendedData: string;
+}
+
+export interface ConnectionStateChangedEvent {
+  state: number;
+  event: number;
+  extendedData: string;
+}
+
+export interface TokenWillExpireEvent {
+  second: number;
+}
+
+export interface RoomKitEvents {
+  roomMemberJoined: RoomMembersEvent;
+  roomMemberLeft: RoomMembersEvent;
+  roomStateChanged: RoomStateChangedEvent;
+  connectionStateChanged: ConnectionStateChangedEvent;
+  tokenWillExpire: TokenWillExpireEvent;
+}
+
+export declare class RoomKitClient {
+  readonly user: RoomMember;
+  readonly sessionID: string;
+  createRoom(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
+  joinRoom(roomID: string): Promise<RoomResult>;
+  enterRoom(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
+  switchRoom(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted?: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
+  leaveRoom(roomID: string): Promise<{ roomID: string }>;
+  leaveAllRoom(): Promise<{ roomIDs: string[] }>;
+  queryRoomMemberList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; memberList: RoomMember[]; nextFlag: string }>;
+  queryRoomOnlineMemberCount(roomID: string): Promise<{ roomID: string; count: number }>;
+  renewToken(token: string): Promise<{ expiresAt: number }>;
+  getRoomID(): string;
+  getRooms(): string[];
+  on<K extends keyof RoomKitEvents>(event: K, handler: (zim: RoomKitClient, data: RoomKitEvents[K]) => void): void;
+  off<K extends keyof RoomKitEvents>(event: K, handler?: (zim: RoomKitClient, data: RoomKitEvents[K]) => void): void;
+  logout(): Promise<void>;
+}
+
+export interface KitToken {
+  appID: number | string;
+  token: string;
+  roomID: string;
+  userID: string;
+  userName: string;
+}
+
+/** globalThis.roomkit, the wasm module's exports. */
+export interface RoomKitWasm {
+  login(options: { server: string; token: string }): Promise<{ sessionID: string; userID: string; userName: string; expiresAt: number }>;
+  logout(): Promise<object>;
+  renewToken(token: string): Promise<{ expiresAt: number }>;
+  create(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
+  join(roomID: string): Promise<RoomResult>;
+  enter(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
+  switch(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
+  leave(roomID: string): Promise<{ roomID: string }>;
+  leaveAll(): Promise<{ roomIDs: string[] }>;
+  queryMemberList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; memberList: RoomMember[]; nextFlag: string }>;
+  queryMemberCount(roomID: string): Promise<{ roomID: string; count: number }>;
+  getRoomID(): string;
+  getRooms(): string[] | RoomKitError;
+  setEventHandler(handler: ((name: string, data: unknown) => void) | null): void | RoomKitError;
+  setCallInvitationConfig(config: object): void | RoomKitError;
+  getCallInvitationConfig(): object | undefined;
+  mintTestToken(appID: number | string, serverSecret: string, userID: string, userName: string, roomID: string, role: number, expirationSeconds: number): string | RoomKitError;
+  readonly protocolVersion: number;
+}
+
+export declare const RoomKit: Readonly<{
+  login(options: { server?: string; token: string }): Promise<RoomKitClient>;
+  generateKitTokenForTest(appID: number | string, serverSecret: string, roomID: string, userID: string, userName?: string, expirationSeconds?: number): string;
+  generateKitTokenForProduction(appID: number | string, token: string, roomID: string, userID: string, userName?: string): string;
+  parseKitToken(kitToken: string): KitToken;
+  storedRooms(): { rooms: string[]; current: string };
+  wasm: RoomKitWasm;
+}>;
+
+export default RoomKit;

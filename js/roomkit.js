@@ -1,0 +1,264 @@
+// roomkit: the room client for the browser. Importing this module loads
+// roomkit.wasm (streamed and compiled while it downloads) and resolves once
+// the module is ready; then `RoomKit.login({ server, token })` gives a room
+// client shaped like the room-messaging SDK's:
+//
+//   import { RoomKit } from './js/roomkit.js';
+//   const zim = await RoomKit.login({ token });
+//   zim.on('roomMemberJoined', (zim, { roomID, memberList }) => { ... });
+//   await zim.enterRoom({ roomID: 'lobby', roomName: 'Lobby' });
+//
+// Every operation returns a Promise that rejects with an Error carrying a
+// numeric `code` (see ErrorCode). No room logic lives here: the wasm client
+// core owns the connection, the rooms and reconnection.
+import './wasm_exec.js';
+
+const wasmURL = new URL('./roomkit.wasm', import.meta.url);
+
+async function load() {
+  const ready = new Promise((resolve) => { globalThis.roomkitReady = resolve; });
+  const go = new Go();
+  const { instance } = await WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject);
+  go.run(instance);
+  await ready;
+  delete globalThis.roomkitReady;
+  return globalThis.roomkit;
+}
+
+const rk = await load();
+
+/** Error codes carried by rejected operations (`err.code`). */
+export const ErrorCode = Object.freeze({
+  Failed: 1,
+  InvalidParameter: 6000001,
+  RateLimited: 6000004,
+  TokenInvalid: 6000103,
+  NetworkError: 6000104,
+  RequestTimeout: 6000105,
+  TokenExpired: 6000106,
+  NotLoggedIn: 6000121,
+  AlreadyInRoom: 6000320,
+  NotInRoom: 6000321,
+  RoomNotExist: 6000322,
+  RoomAlreadyExists: 6000323,
+  RoomLimitReached: 6000324,
+  JoinedRoomsLimit: 6000325,
+  RoomConnecting: 6000326,
+  AttributeKeyCount: 6000331,
+  AttributeKeyLength: 6000332,
+  AttributeValueLength: 6000333,
+  AttributesTotalSize: 6000334,
+  UnsupportedVersion: 6100001,
+  UnknownOperation: 6100002,
+  MalformedFrame: 6100003,
+  TokenRoomMismatch: 6100004,
+  SlowConsumer: 6100005,
+  LoginTimeout: 6100006,
+  ServerShutdown: 6100007,
+  RoomFull: 6100008,
+});
+
+/** roomStateChanged states. */
+export const RoomState = Object.freeze({ Disconnected: 0, Connecting: 1, Connected: 2 });
+
+/** roomStateChanged events. */
+export const RoomEvent = Object.freeze({
+  Success: 0, NetworkInterrupted: 1, NetworkDisconnected: 2, RoomNotExist: 3,
+  ActiveCreate: 4, CreateFailed: 5, ActiveEnter: 6, EnterFailed: 7, KickedOut: 8,
+  ConnectTimeout: 9, KickedOutByOtherDevice: 10, ActiveSwitch: 11, SwitchFailed: 12,
+});
+
+/** connectionStateChanged states and events. */
+export const ConnectionState = Object.freeze({ Disconnected: 0, Connecting: 1, Connected: 2, Reconnecting: 3 });
+export const ConnectionEvent = Object.freeze({
+  Success: 0, ActiveLogin: 1, LoginTimeout: 2, LoginInterrupted: 3, KickedOut: 4, TokenExpired: 5,
+});
+
+/** The sessionStorage key where the joined rooms are kept. */
+export const ROOMS_STORAGE_KEY = 'roomkit:rooms';
+
+const EVENTS = new Set([
+  'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
+]);
+
+// The one logged-in client of this page and its listeners.
+let active = null;
+rk.setEventHandler((name, data) => {
+  if (active) active._emit(name, data);
+});
+
+// sync calls return an Error object instead of throwing; throw it here.
+function sync(value) {
+  if (value instanceof Error) throw value;
+  return value;
+}
+
+function invalid(message) {
+  const err = new Error(message);
+  err.code = ErrorCode.InvalidParameter;
+  return err;
+}
+
+/** The room client returned by RoomKit.login. */
+export class RoomKitClient {
+  constructor(session) {
+    /** The logged-in user. */
+    this.user = { userID: session.userID, userName: session.userName };
+    this.sessionID = session.sessionID;
+    this._listeners = new Map();
+    this._closed = false;
+  }
+
+  /** Creates a room and joins it; fails 6000323 when it exists. */
+  createRoom(roomInfo, config) { return rk.create(roomInfo, config); }
+
+  /** Joins an existing room; fails 6000322 when there is none. */
+  joinRoom(roomID) { return rk.join(roomID); }
+
+  /** Joins a room, creating it first when needed. */
+  enterRoom(roomInfo, config) { return rk.enter(roomInfo, config); }
+
+  /** Leaves fromRoomID and joins toRoomInfo as one step. */
+  switchRoom(fromRoomID, toRoomInfo, isCreateWhenRoomNotExisted = false, config) {
+    return rk.switch(fromRoomID, toRoomInfo, !!isCreateWhenRoomNotExisted, config);
+  }
+
+  /** Leaves a room. */
+  leaveRoom(roomID) { return rk.leave(roomID); }
+
+  /** Leaves every room of this connection; other tabs keep theirs. */
+  leaveAllRoom() { return rk.leaveAll(); }
+
+  /** One page of a room's members in join order. */
+  queryRoomMemberList(roomID, config = { count: 100, nextFlag: '' }) { return rk.queryMemberList(roomID, config); }
+
+  /** How many members a room has. */
+  queryRoomOnlineMemberCount(roomID) { return rk.queryMemberCount(roomID); }
+
+  /** Swaps in a fresh token (after tokenWillExpire). */
+  renewToken(token) { return rk.renewToken(token); }
+
+  /** The room most recently joined that this client is still in, or "". */
+  getRoomID() { return sync(rk.getRoomID()); }
+
+  /** Every room joined or being joined. */
+  getRooms() { return sync(rk.getRooms()); }
+
+  /** Calls handler(zim, data) on each `event`. */
+  on(event, handler) {
+    if (!EVENTS.has(event)) throw invalid(`unknown event "${event}"; use one of ${[...EVENTS].join(', ')}`);
+    if (typeof handler !== 'function') throw invalid('the handler must be a function');
+    if (!this._listeners.has(event)) this._listeners.set(event, new Set());
+    this._listeners.get(event).add(handler);
+  }
+
+  /** Removes handler, or every handler of event when none is given. */
+  off(event, handler) {
+    const set = this._listeners.get(event);
+    if (!set) return;
+    if (handler) set.delete(handler); else set.clear();
+  }
+
+  /** Leaves every room and closes the connection. */
+  async logout() {
+    if (this._closed) return;
+    this._closed = true;
+    try {
+      await rk.logout();
+    } finally {
+      if (active === this) active = null;
+      this._listeners.clear();
+    }
+  }
+
+  _emit(name, data) {
+    const set = this._listeners.get(name);
+    if (!set) return;
+    for (const handler of [...set]) {
+      try {
+        handler(this, data);
+      } catch (err) {
+        console.error(`roomkit: a ${name} handler threw`, err);
+      }
+    }
+  }
+}
+
+const KIT_PREFIX = 'rk1.';
+
+function b64urlEncode(text) {
+  const bytes = new TextEncoder().encode(text);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function b64urlDecode(text) {
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+function defaultServer() {
+  const loc = globalThis.location;
+  if (!loc || !/^https?:$/.test(loc.protocol)) throw invalid('login needs {server}: the ws:// address of the server\'s /ws');
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+/** The module's entry points. */
+export const RoomKit = Object.freeze({
+  /**
+   * Logs in with a token (a JWT from your app server, or a kit token) and
+   * resolves with the room client once the server has accepted it.
+   */
+  async login({ server, token } = {}) {
+    if (typeof token !== 'string' || token === '') throw invalid('login needs {token}');
+    if (token.startsWith(KIT_PREFIX)) token = RoomKit.parseKitToken(token).token;
+    const session = await rk.login({ server: server || defaultServer(), token });
+    const client = new RoomKitClient(session);
+    active = client;
+    return client;
+  },
+
+  /**
+   * Makes a kit token signed in the page with the server secret. For
+   * development only: a page that holds the secret can log in as anyone.
+   */
+  generateKitTokenForTest(appID, serverSecret, roomID, userID, userName, expirationSeconds = 7200) {
+    const token = sync(rk.mintTestToken(appID, serverSecret, userID, userName ?? '', '', 0, expirationSeconds));
+    return RoomKit.generateKitTokenForProduction(appID, token, roomID, userID, userName);
+  },
+
+  /** Wraps a token minted by your app server into a kit token. */
+  generateKitTokenForProduction(appID, token, roomID, userID, userName) {
+    if (typeof token !== 'string' || token.split('.').length !== 3) throw invalid('token must be a JWT minted by your app server');
+    if (typeof userID !== 'string' || userID === '') throw invalid('userID must be a non-empty string');
+    return KIT_PREFIX + b64urlEncode(JSON.stringify({ appID, token, roomID: roomID ?? '', userID, userName: userName ?? '' }));
+  },
+
+  /** Reads a kit token; throws a clear Error when it is not one. */
+  parseKitToken(kitToken) {
+    if (typeof kitToken !== 'string' || !kitToken.startsWith(KIT_PREFIX)) throw invalid('not a kit token: make one with generateKitTokenForTest or generateKitTokenForProduction');
+    let kit;
+    try {
+      kit = JSON.parse(b64urlDecode(kitToken.slice(KIT_PREFIX.length)));
+    } catch {
+      throw invalid('the kit token is damaged: it does not decode');
+    }
+    if (!kit || typeof kit.token !== 'string' || typeof kit.userID !== 'string') throw invalid('the kit token is missing its token or userID');
+    return kit;
+  },
+
+  /** The room IDs this tab was in, as last kept in sessionStorage. */
+  storedRooms() {
+    try {
+      return JSON.parse(sessionStorage.getItem(ROOMS_STORAGE_KEY) || 'null') ?? { rooms: [], current: '' };
+    } catch {
+      return { rooms: [], current: '' };
+    }
+  },
+
+  /** The wasm module's raw exports (globalThis.roomkit). */
+  wasm: rk,
+});
+
+export default RoomKit;
