@@ -52,7 +52,7 @@ e2e: wasm chromium
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium with apt-get"; \
-	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; }
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./server/...
