@@ -37,22 +37,22 @@ func Install() {
 	async := map[string]func(args []js.Value) (any, error){
 		"login":            b.login,
 		"logout":           b.logout,
-		"renewToken":       b.renewToken,
-		"create":           b.create,
-		"join":             b.join,
-		"enter":            b.enter,
-		"switch":           b.switchRoom,
-		"leave":            b.leave,
-		"leaveAll":         b.leaveAll,
-		"queryMemberList":  b.queryMemberList,
-		"queryMemberCount": b.queryMemberCount,
+		"renewToken":       b.withClient(renewToken),
+		"create":           b.withClient(create),
+		"join":             b.withClient(join),
+		"enter":            b.withClient(enter),
+		"switch":           b.withClient(switchRoom),
+		"leave":            b.withClient(leave),
+		"leaveAll":         b.withClient(leaveAll),
+		"queryMemberList":  b.withClient(queryMemberList),
+		"queryMemberCount": b.withClient(queryMemberCount),
 	}
 	for name, fn := range async {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
 			return promise(func() (any, error) { return fn(args) })
 		}))
 	}
-	sync := map[string]func(args []js.Value) (any, error){
+	immediate := map[string]func(args []js.Value) (any, error){
 		"getRoomID":               b.getRoomID,
 		"getRooms":                b.getRooms,
 		"setEventHandler":         b.setEventHandler,
@@ -60,7 +60,7 @@ func Install() {
 		"getCallInvitationConfig": b.getCallInvitationConfig,
 		"mintTestToken":           mintTestToken,
 	}
-	for name, fn := range sync {
+	for name, fn := range immediate {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
 			return syncCall(func() (any, error) { return fn(args) })
 		}))
@@ -69,6 +69,18 @@ func Install() {
 	js.Global().Set("roomkit", api)
 	if ready := js.Global().Get("roomkitReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
+	}
+}
+
+// withClient adapts an operation on the logged-in client into an export;
+// before login it fails with CodeNotLoggedIn.
+func (b *bridge) withClient(op func(c *client.Client, args []js.Value) (any, error)) func([]js.Value) (any, error) {
+	return func(args []js.Value) (any, error) {
+		c, err := b.current()
+		if err != nil {
+			return nil, err
+		}
+		return op(c, args)
 	}
 }
 
@@ -119,164 +131,6 @@ func (b *bridge) logout([]js.Value) (any, error) {
 		_ = c.Logout(context.Background())
 	}
 	return struct{}{}, nil
-}
-
-func (b *bridge) renewToken(args []js.Value) (any, error) {
-	token, err := stringArg(args, 0, "token")
-	if err != nil {
-		return nil, err
-	}
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	return c.RenewToken(context.Background(), token)
-}
-
-// roomArgs reads (roomInfo, config?) starting at args[i].
-func roomArgs(args []js.Value, i int) (protocol.RoomInfo, *protocol.RoomConfig, error) {
-	var info protocol.RoomInfo
-	if v := arg(args, i); v.Type() != js.TypeObject {
-		return info, nil, protocol.Errorf(protocol.CodeInvalidParameter, "roomInfo must be an object {roomID, roomName}")
-	}
-	if err := fromJS("roomInfo", arg(args, i), &info); err != nil {
-		return info, nil, err
-	}
-	var cfg *protocol.RoomConfig
-	if v := arg(args, i+1); !v.IsUndefined() && !v.IsNull() {
-		cfg = &protocol.RoomConfig{}
-		if err := fromJS("config", v, cfg); err != nil {
-			return info, nil, err
-		}
-	}
-	return info, cfg, nil
-}
-
-func roomResult(info protocol.RoomInfo, err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return protocol.RoomReply{RoomInfo: protocol.RoomFullInfo{BaseInfo: info}}, nil
-}
-
-func (b *bridge) create(args []js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	info, cfg, err := roomArgs(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	return roomResult(c.CreateRoom(context.Background(), info, cfg))
-}
-
-func (b *bridge) enter(args []js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	info, cfg, err := roomArgs(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	return roomResult(c.EnterRoom(context.Background(), info, cfg))
-}
-
-func (b *bridge) join(args []js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	id, err := stringArg(args, 0, "roomID")
-	if err != nil {
-		return nil, err
-	}
-	return roomResult(c.JoinRoom(context.Background(), id))
-}
-
-// switch(fromRoomID, toRoomInfo, isCreateWhenRoomNotExisted, config?)
-func (b *bridge) switchRoom(args []js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	from, err := stringArg(args, 0, "fromRoomID")
-	if err != nil {
-		return nil, err
-	}
-	var create bool
-	if err := fromJS("isCreateWhenRoomNotExisted", arg(args, 2), &create); err != nil {
-		return nil, err
-	}
-	to, cfg, err := roomArgs([]js.Value{arg(args, 1), arg(args, 3)}, 0)
-	if err != nil {
-		return nil, err
-	}
-	return roomResult(c.SwitchRoom(context.Background(), from, to, create, cfg))
-}
-
-func (b *bridge) leave(args []js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	id, err := stringArg(args, 0, "roomID")
-	if err != nil {
-		return nil, err
-	}
-	if err := c.LeaveRoom(context.Background(), id); err != nil {
-		return nil, err
-	}
-	return protocol.LeaveRoomReply{RoomID: id}, nil
-}
-
-func (b *bridge) leaveAll([]js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	ids, err := c.LeaveAllRoom(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	return protocol.LeaveAllRoomReply{RoomIDs: ids}, nil
-}
-
-// queryMemberList(roomID, {count, nextFlag})
-func (b *bridge) queryMemberList(args []js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	id, err := stringArg(args, 0, "roomID")
-	if err != nil {
-		return nil, err
-	}
-	cfg := struct {
-		Count    int    `json:"count"`
-		NextFlag string `json:"nextFlag"`
-	}{Count: 100}
-	if err := fromJS("config", arg(args, 1), &cfg); err != nil {
-		return nil, err
-	}
-	return c.QueryRoomMemberList(context.Background(), id, cfg.Count, cfg.NextFlag)
-}
-
-func (b *bridge) queryMemberCount(args []js.Value) (any, error) {
-	c, err := b.current()
-	if err != nil {
-		return nil, err
-	}
-	id, err := stringArg(args, 0, "roomID")
-	if err != nil {
-		return nil, err
-	}
-	n, err := c.QueryRoomOnlineMemberCount(context.Background(), id)
-	if err != nil {
-		return nil, err
-	}
-	return protocol.MemberCountReply{RoomID: id, Count: n}, nil
 }
 
 // getRoomID() -> the current room's ID, or "".
