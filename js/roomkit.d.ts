@@ -9,6 +9,7 @@ export declare const ErrorCode: Readonly<{
   Failed: 1;
   InvalidParameter: 6000001;
   RateLimited: 6000004;
+  MessageRateLimited: 6000005;
   TokenInvalid: 6000103;
   NetworkError: 6000104;
   RequestTimeout: 6000105;
@@ -33,6 +34,7 @@ export declare const ErrorCode: Readonly<{
   LoginTimeout: 6100006;
   ServerShutdown: 6100007;
   RoomFull: 6100008;
+  MessageTooLarge: 6100009;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;

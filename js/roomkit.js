@@ -32,6 +32,7 @@ export const ErrorCode = Object.freeze({
   Failed: 1,
   InvalidParameter: 6000001,
   RateLimited: 6000004,
+  MessageRateLimited: 6000005,
   TokenInvalid: 6000103,
   NetworkError: 6000104,
   RequestTimeout: 6000105,
@@ -56,6 +57,7 @@ export const ErrorCode = Object.freeze({
   LoginTimeout: 6100006,
   ServerShutdown: 6100007,
   RoomFull: 6100008,
+  MessageTooLarge: 6100009,
 });
 
 /** roomStateChanged states. */

@@ -46,10 +46,16 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.Engine.MaxRooms, "max-rooms", 0, "rooms on the server (0: unlimited)")
 	fs.IntVar(&c.Engine.MaxRoomsPerSession, "max-rooms-per-conn", 0, "rooms one connection may be in (0: 100)")
 	fs.IntVar(&c.Engine.MaxMembersPerRoom, "max-members", 0, "members a room (0: 5000)")
+	history := fs.Int("history", 100, "room messages kept per room for late joiners (0: none)")
+	fs.IntVar(&c.Engine.MaxMessageBytes, "max-message-bytes", 0, "largest room message (0: 32 KiB)")
 	fs.IntVar(&c.Gateway.SendQueueBytes, "send-queue-bytes", 0, "per-connection send queue before it is dropped as slow (0: 1 MiB)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	c.Engine.HistorySize = *history
+	if *history == 0 {
+		c.Engine.HistorySize = -1 // the engine's zero means its default
 	}
 	if len(apps) == 0 && getenv("ROOMKIT_APPS") != "" {
 		apps = strings.Split(getenv("ROOMKIT_APPS"), ",")

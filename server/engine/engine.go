@@ -51,6 +51,28 @@ type Engine interface {
 	MemberList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberListReply, error)
 	// MemberCount returns the number of members in roomID.
 	MemberCount(p Peer, roomID string) (int, error)
+	// SendMessage stamps msg and delivers it to roomID's other members.
+	SendMessage(p Peer, roomID string, msg protocol.Message) (protocol.Message, error)
+	// History returns a page of roomID's kept messages.
+	History(p Peer, req protocol.HistoryRequest) (protocol.HistoryReply, error)
+	// SetAttributes sets room attributes as p's user; it returns the keys
+	// owned by others that it left alone.
+	SetAttributes(p Peer, roomID string, attrs map[string]string, cfg protocol.AttributesConfig) ([]string, error)
+	// DeleteAttributes deletes room attributes; it returns the keys it could
+	// not delete (missing, or owned by others without IsForce).
+	DeleteAttributes(p Peer, roomID string, keys []string, cfg protocol.AttributesConfig) ([]string, error)
+	// AttributesBatch applies several sets and deletes as one change.
+	AttributesBatch(p Peer, roomID string, ops []protocol.AttributesOperation) ([]string, error)
+	// QueryAttributes returns roomID's attributes.
+	QueryAttributes(p Peer, roomID string) (map[string]string, error)
+	// QueryMembers returns the listed users who are in roomID.
+	QueryMembers(p Peer, roomID string, userIDs []string) (protocol.QueryMembersReply, error)
+	// SetMemberAttributes sets member attributes (p's own only).
+	SetMemberAttributes(p Peer, roomID string, userIDs []string, attrs map[string]string) (protocol.SetMembersAttributesReply, error)
+	// QueryMemberAttributes returns the listed members' attributes.
+	QueryMemberAttributes(p Peer, roomID string, userIDs []string) (protocol.MembersAttributesReply, error)
+	// MemberAttributesList returns a page of members' attributes.
+	MemberAttributesList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberAttributesListReply, error)
 	// Close ends every room; later calls fail.
 	Close()
 }
@@ -66,7 +88,10 @@ type Limits struct {
 	MaxAttributeKeyBytes  int           // 0 = 64
 	MaxAttributeValBytes  int           // 0 = 4096
 	MaxAttributesBytes    int           // all keys and values of a room; 0 = 64 KiB
-	MaxMemberListPageSize int           // 0 = 100
+	MaxMemberListPageSize int           // also the history page size; 0 = 100
+	MaxMessageBytes       int           // message plus extendedData; 0 = 32 KiB
+	HistorySize           int           // messages kept per room; 0 = 100, negative = none
+	MaxMemberAttributes   int           // keys per member; 0 = 20
 }
 
 func (l Limits) withDefaults() Limits {
@@ -82,6 +107,9 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxAttributeValBytes, 4096)
 	def(&l.MaxAttributesBytes, 64<<10)
 	def(&l.MaxMemberListPageSize, 100)
+	def(&l.MaxMessageBytes, 32<<10)
+	def(&l.HistorySize, 100)
+	def(&l.MaxMemberAttributes, 20)
 	if l.MaxDestroyDelay == 0 {
 		l.MaxDestroyDelay = 10800 * time.Second
 	}

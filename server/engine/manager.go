@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"roomkit/server/protocol"
@@ -12,7 +13,8 @@ import (
 // the room's lock), so they are serialised server-wide; reads and room
 // traffic take only the room's lock.
 type Manager struct {
-	limits Limits
+	limits     Limits
+	messageSeq atomic.Uint64 // message IDs, unique on this server
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -105,7 +107,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 	case r == nil && m.limits.MaxRooms > 0 && len(m.rooms) >= m.limits.MaxRooms:
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomLimitReached, "the server holds %d rooms, its limit; join an existing room", len(m.rooms))
 	case r == nil:
-		r = newRoom(info, cfg)
+		r = newRoom(info, cfg, p.Member().UserID)
 		m.rooms[info.RoomID] = r
 	}
 
@@ -270,7 +272,7 @@ func (m *Manager) memberRoom(p Peer, roomID string) (*room, error) {
 	defer m.mu.Unlock()
 	r := m.joined[p.SessionID()][roomID]
 	if r == nil {
-		return nil, protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q; join it first", roomID)
+		return nil, notInRoom(roomID)
 	}
 	return r, nil
 }
@@ -293,11 +295,7 @@ func (m *Manager) Attributes(roomID string) (map[string]string, bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(map[string]string, len(r.attrs))
-	for k, v := range r.attrs {
-		out[k] = v
-	}
-	return out, true
+	return r.attributeValues(), true
 }
 
 // Close implements Engine: it stops every destroy timer and forgets every

@@ -20,10 +20,23 @@ type room struct {
 	members  map[string]*member // by session ID
 	order    []*member          // join order, ascending seq: the stable paging order
 	seq      uint64             // last seq handed out
-	attrs    map[string]string
-	emptyGen uint64      // bumped each time the room becomes empty
-	timer    *time.Timer // pending destroy, if any
+	attrs    map[string]*attribute
+	users    map[string]*userPlace // by user ID: who is in, however many tabs
+	emptyGen uint64                // bumped each time the room becomes empty
+	timer    *time.Timer           // pending destroy, if any
 	closed   bool
+
+	orderKey       uint64           // last message orderKey handed out
+	history        []storedMessage  // the last HistorySize stored messages, oldest first
+	pending        []pendingMessage // sent, not yet delivered
+	flushScheduled bool
+}
+
+// userPlace is one user's presence in a room across their sessions.
+type userPlace struct {
+	member   protocol.Member
+	sessions int
+	attrs    map[string]string // member attributes
 }
 
 // member is one session's place in a room.
@@ -33,12 +46,13 @@ type member struct {
 	seq  uint64
 }
 
-func newRoom(info protocol.RoomInfo, cfg *protocol.RoomConfig) *room {
-	r := &room{id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]string{}}
+// newRoom makes a room; the attributes of cfg belong to its creator.
+func newRoom(info protocol.RoomInfo, cfg *protocol.RoomConfig, creator string) *room {
+	r := &room{id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]*attribute{}, users: map[string]*userPlace{}}
 	if cfg != nil {
 		r.destroyDelay = time.Duration(cfg.RoomDestroyDelayTime) * time.Second
 		for k, v := range cfg.RoomAttributes {
-			r.attrs[k] = v
+			r.attrs[k] = &attribute{value: v, owner: creator}
 		}
 	}
 	return r
@@ -48,6 +62,7 @@ func (r *room) info() protocol.RoomInfo { return protocol.RoomInfo{RoomID: r.id,
 
 // add makes p a member and tells the others. Caller holds r.mu.
 func (r *room) add(p Peer) {
+	r.flushLocked()
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
@@ -57,6 +72,12 @@ func (r *room) add(p Peer) {
 	r.broadcast(protocol.EventRoomMemberJoined, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{m.info}}, "")
 	r.members[p.SessionID()] = m
 	r.order = append(r.order, m)
+	u := r.users[m.info.UserID]
+	if u == nil {
+		u = &userPlace{member: m.info}
+		r.users[m.info.UserID] = u
+	}
+	u.sessions++
 }
 
 // remove takes p out and tells the others; it reports whether the room is
@@ -66,10 +87,17 @@ func (r *room) remove(p Peer) (empty bool) {
 	if !ok {
 		return len(r.members) == 0
 	}
+	r.flushLocked()
 	delete(r.members, p.SessionID())
 	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq >= m.seq })
 	r.order = append(r.order[:i], r.order[i+1:]...)
 	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{m.info}}, "")
+	if u := r.users[m.info.UserID]; u != nil {
+		if u.sessions--; u.sessions == 0 {
+			delete(r.users, m.info.UserID)
+			r.dropOwnedAttributesLocked(m.info.UserID)
+		}
+	}
 	if len(r.members) == 0 {
 		r.emptyGen++
 		return true

@@ -29,6 +29,8 @@ type Config struct {
 	SendQueueBytes    int           // outbox limit per connection; 0 = 1 MiB
 	RequestsPerSecond float64       // sustained requests per connection; 0 = 50
 	RequestBurst      int           // 0 = 100
+	MessagesPerSecond float64       // sustained sendRoomMessage per connection; 0 = 10
+	MessageBurst      int           // 0 = 20
 	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
 	OriginPatterns    []string      // extra allowed Origin hosts (same-origin always is)
 }
@@ -48,6 +50,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestBurst == 0 {
 		c.RequestBurst = 100
+	}
+	if c.MessagesPerSecond == 0 {
+		c.MessagesPerSecond = 10
+	}
+	if c.MessageBurst == 0 {
+		c.MessageBurst = 20
 	}
 	if c.TokenWarning == 0 {
 		c.TokenWarning = 30 * time.Second

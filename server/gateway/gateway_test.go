@@ -287,3 +287,21 @@ func TestOutboxRefusesPastItsLimit(t *testing.T) {
 	assert.False(t, o.push([]byte("1")), "stays refused once full")
 	assert.Empty(t, o.take(), "a full outbox drops what it held: the connection is closing")
 }
+
+func TestMessageRateLimit(t *testing.T) {
+	srv, _ := newServer(t, Config{MessagesPerSecond: 1, MessageBurst: 2})
+	c := loggedIn(t, srv, "u")
+	send(t, c, `{"id":2,"op":"enterRoom","data":{"roomInfo":{"roomID":"r"}}}`)
+	require.Nil(t, reply(t, c, 2).Error)
+	codes := map[protocol.Code]int{}
+	for i := range 4 {
+		id := uint64(10 + i)
+		send(t, c, `{"id":`+itoa(protocol.Code(id))+`,"op":"sendRoomMessage","data":{"roomID":"r","message":{"type":1,"message":"hi"}}}`)
+		if f := reply(t, c, id); f.Error != nil {
+			codes[f.Error.Code]++
+		} else {
+			codes[0]++
+		}
+	}
+	assert.Equal(t, map[protocol.Code]int{0: 2, protocol.CodeMessageRateLimited: 2}, codes)
+}

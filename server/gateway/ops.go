@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"time"
+
 	"roomkit/server/protocol"
 )
 
@@ -65,10 +67,91 @@ func (s *session) dispatch(f protocol.Frame) (any, error) {
 			return nil, err
 		}
 		return s.renewToken(req.Token)
+	case protocol.OpSendRoomMessage:
+		var req protocol.SendMessageRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		if !s.msgLimit.allow(time.Now()) {
+			return nil, protocol.Errorf(protocol.CodeMessageRateLimited, "too many messages: at most %g a second (bursts of %d) on one connection; slow down", s.g.cfg.MessagesPerSecond, s.g.cfg.MessageBurst)
+		}
+		msg, err := e.SendMessage(s, req.RoomID, req.Message)
+		if err != nil {
+			return nil, err
+		}
+		return protocol.SendMessageReply{Message: msg}, nil
+	case protocol.OpQueryHistoryRoomMessage:
+		var req protocol.HistoryRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.History(s, req)
+	case protocol.OpSetRoomAttributes:
+		var req protocol.SetAttributesRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return attributesReply(req.RoomID)(e.SetAttributes(s, req.RoomID, req.Attributes, req.Config))
+	case protocol.OpDeleteRoomAttributes:
+		var req protocol.DeleteAttributesRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return attributesReply(req.RoomID)(e.DeleteAttributes(s, req.RoomID, req.Keys, req.Config))
+	case protocol.OpRoomAttributesBatch:
+		var req protocol.AttributesBatchRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return attributesReply(req.RoomID)(e.AttributesBatch(s, req.RoomID, req.Operations))
+	case protocol.OpQueryRoomAllAttributes:
+		var req protocol.RoomIDRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		attrs, err := e.QueryAttributes(s, req.RoomID)
+		if err != nil {
+			return nil, err
+		}
+		return protocol.AllAttributesReply{RoomID: req.RoomID, RoomAttributes: attrs}, nil
+	case protocol.OpSetRoomMembersAttributes:
+		var req protocol.SetMembersAttributesRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.SetMemberAttributes(s, req.RoomID, req.UserIDs, req.Attributes)
+	case protocol.OpQueryRoomMembersAttributes:
+		var req protocol.UserIDsRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.QueryMemberAttributes(s, req.RoomID, req.UserIDs)
+	case protocol.OpQueryRoomMemberAttributesList:
+		var req protocol.MemberListRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.MemberAttributesList(s, req.RoomID, req.Count, req.NextFlag)
+	case protocol.OpQueryRoomMembers:
+		var req protocol.UserIDsRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.QueryMembers(s, req.RoomID, req.UserIDs)
 	case protocol.OpLogin:
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "already logged in on this connection; use renewToken to swap the token")
 	}
 	return nil, protocol.Errorf(protocol.CodeUnknownOperation, "unknown operation %q", f.Op)
+}
+
+// attributesReply shapes an attribute operation's result.
+func attributesReply(roomID string) func([]string, error) (any, error) {
+	return func(errorKeys []string, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return protocol.AttributesReply{RoomID: roomID, ErrorKeys: errorKeys}, nil
+	}
 }
 
 func roomReply(info protocol.RoomInfo, err error) (any, error) {

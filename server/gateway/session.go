@@ -24,6 +24,8 @@ type session struct {
 	id   string
 	out  *outbox
 
+	msgLimit *tokenBucket // sendRoomMessage rate; used by the read loop only
+
 	mu        sync.Mutex
 	claims    *auth.Claims
 	member    protocol.Member
@@ -187,6 +189,7 @@ func (s *session) stopTimers() {
 // readLoop reads and serves requests in order until the connection ends.
 func (s *session) readLoop(ctx context.Context) {
 	limit := newTokenBucket(s.g.cfg.RequestsPerSecond, s.g.cfg.RequestBurst, time.Now())
+	s.msgLimit = newTokenBucket(s.g.cfg.MessagesPerSecond, s.g.cfg.MessageBurst, time.Now())
 	for {
 		typ, b, err := s.conn.Read(ctx)
 		if err != nil {
@@ -271,9 +274,16 @@ func (s *session) writeQueued(ctx context.Context) bool {
 
 // close ends the session now with a reason the client can read: the code
 // and message of e. It never blocks, so the engine may call it.
+// A peer that does not read cannot take the close frame, so the connection
+// is dropped outright if the close handshake has not finished within a
+// second.
 func (s *session) close(status websocket.StatusCode, e *protocol.Error) {
 	s.closeOnce.Do(func() {
-		go s.conn.Close(status, closeReason(e))
+		go func() {
+			drop := time.AfterFunc(time.Second, func() { s.conn.CloseNow() })
+			defer drop.Stop()
+			s.conn.Close(status, closeReason(e))
+		}()
 	})
 }
 

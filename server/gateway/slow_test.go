@@ -68,10 +68,11 @@ func TestSlowClientIsDisconnectedAndOthersCarryOn(t *testing.T) {
 	}()
 
 	sent := int64(0)
-	for round := 0; g.SessionCount() == 2; round++ {
-		require.Less(t, round, 400, "the slow client was never disconnected")
+	deadline := time.Now().Add(30 * time.Second)
+	for g.SessionCount() == 2 {
+		require.True(t, time.Now().Before(deadline), "the slow client was never disconnected")
 		for i := range 100 {
-			p := churnPeer{id: fmt.Sprintf("p%d-%d", round, i)}
+			p := churnPeer{id: fmt.Sprintf("p%d-%d", sent, i)}
 			_, err := eng.Join(p, "busy")
 			require.NoError(t, err)
 			require.NoError(t, eng.Leave(p, "busy"))

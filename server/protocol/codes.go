@@ -13,6 +13,7 @@ const (
 	CodeFailed               Code = 1       // internal failure
 	CodeInvalidParameter     Code = 6000001 // a field is missing, too long or malformed
 	CodeRateLimited          Code = 6000004 // too many requests on this connection
+	CodeMessageRateLimited   Code = 6000005 // too many messages sent on this connection
 	CodeTokenInvalid         Code = 6000103 // malformed, wrongly signed, unknown app, not yet valid
 	CodeNetworkError         Code = 6000104 // the connection is down
 	CodeRequestTimeout       Code = 6000105 // no reply within the request timeout
@@ -38,6 +39,7 @@ const (
 	CodeLoginTimeout       Code = 6100006 // no login within the login timeout
 	CodeServerShutdown     Code = 6100007 // the server is shutting down
 	CodeRoomFull           Code = 6100008 // the room has as many members as it may have
+	CodeMessageTooLarge    Code = 6100009 // a room message is over the size limit
 )
 
 // Error is the error shape of a reply: a code and a message a person can act

@@ -35,9 +35,9 @@ func TestErrorTablesAgree(t *testing.T) {
 		}
 		name := strings.TrimPrefix(vs.Names[0].Name, "Code")
 		n++
-		assert.Contains(t, doc, "| "+lit.Value+" | "+name+" |", "PROTOCOL.md")
-		assert.Contains(t, js, name+": "+lit.Value+",", "js/roomkit.js")
-		assert.Contains(t, dts, name+": "+lit.Value+";", "js/roomkit.d.ts")
+		assert.Truef(t, strings.Contains(doc, "| "+lit.Value+" | "+name+" |"), "PROTOCOL.md lacks %s %s", lit.Value, name)
+		assert.Truef(t, strings.Contains(js, name+": "+lit.Value+","), "js/roomkit.js lacks %s: %s", name, lit.Value)
+		assert.Truef(t, strings.Contains(dts, name+": "+lit.Value+";"), "js/roomkit.d.ts lacks %s: %s", name, lit.Value)
 		return true
 	})
 	assert.Greater(t, n, 20)

@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// countingPeer counts deliveries and remembers the last frame's address.
+type countingPeer struct {
+	quietPeer
+	n    *atomic.Int64
+	last unsafe.Pointer
+}
+
+func (p *countingPeer) Deliver(b []byte) {
+	p.n.Add(1)
+	atomic.StorePointer(&p.last, unsafe.Pointer(unsafe.SliceData(b)))
+}
+
+// bigRoom fills a room with size counting peers and returns them.
+func bigRoom(tb testing.TB, m *Manager, size int) ([]*countingPeer, *atomic.Int64) {
+	var n atomic.Int64
+	peers := make([]*countingPeer, size)
+	for i := range peers {
+		peers[i] = &countingPeer{quietPeer: quietPeer{id: fmt.Sprint("s", i), user: fmt.Sprint("u", i)}, n: &n}
+		_, err := m.Enter(peers[i], info("big"), nil)
+		require.NoError(tb, err)
+	}
+	n.Store(0)
+	return peers, &n
+}
+
+// flushNow delivers what the room has pending, without waiting for the
+// flush goroutine.
+func flushNow(m *Manager, id string) {
+	m.mu.Lock()
+	r := m.rooms[id]
+	m.mu.Unlock()
+	r.mu.Lock()
+	r.flushLocked()
+	r.mu.Unlock()
+}
+
+func TestFanOutSendsTheSameBytesToEveryone(t *testing.T) {
+	m := NewManager(Limits{})
+	peers, n := bigRoom(t, m, 1000)
+	_, err := m.SendMessage(peers[0], "big", text("hello"))
+	require.NoError(t, err)
+	flushNow(m, "big")
+	assert.Equal(t, int64(999), n.Load(), "everyone but the sender")
+	first := atomic.LoadPointer(&peers[1].last)
+	for _, p := range peers[1:] {
+		assert.Equal(t, first, atomic.LoadPointer(&p.last), "encoded once: one buffer for all")
+	}
+}
+
+// BenchmarkFanOut1000 sends one text message to a 1,000-member room and
+// delivers it; it reports allocations per delivered message.
+func BenchmarkFanOut1000(b *testing.B) {
+	m := NewManager(Limits{})
+	peers, n := bigRoom(b, m, 1000)
+	msg := text("a message of a typical length for a chat room, about eighty bytes")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.SendMessage(peers[0], "big", msg); err != nil {
+			b.Fatal(err)
+		}
+		flushNow(m, "big")
+	}
+	runtime.ReadMemStats(&after)
+	if d := n.Load(); d > 0 {
+		b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(d), "allocs/delivery")
+		b.ReportMetric(float64(d)/float64(b.N), "deliveries/op")
+	}
+}
