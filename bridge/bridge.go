@@ -47,6 +47,9 @@ func Install() {
 		"queryMemberList":  b.withClient(queryMemberList),
 		"queryMemberCount": b.withClient(queryMemberCount),
 	}
+	for name, op := range dataExports() {
+		async[name] = b.withClient(op)
+	}
 	for name, fn := range async {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
 			return promise(func() (any, error) { return fn(args) })

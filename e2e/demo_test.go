@@ -58,6 +58,19 @@ func TestDemoPageInTwoTabs(t *testing.T) {
 	ben.waitText(`[data-testid=room-demo]`, "Ann (ann)")
 	ann.waitText(`[data-testid=log]`, "demo: Connected Success")
 
+	// Chat and attributes from the room boxes.
+	ann.do(
+		chromedp.SetValue(chromedp.CSS(`[data-testid=chat-input-demo]`), "hello ben"),
+		chromedp.Click(chromedp.CSS(`[data-testid=chat-send-demo]`)),
+	)
+	ben.waitText(`[data-testid=chat-demo]`, "Ann: hello ben")
+	ann.waitText(`[data-testid=chat-demo]`, "Ann: hello ben")
+	ben.do(
+		chromedp.SetValue(chromedp.CSS(`[data-testid=attr-input-demo]`), "topic=demo day"),
+		chromedp.Click(chromedp.CSS(`[data-testid=attr-send-demo]`)),
+	)
+	ann.waitText(`[data-testid=attrs-demo]`, "topicdemo day")
+
 	ben.do(chromedp.Click(chromedp.CSS(`[data-testid=leave-all]`)))
 	ann.waitText(`[data-testid=log]`, "demo: left ben")
 	ann.waitText(`[data-testid=room-demo]`, "demo (1)")

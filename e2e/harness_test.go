@@ -155,6 +155,11 @@ func (p *page) login(userID string) {
 		zim.on('connectionStateChanged', (z, d) => events.push('conn ' + d.state + ' ' + d.event));
 		zim.on('roomMemberJoined', (z, d) => events.push('joined ' + d.roomID + ' ' + d.memberList.map((m) => m.userID + '/' + m.userName).join(',')));
 		zim.on('roomMemberLeft', (z, d) => events.push('left ' + d.roomID + ' ' + d.memberList.map((m) => m.userID).join(',')));
+		window.received = [];
+		zim.on('receiveRoomMessage', (z, d) => { for (const m of d.messageList) received.push(m); });
+		const attrs = (name) => (z, d) => events.push(name + ' ' + d.roomID + ' ' + d.infos.map((i) => i.action + JSON.stringify(Object.fromEntries(Object.entries(i.roomAttributes).sort()))).join(' '));
+		zim.on('roomAttributesUpdated', attrs('attrs'));
+		zim.on('roomAttributesBatchUpdated', attrs('batch'));
 		return true;
 	})()`, app.DevAppID, secret, userID, strings.ToUpper(userID)))
 }

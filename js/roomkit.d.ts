@@ -101,7 +101,66 @@ export interface TokenWillExpireEvent {
   second: number;
 }
 
+export declare const MessageType: Readonly<{ Text: 1; Command: 2; Custom: 200 }>;
+
+/** A message as sent: text (type 1), command (2) or custom (200). */
+export interface RoomMessageToSend {
+  type: 1 | 2 | 200;
+  /** A string for text; any JSON value for command and custom. */
+  message: unknown;
+  subType?: number;
+  extendedData?: string;
+}
+
+/** A message as the server stamped it. */
+export interface RoomMessage extends RoomMessageToSend {
+  messageID: string;
+  timestamp: number;
+  orderKey: number;
+  senderUserID: string;
+  senderUserName: string;
+  conversationID: string;
+  conversationType: 1;
+}
+
+export interface RoomAttributesConfig {
+  isForce?: boolean;
+  isDeleteAfterOwnerLeft?: boolean;
+  isUpdateOwner?: boolean;
+}
+
+export interface RoomAttributesResult {
+  roomID: string;
+  errorKeys: string[];
+}
+
+export interface RoomAttributesUpdateInfo {
+  /** 0 set, 1 delete (deleted keys map to ""). */
+  action: 0 | 1;
+  roomAttributes: Record<string, string>;
+}
+
+export interface RoomAttributesEvent {
+  roomID: string;
+  infos: RoomAttributesUpdateInfo[];
+}
+
+export interface RoomMemberAttributes {
+  userID: string;
+  attributes: Record<string, string>;
+}
+
+export interface RoomMemberAttributesEvent {
+  roomID: string;
+  infos: { attributesInfo: RoomMemberAttributes }[];
+  operatedInfo: RoomMember;
+}
+
 export interface RoomKitEvents {
+  receiveRoomMessage: { roomID: string; messageList: RoomMessage[] };
+  roomAttributesUpdated: RoomAttributesEvent;
+  roomAttributesBatchUpdated: RoomAttributesEvent;
+  roomMemberAttributesUpdated: RoomMemberAttributesEvent;
   roomMemberJoined: RoomMembersEvent;
   roomMemberLeft: RoomMembersEvent;
   roomStateChanged: RoomStateChangedEvent;
@@ -120,6 +179,17 @@ export declare class RoomKitClient {
   leaveAllRoom(): Promise<{ roomIDs: string[] }>;
   queryRoomMemberList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; memberList: RoomMember[]; nextFlag: string }>;
   queryRoomOnlineMemberCount(roomID: string): Promise<{ roomID: string; count: number }>;
+  sendRoomMessage(message: RoomMessageToSend, roomID: string): Promise<{ message: RoomMessage }>;
+  queryHistoryRoomMessage(roomID: string, config?: { count?: number; nextMessage?: RoomMessage; reverse?: boolean }): Promise<{ roomID: string; messageList: RoomMessage[]; nextOrderKey: number }>;
+  setRoomAttributes(roomAttributes: Record<string, string>, roomID: string, config?: RoomAttributesConfig): Promise<RoomAttributesResult>;
+  deleteRoomAttributes(keys: string[], roomID: string, config?: RoomAttributesConfig): Promise<RoomAttributesResult>;
+  beginRoomAttributesBatchOperation(roomID: string, config?: RoomAttributesConfig): Promise<{ roomID: string }>;
+  endRoomAttributesBatchOperation(roomID: string): Promise<RoomAttributesResult>;
+  queryRoomAllAttributes(roomID: string): Promise<{ roomID: string; roomAttributes: Record<string, string> }>;
+  setRoomMembersAttributes(attributes: Record<string, string>, userIDs: string[], roomID: string): Promise<{ roomID: string; infos: { attributesInfo: RoomMemberAttributes }[]; errorUserList: string[] }>;
+  queryRoomMembersAttributes(userIDs: string[], roomID: string): Promise<{ roomID: string; infos: RoomMemberAttributes[] }>;
+  queryRoomMemberAttributesList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; infos: RoomMemberAttributes[]; nextFlag: string }>;
+  queryRoomMembers(userIDs: string[], roomID: string): Promise<{ roomID: string; memberList: RoomMember[]; errorUserList: string[] }>;
   renewToken(token: string): Promise<{ expiresAt: number }>;
   getRoomID(): string;
   getRooms(): string[];
@@ -149,6 +219,17 @@ export interface RoomKitWasm {
   leaveAll(): Promise<{ roomIDs: string[] }>;
   queryMemberList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; memberList: RoomMember[]; nextFlag: string }>;
   queryMemberCount(roomID: string): Promise<{ roomID: string; count: number }>;
+  sendMessage(request: { roomID: string; message: RoomMessageToSend }): Promise<{ message: RoomMessage }>;
+  queryHistoryMessage(request: { roomID: string; count: number; nextOrderKey: number; reverse: boolean }): Promise<{ roomID: string; messageList: RoomMessage[]; nextOrderKey: number }>;
+  setRoomAttributes(request: { roomID: string; roomAttributes: Record<string, string>; config: RoomAttributesConfig }): Promise<RoomAttributesResult>;
+  deleteRoomAttributes(request: { roomID: string; keys: string[]; config: RoomAttributesConfig }): Promise<RoomAttributesResult>;
+  beginRoomAttributesBatch(request: { roomID: string; config: RoomAttributesConfig }): Promise<{ roomID: string }>;
+  endRoomAttributesBatch(request: { roomID: string }): Promise<RoomAttributesResult>;
+  queryRoomAllAttributes(request: { roomID: string }): Promise<{ roomID: string; roomAttributes: Record<string, string> }>;
+  setRoomMembersAttributes(request: { roomID: string; userIDs: string[]; attributes: Record<string, string> }): Promise<{ roomID: string; infos: { attributesInfo: RoomMemberAttributes }[]; errorUserList: string[] }>;
+  queryRoomMembersAttributes(request: { roomID: string; userIDs: string[] }): Promise<{ roomID: string; infos: RoomMemberAttributes[] }>;
+  queryRoomMemberAttributesList(request: { roomID: string; count: number; nextFlag: string }): Promise<{ roomID: string; infos: RoomMemberAttributes[]; nextFlag: string }>;
+  queryRoomMembers(request: { roomID: string; userIDs: string[] }): Promise<{ roomID: string; memberList: RoomMember[]; errorUserList: string[] }>;
   getRoomID(): string;
   getRooms(): string[] | RoomKitError;
   setEventHandler(handler: ((name: string, data: unknown) => void) | null): void | RoomKitError;

@@ -81,7 +81,11 @@ export const ROOMS_STORAGE_KEY = 'roomkit:rooms';
 
 const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
+  'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
 ]);
+
+/** Message types: text, command (delivered, never kept), custom. */
+export const MessageType = Object.freeze({ Text: 1, Command: 2, Custom: 200 });
 
 // The one logged-in client of this page and its listeners.
 let active = null;
@@ -136,6 +140,52 @@ export class RoomKitClient {
 
   /** How many members a room has. */
   queryRoomOnlineMemberCount(roomID) { return rk.queryMemberCount(roomID); }
+
+  /**
+   * Sends a message to a room: { type: 1, message: 'text' }, { type: 2,
+   * message: <JSON> } (a command: delivered, not kept) or { type: 200,
+   * message: <JSON>, subType }. Resolves with the message as the server
+   * stamped it (messageID, timestamp, orderKey).
+   */
+  sendRoomMessage(message, roomID) { return rk.sendMessage({ roomID, message }); }
+
+  /**
+   * A page of a room's kept messages in orderKey order. With reverse (the
+   * default) it pages back from the newest: pass the first message of a page
+   * as nextMessage to get the one before it.
+   */
+  async queryHistoryRoomMessage(roomID, { count = 20, nextMessage, reverse = true } = {}) {
+    return rk.queryHistoryMessage({ roomID, count, reverse, nextOrderKey: nextMessage?.orderKey ?? 0 });
+  }
+
+  /** Sets room attributes; keys owned by others come back in errorKeys unless isForce. */
+  setRoomAttributes(roomAttributes, roomID, config = {}) { return rk.setRoomAttributes({ roomID, roomAttributes, config }); }
+
+  /** Deletes room attributes. */
+  deleteRoomAttributes(keys, roomID, config = {}) { return rk.deleteRoomAttributes({ roomID, keys, config }); }
+
+  /** Holds the following set/delete calls of roomID until endRoomAttributesBatchOperation. */
+  beginRoomAttributesBatchOperation(roomID, config = {}) { return rk.beginRoomAttributesBatch({ roomID, config }); }
+
+  /** Sends the held operations as one change (one roomAttributesBatchUpdated). */
+  endRoomAttributesBatchOperation(roomID) { return rk.endRoomAttributesBatch({ roomID }); }
+
+  /** Every attribute of a room. */
+  queryRoomAllAttributes(roomID) { return rk.queryRoomAllAttributes({ roomID }); }
+
+  /** Sets member attributes (your own; others' come back in errorUserList). */
+  setRoomMembersAttributes(attributes, userIDs, roomID) { return rk.setRoomMembersAttributes({ roomID, userIDs, attributes }); }
+
+  /** The listed members' attributes. */
+  queryRoomMembersAttributes(userIDs, roomID) { return rk.queryRoomMembersAttributes({ roomID, userIDs }); }
+
+  /** A page of members' attributes in member-list order. */
+  queryRoomMemberAttributesList(roomID, config = { count: 100, nextFlag: '' }) {
+    return rk.queryRoomMemberAttributesList({ roomID, count: config.count, nextFlag: config.nextFlag ?? '' });
+  }
+
+  /** The listed users who are in the room; the others in errorUserList. */
+  queryRoomMembers(userIDs, roomID) { return rk.queryRoomMembers({ roomID, userIDs }); }
 
   /** Swaps in a fresh token (after tokenWillExpire). */
   renewToken(token) { return rk.renewToken(token); }

@@ -40,10 +40,11 @@ type Client struct {
 	session  protocol.LoginReply
 	nextID   uint64
 	pending  map[uint64]chan protocol.Frame
-	rooms    map[string]*roomEntry // joined rooms and rooms being joined
-	lastRoom string                // the room most recently joined
-	closed   bool                  // logged out: never reconnect
-	loopDone chan struct{}         // closed when the connection's loop has ended
+	rooms    map[string]*roomEntry       // joined rooms and rooms being joined
+	batches  map[string]*attributesBatch // open attribute batches by room
+	lastRoom string                      // the room most recently joined
+	closed   bool                        // logged out: never reconnect
+	loopDone chan struct{}               // closed when the connection's loop has ended
 }
 
 // roomEntry is the client's view of one room.
@@ -68,7 +69,7 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 	def(&cfg.ReconnectMin, 250*time.Millisecond)
 	def(&cfg.ReconnectMax, 5*time.Second)
 	def(&cfg.ReconnectFor, 2*time.Minute)
-	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}}
+	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}, batches: map[string]*attributesBatch{}}
 	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnecting, Event: protocol.ConnEventActiveLogin})
 	if err := c.connect(ctx); err != nil {
 		ev := protocol.ConnEventLoginInterrupted

@@ -1,0 +1,60 @@
+//go:build js && wasm
+
+package bridge
+
+import (
+	"context"
+	"syscall/js"
+
+	"roomkit/server/protocol"
+	"roomkit/wasm/client"
+)
+
+// request adapts a client method taking one request struct into an export
+// taking one JS object of the same shape.
+func request[Req, Res any](do func(*client.Client, context.Context, Req) (Res, error)) func(*client.Client, []js.Value) (any, error) {
+	return func(c *client.Client, args []js.Value) (any, error) {
+		var req Req
+		if err := fromJS("request", arg(args, 0), &req); err != nil {
+			return nil, err
+		}
+		return do(c, context.Background(), req)
+	}
+}
+
+// dataExports are the room data operations, each taking one request object.
+func dataExports() map[string]func(*client.Client, []js.Value) (any, error) {
+	return map[string]func(*client.Client, []js.Value) (any, error){
+		"sendMessage":                   request((*client.Client).SendRoomMessage),
+		"queryHistoryMessage":           request((*client.Client).QueryHistoryRoomMessage),
+		"setRoomAttributes":             request((*client.Client).SetRoomAttributes),
+		"deleteRoomAttributes":          request((*client.Client).DeleteRoomAttributes),
+		"queryRoomAllAttributes":        request(queryRoomAllAttributes),
+		"setRoomMembersAttributes":      request((*client.Client).SetRoomMembersAttributes),
+		"queryRoomMembersAttributes":    request((*client.Client).QueryRoomMembersAttributes),
+		"queryRoomMemberAttributesList": request((*client.Client).QueryRoomMemberAttributesList),
+		"queryRoomMembers":              request((*client.Client).QueryRoomMembers),
+		"endRoomAttributesBatch":        request(endRoomAttributesBatch),
+		"beginRoomAttributesBatch":      beginRoomAttributesBatch,
+	}
+}
+
+func queryRoomAllAttributes(c *client.Client, ctx context.Context, req protocol.RoomIDRequest) (protocol.AllAttributesReply, error) {
+	return c.QueryRoomAllAttributes(ctx, req.RoomID)
+}
+
+func endRoomAttributesBatch(c *client.Client, ctx context.Context, req protocol.RoomIDRequest) (protocol.AttributesReply, error) {
+	return c.EndRoomAttributesBatch(ctx, req.RoomID)
+}
+
+// beginRoomAttributesBatch({roomID, config})
+func beginRoomAttributesBatch(c *client.Client, args []js.Value) (any, error) {
+	var req struct {
+		RoomID string                    `json:"roomID"`
+		Config protocol.AttributesConfig `json:"config"`
+	}
+	if err := fromJS("request", arg(args, 0), &req); err != nil {
+		return nil, err
+	}
+	return protocol.RoomIDRequest{RoomID: req.RoomID}, c.BeginRoomAttributesBatch(req.RoomID, req.Config)
+}
