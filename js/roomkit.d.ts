@@ -35,6 +35,7 @@ export declare const ErrorCode: Readonly<{
   ServerShutdown: 6100007;
   RoomFull: 6100008;
   MessageTooLarge: 6100009;
+  SessionTakenOver: 6100010;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;

@@ -58,6 +58,7 @@ export const ErrorCode = Object.freeze({
   ServerShutdown: 6100007,
   RoomFull: 6100008,
   MessageTooLarge: 6100009,
+  SessionTakenOver: 6100010,
 });
 
 /** roomStateChanged states. */

@@ -47,6 +47,8 @@ type Engine interface {
 	Leave(p Peer, roomID string) error
 	// LeaveAll removes p from every room it is in and returns their IDs.
 	LeaveAll(p Peer) []string
+	// Rooms returns the rooms p is in, sorted by ID.
+	Rooms(p Peer) []protocol.RoomInfo
 	// MemberList returns a page of roomID's members in join order.
 	MemberList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberListReply, error)
 	// MemberCount returns the number of members in roomID.

@@ -238,6 +238,18 @@ func (m *Manager) destroyLocked(r *room) {
 	}
 }
 
+// Rooms implements Engine.
+func (m *Manager) Rooms(p Peer) []protocol.RoomInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mine := m.joined[p.SessionID()]
+	out := make([]protocol.RoomInfo, 0, len(mine))
+	for _, id := range sortedKeys(mine) {
+		out = append(out, mine[id].info())
+	}
+	return out
+}
+
 // MemberList implements Engine.
 func (m *Manager) MemberList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberListReply, error) {
 	if count < 1 || count > m.limits.MaxMemberListPageSize {

@@ -32,6 +32,8 @@ type Config struct {
 	MessagesPerSecond float64       // sustained sendRoomMessage per connection; 0 = 10
 	MessageBurst      int           // 0 = 20
 	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
+	ResumeGrace       time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
+	ResumeBufferBytes int           // recent events kept per session for a resume; 0 = 1 MiB
 	OriginPatterns    []string      // extra allowed Origin hosts (same-origin always is)
 }
 
@@ -57,6 +59,12 @@ func (c Config) withDefaults() Config {
 	if c.MessageBurst == 0 {
 		c.MessageBurst = 20
 	}
+	if c.ResumeGrace == 0 {
+		c.ResumeGrace = 10 * time.Second
+	}
+	if c.ResumeBufferBytes == 0 {
+		c.ResumeBufferBytes = 1 << 20
+	}
 	if c.TokenWarning == 0 {
 		c.TokenWarning = 30 * time.Second
 	}
@@ -72,7 +80,8 @@ type Gateway struct {
 	log      *slog.Logger
 
 	mu       sync.Mutex
-	sessions map[*session]struct{}
+	sessions map[string]*session // by ID, attached or waiting for a resume
+	conns    map[*conn]struct{}  // open connections
 	closing  bool
 	wg       sync.WaitGroup
 }
@@ -82,7 +91,7 @@ func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger) *Gat
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log, sessions: map[*session]struct{}{}}
+	return &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log, sessions: map[string]*session{}, conns: map[*conn]struct{}{}}
 }
 
 // ServeHTTP upgrades the request to a WebSocket and runs the session until
@@ -98,14 +107,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 	defer g.wg.Done()
 
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
 	if err != nil {
 		g.log.Debug("websocket accept failed", "err", err)
 		return
 	}
-	c.SetReadLimit(protocol.MaxFrameBytes)
-	s := newSession(g, c)
-	s.run(r.Context())
+	ws.SetReadLimit(protocol.MaxFrameBytes)
+	c := newConn(ws, g.cfg.SendQueueBytes)
+	if !g.track(c) {
+		ws.Close(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "server shutting down")))
+		return
+	}
+	defer g.untrack(c)
+	s := g.login(r.Context(), c)
+	if s == nil {
+		return
+	}
+	s.serve(r.Context(), c)
 }
 
 // Shutdown closes every session with a "server shutting down" reason (the
@@ -115,10 +133,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
-	for s := range g.sessions {
-		s.close(websocket.StatusServiceRestart, protocol.Errorf(protocol.CodeServerShutdown, "server shutting down"))
+	for c := range g.conns {
+		c.close(websocket.StatusServiceRestart, protocol.Errorf(protocol.CodeServerShutdown, "server shutting down"))
+	}
+	sessions := make([]*session, 0, len(g.sessions))
+	for _, s := range g.sessions {
+		sessions = append(sessions, s)
 	}
 	g.mu.Unlock()
+	for _, s := range sessions {
+		s.end()
+	}
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
 	defer g.engine.Close()
@@ -130,24 +155,45 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 }
 
-// add registers a logged-in session; it fails once Shutdown has begun.
-func (g *Gateway) add(s *session) bool {
+// track registers an open connection; it fails once Shutdown has begun.
+func (g *Gateway) track(c *conn) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closing {
 		return false
 	}
-	g.sessions[s] = struct{}{}
+	g.conns[c] = struct{}{}
 	return true
+}
+
+func (g *Gateway) untrack(c *conn) {
+	g.mu.Lock()
+	delete(g.conns, c)
+	g.mu.Unlock()
+}
+
+func (g *Gateway) add(s *session) {
+	g.mu.Lock()
+	g.sessions[s.id] = s
+	g.mu.Unlock()
 }
 
 func (g *Gateway) remove(s *session) {
 	g.mu.Lock()
-	delete(g.sessions, s)
+	if g.sessions[s.id] == s {
+		delete(g.sessions, s.id)
+	}
 	g.mu.Unlock()
 }
 
-// SessionCount returns the number of logged-in sessions.
+func (g *Gateway) session(id string) *session {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sessions[id]
+}
+
+// SessionCount returns the number of sessions, attached or waiting for a
+// resume.
 func (g *Gateway) SessionCount() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()

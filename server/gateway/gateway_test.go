@@ -204,7 +204,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestMemberEventsAndDisconnectLeaves(t *testing.T) {
-	srv, g := newServer(t, Config{})
+	srv, g := newServer(t, Config{ResumeGrace: -1})
 	a := loggedIn(t, srv, "a")
 	b := loggedIn(t, srv, "b")
 	send(t, a, `{"id":2,"op":"enterRoom","data":{"roomInfo":{"roomID":"r"}}}`)

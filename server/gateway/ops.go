@@ -8,7 +8,7 @@ import (
 
 // dispatch runs one request against the engine. It returns the reply data or
 // an error (a *protocol.Error when the caller can act on it).
-func (s *session) dispatch(f protocol.Frame) (any, error) {
+func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 	e := s.g.engine
 	switch f.Op {
 	case protocol.OpCreateRoom, protocol.OpEnterRoom:
@@ -72,7 +72,7 @@ func (s *session) dispatch(f protocol.Frame) (any, error) {
 		if err := decode(f, &req); err != nil {
 			return nil, err
 		}
-		if !s.msgLimit.allow(time.Now()) {
+		if !c.msgLimit.allow(time.Now()) {
 			return nil, protocol.Errorf(protocol.CodeMessageRateLimited, "too many messages: at most %g a second (bursts of %d) on one connection; slow down", s.g.cfg.MessagesPerSecond, s.g.cfg.MessageBurst)
 		}
 		msg, err := e.SendMessage(s, req.RoomID, req.Message)

@@ -2,12 +2,10 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/subtle"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -15,40 +13,35 @@ import (
 	"roomkit/server/protocol"
 )
 
-// session is one logged-in connection. Its read loop owns the rate limiter;
-// mu guards the claims (renewToken swaps them while the engine reads them)
-// and the token timers.
+// session is one place of a user in the server: its identity, its claims,
+// its rooms (in the engine) and the recent events sent to it. A session
+// outlives its connection by the resume grace period, so a page that
+// reloads, or a client that reconnects, takes its place back unseen by
+// the others and gets the events it missed.
+//
+// mu guards everything below it; Deliver takes it while the engine holds
+// a room's lock, so nothing under mu calls into the engine.
 type session struct {
-	g    *Gateway
-	conn *websocket.Conn
-	id   string
-	out  *outbox
-
-	msgLimit *tokenBucket // sendRoomMessage rate; used by the read loop only
+	g         *Gateway
+	id        string
+	resumeKey string
 
 	mu        sync.Mutex
 	claims    *auth.Claims
 	member    protocol.Member
+	conn      *conn       // the attached connection; nil while detached
+	events    eventRing   // recent events, for resuming
+	detached  *time.Timer // ends the session when the grace period passes
 	warnTimer *time.Timer
 	expTimer  *time.Timer
-
-	closeOnce sync.Once
-	closeReq  chan closeRequest // to the writer: close once the queue is written
-	done      chan struct{}     // closed when the session ends
+	ended     bool
 }
 
-type closeRequest struct {
-	status websocket.StatusCode
-	reason string
-}
-
-func newSession(g *Gateway, c *websocket.Conn) *session {
-	return &session{
-		g: g, conn: c, id: newSessionID(),
-		out:      newOutbox(g.cfg.SendQueueBytes),
-		closeReq: make(chan closeRequest, 1),
-		done:     make(chan struct{}),
-	}
+func newSession(g *Gateway, c *auth.Claims) *session {
+	s := &session{g: g, id: newSessionID(), resumeKey: newSessionID(), events: eventRing{max: g.cfg.ResumeBufferBytes}}
+	s.claims = c
+	s.member = protocol.Member{UserID: c.UserID, UserName: displayName(c)}
+	return s
 }
 
 // SessionID implements engine.Peer.
@@ -68,87 +61,88 @@ func (s *session) AdmitsRoom(roomID string) bool {
 	return s.claims.AdmitsRoom(roomID)
 }
 
-// Deliver implements engine.Peer: it queues frame, and closes the session
-// as too slow when its queue is full.
+// Deliver implements engine.Peer: it numbers the event, keeps it for a
+// resume, and queues it on the attached connection, if any.
 func (s *session) Deliver(frame []byte) {
-	if !s.out.push(frame) {
-		s.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeSlowConsumer,
-			"disconnected: the connection fell %d bytes behind", s.g.cfg.SendQueueBytes))
-	}
-}
-
-// run logs the session in, then serves it until the connection ends.
-func (s *session) run(ctx context.Context) {
-	defer close(s.done)
-	if !s.login(ctx) {
-		return
-	}
-	if !s.g.add(s) {
-		s.conn.Close(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "server shutting down")))
-		return
-	}
-	defer s.g.remove(s)
-
-	ctx, cancel := context.WithCancel(ctx)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.writeLoop(ctx)
-	}()
-	s.readLoop(ctx)
-	cancel()
-	<-writerDone
-	s.stopTimers()
-	s.g.engine.LeaveAll(s)
-	s.conn.CloseNow()
-}
-
-// login reads the first frame, which must be a login with a valid token and
-// a protocol version this server speaks. On failure it replies with the
-// error and closes the connection.
-func (s *session) login(ctx context.Context) bool {
-	// A timer, not a read deadline: cancelling a read drops the connection
-	// without a close frame, and the client should learn why it was closed.
-	timer := time.AfterFunc(s.g.cfg.LoginTimeout, func() {
-		s.conn.Close(websocket.StatusPolicyViolation, closeReason(protocol.Errorf(protocol.CodeLoginTimeout, "no login within %s", s.g.cfg.LoginTimeout)))
-	})
-	typ, b, err := s.conn.Read(ctx)
-	if !timer.Stop() || err != nil {
-		s.conn.CloseNow()
-		return false
-	}
-	f, perr := parseFrame(typ, b)
-	if perr == nil && f.Op != protocol.OpLogin {
-		perr = protocol.Errorf(protocol.CodeNotLoggedIn, "the first frame must be a login, not %q", f.Op)
-	}
-	var req protocol.LoginRequest
-	if perr == nil {
-		perr = decode(f, &req)
-	}
-	if perr == nil && req.Version != protocol.Version {
-		perr = protocol.Errorf(protocol.CodeUnsupportedVersion, "protocol version %d is not supported; this server speaks version %d; update the roomkit client", req.Version, protocol.Version)
-	}
-	var claims *auth.Claims
-	if perr == nil {
-		claims, perr = s.g.verifier.Verify(req.Token)
-	}
-	if perr != nil {
-		wctx, wcancel := context.WithTimeout(ctx, s.g.cfg.WriteTimeout)
-		_ = s.conn.Write(wctx, websocket.MessageText, protocol.EncodeError(f.ID, perr))
-		wcancel()
-		s.conn.Close(websocket.StatusPolicyViolation, closeReason(perr))
-		return false
-	}
 	s.mu.Lock()
-	s.claims = claims // the timers are armed once the reply is queued, so it comes first
-	s.mu.Unlock()
-	reply, _ := protocol.EncodeReply(f.ID, protocol.LoginReply{
-		SessionID: s.id, UserID: claims.UserID, UserName: displayName(claims),
-		ExpiresAt: claims.ExpiresAt.Unix(), ServerVersion: protocol.Version,
-	})
-	s.out.push(reply)
-	s.setClaims(claims)
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.events.add(frame)
+	if s.conn != nil {
+		s.conn.push(frame, s.g.cfg.SendQueueBytes)
+	}
+}
+
+// attach makes c the session's connection: it queues reply (the login
+// reply) and then every event after the first `received`, so the client
+// continues exactly where it stopped. It fails when those events are no
+// longer kept.
+func (s *session) attach(c *conn, reply func(resumed bool) []byte, received uint64, resuming bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return false
+	}
+	missed, ok := s.events.since(received)
+	if resuming && !ok {
+		return false
+	}
+	if s.detached != nil {
+		s.detached.Stop()
+		s.detached = nil
+	}
+	if s.conn != nil && s.conn != c {
+		// The old connection is still open (the refresh beat its close):
+		// it is replaced, and ending it must not end the session.
+		s.conn.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeSessionTakenOver, "the session was resumed on another connection"))
+	}
+	s.conn = c
+	c.push(reply(resuming), s.g.cfg.SendQueueBytes)
+	for _, f := range missed {
+		c.push(f, s.g.cfg.SendQueueBytes)
+	}
 	return true
+}
+
+// detach runs when c has ended without a logout: the session keeps its
+// rooms for the grace period, then ends.
+func (s *session) detach(c *conn) {
+	s.mu.Lock()
+	if s.conn != c || s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.conn = nil
+	grace := s.g.cfg.ResumeGrace
+	if grace > 0 {
+		s.detached = time.AfterFunc(grace, s.end)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.end()
+}
+
+// end removes the session from its rooms (the others see it leave) and
+// from the gateway. Later calls do nothing.
+func (s *session) end() {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	for _, t := range []*time.Timer{s.detached, s.warnTimer, s.expTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	s.events = eventRing{}
+	s.mu.Unlock()
+	s.g.engine.LeaveAll(s)
+	s.g.remove(s)
 }
 
 // setClaims installs verified claims and (re)arms the token timers.
@@ -167,7 +161,15 @@ func (s *session) setClaims(c *auth.Claims) {
 		s.Deliver(ev)
 	})
 	s.expTimer = time.AfterFunc(left, func() {
-		s.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeTokenExpired, "the token expired; log in again with a new one"))
+		s.mu.Lock()
+		c := s.conn
+		s.mu.Unlock()
+		if c != nil {
+			c.ended.Store(true)
+			c.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeTokenExpired, "the token expired; log in again with a new one"))
+		} else {
+			s.end()
+		}
 	})
 }
 
@@ -179,19 +181,37 @@ func displayName(c *auth.Claims) string {
 	return c.UserName
 }
 
-func (s *session) stopTimers() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.warnTimer.Stop()
-	s.expTimer.Stop()
+// serve runs requests from c, in order, until c ends; then the session
+// ends (logout, expiry) or waits for a resume.
+func (s *session) serve(ctx context.Context, c *conn) {
+	ctx, cancel := context.WithCancel(ctx)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop(ctx, s.g.cfg.WriteTimeout)
+	}()
+	s.readLoop(ctx, c)
+	cancel()
+	<-writerDone
+	c.ws.CloseNow()
+	if c.ended.Load() {
+		s.mu.Lock()
+		mine := s.conn == c
+		s.mu.Unlock()
+		if mine {
+			s.end()
+		}
+		return
+	}
+	s.detach(c)
 }
 
 // readLoop reads and serves requests in order until the connection ends.
-func (s *session) readLoop(ctx context.Context) {
+func (s *session) readLoop(ctx context.Context, c *conn) {
 	limit := newTokenBucket(s.g.cfg.RequestsPerSecond, s.g.cfg.RequestBurst, time.Now())
-	s.msgLimit = newTokenBucket(s.g.cfg.MessagesPerSecond, s.g.cfg.MessageBurst, time.Now())
+	c.msgLimit = newTokenBucket(s.g.cfg.MessagesPerSecond, s.g.cfg.MessageBurst, time.Now())
 	for {
-		typ, b, err := s.conn.Read(ctx)
+		typ, b, err := c.ws.Read(ctx)
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
 				s.g.log.Info("closed a connection for an oversized frame", "session", s.id)
@@ -203,15 +223,15 @@ func (s *session) readLoop(ctx context.Context) {
 			perr = protocol.Errorf(protocol.CodeRateLimited, "too many requests: at most %g a second (bursts of %d) on one connection; slow down", s.g.cfg.RequestsPerSecond, s.g.cfg.RequestBurst)
 		}
 		if perr != nil {
-			s.Deliver(protocol.EncodeError(f.ID, perr))
+			c.push(protocol.EncodeError(f.ID, perr), s.g.cfg.SendQueueBytes)
 			continue
 		}
-		s.serve(f)
+		s.serveRequest(c, f)
 	}
 }
 
-// serve runs one request and queues its reply.
-func (s *session) serve(f protocol.Frame) {
+// serveRequest runs one request and queues its reply.
+func (s *session) serveRequest(c *conn, f protocol.Frame) {
 	var res any
 	var err error
 	func() {
@@ -221,119 +241,29 @@ func (s *session) serve(f protocol.Frame) {
 				err = protocol.Errorf(protocol.CodeFailed, "internal error serving %s", f.Op)
 			}
 		}()
-		res, err = s.dispatch(f)
+		res, err = s.dispatch(c, f)
 	}()
 	if err != nil {
 		var pe *protocol.Error
 		if !errors.As(err, &pe) {
 			pe = protocol.Errorf(protocol.CodeFailed, "%s failed: %v", f.Op, err)
 		}
-		s.Deliver(protocol.EncodeError(f.ID, pe))
+		c.push(protocol.EncodeError(f.ID, pe), s.g.cfg.SendQueueBytes)
 		return
 	}
 	reply, eerr := protocol.EncodeReply(f.ID, res)
 	if eerr != nil {
 		reply = protocol.EncodeError(f.ID, protocol.Errorf(protocol.CodeFailed, "%s: %v", f.Op, eerr))
 	}
-	s.Deliver(reply)
+	c.push(reply, s.g.cfg.SendQueueBytes)
 	if f.Op == protocol.OpLogout {
-		s.closeAfterQueue(websocket.StatusNormalClosure, "logout")
+		c.ended.Store(true)
+		c.closeAfterQueue(websocket.StatusNormalClosure, "logout")
 	}
 }
 
-// writeLoop writes queued frames until ctx ends or a close is requested.
-func (s *session) writeLoop(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.out.wake:
-			if !s.writeQueued(ctx) {
-				return
-			}
-		case req := <-s.closeReq:
-			s.writeQueued(ctx)
-			s.conn.Close(req.status, req.reason)
-			return
-		}
-	}
-}
-
-func (s *session) writeQueued(ctx context.Context) bool {
-	for _, frame := range s.out.take() {
-		wctx, cancel := context.WithTimeout(ctx, s.g.cfg.WriteTimeout)
-		err := s.conn.Write(wctx, websocket.MessageText, frame)
-		cancel()
-		if err != nil {
-			s.conn.CloseNow()
-			return false
-		}
-	}
-	return true
-}
-
-// close ends the session now with a reason the client can read: the code
-// and message of e. It never blocks, so the engine may call it.
-// A peer that does not read cannot take the close frame, so the connection
-// is dropped outright if the close handshake has not finished within a
-// second.
-func (s *session) close(status websocket.StatusCode, e *protocol.Error) {
-	s.closeOnce.Do(func() {
-		go func() {
-			drop := time.AfterFunc(time.Second, func() { s.conn.CloseNow() })
-			defer drop.Stop()
-			s.conn.Close(status, closeReason(e))
-		}()
-	})
-}
-
-// closeAfterQueue ends the session once what is queued has been written.
-func (s *session) closeAfterQueue(status websocket.StatusCode, reason string) {
-	s.closeOnce.Do(func() {
-		s.closeReq <- closeRequest{status: status, reason: reason}
-	})
-}
-
-// closeReason renders e as a close reason: "<code> <message>", cut to the
-// 123 bytes a close frame carries.
-func closeReason(e *protocol.Error) string {
-	r := fmt.Sprintf("%d %s", e.Code, e.Message)
-	for len(r) > 123 {
-		_, size := utf8.DecodeLastRuneInString(r)
-		r = r[:len(r)-size]
-	}
-	return r
-}
-
-// parseFrame checks a frame's type, encoding and shape.
-func parseFrame(typ websocket.MessageType, b []byte) (protocol.Frame, *protocol.Error) {
-	var f protocol.Frame
-	if typ != websocket.MessageText {
-		return f, protocol.Errorf(protocol.CodeMalformedFrame, "binary frames are not accepted; send JSON text frames")
-	}
-	if !utf8.Valid(b) {
-		return f, protocol.Errorf(protocol.CodeMalformedFrame, "the frame is not valid UTF-8")
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return protocol.Frame{}, protocol.Errorf(protocol.CodeMalformedFrame, "the frame is not a JSON object of the frame shape: %v", err)
-	}
-	if f.ID == 0 || f.Op == "" {
-		return f, protocol.Errorf(protocol.CodeMalformedFrame, "a request needs a non-zero id and an op")
-	}
-	return f, nil
-}
-
-// decode unmarshals a request's data into v.
-func decode(f protocol.Frame, v any) *protocol.Error {
-	if len(f.Data) == 0 {
-		return protocol.Errorf(protocol.CodeInvalidParameter, "%s needs data", f.Op)
-	}
-	if err := json.Unmarshal(f.Data, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return protocol.Errorf(protocol.CodeInvalidParameter, "%s: field %s must be a %s, not a %s", f.Op, te.Field, te.Type, te.Value)
-		}
-		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: data is malformed: %v", f.Op, err)
-	}
-	return nil
+// checkResume reports whether key is this session's resume key, in
+// constant time.
+func (s *session) checkResume(key string) bool {
+	return subtle.ConstantTimeCompare([]byte(key), []byte(s.resumeKey)) == 1
 }

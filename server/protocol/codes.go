@@ -40,6 +40,7 @@ const (
 	CodeServerShutdown     Code = 6100007 // the server is shutting down
 	CodeRoomFull           Code = 6100008 // the room has as many members as it may have
 	CodeMessageTooLarge    Code = 6100009 // a room message is over the size limit
+	CodeSessionTakenOver   Code = 6100010 // the session was resumed on another connection
 )
 
 // Error is the error shape of a reply: a code and a message a person can act

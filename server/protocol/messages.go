@@ -2,8 +2,18 @@ package protocol
 
 // LoginRequest is the data of the first frame a client sends.
 type LoginRequest struct {
-	Token   string `json:"token"`
-	Version int    `json:"version"`
+	Token   string         `json:"token"`
+	Version int            `json:"version"`
+	Resume  *ResumeRequest `json:"resume,omitempty"`
+}
+
+// ResumeRequest asks to take back a session whose connection ended (a page
+// refresh, a dropped network) within the server's grace period. Received is
+// how many events the client handled on it.
+type ResumeRequest struct {
+	SessionID string `json:"sessionID"`
+	Key       string `json:"key"`
+	Received  uint64 `json:"received"`
 }
 
 // LoginReply is the data of a successful login reply.
@@ -13,6 +23,15 @@ type LoginReply struct {
 	UserName      string `json:"userName"`
 	ExpiresAt     int64  `json:"expiresAt"` // the token's exp, Unix seconds
 	ServerVersion int    `json:"serverVersion"`
+	ResumeKey     string `json:"resumeKey"` // proves a later resume of this session
+	// Resumed says a resume was asked for and granted: the session kept its
+	// rooms, and the events after Received follow this reply.
+	Resumed bool `json:"resumed"`
+	// ResumeError says why a resume asked for was not granted (a fresh
+	// session was made instead, in no rooms).
+	ResumeError string `json:"resumeError,omitempty"`
+	// Rooms are the rooms a resumed session is in.
+	Rooms []RoomInfo `json:"rooms,omitempty"`
 }
 
 // RenewTokenRequest swaps the connection's token for a fresh one of the same

@@ -28,6 +28,11 @@ type Config struct {
 	ReconnectMax   time.Duration // backoff cap; 0 = 5 s
 	ReconnectFor   time.Duration // give up after trying this long; 0 = 2 min
 	OnEvent        func(Event)   // called on one goroutine, in order
+	// Resume takes back a session suspended by an earlier page (Suspend),
+	// rooms and all, with the events it missed. When the server cannot
+	// resume it, Login still succeeds, in no rooms (Session().ResumeError
+	// says why).
+	Resume *protocol.ResumeRequest
 }
 
 // Client is a logged-in connection. Its methods are safe for concurrent use.
@@ -35,16 +40,17 @@ type Client struct {
 	cfg    Config
 	events *eventQueue
 
-	mu       sync.Mutex
-	conn     Conn // nil while disconnected
-	session  protocol.LoginReply
-	nextID   uint64
-	pending  map[uint64]chan protocol.Frame
-	rooms    map[string]*roomEntry       // joined rooms and rooms being joined
-	batches  map[string]*attributesBatch // open attribute batches by room
-	lastRoom string                      // the room most recently joined
-	closed   bool                        // logged out: never reconnect
-	loopDone chan struct{}               // closed when the connection's loop has ended
+	mu         sync.Mutex
+	conn       Conn // nil while disconnected
+	session    protocol.LoginReply
+	eventsRead uint64 // server events read on this session, for resuming it
+	nextID     uint64
+	pending    map[uint64]chan protocol.Frame
+	rooms      map[string]*roomEntry       // joined rooms and rooms being joined
+	batches    map[string]*attributesBatch // open attribute batches by room
+	lastRoom   string                      // the room most recently joined
+	closed     bool                        // logged out: never reconnect
+	loopDone   chan struct{}               // closed when the connection's loop has ended
 }
 
 // roomEntry is the client's view of one room.
@@ -71,7 +77,7 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 	def(&cfg.ReconnectFor, 2*time.Minute)
 	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}, batches: map[string]*attributesBatch{}}
 	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnecting, Event: protocol.ConnEventActiveLogin})
-	if err := c.connect(ctx); err != nil {
+	if err := c.connect(ctx, cfg.Resume); err != nil {
 		ev := protocol.ConnEventLoginInterrupted
 		if isTokenError(err) {
 			ev = protocol.ConnEventTokenExpired
@@ -81,6 +87,16 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnected, Event: protocol.ConnEventSuccess})
+	c.mu.Lock()
+	if c.session.Resumed {
+		c.events.handled.Store(cfg.Resume.Received)
+		for _, info := range c.session.Rooms {
+			c.rooms[info.RoomID] = &roomEntry{info: info, state: protocol.RoomStateConnected}
+			c.lastRoom = info.RoomID
+			c.pushRoomLocked(info.RoomID, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
+		}
+	}
+	c.mu.Unlock()
 	return c, nil
 }
 
@@ -91,8 +107,9 @@ func (c *Client) Session() protocol.LoginReply {
 	return c.session
 }
 
-// connect dials, logs in and starts the read loop.
-func (c *Client) connect(ctx context.Context) error {
+// connect dials, logs in (resuming the session resume names, if any) and
+// starts the read loop.
+func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
 	conn, err := c.cfg.Transport.Dial(ctx, c.cfg.URL)
@@ -102,7 +119,7 @@ func (c *Client) connect(ctx context.Context) error {
 	c.mu.Lock()
 	token := c.cfg.Token
 	c.mu.Unlock()
-	data, _ := json.Marshal(protocol.LoginRequest{Token: token, Version: protocol.Version})
+	data, _ := json.Marshal(protocol.LoginRequest{Token: token, Version: protocol.Version, Resume: resume})
 	frame, _ := json.Marshal(protocol.Frame{ID: 1, Op: protocol.OpLogin, Data: data})
 	if err := conn.Write(ctx, frame); err != nil {
 		conn.Close()
@@ -143,6 +160,12 @@ func (c *Client) connect(ctx context.Context) error {
 		return protocol.Errorf(protocol.CodeNotLoggedIn, "logged out")
 	}
 	c.conn, c.session, c.nextID, c.loopDone = conn, session, 1, done
+	switch {
+	case session.Resumed && resume != nil:
+		c.eventsRead = resume.Received
+	default:
+		c.eventsRead = 0
+	}
 	c.mu.Unlock()
 	go c.readLoop(conn, done)
 	return nil
@@ -183,13 +206,17 @@ func (c *Client) handleEvent(f protocol.Frame) {
 		var ev protocol.RoomStateEvent
 		if json.Unmarshal(f.Data, &ev) == nil && ev.State == protocol.RoomStateDisconnected {
 			c.mu.Lock()
+			c.eventsRead++
 			delete(c.rooms, ev.RoomID)
-			c.events.push(f.Event, f.Data)
+			c.events.pushServer(f.Event, f.Data)
 			c.mu.Unlock()
 			return
 		}
 	}
-	c.events.push(f.Event, f.Data)
+	c.mu.Lock()
+	c.eventsRead++
+	c.events.pushServer(f.Event, f.Data)
+	c.mu.Unlock()
 }
 
 // request sends op with data and waits for its reply, decoding the result
@@ -305,10 +332,26 @@ func (c *Client) reconnect() {
 		if closed {
 			return
 		}
-		err := c.connect(context.Background())
+		c.mu.Lock()
+		resume := &protocol.ResumeRequest{SessionID: c.session.SessionID, Key: c.session.ResumeKey, Received: c.eventsRead}
+		c.mu.Unlock()
+		err := c.connect(context.Background(), resume)
 		if err == nil {
 			c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnected, Event: protocol.ConnEventSuccess})
-			c.rejoin()
+			c.mu.Lock()
+			resumed := c.session.Resumed
+			if resumed {
+				// The server kept our places: nobody saw us leave, and the
+				// events we missed follow.
+				for _, id := range c.roomIDsLocked() {
+					c.rooms[id].state = protocol.RoomStateConnected
+					c.pushRoomLocked(id, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
+				}
+			}
+			c.mu.Unlock()
+			if !resumed {
+				c.rejoin()
+			}
 			return
 		}
 		if isTokenError(err) {
@@ -389,6 +432,26 @@ func (c *Client) Logout(ctx context.Context) error {
 		<-done
 	}
 	return nil
+}
+
+// Suspend stops the client without leaving its rooms, for a page that is
+// going away (a reload): the server keeps the session's places for its
+// grace period. It returns what a new Login needs in Config.Resume to take
+// the session back, counting exactly the events already handed to OnEvent;
+// queued ones are dropped, and the server sends them again.
+func (c *Client) Suspend() protocol.ResumeRequest {
+	c.mu.Lock()
+	handled := c.events.drop()
+	state := protocol.ResumeRequest{SessionID: c.session.SessionID, Key: c.session.ResumeKey, Received: min(handled, c.eventsRead)}
+	c.closed = true
+	conn := c.conn
+	c.conn = nil
+	c.failPendingLocked(protocol.Errorf(protocol.CodeNotLoggedIn, "the client was suspended"))
+	c.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+	return state
 }
 
 // RenewToken swaps the connection's token for a fresh one; reconnects use it.

@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 )
 
 // Event is one event for the application: a server push (its data passed
@@ -10,6 +11,8 @@ import (
 type Event struct {
 	Name string
 	Data json.RawMessage
+
+	fromServer bool // counted for resuming the session
 }
 
 // Decode unmarshals the event's data into v.
@@ -37,6 +40,7 @@ type eventQueue struct {
 	wake    chan struct{}
 	stopped bool
 	handler func(Event)
+	handled atomic.Uint64 // server events handed to handler
 }
 
 func newEventQueue(handler func(Event)) *eventQueue {
@@ -46,16 +50,22 @@ func newEventQueue(handler func(Event)) *eventQueue {
 }
 
 func (q *eventQueue) push(name string, data any) {
-	raw, ok := data.(json.RawMessage)
-	if !ok {
-		raw, _ = json.Marshal(data) // the client's own event structs always encode
-	}
+	raw, _ := json.Marshal(data) // the client's own event structs always encode
+	q.add(Event{Name: name, Data: raw})
+}
+
+// pushServer queues an event the server sent; it counts once handled.
+func (q *eventQueue) pushServer(name string, data json.RawMessage) {
+	q.add(Event{Name: name, Data: data, fromServer: true})
+}
+
+func (q *eventQueue) add(e Event) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.stopped {
 		return
 	}
-	q.events = append(q.events, Event{Name: name, Data: raw})
+	q.events = append(q.events, e)
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -71,6 +81,19 @@ func (q *eventQueue) stop() {
 		q.stopped = true
 		close(q.wake)
 	}
+}
+
+// drop discards what is queued and stops, and returns how many server
+// events were handled: the count a later resume continues from.
+func (q *eventQueue) drop() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.events = nil
+	if !q.stopped {
+		q.stopped = true
+		close(q.wake)
+	}
+	return q.handled.Load()
 }
 
 func (q *eventQueue) run() {
@@ -89,6 +112,9 @@ func (q *eventQueue) deliver() {
 		for _, e := range batch {
 			if q.handler != nil {
 				q.handler(e)
+			}
+			if e.fromServer {
+				q.handled.Add(1)
 			}
 		}
 	}

@@ -1,0 +1,94 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"roomkit/server/protocol"
+)
+
+// conn is one WebSocket connection: the frames queued for it, its writer,
+// and how it closes. A session is attached to at most one conn at a time;
+// after a page refresh the session moves to the page's new conn.
+type conn struct {
+	ws  *websocket.Conn
+	out *outbox
+
+	closeOnce sync.Once
+	closeReq  chan closeRequest // to the writer: close once the queue is written
+	ended     atomic.Bool       // logout or token expiry: the session ends with the conn
+	msgLimit  *tokenBucket      // sendRoomMessage rate; used by the read loop only
+}
+
+type closeRequest struct {
+	status websocket.StatusCode
+	reason string
+}
+
+func newConn(ws *websocket.Conn, queueBytes int) *conn {
+	return &conn{ws: ws, out: newOutbox(queueBytes), closeReq: make(chan closeRequest, 1)}
+}
+
+// push queues frame; when the queue is full the conn is closed as too slow.
+func (c *conn) push(frame []byte, queueBytes int) {
+	if !c.out.push(frame) {
+		c.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeSlowConsumer,
+			"disconnected: the connection fell %d bytes behind", queueBytes))
+	}
+}
+
+// writeLoop writes queued frames until ctx ends or a close is requested.
+func (c *conn) writeLoop(ctx context.Context, timeout time.Duration) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.out.wake:
+			if !c.writeQueued(ctx, timeout) {
+				return
+			}
+		case req := <-c.closeReq:
+			c.writeQueued(ctx, timeout)
+			c.ws.Close(req.status, req.reason)
+			return
+		}
+	}
+}
+
+func (c *conn) writeQueued(ctx context.Context, timeout time.Duration) bool {
+	for _, frame := range c.out.take() {
+		wctx, cancel := context.WithTimeout(ctx, timeout)
+		err := c.ws.Write(wctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
+			c.ws.CloseNow()
+			return false
+		}
+	}
+	return true
+}
+
+// close ends the connection now with a reason the client can read: the
+// code and message of e. It never blocks, so the engine may call it. A peer
+// that does not read cannot take the close frame, so the connection is
+// dropped outright if the close handshake has not finished within a second.
+func (c *conn) close(status websocket.StatusCode, e *protocol.Error) {
+	c.closeOnce.Do(func() {
+		go func() {
+			drop := time.AfterFunc(time.Second, func() { c.ws.CloseNow() })
+			defer drop.Stop()
+			c.ws.Close(status, closeReason(e))
+		}()
+	})
+}
+
+// closeAfterQueue ends the connection once what is queued has been written.
+func (c *conn) closeAfterQueue(status websocket.StatusCode, reason string) {
+	c.closeOnce.Do(func() {
+		c.closeReq <- closeRequest{status: status, reason: reason}
+	})
+}

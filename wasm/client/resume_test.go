@@ -1,0 +1,123 @@
+//go:build !js
+
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/protocol"
+)
+
+// cuttableTransport dials natively and can drop the current connection,
+// as a network failure would.
+type cuttableTransport struct {
+	mu   sync.Mutex
+	last Conn
+}
+
+func (t *cuttableTransport) Dial(ctx context.Context, url string) (Conn, error) {
+	c, err := DefaultTransport().Dial(ctx, url)
+	t.mu.Lock()
+	t.last = c
+	t.mu.Unlock()
+	return c, err
+}
+
+func (t *cuttableTransport) cut() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.last.(*nativeConn).c.CloseNow()
+}
+
+func sendText(t *testing.T, c *Client, room, text string) {
+	t.Helper()
+	b, _ := json.Marshal(text)
+	_, err := c.SendRoomMessage(context.Background(), protocol.SendMessageRequest{RoomID: room, Message: protocol.Message{Type: protocol.MessageTypeText, Message: b}})
+	require.NoError(t, err)
+}
+
+func TestReconnectResumesWithoutLeaving(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", nil)
+	ctx := context.Background()
+	alice, ra := login(t, srv, "alice")
+	tr := &cuttableTransport{}
+	rb := &recorder{}
+	bob, err := Login(ctx, Config{URL: "ws://" + srv.Addr() + "/ws", Token: token(t, "bob", time.Hour), Transport: tr, OnEvent: rb.on, ReconnectMin: 100 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+	require.NoError(t, err)
+	defer bob.Logout(ctx)
+	_, err = alice.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	_, err = bob.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	ra.waitFor(t, "roomMemberJoined r bob")
+	rb.take()
+
+	tr.cut()
+	rb.waitFor(t, "room r 1 1")
+	sendText(t, alice, "r", "while you were away")
+	rb.waitFor(t, "conn 2 0", "room r 2 0", "receiveRoomMessage r ")
+	for _, e := range ra.take() {
+		assert.NotContains(t, e, "roomMemberLeft", "alice never saw bob leave")
+	}
+	n, err := alice.QueryRoomOnlineMemberCount(ctx, "r")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+}
+
+func TestSuspendAndResumeInANewClient(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", nil)
+	ctx := context.Background()
+	alice, ra := login(t, srv, "alice")
+	bob, rb := login(t, srv, "bob")
+	_, err := alice.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	_, err = bob.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	sendText(t, alice, "r", "one")
+	rb.waitFor(t, "receiveRoomMessage r ")
+
+	ra.waitFor(t, "roomMemberJoined r bob")
+	state := bob.Suspend() // the page reloads
+	assert.Equal(t, uint64(1), state.Received)
+	sendText(t, alice, "r", "two")
+	sendText(t, alice, "r", "three")
+
+	var mu sync.Mutex
+	var texts []string
+	rb2 := &recorder{}
+	bob2, err := Login(ctx, Config{URL: "ws://" + srv.Addr() + "/ws", Token: token(t, "bob", time.Hour), Resume: &state, OnEvent: func(e Event) {
+		rb2.on(e)
+		if e.Name == protocol.EventReceiveRoomMessage {
+			var ev struct{ MessageList []protocol.Message }
+			_ = e.Decode(&ev)
+			mu.Lock()
+			for _, m := range ev.MessageList {
+				var s string
+				_ = json.Unmarshal(m.Message, &s)
+				texts = append(texts, s)
+			}
+			mu.Unlock()
+		}
+	}})
+	require.NoError(t, err)
+	defer bob2.Logout(ctx)
+	assert.True(t, bob2.Session().Resumed)
+	assert.Equal(t, []string{"r"}, bob2.Rooms())
+	rb2.waitFor(t, "room r 2 0")
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(texts) == 2 }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	assert.Equal(t, []string{"two", "three"}, texts, "the missed messages, once each")
+	mu.Unlock()
+	for _, e := range ra.take() {
+		assert.NotContains(t, e, "roomMemberLeft")
+		assert.NotContains(t, e, "roomMemberJoined r bob")
+	}
+}
