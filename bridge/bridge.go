@@ -57,6 +57,7 @@ func Install() {
 	}
 	immediate := map[string]func(args []js.Value) (any, error){
 		"getRoomID":               b.getRoomID,
+		"suspend":                 b.suspend,
 		"getRooms":                b.getRooms,
 		"setEventHandler":         b.setEventHandler,
 		"setCallInvitationConfig": b.setCallInvitationConfig,
@@ -100,8 +101,9 @@ func (b *bridge) current() (*client.Client, error) {
 // login({server, token}) -> {sessionID, userID, userName, expiresAt}
 func (b *bridge) login(args []js.Value) (any, error) {
 	var opts struct {
-		Server string `json:"server"`
-		Token  string `json:"token"`
+		Server string                  `json:"server"`
+		Token  string                  `json:"token"`
+		Resume *protocol.ResumeRequest `json:"resume"`
 	}
 	if err := fromJS("options", arg(args, 0), &opts); err != nil {
 		return nil, err
@@ -115,7 +117,7 @@ func (b *bridge) login(args []js.Value) (any, error) {
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "already logged in; call logout first")
 	}
 	b.mu.Unlock()
-	c, err := client.Login(context.Background(), client.Config{URL: opts.Server, Token: opts.Token, OnEvent: b.deliver})
+	c, err := client.Login(context.Background(), client.Config{URL: opts.Server, Token: opts.Token, Resume: opts.Resume, OnEvent: b.deliver})
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +136,20 @@ func (b *bridge) logout([]js.Value) (any, error) {
 		_ = c.Logout(context.Background())
 	}
 	return struct{}{}, nil
+}
+
+// suspend() -> {sessionID, key, received}: stops the client without leaving
+// its rooms, for a page about to unload; login({resume}) on the next page
+// takes the session back. null when not logged in.
+func (b *bridge) suspend([]js.Value) (any, error) {
+	b.mu.Lock()
+	c := b.client
+	b.client = nil
+	b.mu.Unlock()
+	if c == nil {
+		return passJS{js.Null()}, nil
+	}
+	return c.Suspend(), nil
 }
 
 // getRoomID() -> the current room's ID, or "".

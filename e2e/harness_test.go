@@ -75,7 +75,7 @@ type server struct {
 
 // startServer starts a dev-mode server on addr ("127.0.0.1:0" for any
 // port) serving the repository's index.html and js/.
-func startServer(t *testing.T, addr string) *server {
+func startServer(t *testing.T, addr string, opts ...func(*app.Config)) *server {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
@@ -84,6 +84,9 @@ func startServer(t *testing.T, addr string) *server {
 	cfg.Static = root
 	cfg.Apps = map[string]string{app.DevAppID: secret}
 	cfg.Dev = true
+	for _, o := range opts {
+		o(&cfg)
+	}
 	var ln net.Listener
 	require.Eventually(t, func() bool { ln, err = net.Listen("tcp", addr); return err == nil }, 5*time.Second, 50*time.Millisecond)
 	s := &server{Server: app.Serve(cfg, ln, nil), cfg: cfg}

@@ -49,6 +49,8 @@ export declare const ConnectionEvent: Readonly<{
   Success: 0; ActiveLogin: 1; LoginTimeout: 2; LoginInterrupted: 3; KickedOut: 4; TokenExpired: 5;
 }>;
 export declare const ROOMS_STORAGE_KEY: 'roomkit:rooms';
+export declare const SESSION_STORAGE_KEY: 'roomkit:session';
+export declare const CALL_STORAGE_KEY: 'roomkit:call';
 
 export interface RoomInfo {
   roomID: string;
@@ -60,6 +62,8 @@ export interface RoomAdvancedConfig {
   roomAttributes?: Record<string, string>;
   /** Seconds an empty room lives on; 0 ends it at once; at most 10800. */
   roomDestroyDelayTime?: number;
+  /** Members the room may hold, below the server's limit; 0 = the server's. */
+  maxMembers?: number;
 }
 
 export interface RoomFullInfo {
@@ -172,6 +176,10 @@ export interface RoomKitEvents {
 export declare class RoomKitClient {
   readonly user: RoomMember;
   readonly sessionID: string;
+  /** True when this login took back the session of the page before a reload. */
+  readonly resumed: boolean;
+  /** Why a resume asked for was not granted, or "". */
+  readonly resumeError: string;
   createRoom(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
   joinRoom(roomID: string): Promise<RoomResult>;
   enterRoom(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
@@ -207,9 +215,46 @@ export interface KitToken {
   userName: string;
 }
 
+export interface CallUser {
+  userID: string;
+  userName: string;
+}
+
+export interface CallJoinConfig {
+  container?: HTMLElement;
+  /** ws:// address of the server's /ws; defaults to this page's host. */
+  server?: string;
+  showPreJoinView?: boolean;
+  maxUsers?: number;
+  autoLeaveRoomWhenOnlySelfInRoom?: boolean;
+  onJoinRoom?: () => void;
+  onLeaveRoom?: () => void;
+  onUserJoin?: (users: CallUser[]) => void;
+  onUserLeave?: (users: CallUser[]) => void;
+  onYouRemovedFromRoom?: () => void;
+  onInRoomMessageReceived?: (info: { fromUser: CallUser; message: string; sendTime: number; messageID: string }) => void;
+}
+
+/** The call kit (zp) made by RoomKit.create. */
+export interface CallKit {
+  joinRoom(config?: CallJoinConfig): Promise<void>;
+  getRoomID(): string;
+  hangUp(): Promise<void>;
+  destroy(): Promise<void>;
+  sendInRoomMessage(text: string): Promise<RoomMessage>;
+  setCallInvitationConfig(config: object): void;
+}
+
+export interface ResumeState {
+  sessionID: string;
+  key: string;
+  received: number;
+}
+
 /** globalThis.roomkit, the wasm module's exports. */
 export interface RoomKitWasm {
-  login(options: { server: string; token: string }): Promise<{ sessionID: string; userID: string; userName: string; expiresAt: number }>;
+  login(options: { server: string; token: string; resume?: ResumeState }): Promise<{ sessionID: string; userID: string; userName: string; expiresAt: number; resumeKey: string; resumed: boolean; resumeError?: string; rooms?: { roomID: string; roomName: string }[] }>;
+  suspend(): ResumeState | null;
   logout(): Promise<object>;
   renewToken(token: string): Promise<{ expiresAt: number }>;
   create(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
@@ -241,7 +286,9 @@ export interface RoomKitWasm {
 }
 
 export declare const RoomKit: Readonly<{
-  login(options: { server?: string; token: string }): Promise<RoomKitClient>;
+  /** resume (default true) takes back the session a reloaded page left. */
+  login(options: { server?: string; token: string; resume?: boolean }): Promise<RoomKitClient>;
+  create(kitToken: string): CallKit;
   generateKitTokenForTest(appID: number | string, serverSecret: string, roomID: string, userID: string, userName?: string, expirationSeconds?: number): string;
   generateKitTokenForProduction(appID: number | string, token: string, roomID: string, userID: string, userName?: string): string;
   parseKitToken(kitToken: string): KitToken;

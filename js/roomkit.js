@@ -12,6 +12,9 @@
 // numeric `code` (see ErrorCode). No room logic lives here: the wasm client
 // core owns the connection, the rooms and reconnection.
 import './wasm_exec.js';
+import { makeCallKit, CALL_STORAGE_KEY } from './callkit.js';
+
+export { CALL_STORAGE_KEY };
 
 const wasmURL = new URL('./roomkit.wasm', import.meta.url);
 
@@ -80,6 +83,30 @@ export const ConnectionEvent = Object.freeze({
 /** The sessionStorage key where the joined rooms are kept. */
 export const ROOMS_STORAGE_KEY = 'roomkit:rooms';
 
+/**
+ * The sessionStorage key where a reloading page leaves what the next page
+ * needs to resume its session (sessionStorage is per tab, so two tabs never
+ * share it).
+ */
+export const SESSION_STORAGE_KEY = 'roomkit:session';
+
+function readStorage(key) {
+  try {
+    return JSON.parse(globalThis.sessionStorage?.getItem(key) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+function writeStorage(key, value) {
+  try {
+    if (value == null) globalThis.sessionStorage?.removeItem(key);
+    else globalThis.sessionStorage?.setItem(key, JSON.stringify(value));
+  } catch {
+    // storage full or disabled: resuming falls back to rejoining
+  }
+}
+
 const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
   'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
@@ -88,10 +115,16 @@ const EVENTS = new Set([
 /** Message types: text, command (delivered, never kept), custom. */
 export const MessageType = Object.freeze({ Text: 1, Command: 2, Custom: 200 });
 
-// The one logged-in client of this page and its listeners.
+// The one logged-in client of this page and its listeners. Events that
+// arrive before login resolves (a resumed session's rooms, its missed
+// events) wait here, so the handlers registered right after login see them.
 let active = null;
+let early = [];
+// (The login's own connectionStateChanged events are not kept: the login
+// Promise already says how it went.)
 rk.setEventHandler((name, data) => {
   if (active) active._emit(name, data);
+  else if (name !== 'connectionStateChanged') early.push([name, data]);
 });
 
 // sync calls return an Error object instead of throwing; throw it here.
@@ -108,12 +141,27 @@ function invalid(message) {
 
 /** The room client returned by RoomKit.login. */
 export class RoomKitClient {
-  constructor(session) {
+  constructor(session, server) {
     /** The logged-in user. */
     this.user = { userID: session.userID, userName: session.userName };
     this.sessionID = session.sessionID;
+    /** True when this login took back the session of the page before a reload. */
+    this.resumed = session.resumed;
+    /** Why a resume asked for was not granted, or "". */
+    this.resumeError = session.resumeError ?? '';
     this._listeners = new Map();
     this._closed = false;
+    this._held = null;
+    // When the page unloads (a reload), keep the session for the next page
+    // instead of leaving the rooms: the server holds our places for its
+    // grace period.
+    this._onPageHide = () => {
+      if (this._closed) return;
+      this._closed = true;
+      const state = rk.suspend();
+      if (state && !(state instanceof Error)) writeStorage(SESSION_STORAGE_KEY, { server, userID: this.user.userID, ...state });
+    };
+    globalThis.addEventListener?.('pagehide', this._onPageHide);
   }
 
   /** Creates a room and joins it; fails 6000323 when it exists. */
@@ -216,6 +264,8 @@ export class RoomKitClient {
   async logout() {
     if (this._closed) return;
     this._closed = true;
+    globalThis.removeEventListener?.('pagehide', this._onPageHide);
+    writeStorage(SESSION_STORAGE_KEY, null);
     try {
       await rk.logout();
     } finally {
@@ -224,7 +274,17 @@ export class RoomKitClient {
     }
   }
 
+  _release() {
+    const held = this._held;
+    this._held = null;
+    for (const [name, data] of held ?? []) this._emit(name, data);
+  }
+
   _emit(name, data) {
+    if (this._held) {
+      this._held.push([name, data]);
+      return;
+    }
     const set = this._listeners.get(name);
     if (!set) return;
     for (const handler of [...set]) {
@@ -263,12 +323,25 @@ export const RoomKit = Object.freeze({
    * Logs in with a token (a JWT from your app server, or a kit token) and
    * resolves with the room client once the server has accepted it.
    */
-  async login({ server, token } = {}) {
+  async login({ server, token, resume = true } = {}) {
     if (typeof token !== 'string' || token === '') throw invalid('login needs {token}');
     if (token.startsWith(KIT_PREFIX)) token = RoomKit.parseKitToken(token).token;
-    const session = await rk.login({ server: server || defaultServer(), token });
-    const client = new RoomKitClient(session);
+    server = server || defaultServer();
+    // After a reload, take back the session the previous page left: its
+    // rooms, and the events it missed. The entry is used once.
+    const stored = readStorage(SESSION_STORAGE_KEY);
+    writeStorage(SESSION_STORAGE_KEY, null);
+    const resumeState = resume && stored && stored.server === server
+      ? { sessionID: stored.sessionID, key: stored.key, received: stored.received }
+      : undefined;
+    early = [];
+    const client = new RoomKitClient(await rk.login({ server, token, resume: resumeState }), server);
+    // Events that came during login, and any until the caller has added its
+    // handlers, are handed over in order on the next task.
+    client._held = early;
+    early = [];
     active = client;
+    setTimeout(() => client._release(), 0);
     return client;
   },
 
@@ -310,8 +383,18 @@ export const RoomKit = Object.freeze({
     }
   },
 
+  /**
+   * Makes a call kit (zp) for a kit token; a malformed kit token throws a
+   * clear Error here.
+   */
+  create(kitToken) {
+    return new CallKit(kitToken);
+  },
+
   /** The wasm module's raw exports (globalThis.roomkit). */
   wasm: rk,
 });
+
+const CallKit = makeCallKit(RoomKit, invalid);
 
 export default RoomKit;

@@ -112,9 +112,13 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 	}
 
 	r.mu.Lock()
-	if len(r.members) >= m.limits.MaxMembersPerRoom {
+	capacity := m.limits.MaxMembersPerRoom
+	if r.maxMembers > 0 {
+		capacity = min(capacity, r.maxMembers)
+	}
+	if len(r.members) >= capacity {
 		r.mu.Unlock()
-		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomFull, "room %q is full (%d members)", info.RoomID, m.limits.MaxMembersPerRoom)
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomFull, "room %q is full (%d members)", info.RoomID, capacity)
 	}
 	r.add(p)
 	joined := r.info()
@@ -137,6 +141,9 @@ func (m *Manager) validateConfig(cfg *protocol.RoomConfig) error {
 		return nil
 	}
 	maxDelay := int(m.limits.MaxDestroyDelay / time.Second)
+	if cfg.MaxMembers < 0 {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "maxMembers is %d; use 0 (the server's limit) or more", cfg.MaxMembers)
+	}
 	if cfg.RoomDestroyDelayTime < 0 || cfg.RoomDestroyDelayTime > maxDelay {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "roomDestroyDelayTime is %d; use 0 to %d seconds", cfg.RoomDestroyDelayTime, maxDelay)
 	}

@@ -262,6 +262,18 @@ func TestLimits(t *testing.T) {
 	assert.Equal(t, protocol.CodeJoinedRoomsLimit, code(t, err))
 }
 
+func TestPerRoomCapacity(t *testing.T) {
+	m := NewManager(Limits{})
+	_, err := m.Create(peer("a"), info("two"), &protocol.RoomConfig{MaxMembers: 2})
+	require.NoError(t, err)
+	_, err = m.Join(peer("b"), "two")
+	require.NoError(t, err)
+	_, err = m.Join(peer("c"), "two")
+	assert.Equal(t, protocol.CodeRoomFull, code(t, err))
+	_, err = m.Create(peer("d"), info("bad"), &protocol.RoomConfig{MaxMembers: -1})
+	assert.Equal(t, protocol.CodeInvalidParameter, code(t, err))
+}
+
 func TestTokenRoomClaim(t *testing.T) {
 	m := NewManager(Limits{})
 	p := peer("a")

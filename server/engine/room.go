@@ -15,6 +15,7 @@ type room struct {
 	id           string
 	name         string
 	destroyDelay time.Duration
+	maxMembers   int // 0: the server's limit
 
 	mu       sync.Mutex
 	members  map[string]*member // by session ID
@@ -51,6 +52,7 @@ func newRoom(info protocol.RoomInfo, cfg *protocol.RoomConfig, creator string) *
 	r := &room{id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]*attribute{}, users: map[string]*userPlace{}}
 	if cfg != nil {
 		r.destroyDelay = time.Duration(cfg.RoomDestroyDelayTime) * time.Second
+		r.maxMembers = cfg.MaxMembers
 		for k, v := range cfg.RoomAttributes {
 			r.attrs[k] = &attribute{value: v, owner: creator}
 		}

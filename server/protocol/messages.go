@@ -61,6 +61,8 @@ type RoomInfo struct {
 type RoomConfig struct {
 	RoomAttributes       map[string]string `json:"roomAttributes,omitempty"`
 	RoomDestroyDelayTime int               `json:"roomDestroyDelayTime,omitempty"` // seconds
+	// MaxMembers caps the room below the server's limit; 0 = the server's.
+	MaxMembers int `json:"maxMembers,omitempty"`
 }
 
 // RoomRequest is the data of createRoom and enterRoom.

@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
+)
+
+// callPage is the README's "call page in ten lines", as it runs in the
+// page's module script. TestReadmeShowsTheCallPage keeps the two the same.
+const callPage = `import { RoomKit } from '/js/roomkit.js';
+const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
+const userID = sessionStorage.getItem('userID') ?? 'user' + Math.floor(Math.random() * 1e6);
+const roomID = sessionStorage.getItem('roomID') ?? 'call';
+sessionStorage.setItem('userID', userID);
+const zp = RoomKit.create(RoomKit.generateKitTokenForTest(appID, serverSecret, roomID, userID, userID, 3600));
+zp.joinRoom({
+  container: document.querySelector('#call'),
+  showPreJoinView: !sessionStorage.getItem('roomID'),
+  onJoinRoom: () => sessionStorage.setItem('roomID', zp.getRoomID()),
+  onLeaveRoom: () => sessionStorage.removeItem('roomID'),
+}).catch(() => sessionStorage.removeItem('roomID'));`
+
+func TestReadmeShowsTheCallPage(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), callPage, "the README's call page is the code the e2e tests run")
+}
+
+// runCallPage runs the call page as user in p, as a page load would.
+func (p *page) runCallPage(user string) {
+	p.t.Helper()
+	p.eval(`(() => {
+		if (!sessionStorage.getItem('userID')) sessionStorage.setItem('userID', ` + jsString(user) + `);
+		if (!document.querySelector('#call')) document.body.prepend(Object.assign(document.createElement('div'), { id: 'call' }));
+		const s = document.createElement('script');
+		s.type = 'module';
+		s.textContent = ` + jsString(callPage) + `;
+		document.body.append(s);
+		return true;
+	})()`)
+}
+
+func jsString(s string) string {
+	r := strings.NewReplacer("\\", "\\\\", "`", "\\`", "$", "\\$")
+	return "`" + r.Replace(s) + "`"
+}
+
+// joinCall joins room as user with the kit directly, recording the
+// callbacks in window.calls.
+func (p *page) joinCall(user, room, extra string) {
+	p.t.Helper()
+	p.eval(`(async () => {
+		const { RoomKit } = await import('/js/roomkit.js');
+		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
+		window.calls = [];
+		const box = document.createElement('div');
+		box.id = 'call';
+		document.body.prepend(box);
+		window.zp = RoomKit.create(RoomKit.generateKitTokenForTest(appID, serverSecret, ` + jsString(room) + `, ` + jsString(user) + `, ` + jsString(strings.ToUpper(user)) + `, 3600));
+		await zp.joinRoom({
+			container: box, showPreJoinView: false, ` + extra + `
+			onJoinRoom: () => calls.push('joined'),
+			onLeaveRoom: () => calls.push('left'),
+			onUserJoin: (users) => calls.push('userJoin ' + users.map((u) => u.userID).join(',')),
+			onUserLeave: (users) => calls.push('userLeave ' + users.map((u) => u.userID).join(',')),
+			onInRoomMessageReceived: (m) => calls.push('message ' + m.fromUser.userID + ' ' + m.message),
+		});
+		return true;
+	})()`)
+}
+
+func (p *page) calls() []string {
+	p.t.Helper()
+	return evalAs[[]string](p, `window.calls ? calls.splice(0) : []`)
+}
+
+// members returns the user IDs in the call view's member list.
+func (p *page) members() []string {
+	p.t.Helper()
+	return evalAs[[]string](p, `[...document.querySelectorAll('[data-testid=member-list] li')].map((li) => li.dataset.testid.slice(7))`)
+}
+
+func (p *page) waitMembers(want ...string) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool { return strings.Join(p.members(), ",") == strings.Join(want, ",") }, 15*time.Second, 50*time.Millisecond,
+		"members %v, want %v", p.members(), want)
+}
+
+func (p *page) reload() {
+	p.t.Helper()
+	p.do(chromedp.Reload())
+}
+
+func TestCallPageResumesAfterReload(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCall("ann", "call", "autoLeaveRoomWhenOnlySelfInRoom: false,")
+	assert.Equal(t, []string{"joined"}, ann.calls())
+
+	// ben opens the call page: the pre-join view first.
+	ben.runCallPage("ben")
+	ben.waitText(`[data-testid=prejoin-view]`, "Join call")
+	ben.do(chromedp.Click(chromedp.CSS(`[data-testid=prejoin-join]`)))
+	ben.waitMembers("ann", "ben")
+	ann.waitMembers("ann", "ben")
+	assert.Equal(t, []string{"userJoin ben"}, ann.calls())
+	assert.Equal(t, "call", evalAs[string](ben, `sessionStorage.getItem('roomID')`), "stored on onJoinRoom")
+
+	// ben reloads; while his page is away, ann writes.
+	ben.reload()
+	ann.eval(`zp.sendInRoomMessage('sent during the reload').then(() => true)`)
+	ben.runCallPage("ben")
+	ben.waitMembers("ann", "ben")
+	assert.False(t, evalAs[bool](ben, `!!document.querySelector('[data-testid=prejoin-view]')`), "no pre-join view on the rejoin")
+	ben.waitText(`[data-testid=chat-list]`, "sent during the reload")
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 1, evalAs[int](ben, `[...document.querySelectorAll('[data-testid=chat-message]')].filter((li) => li.textContent.includes('sent during the reload')).length`),
+		"the message sent during the reload arrives exactly once")
+	assert.Empty(t, ann.calls(), "ann saw no leave and no join during ben's reload")
+	assert.Equal(t, []string{"ann", "ben"}, ann.members(), "ben is listed once")
+	assert.Equal(t, 1, s.Engine.RoomCount(), "one room")
+
+	// Hanging up clears what was stored.
+	ben.do(chromedp.Click(chromedp.CSS(`[data-testid=leave-button]`)))
+	ben.waitText(`[data-testid=left-view]`, "You left the call")
+	assert.True(t, evalAs[bool](ben, `sessionStorage.getItem('roomID') === null && sessionStorage.getItem('roomkit:call') === null`))
+	ann.waitMembers("ann")
+	assert.Equal(t, []string{"userLeave ben"}, ann.calls())
+	assert.True(t, evalAs[bool](ann, `!!document.querySelector('[data-testid=call-view]')`), "autoLeaveRoomWhenOnlySelfInRoom false keeps ann in")
+}
+
+func TestCallReloadAfterGraceIsALeaveAndAJoin(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Gateway.ResumeGrace = time.Second })
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCall("ann", "call", "autoLeaveRoomWhenOnlySelfInRoom: false,")
+	ben.runCallPage("ben")
+	ben.do(chromedp.Click(chromedp.CSS(`[data-testid=prejoin-join]`)))
+	ann.waitMembers("ann", "ben")
+	ann.calls()
+
+	ben.do(chromedp.Navigate("about:blank")) // away for longer than the grace period
+	ann.waitMembers("ann")
+	ben.do(chromedp.Navigate(s.url()))
+	ben.runCallPage("ben")
+	ben.waitMembers("ann", "ben")
+	ann.waitMembers("ann", "ben")
+	assert.Equal(t, []string{"userLeave ben", "userJoin ben"}, ann.calls())
+}
+
+func TestCallThatEndedDuringReloadIsNotMadeAgain(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Gateway.ResumeGrace = time.Second })
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCall("ann", "call", "")
+	ben.runCallPage("ben")
+	ben.do(chromedp.Click(chromedp.CSS(`[data-testid=prejoin-join]`)))
+	ann.waitMembers("ann", "ben")
+
+	ben.do(chromedp.Navigate("about:blank"))
+	ann.eval(`zp.hangUp().then(() => true)`)
+	require.Eventually(t, func() bool { return s.Engine.RoomCount() == 0 }, 10*time.Second, 50*time.Millisecond, "the call ends once ben's grace passes")
+
+	ben.do(chromedp.Navigate(s.url()))
+	ben.runCallPage("ben")
+	ben.waitText(`[data-testid=error-view]`, "The call in call has ended")
+	assert.Equal(t, 0, s.Engine.RoomCount(), "the rejoin did not make the room again")
+	assert.True(t, evalAs[bool](ben, `sessionStorage.getItem('roomkit:call') === null && sessionStorage.getItem('roomID') === null`), "the stored entries are cleared")
+}
+
+func TestAutoLeaveWhenAlone(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCall("ann", "solo", "") // autoLeaveRoomWhenOnlySelfInRoom defaults to true
+	ben.joinCall("ben", "solo", "")
+	ann.waitMembers("ann", "ben")
+	ann.calls()
+	ben.eval(`zp.hangUp().then(() => true)`)
+	ann.waitText(`[data-testid=left-view]`, "You left the call")
+	assert.Equal(t, []string{"userLeave ben", "left"}, ann.calls())
+}
+
+func TestMalformedKitTokenThrowsAtCreate(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	p := openPage(t, s)
+	got := evalAs[string](p, `(async () => {
+		const { RoomKit } = await import('/js/roomkit.js');
+		try { RoomKit.create('rk1.not-base64!'); return 'created'; } catch (e) { return (e instanceof Error) + ' ' + e.code + ' ' + e.message; }
+	})()`)
+	assert.Equal(t, "true 6000001 the kit token is damaged: it does not decode", got)
+}
+
+// The prebuilt UI at desktop and phone widths, written as PNG files for a
+// person to look at.
+func TestCallScreenshots(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCall("ann", "design-review", "")
+	ben.joinCall("ben", "design-review", "")
+	ann.eval(`zp.sendInRoomMessage('Shall we start?').then(() => true)`)
+	ben.waitText(`[data-testid=chat-list]`, "Shall we start?")
+	ben.eval(`zp.sendInRoomMessage('Yes, sharing the agenda now.').then(() => true)`)
+	ann.waitText(`[data-testid=chat-list]`, "sharing the agenda")
+
+	dir := os.Getenv("ROOMKIT_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "roomkit-screenshots")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
+		ctx, cancel := context.WithTimeout(ann.ctx, 20*time.Second)
+		opts := []chromedp.EmulateViewportOption{}
+		if size.mobile {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height, opts...)))
+		ann.do(chromedp.Click(chromedp.CSS(`[data-testid=more-button]`)))
+		img, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`[data-testid=call-root]`)))
+		cancel()
+		require.NoError(t, err)
+		cfg, err := png.DecodeConfig(bytes.NewReader(img))
+		require.NoError(t, err)
+		assert.LessOrEqual(t, int64(cfg.Width), size.width, "the call UI fits the %s width", size.name)
+		assert.Greater(t, cfg.Height, 200)
+		file := filepath.Join(dir, "call-"+size.name+".png")
+		require.NoError(t, os.WriteFile(file, img, 0o644))
+		t.Logf("screenshot: %s (%dx%d)", file, cfg.Width, cfg.Height)
+		ann.do(chromedp.Click(chromedp.CSS(`[data-testid=more-button]`)))
+	}
+}
