@@ -242,3 +242,30 @@ func TestCallScreenshots(t *testing.T) {
 		ann.do(chromedp.Click(chromedp.CSS(`[data-testid=more-button]`)))
 	}
 }
+
+// Two tabs of one user are two places: reloading one leaves the other as
+// it was.
+func TestTwoTabsOfOneUserAreSeparate(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	tab1, tab2, ann := openPage(t, s), openPage(t, s), openPage(t, s)
+	ann.joinCall("ann", "call", "autoLeaveRoomWhenOnlySelfInRoom: false,")
+	tab1.runCallPage("ben") // the call page's room is "call"
+	tab1.do(chromedp.Click(chromedp.CSS(`[data-testid=prejoin-join]`)))
+	tab1.waitMembers("ann", "ben")
+	tab2.joinCall("ben", "call", "")
+	tab2.calls()
+	ann.calls()
+
+	tab1.reload()
+	tab1.runCallPage("ben")
+	tab1.waitMembers("ann", "ben")
+	assert.Empty(t, tab2.calls(), "the other tab of ben saw nothing")
+	assert.Empty(t, ann.calls())
+	assert.True(t, evalAs[bool](tab2, `!!document.querySelector('[data-testid=call-view]')`))
+
+	// Hanging up in one tab keeps the other tab in the call.
+	tab1.do(chromedp.Click(chromedp.CSS(`[data-testid=leave-button]`)))
+	tab1.waitText(`[data-testid=left-view]`, "You left")
+	ann.waitMembers("ann", "ben")
+	assert.Equal(t, []string{"ann", "ben"}, tab2.members())
+}

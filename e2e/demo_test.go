@@ -82,3 +82,25 @@ func TestDemoPageInTwoTabs(t *testing.T) {
 	)
 	ben.waitText(`[data-testid=log]`, "join failed (6000322)")
 }
+
+// The demo page's call section: join with the pre-join view, reload, and
+// the page rejoins by itself with no pre-join view.
+func TestDemoCallSurvivesReload(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ben.joinCall("ben", "demo-call", "autoLeaveRoomWhenOnlySelfInRoom: false,")
+	ann.do(
+		chromedp.SetValue(chromedp.CSS(`[data-testid=user-id]`), "ann"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=call-room]`), "demo-call"),
+		chromedp.Click(chromedp.CSS(`[data-testid=start-call]`)),
+	)
+	ann.waitText(`[data-testid=prejoin-view]`, "Join demo-call")
+	ann.do(chromedp.Click(chromedp.CSS(`[data-testid=prejoin-join]`)))
+	ann.waitMembers("ben", "ann")
+	ben.calls()
+
+	ann.reload()
+	ann.waitMembers("ben", "ann")
+	require.False(t, evalAs[bool](ann, `!!document.querySelector('[data-testid=prejoin-view]')`))
+	require.Empty(t, ben.calls(), "ben saw nothing of ann's reload")
+}
