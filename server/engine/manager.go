@@ -150,25 +150,16 @@ func (m *Manager) validateConfig(cfg *protocol.RoomConfig) error {
 	return m.validateAttributes(cfg.RoomAttributes)
 }
 
-// validateAttributes checks a whole set of room attributes.
+// validateAttributes checks the attributes a room is created with.
 func (m *Manager) validateAttributes(attrs map[string]string) error {
-	if len(attrs) > m.limits.MaxAttributes {
-		return protocol.Errorf(protocol.CodeAttributeKeyCount, "%d room attributes given; at most %d are allowed", len(attrs), m.limits.MaxAttributes)
-	}
-	total := 0
+	staged := make(map[string]*attribute, len(attrs))
 	for k, v := range attrs {
-		if k == "" || len(k) > m.limits.MaxAttributeKeyBytes {
-			return protocol.Errorf(protocol.CodeAttributeKeyLength, "room attribute key %q is %d bytes; use 1 to %d", k, len(k), m.limits.MaxAttributeKeyBytes)
+		if err := m.validateAttribute(k, v); err != nil {
+			return err
 		}
-		if len(v) > m.limits.MaxAttributeValBytes {
-			return protocol.Errorf(protocol.CodeAttributeValueLength, "room attribute %q has a %d-byte value; at most %d are allowed", k, len(v), m.limits.MaxAttributeValBytes)
-		}
-		total += len(k) + len(v)
+		staged[k] = &attribute{value: v}
 	}
-	if total > m.limits.MaxAttributesBytes {
-		return protocol.Errorf(protocol.CodeAttributesTotalSize, "room attributes total %d bytes; at most %d are allowed", total, m.limits.MaxAttributesBytes)
-	}
-	return nil
+	return m.checkAttributeTotals(staged)
 }
 
 // Leave implements Engine.
