@@ -26,6 +26,11 @@ export declare const ErrorCode: Readonly<{
   AttributeKeyLength: 6000332;
   AttributeValueLength: 6000333;
   AttributesTotalSize: 6000334;
+  CallTooManyInvitees: 6000271;
+  CallNotExist: 6000272;
+  CallNotParty: 6000273;
+  CallStateInvalid: 6000274;
+  CallInviteNotPermitted: 6000275;
   UnsupportedVersion: 6100001;
   UnknownOperation: 6100002;
   MalformedFrame: 6100003;

@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"roomkit/server/auth"
+	"roomkit/server/calls"
 	"roomkit/server/engine"
 	"roomkit/server/protocol"
 )
@@ -79,9 +80,12 @@ type Gateway struct {
 	verifier *auth.Verifier
 	log      *slog.Logger
 
+	calls *calls.Manager
+
 	mu       sync.Mutex
-	sessions map[string]*session // by ID, attached or waiting for a resume
-	conns    map[*conn]struct{}  // open connections
+	sessions map[string]*session              // by ID, attached or waiting for a resume
+	byUser   map[string]map[*session]struct{} // the same sessions by user ID
+	conns    map[*conn]struct{}               // open connections
 	closing  bool
 	wg       sync.WaitGroup
 }
@@ -91,7 +95,10 @@ func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger) *Gat
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log, sessions: map[string]*session{}, conns: map[*conn]struct{}{}}
+	g := &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log,
+		sessions: map[string]*session{}, byUser: map[string]map[*session]struct{}{}, conns: map[*conn]struct{}{}}
+	g.calls = calls.NewManager(g)
+	return g
 }
 
 // ServeHTTP upgrades the request to a WebSocket and runs the session until
@@ -174,16 +181,41 @@ func (g *Gateway) untrack(c *conn) {
 
 func (g *Gateway) add(s *session) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.sessions[s.id] = s
-	g.mu.Unlock()
+	user := s.Member().UserID
+	if g.byUser[user] == nil {
+		g.byUser[user] = map[*session]struct{}{}
+	}
+	g.byUser[user][s] = struct{}{}
 }
 
-func (g *Gateway) remove(s *session) {
+// remove forgets s; it reports whether s was its user's last session.
+func (g *Gateway) remove(s *session) (last bool) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.sessions[s.id] == s {
 		delete(g.sessions, s.id)
 	}
-	g.mu.Unlock()
+	user := s.Member().UserID
+	delete(g.byUser[user], s)
+	if len(g.byUser[user]) == 0 {
+		delete(g.byUser, user)
+		return true
+	}
+	return false
+}
+
+// Peers implements calls.Directory: every session of userID, attached or
+// waiting for a resume (a resumed tab gets what rang meanwhile).
+func (g *Gateway) Peers(userID string) []engine.Peer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]engine.Peer, 0, len(g.byUser[userID]))
+	for s := range g.byUser[userID] {
+		out = append(out, s)
+	}
+	return out
 }
 
 func (g *Gateway) session(id string) *session {

@@ -138,6 +138,38 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 			return nil, err
 		}
 		return e.QueryMembers(s, req.RoomID, req.UserIDs)
+	case protocol.OpCallInvite:
+		var req protocol.CallInviteRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return s.g.calls.Invite(s, req)
+	case protocol.OpCallAdd:
+		var req protocol.CallAddRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return s.g.calls.Add(s, req)
+	case protocol.OpCallAccept, protocol.OpCallCancel, protocol.OpCallQuit, protocol.OpCallEnd:
+		var req protocol.CallIDRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		switch f.Op {
+		case protocol.OpCallAccept:
+			return s.g.calls.Accept(s, req.CallID)
+		case protocol.OpCallCancel:
+			return s.g.calls.Cancel(s, req.CallID, req.UserIDs)
+		case protocol.OpCallQuit:
+			return s.g.calls.Quit(s, req.CallID)
+		}
+		return s.g.calls.End(s, req.CallID)
+	case protocol.OpCallReject:
+		var req protocol.CallRejectRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return s.g.calls.Reject(s, req.CallID, req.Busy)
 	case protocol.OpLogin:
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "already logged in on this connection; use renewToken to swap the token")
 	}

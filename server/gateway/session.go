@@ -142,7 +142,9 @@ func (s *session) end() {
 	s.events = eventRing{}
 	s.mu.Unlock()
 	s.g.engine.LeaveAll(s)
-	s.g.remove(s)
+	if s.g.remove(s) {
+		s.g.calls.UserGone(s.Member().UserID)
+	}
 }
 
 // setClaims installs verified claims and (re)arms the token timers.

@@ -10,26 +10,31 @@ type Code int
 
 // The error codes. Keep this table, PROTOCOL.md and js/roomkit.d.ts in step.
 const (
-	CodeFailed               Code = 1       // internal failure
-	CodeInvalidParameter     Code = 6000001 // a field is missing, too long or malformed
-	CodeRateLimited          Code = 6000004 // too many requests on this connection
-	CodeMessageRateLimited   Code = 6000005 // too many messages sent on this connection
-	CodeTokenInvalid         Code = 6000103 // malformed, wrongly signed, unknown app, not yet valid
-	CodeNetworkError         Code = 6000104 // the connection is down
-	CodeRequestTimeout       Code = 6000105 // no reply within the request timeout
-	CodeTokenExpired         Code = 6000106 // the token's exp has passed
-	CodeNotLoggedIn          Code = 6000121 // an operation before login, or after logout
-	CodeAlreadyInRoom        Code = 6000320 // the connection is already a member
-	CodeNotInRoom            Code = 6000321 // the connection is not a member
-	CodeRoomNotExist         Code = 6000322 // no room with that ID
-	CodeRoomAlreadyExists    Code = 6000323 // createRoom of an existing room
-	CodeRoomLimitReached     Code = 6000324 // the server's room limit is reached
-	CodeJoinedRoomsLimit     Code = 6000325 // this connection is in as many rooms as it may be
-	CodeRoomConnecting       Code = 6000326 // another operation on the room is under way
-	CodeAttributeKeyCount    Code = 6000331 // too many attribute keys
-	CodeAttributeKeyLength   Code = 6000332 // an attribute key is empty or too long
-	CodeAttributeValueLength Code = 6000333 // an attribute value is too long
-	CodeAttributesTotalSize  Code = 6000334 // the attributes together are too large
+	CodeFailed                 Code = 1       // internal failure
+	CodeInvalidParameter       Code = 6000001 // a field is missing, too long or malformed
+	CodeRateLimited            Code = 6000004 // too many requests on this connection
+	CodeMessageRateLimited     Code = 6000005 // too many messages sent on this connection
+	CodeTokenInvalid           Code = 6000103 // malformed, wrongly signed, unknown app, not yet valid
+	CodeNetworkError           Code = 6000104 // the connection is down
+	CodeRequestTimeout         Code = 6000105 // no reply within the request timeout
+	CodeTokenExpired           Code = 6000106 // the token's exp has passed
+	CodeNotLoggedIn            Code = 6000121 // an operation before login, or after logout
+	CodeAlreadyInRoom          Code = 6000320 // the connection is already a member
+	CodeNotInRoom              Code = 6000321 // the connection is not a member
+	CodeRoomNotExist           Code = 6000322 // no room with that ID
+	CodeRoomAlreadyExists      Code = 6000323 // createRoom of an existing room
+	CodeRoomLimitReached       Code = 6000324 // the server's room limit is reached
+	CodeJoinedRoomsLimit       Code = 6000325 // this connection is in as many rooms as it may be
+	CodeRoomConnecting         Code = 6000326 // another operation on the room is under way
+	CodeAttributeKeyCount      Code = 6000331 // too many attribute keys
+	CodeAttributeKeyLength     Code = 6000332 // an attribute key is empty or too long
+	CodeAttributeValueLength   Code = 6000333 // an attribute value is too long
+	CodeAttributesTotalSize    Code = 6000334 // the attributes together are too large
+	CodeCallTooManyInvitees    Code = 6000271 // an invitation names more than 9 users
+	CodeCallNotExist           Code = 6000272 // no such call, or it ended
+	CodeCallNotParty           Code = 6000273 // you are not part of the call
+	CodeCallStateInvalid       Code = 6000274 // the operation does not fit your state in the call
+	CodeCallInviteNotPermitted Code = 6000275 // this call does not let you invite
 
 	CodeUnsupportedVersion Code = 6100001 // the client speaks a protocol version the server does not
 	CodeUnknownOperation   Code = 6100002 // the op is not one the server knows

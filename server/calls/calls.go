@@ -1,0 +1,461 @@
+// Package calls keeps call invitations: a call has an initiator, a room,
+// a state per invited user and a config fixed at creation. The server, not
+// the browsers, times invitations out. Every change reaches every session
+// of every party as one callStateChanged event, encoded once.
+//
+// Manager.mu guards every call; events are handed to Peer.Deliver, which
+// only queues, while it is held, so each party sees the changes in order.
+package calls
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// Directory finds the sessions of a user: every tab where they are logged
+// in.
+type Directory interface {
+	Peers(userID string) []engine.Peer
+}
+
+// Manager holds the calls of one server.
+type Manager struct {
+	dir Directory
+	seq atomic.Uint64
+
+	mu    sync.Mutex
+	calls map[string]*call
+}
+
+// call is one call. Its fields are guarded by Manager.mu.
+type call struct {
+	id        string
+	initiator string
+	roomID    string
+	callType  int
+	data      string
+	config    protocol.CallConfig
+	users     []*party // in the order they were invited; the initiator first
+	ended     bool
+	reason    string
+}
+
+// party is one user's part in a call.
+type party struct {
+	userID, userName string
+	state, reason    string
+	timer            *time.Timer // rings out the invitation
+}
+
+// NewManager returns a Manager that rings users found in dir.
+func NewManager(dir Directory) *Manager {
+	return &Manager{dir: dir, calls: map[string]*call{}}
+}
+
+// Invite starts a call from p and rings the callees.
+func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protocol.CallInviteReply, error) {
+	timeout, err := checkInvitation(req.Callees, req.Timeout)
+	if err != nil {
+		return protocol.CallInviteReply{}, err
+	}
+	me := p.Member()
+	roomID := req.RoomID
+	n := m.seq.Add(1)
+	if roomID == "" {
+		roomID = fmt.Sprintf("call_%s_%d", me.UserID, n)
+	}
+	if err := protocol.ValidateID("roomID", roomID, protocol.MaxRoomIDBytes); err != nil {
+		return protocol.CallInviteReply{}, err
+	}
+	c := &call{
+		id: fmt.Sprintf("%d_%d", time.Now().UnixMilli(), n), initiator: me.UserID, roomID: roomID,
+		callType: req.CallType, data: req.Data, config: req.Config,
+		users: []*party{{userID: me.UserID, userName: me.UserName, state: protocol.CallStateInviting}},
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls[c.id] = c
+	errs := m.ringLocked(c, me, req.Callees, timeout)
+	if c.ended {
+		delete(m.calls, c.id)
+	}
+	return protocol.CallInviteReply{CallID: c.id, RoomID: c.roomID, ErrorInvitees: errs}, nil
+}
+
+// Add invites more users into a call under way. The call's config decides
+// who may: canInvitingInCalling must be set, and with onlyInitiatorCanInvite
+// only the initiator may.
+func (m *Manager) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.CallInviteReply, error) {
+	timeout, err := checkInvitation(req.Callees, req.Timeout)
+	if err != nil {
+		return protocol.CallInviteReply{}, err
+	}
+	me := p.Member()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, self, err := m.partyLocked(req.CallID, me.UserID)
+	if err != nil {
+		return protocol.CallInviteReply{}, err
+	}
+	switch {
+	case !c.config.CanInvitingInCalling:
+		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeCallInviteNotPermitted, "this call does not allow inviting while it is under way (canInvitingInCalling is off)")
+	case c.config.OnlyInitiatorCanInvite && me.UserID != c.initiator:
+		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeCallInviteNotPermitted, "only the call's initiator, %s, may invite in this call", c.initiator)
+	case self.state != protocol.CallStateAccepted && self.state != protocol.CallStateInviting:
+		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeCallStateInvalid, "you are %s in this call; only members of the call may invite", self.state)
+	}
+	errs := m.ringLocked(c, me, req.Callees, timeout)
+	return protocol.CallInviteReply{CallID: c.id, RoomID: c.roomID, ErrorInvitees: errs}, nil
+}
+
+// ringLocked adds the callees to c and rings those who can be rung; it
+// returns those who cannot. Caller holds m.mu.
+func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protocol.Callee, timeout time.Duration) []protocol.Callee {
+	errs := []protocol.Callee{}
+	var changed []*party
+	for _, callee := range callees {
+		if existing := c.party(callee.UserID); existing != nil && !final(existing.state) || callee.UserID == inviter.UserID {
+			errs = append(errs, callee)
+			continue
+		}
+		pt := c.party(callee.UserID)
+		if pt == nil {
+			pt = &party{userID: callee.UserID, userName: callee.UserName}
+			c.users = append(c.users, pt)
+		}
+		pt.reason = ""
+		peers := m.dir.Peers(callee.UserID)
+		switch {
+		case len(peers) == 0:
+			pt.state = protocol.CallStateOffline
+			errs = append(errs, callee)
+		case m.busyLocked(callee.UserID, c):
+			pt.state, pt.reason = protocol.CallStateRejected, protocol.CallReasonBusy
+		default:
+			pt.state = protocol.CallStateReceived
+			if pt.userName == "" {
+				pt.userName = peers[0].Member().UserName
+			}
+			userID := pt.userID
+			pt.timer = time.AfterFunc(timeout, func() { m.timeout(c.id, userID) })
+		}
+		changed = append(changed, pt)
+	}
+	// The invitation first, so a ringing tab knows the call before its
+	// state events.
+	seconds := int(timeout / time.Second)
+	for _, pt := range changed {
+		if pt.state == protocol.CallStateReceived {
+			deliver(m.dir.Peers(pt.userID), protocol.EventCallInvitationReceived, protocol.CallInvitationEvent{
+				Call: c.info(), Inviter: protocol.CallUser{UserID: inviter.UserID, UserName: inviter.UserName}, Timeout: seconds})
+		}
+	}
+	m.changedLocked(c, changed...)
+	return errs
+}
+
+// Accept answers a ringing invitation from p's user; the user's other tabs
+// stop ringing.
+func (m *Manager) Accept(p engine.Peer, callID string) (protocol.CallInfo, error) {
+	return m.answer(p, callID, protocol.CallStateAccepted, "")
+}
+
+// Reject declines a ringing invitation (busy: the callee is in another
+// call).
+func (m *Manager) Reject(p engine.Peer, callID string, busy bool) (protocol.CallInfo, error) {
+	reason := protocol.CallReasonDeclined
+	if busy {
+		reason = protocol.CallReasonBusy
+	}
+	return m.answer(p, callID, protocol.CallStateRejected, reason)
+}
+
+func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.CallInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, pt, err := m.partyLocked(callID, p.Member().UserID)
+	if err != nil {
+		return protocol.CallInfo{}, err
+	}
+	if pt.state != protocol.CallStateReceived {
+		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "the invitation is not ringing: you are %s in this call (it was answered, cancelled or timed out)", pt.state)
+	}
+	pt.timer.Stop()
+	pt.state, pt.reason = state, reason
+	changed := []*party{pt}
+	if state == protocol.CallStateAccepted {
+		if ini := c.party(c.initiator); ini.state == protocol.CallStateInviting {
+			ini.state = protocol.CallStateAccepted
+			changed = append(changed, ini)
+		}
+	}
+	m.changedLocked(c, changed...)
+	return c.info(), nil
+}
+
+// Cancel stops ringing the listed invitees (all ringing ones when none are
+// listed); only the user who started the call may.
+func (m *Manager) Cancel(p engine.Peer, callID string, userIDs []string) (protocol.CallInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, _, err := m.partyLocked(callID, p.Member().UserID)
+	if err != nil {
+		return protocol.CallInfo{}, err
+	}
+	if p.Member().UserID != c.initiator {
+		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallInviteNotPermitted, "only the call's initiator may cancel its invitations")
+	}
+	var changed []*party
+	for _, pt := range c.users {
+		if pt.state == protocol.CallStateReceived && (len(userIDs) == 0 || slices.Contains(userIDs, pt.userID)) {
+			pt.timer.Stop()
+			pt.state, pt.reason = protocol.CallStateCancelled, protocol.CallReasonCanceled
+			changed = append(changed, pt)
+		}
+	}
+	if len(changed) == 0 {
+		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "no invitation of this call is ringing")
+	}
+	m.changedLocked(c, changed...)
+	return c.info(), nil
+}
+
+// Quit takes p's user out of the call. When the initiator quits a call
+// made with endCallWhenInitiatorLeave, the call ends for everyone.
+func (m *Manager) Quit(p engine.Peer, callID string) (protocol.CallInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, pt, err := m.partyLocked(callID, p.Member().UserID)
+	if err != nil {
+		return protocol.CallInfo{}, err
+	}
+	if pt.state != protocol.CallStateAccepted && pt.state != protocol.CallStateInviting {
+		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "you are %s in this call, not in it", pt.state)
+	}
+	if pt.userID == c.initiator && c.config.EndCallWhenInitiatorLeave {
+		m.endLocked(c, protocol.CallReasonLeaveRoom)
+		return c.info(), nil
+	}
+	pt.state, pt.reason = protocol.CallStateQuit, protocol.CallReasonLeaveRoom
+	m.changedLocked(c, pt)
+	return c.info(), nil
+}
+
+// End ends the call for everyone; only its initiator may.
+func (m *Manager) End(p engine.Peer, callID string) (protocol.CallInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, _, err := m.partyLocked(callID, p.Member().UserID)
+	if err != nil {
+		return protocol.CallInfo{}, err
+	}
+	if p.Member().UserID != c.initiator {
+		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallInviteNotPermitted, "only the call's initiator may end it for everyone")
+	}
+	m.endLocked(c, protocol.CallReasonLeaveRoom)
+	return c.info(), nil
+}
+
+// timeout rings out userID's invitation, if it is still ringing.
+func (m *Manager) timeout(callID, userID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.calls[callID]
+	if c == nil {
+		return
+	}
+	if pt := c.party(userID); pt != nil && pt.state == protocol.CallStateReceived {
+		pt.state, pt.reason = protocol.CallStateTimeout, protocol.CallReasonTimeout
+		m.changedLocked(c, pt)
+	}
+}
+
+// endLocked ends c: ringing invitations are cancelled, members quit.
+func (m *Manager) endLocked(c *call, reason string) {
+	var changed []*party
+	for _, pt := range c.users {
+		switch pt.state {
+		case protocol.CallStateReceived:
+			pt.timer.Stop()
+			pt.state, pt.reason = protocol.CallStateCancelled, protocol.CallReasonCanceled
+		case protocol.CallStateAccepted, protocol.CallStateInviting:
+			pt.state, pt.reason = protocol.CallStateQuit, reason
+		default:
+			continue
+		}
+		changed = append(changed, pt)
+	}
+	c.ended, c.reason = true, reason
+	m.changedLocked(c, changed...)
+}
+
+// changedLocked tells every party of c what changed, and forgets c once no
+// one is in it or being rung. Caller holds m.mu.
+func (m *Manager) changedLocked(c *call, changed ...*party) {
+	if !c.ended {
+		live := 0
+		for _, pt := range c.users {
+			switch pt.state {
+			case protocol.CallStateReceived:
+				live += 2 // someone is being rung: the call goes on
+			case protocol.CallStateAccepted, protocol.CallStateInviting:
+				live++
+			}
+		}
+		if live < 2 {
+			c.ended = true
+			if c.reason == "" && len(changed) > 0 {
+				c.reason = changed[len(changed)-1].reason
+			}
+			for _, pt := range c.users {
+				if pt.state == protocol.CallStateAccepted || pt.state == protocol.CallStateInviting {
+					pt.state = protocol.CallStateQuit
+					if pt.reason == "" {
+						pt.reason = c.reason
+					}
+					changed = append(changed, pt)
+				}
+			}
+		}
+	}
+	if len(changed) > 0 {
+		ev := protocol.CallStateEvent{Call: c.info()}
+		for _, pt := range changed {
+			ev.Changed = append(ev.Changed, pt.user())
+		}
+		var peers []engine.Peer
+		for _, pt := range c.users {
+			peers = append(peers, m.dir.Peers(pt.userID)...)
+		}
+		deliver(peers, protocol.EventCallStateChanged, ev)
+	}
+	if c.ended {
+		delete(m.calls, c.id)
+	}
+}
+
+// partyLocked finds call id and userID's part in it.
+func (m *Manager) partyLocked(id, userID string) (*call, *party, error) {
+	c := m.calls[id]
+	if c == nil {
+		return nil, nil, protocol.Errorf(protocol.CodeCallNotExist, "call %q does not exist or has ended", id)
+	}
+	pt := c.party(userID)
+	if pt == nil {
+		return nil, nil, protocol.Errorf(protocol.CodeCallNotParty, "you are not part of call %q", id)
+	}
+	return c, pt, nil
+}
+
+// busyLocked reports whether userID is in a call other than c.
+func (m *Manager) busyLocked(userID string, c *call) bool {
+	for _, other := range m.calls {
+		if other == c || other.ended {
+			continue
+		}
+		if pt := other.party(userID); pt != nil && (pt.state == protocol.CallStateAccepted || pt.state == protocol.CallStateInviting) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *call) party(userID string) *party {
+	for _, pt := range c.users {
+		if pt.userID == userID {
+			return pt
+		}
+	}
+	return nil
+}
+
+func (c *call) info() protocol.CallInfo {
+	info := protocol.CallInfo{CallID: c.id, RoomID: c.roomID, CallType: c.callType, Data: c.data, Config: c.config, Ended: c.ended, Reason: c.reason}
+	for _, pt := range c.users {
+		if pt.userID == c.initiator {
+			info.Initiator = pt.user()
+		}
+		info.Users = append(info.Users, pt.user())
+	}
+	return info
+}
+
+func (pt *party) user() protocol.CallUser {
+	return protocol.CallUser{UserID: pt.userID, UserName: pt.userName, State: pt.state, Reason: pt.reason}
+}
+
+// final reports whether a state is an ended part (the user may be invited
+// again).
+func final(state string) bool {
+	switch state {
+	case protocol.CallStateRejected, protocol.CallStateCancelled, protocol.CallStateTimeout, protocol.CallStateQuit, protocol.CallStateOffline:
+		return true
+	}
+	return false
+}
+
+// checkInvitation checks an invitation's callees and timeout and returns
+// the timeout to use.
+func checkInvitation(callees []protocol.Callee, timeoutSeconds int) (time.Duration, error) {
+	if len(callees) == 0 {
+		return 0, protocol.Errorf(protocol.CodeInvalidParameter, "callees is empty: name at least one user to invite")
+	}
+	if len(callees) > protocol.MaxInvitees {
+		return 0, protocol.Errorf(protocol.CodeCallTooManyInvitees, "%d callees named; one invitation may name at most %d", len(callees), protocol.MaxInvitees)
+	}
+	for _, c := range callees {
+		if err := protocol.ValidateID("callees.userID", c.UserID, protocol.MaxUserIDBytes); err != nil {
+			return 0, err
+		}
+		if err := protocol.ValidateName("callees.userName", c.UserName, protocol.MaxUserNameBytes); err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case timeoutSeconds == 0:
+		return 60 * time.Second, nil
+	case timeoutSeconds < 1 || timeoutSeconds > 600:
+		return 0, protocol.Errorf(protocol.CodeInvalidParameter, "timeout is %d; use 1 to 600 seconds", timeoutSeconds)
+	}
+	return time.Duration(timeoutSeconds) * time.Second, nil
+}
+
+// deliver encodes one event once and queues it to every peer.
+func deliver(peers []engine.Peer, event string, data any) {
+	if len(peers) == 0 {
+		return
+	}
+	frame, err := protocol.EncodeEvent(event, data)
+	if err != nil {
+		return
+	}
+	for _, p := range peers {
+		p.Deliver(frame)
+	}
+}
+
+// UserGone takes a user whose last session has ended out of their calls,
+// as if they had quit them.
+func (m *Manager) UserGone(userID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.calls {
+		pt := c.party(userID)
+		if pt == nil || (pt.state != protocol.CallStateAccepted && pt.state != protocol.CallStateInviting) {
+			continue
+		}
+		if userID == c.initiator && c.config.EndCallWhenInitiatorLeave {
+			m.endLocked(c, protocol.CallReasonLeaveRoom)
+			continue
+		}
+		pt.state, pt.reason = protocol.CallStateQuit, protocol.CallReasonLeaveRoom
+		m.changedLocked(c, pt)
+	}
+}

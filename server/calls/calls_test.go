@@ -1,0 +1,238 @@
+package calls
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// tab is one session of a user; it records the call events it gets.
+type tab struct {
+	user, id string
+	mu       sync.Mutex
+	events   []string
+}
+
+func (t *tab) SessionID() string { return t.id }
+func (t *tab) Member() protocol.Member {
+	return protocol.Member{UserID: t.user, UserName: strings.ToUpper(t.user)}
+}
+func (t *tab) AdmitsRoom(string) bool { return true }
+func (t *tab) Deliver(b []byte) {
+	var f protocol.Frame
+	_ = json.Unmarshal(b, &f)
+	line := f.Event
+	switch f.Event {
+	case protocol.EventCallInvitationReceived:
+		var ev protocol.CallInvitationEvent
+		_ = json.Unmarshal(f.Data, &ev)
+		line = fmt.Sprintf("ring from %s", ev.Inviter.UserID)
+	case protocol.EventCallStateChanged:
+		var ev protocol.CallStateEvent
+		_ = json.Unmarshal(f.Data, &ev)
+		var parts []string
+		for _, u := range ev.Changed {
+			parts = append(parts, u.UserID+"="+u.State+"/"+u.Reason)
+		}
+		line = "state " + strings.Join(parts, " ")
+		if ev.Call.Ended {
+			line += " ended"
+		}
+	}
+	t.mu.Lock()
+	t.events = append(t.events, line)
+	t.mu.Unlock()
+}
+
+func (t *tab) take() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := t.events
+	t.events = nil
+	return out
+}
+
+// dir is a directory of tabs.
+type dir struct{ tabs []*tab }
+
+func (d *dir) Peers(user string) []engine.Peer {
+	var out []engine.Peer
+	for _, t := range d.tabs {
+		if t.user == user {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func setup(users ...string) (*Manager, map[string]*tab, *dir) {
+	d := &dir{}
+	tabs := map[string]*tab{}
+	for _, u := range users {
+		t := &tab{user: u, id: u}
+		tabs[u] = t
+		d.tabs = append(d.tabs, t)
+	}
+	return NewManager(d), tabs, d
+}
+
+func code(t *testing.T, err error) protocol.Code {
+	t.Helper()
+	var pe *protocol.Error
+	require.ErrorAs(t, err, &pe)
+	return pe.Code
+}
+
+func callees(ids ...string) []protocol.Callee {
+	var out []protocol.Callee
+	for _, id := range ids {
+		out = append(out, protocol.Callee{UserID: id})
+	}
+	return out
+}
+
+func TestInviteAcceptAndAnsweringElsewhere(t *testing.T) {
+	m, tabs, d := setup("ann", "ben")
+	ben2 := &tab{user: "ben", id: "ben-tab2"}
+	d.tabs = append(d.tabs, ben2)
+
+	res, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben", "ghost"), CallType: 1})
+	require.NoError(t, err)
+	assert.Equal(t, []protocol.Callee{{UserID: "ghost"}}, res.ErrorInvitees, "offline and unknown users come back")
+	assert.NotEmpty(t, res.RoomID)
+	assert.Equal(t, []string{"ring from ann", "state ben=Received/ ghost=Offline/"}, tabs["ben"].take())
+	assert.Equal(t, []string{"ring from ann", "state ben=Received/ ghost=Offline/"}, ben2.take(), "every tab rings")
+
+	info, err := m.Accept(tabs["ben"], res.CallID)
+	require.NoError(t, err)
+	assert.Equal(t, res.RoomID, info.RoomID)
+	assert.Equal(t, []string{"state ben=Accepted/ ann=Accepted/"}, ben2.take(), "the other tab learns it was answered")
+	_, err = m.Accept(ben2, res.CallID)
+	assert.Equal(t, protocol.CodeCallStateInvalid, code(t, err), "the first answer wins")
+	_, err = m.Reject(ben2, res.CallID, false)
+	assert.Equal(t, protocol.CodeCallStateInvalid, code(t, err))
+	assert.Contains(t, tabs["ann"].take(), "state ben=Accepted/ ann=Accepted/")
+}
+
+func TestDeclineBusyCancelTimeout(t *testing.T) {
+	m, tabs, _ := setup("ann", "ben", "cat", "dan")
+
+	// Declined: the call ends, ann is told why.
+	res, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben")})
+	require.NoError(t, err)
+	_, err = m.Reject(tabs["ben"], res.CallID, false)
+	require.NoError(t, err)
+	assert.Contains(t, tabs["ann"].take(), "state ben=Rejected/Declined ann=Quit/Declined ended")
+	_, err = m.Accept(tabs["ben"], res.CallID)
+	assert.Equal(t, protocol.CodeCallNotExist, code(t, err), "an ended call is gone")
+
+	// Busy: cat is in a call with dan; ann's invitation is refused as busy.
+	c1, err := m.Invite(tabs["cat"], protocol.CallInviteRequest{Callees: callees("dan")})
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["dan"], c1.CallID)
+	require.NoError(t, err)
+	tabs["ann"].take()
+	_, err = m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("cat")})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"state cat=Rejected/Busy ann=Quit/Busy ended"}, tabs["ann"].take())
+
+	// Cancel before an answer: only the initiator may.
+	res, err = m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben")})
+	require.NoError(t, err)
+	_, err = m.Cancel(tabs["ben"], res.CallID, nil)
+	assert.Equal(t, protocol.CodeCallInviteNotPermitted, code(t, err))
+	tabs["ben"].take()
+	_, err = m.Cancel(tabs["ann"], res.CallID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"state ben=Cancelled/Canceled ann=Quit/Canceled ended"}, tabs["ben"].take())
+
+	// Timeout, enforced by the server.
+	res, err = m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben"), Timeout: 1})
+	require.NoError(t, err)
+	tabs["ann"].take()
+	require.Eventually(t, func() bool {
+		for _, e := range tabs["ann"].take() {
+			if e == "state ben=Timeout/Timeout ann=Quit/Timeout ended" {
+				return true
+			}
+		}
+		return false
+	}, 3*time.Second, 20*time.Millisecond)
+	_, err = m.Accept(tabs["ben"], res.CallID)
+	assert.Equal(t, protocol.CodeCallNotExist, code(t, err))
+}
+
+func TestInvitingDuringTheCall(t *testing.T) {
+	m, tabs, _ := setup("ann", "ben", "cat", "dan", "eve", "fay")
+	open := protocol.CallConfig{CanInvitingInCalling: true}
+	res, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben"), Config: open})
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["ben"], res.CallID)
+	require.NoError(t, err)
+	more, err := m.Add(tabs["ben"], protocol.CallAddRequest{CallID: res.CallID, Callees: callees("cat")})
+	require.NoError(t, err)
+	assert.Empty(t, more.ErrorInvitees)
+	assert.Contains(t, tabs["cat"].take(), "ring from ben")
+
+	// Only the initiator, when the call says so.
+	res, err = m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("dan"), Config: protocol.CallConfig{CanInvitingInCalling: true, OnlyInitiatorCanInvite: true}})
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["dan"], res.CallID)
+	require.NoError(t, err)
+	_, err = m.Add(tabs["dan"], protocol.CallAddRequest{CallID: res.CallID, Callees: callees("cat")})
+	assert.Equal(t, protocol.CodeCallInviteNotPermitted, code(t, err))
+	_, err = m.Add(tabs["ann"], protocol.CallAddRequest{CallID: res.CallID, Callees: callees("ben", "dan")})
+	require.NoError(t, err)
+
+	// Not at all, when the call does not allow it.
+	res, err = m.Invite(tabs["eve"], protocol.CallInviteRequest{Callees: callees("fay")})
+	require.NoError(t, err)
+	_, err = m.Add(tabs["eve"], protocol.CallAddRequest{CallID: res.CallID, Callees: callees("cat")})
+	assert.Equal(t, protocol.CodeCallInviteNotPermitted, code(t, err))
+
+	// Ten invitees are refused, not cut to nine.
+	_, err = m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")})
+	assert.Equal(t, protocol.CodeCallTooManyInvitees, code(t, err))
+	_, err = m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben"), Timeout: 601})
+	assert.Equal(t, protocol.CodeInvalidParameter, code(t, err))
+	_, err = m.Accept(tabs["ann"], "nope")
+	assert.Equal(t, protocol.CodeCallNotExist, code(t, err))
+}
+
+func TestInitiatorLeaving(t *testing.T) {
+	m, tabs, _ := setup("ann", "ben", "cat")
+	res, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben", "cat"), Config: protocol.CallConfig{EndCallWhenInitiatorLeave: true}})
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["ben"], res.CallID)
+	require.NoError(t, err)
+	tabs["cat"].take()
+	_, err = m.Quit(tabs["ann"], res.CallID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"state ann=Quit/LeaveRoom ben=Quit/LeaveRoom cat=Cancelled/Canceled ended"}, tabs["cat"].take(), "the call ends for everyone")
+
+	// Without the option the others carry on.
+	res, err = m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben", "cat")})
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["ben"], res.CallID)
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["cat"], res.CallID)
+	require.NoError(t, err)
+	_, err = m.Quit(tabs["ann"], res.CallID)
+	require.NoError(t, err)
+	_, err = m.Quit(tabs["ann"], res.CallID)
+	assert.Equal(t, protocol.CodeCallStateInvalid, code(t, err), "quitting twice")
+	_, err = m.End(tabs["ben"], res.CallID)
+	assert.Equal(t, protocol.CodeCallInviteNotPermitted, code(t, err), "only the initiator ends a call")
+	_, err = m.Quit(tabs["cat"], res.CallID)
+	require.NoError(t, err)
+	assert.Contains(t, tabs["ben"].take(), "state cat=Quit/LeaveRoom ben=Quit/LeaveRoom ended")
+}
