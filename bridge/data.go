@@ -36,6 +36,13 @@ func dataExports() map[string]func(*client.Client, []js.Value) (any, error) {
 		"queryRoomMembers":              request((*client.Client).QueryRoomMembers),
 		"endRoomAttributesBatch":        request(endRoomAttributesBatch),
 		"beginRoomAttributesBatch":      beginRoomAttributesBatch,
+		"callInvite":                    request((*client.Client).CallInvite),
+		"callAdd":                       request((*client.Client).CallAdd),
+		"callAccept":                    request((*client.Client).CallAccept),
+		"callReject":                    request((*client.Client).CallReject),
+		"callCancel":                    request((*client.Client).CallCancel),
+		"callQuit":                      request((*client.Client).CallQuit),
+		"callEnd":                       request((*client.Client).CallEnd),
 	}
 }
 

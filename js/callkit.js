@@ -39,6 +39,9 @@ const STYLE = `
 .rk-call .rk-center { margin: auto; text-align: center; display: flex; flex-direction: column; gap: 10px; max-width: 360px; width: 100%; }
 .rk-call .rk-error { color: #b42318; }
 .rk-call .rk-you { color: #4b5563; font-size: .85em; }
+.rk-call.rk-overlay { position: fixed; z-index: 1000; left: 50%; top: 20%; transform: translateX(-50%); min-height: 0;
+  width: min(360px, calc(100vw - 24px)); box-shadow: 0 8px 32px rgba(0,0,0,.25); background: #fff; border: 1px solid #d0d5dd; }
+.rk-call .rk-actions { display: flex; gap: 8px; justify-content: flex-end; }
 `;
 
 function el(tag, props = {}, ...children) {
@@ -69,6 +72,7 @@ function writeCall(value) {
 
 const DEFAULTS = {
   container: null,
+  roomID: '',
   server: undefined,
   showPreJoinView: true,
   maxUsers: 0,
@@ -79,22 +83,57 @@ const DEFAULTS = {
   onUserLeave() {},
   onYouRemovedFromRoom() {},
   onInRoomMessageReceived() {},
+  showWaitingCallAcceptAudioVideoView: true,
+  callingInvitationListConfig: null,
 };
+
+const INVITATION_DEFAULTS = {
+  container: null, // where an answered call's UI goes (default: joinRoom's container, or the page)
+  canInvitingInCalling: false,
+  onlyInitiatorCanInvite: false,
+  endCallWhenInitiatorLeave: false,
+  onSetRoomConfigBeforeJoining: () => ({}),
+  onConfirmDialogWhenReceiving: null,
+  onWaitingPageWhenSending: null,
+  onCallInvitationEnded() {},
+  onIncomingCallReceived() {},
+  onIncomingCallCanceled() {},
+  onIncomingCallTimeout() {},
+  onOutgoingCallAccepted() {},
+  onOutgoingCallRejected() {},
+  onOutgoingCallDeclined() {},
+  onOutgoingCallTimeout() {},
+};
+
+const MAX_WAITING_SELECT_USERS = 9;
 
 /** Makes the call kit class over a RoomKit (see roomkit.js). */
 export function makeCallKit(RoomKit, invalid) {
+  // checkWaitingUsers refuses an invitee list over the limit: a clear
+  // error, never a silent cut.
+  function checkWaitingUsers(users) {
+    if (!Array.isArray(users)) throw invalid('waitingSelectUsers must be an array of {userID, userName}');
+    if (users.length > MAX_WAITING_SELECT_USERS) {
+      throw invalid(`waitingSelectUsers has ${users.length} users; at most ${MAX_WAITING_SELECT_USERS} may be listed`);
+    }
+  }
+
   return class CallKit {
     constructor(kitToken) {
       this._kit = RoomKit.parseKitToken(kitToken); // throws a clear Error at once
-      if (!this._kit.roomID) throw invalid('the kit token names no room: pass a roomID to generateKitToken...');
+
       this._zim = null;
       this._roomID = '';
       this._joined = false;
       this._members = new Map(); // userID -> { userName, places }
       this._messages = [];       // chat messages of this call, oldest first
       this._root = null;
-      this._invitationConfig = {};
+      this._invitations = null; // the invitation config, once set
       this._config = { ...DEFAULTS };
+      this._call = null;         // the call under way (protocol CallInfo), if any
+      this._ringing = null;      // { call, close } of an incoming invitation
+      this._outgoing = null;     // { call, close } of the waiting view
+      this._inviteList = { waitingSelectUsers: [], defaultChecked: true };
     }
 
     /** The room of the call under way (or being joined), or "". */
@@ -109,10 +148,12 @@ export function makeCallKit(RoomKit, invalid) {
     async joinRoom(config = {}) {
       if (this._joined) throw invalid('already in the room; hangUp first');
       this._config = { ...DEFAULTS, ...config };
+      if (this._config.callingInvitationListConfig) this.updateCallingInvitationListConfig(this._config.callingInvitationListConfig);
       this._mount(this._config.container ?? document.body);
+      const roomID = this._config.roomID || this._kit.roomID;
       const stored = readCall();
-      const rejoining = !!stored && stored.roomID === this._kit.roomID && stored.userID === this._kit.userID;
-      this._roomID = this._kit.roomID;
+      const rejoining = !!stored && stored.roomID === roomID && stored.userID === this._kit.userID;
+      this._roomID = roomID;
       if (this._config.showPreJoinView && !rejoining) await this._preJoin();
       return this._enter(rejoining);
     }
@@ -122,10 +163,19 @@ export function makeCallKit(RoomKit, invalid) {
       if (!this._joined) return;
       this._joined = false;
       writeCall(null);
-      const zim = this._zim;
-      this._zim = null;
+      const call = this._call;
+      this._call = null;
+      this._renderPending();
       try {
-        await zim?.logout();
+        if (call) await this._zim.callQuit(call.callID).catch(() => {});
+        if (this._invitations) {
+          // Stay logged in: invitations keep coming.
+          await this._zim.leaveRoom(this._roomID).catch(() => {});
+        } else {
+          const zim = this._zim;
+          this._zim = null;
+          await zim?.logout();
+        }
       } finally {
         this._show(el('div', { class: 'rk-center', testid: 'left-view' },
           el('p', { role: 'status' }, 'You left the call.')));
@@ -152,11 +202,70 @@ export function makeCallKit(RoomKit, invalid) {
       return message;
     }
 
-    /** Keeps the call invitation config (used by invitations). */
+    /**
+     * Turns invitations on with config (SPEC section 4's options and
+     * callbacks) and logs in, so invitations reach this user. Resolves once
+     * they can.
+     */
     setCallInvitationConfig(config = {}) {
       const err = RoomKit.wasm.setCallInvitationConfig(config);
       if (err instanceof Error) throw err;
-      this._invitationConfig = config;
+      this._invitations = { ...INVITATION_DEFAULTS, ...config };
+      this._ready = this._login(this._config.server);
+      return this._ready;
+    }
+
+    /**
+     * Rings callees ([{userID, userName}], at most 9). In a call it invites
+     * them into it; otherwise it starts a call and shows the waiting view
+     * until someone answers. Resolves with { errorInvitees } (offline or
+     * unknown users).
+     */
+    async sendCallInvitation({ callees = [], callType = 0, timeout = 60, data = '', roomID = '' } = {}) {
+      if (!this._invitations) throw invalid('call setCallInvitationConfig first');
+      if (!Array.isArray(callees) || callees.length === 0) throw invalid('callees must list at least one user');
+      if (callees.length > MAX_WAITING_SELECT_USERS) {
+        const err = invalid(`${callees.length} callees: one invitation may ring at most ${MAX_WAITING_SELECT_USERS} users`);
+        err.code = 6000271;
+        throw err;
+      }
+      await this._ready;
+      const list = callees.map(({ userID, userName }) => ({ userID, userName: userName ?? '' }));
+      if (this._call && this._joined) {
+        const res = await this._zim.callAdd(this._call.callID, list, timeout);
+        return { errorInvitees: res.errorInvitees };
+      }
+      const { canInvitingInCalling, onlyInitiatorCanInvite, endCallWhenInitiatorLeave } = this._invitations;
+      // The call's first state events can come before the reply: they wait
+      // in _early until the call is known.
+      this._early = [];
+      let res;
+      try {
+        res = await this._zim.callInvite({ callees: list, callType, timeout, data, roomID: roomID || (this._joined ? this._roomID : ''),
+          config: { canInvitingInCalling, onlyInitiatorCanInvite, endCallWhenInitiatorLeave } });
+      } finally {
+        var early = this._early;
+        this._early = null;
+      }
+      this._call = { callID: res.callID, roomID: res.roomID, callType, data, initiator: { userID: this._kit.userID }, config: { canInvitingInCalling, onlyInitiatorCanInvite, endCallWhenInitiatorLeave } };
+      if (!this._joined && res.errorInvitees.length < list.length) this._showOutgoing(this._call, list);
+      for (const ev of early.filter((e) => e.call.callID === res.callID)) this._onCallState(ev);
+      return { errorInvitees: res.errorInvitees };
+    }
+
+    /** Sets the users the in-call "Invite members" list offers (at most 9). */
+    updateCallingInvitationListConfig({ waitingSelectUsers = [], defaultChecked = true } = {}) {
+      checkWaitingUsers(waitingSelectUsers);
+      this._inviteList = { waitingSelectUsers: [...waitingSelectUsers], defaultChecked };
+      this._renderMenu?.();
+    }
+
+    // _login logs the kit in once; the invitation features and the call
+    // share the connection.
+    async _login(server) {
+      if (this._zim) return;
+      this._zim = await RoomKit.login({ token: this._kit.token, server });
+      this._listen();
     }
 
     async _enter(rejoining) {
@@ -164,8 +273,7 @@ export function makeCallKit(RoomKit, invalid) {
       const roomID = this._roomID;
       this._show(el('div', { class: 'rk-center', testid: 'joining-view' }, el('p', { role: 'status' }, `Joining ${roomID}…`)));
       try {
-        this._zim = await RoomKit.login({ token: this._kit.token, server: cfg.server });
-        this._listen();
+        await this._login(cfg.server);
         if (!this._zim.getRooms().includes(roomID)) {
           // A reload rejoins only a room that still exists: a call that
           // ended meanwhile is not quietly made again.
@@ -175,15 +283,17 @@ export function makeCallKit(RoomKit, invalid) {
         await this._loadMembers();
       } catch (err) {
         writeCall(null);
-        const zim = this._zim;
-        this._zim = null;
-        await zim?.logout().catch(() => {});
+        if (!this._invitations) {
+          const zim = this._zim;
+          this._zim = null;
+          await zim?.logout().catch(() => {});
+        }
         this._show(el('div', { class: 'rk-center rk-error', testid: 'error-view', role: 'alert' },
           el('p', {}, err.code === 6000322 ? `The call in ${roomID} has ended.` : `Could not join: ${err.message}`)));
         throw err;
       }
       this._joined = true;
-      writeCall({ roomID, userID: this._kit.userID });
+      writeCall({ roomID, userID: this._kit.userID, callID: this._call?.callID ?? '' });
       this._renderCall();
       cfg.onJoinRoom();
     }
@@ -221,6 +331,8 @@ export function makeCallKit(RoomKit, invalid) {
           });
         }
       });
+      zim.on('callInvitationReceived', (z, ev) => this._onInvitation(ev));
+      zim.on('callStateChanged', (z, ev) => this._onCallState(ev));
       zim.on('roomStateChanged', (z, { roomID, state, event }) => {
         if (roomID !== this._roomID || state !== 0 || !this._joined) return;
         if (event === 8) {
@@ -230,6 +342,170 @@ export function makeCallKit(RoomKit, invalid) {
           this._config.onYouRemovedFromRoom();
         }
       });
+    }
+
+    _onInvitation({ call, inviter }) {
+      const cfg = this._invitations;
+      if (!cfg || this._ringing) return; // one ringing dialog at a time
+      const caller = { userID: inviter.userID, userName: inviter.userName };
+      const callees = call.users.filter((u) => u.userID !== call.initiator.userID).map(({ userID, userName }) => ({ userID, userName }));
+      cfg.onIncomingCallReceived(call.callID, caller, call.callType, callees);
+      const accept = () => this._answer(call, true);
+      const refuse = () => this._answer(call, false);
+      if (cfg.onConfirmDialogWhenReceiving) {
+        this._ringing = { call, close() {} };
+        cfg.onConfirmDialogWhenReceiving(call.callType, caller, refuse, accept, call.data);
+        return;
+      }
+      const dialog = el('div', { class: 'rk-call rk-dialog', role: 'alertdialog', 'aria-label': 'Incoming call', testid: 'incoming-call' },
+        el('p', {}, `${caller.userName || caller.userID} is calling you`),
+        el('div', { class: 'rk-actions' },
+          el('button', { testid: 'incoming-accept', onclick: accept }, 'Accept'),
+          el('button', { class: 'rk-danger', testid: 'incoming-decline', onclick: refuse }, 'Decline')));
+      this._overlay(dialog);
+      dialog.querySelector('button').focus();
+      this._ringing = { call, close: () => dialog.remove() };
+    }
+
+    async _answer(call, accept) {
+      const ringing = this._ringing;
+      if (!ringing || ringing.call.callID !== call.callID) return;
+      this._ringing = null;
+      ringing.close();
+      if (!accept) {
+        await this._zim.callReject(call.callID).catch(() => {});
+        this._invitations.onCallInvitationEnded('Declined', call.data);
+        return;
+      }
+      try {
+        this._call = await this._zim.callAccept(call.callID);
+      } catch (err) {
+        this._invitations.onCallInvitationEnded(err.code === 6000274 ? 'Canceled' : 'Timeout', call.data);
+        return;
+      }
+      await this._joinCallRoom(this._call);
+    }
+
+    // _joinCallRoom joins the room of an answered call, configured by
+    // onSetRoomConfigBeforeJoining.
+    async _joinCallRoom(call) {
+      this._roomID = call.roomID;
+      const roomConfig = this._invitations.onSetRoomConfigBeforeJoining(call.callType) ?? {};
+      const container = this._invitations.container ?? this._config.container;
+      await this.joinRoom({ ...this._config, container, ...roomConfig, roomID: call.roomID, showPreJoinView: false }).catch(() => {});
+    }
+
+    _onCallState({ call, changed }) {
+      const me = this._kit.userID;
+      const cfg = this._invitations;
+      if (!cfg) return;
+      // A ringing invitation that stops ringing: answered on another tab,
+      // cancelled or timed out.
+      if (this._ringing?.call.callID === call.callID) {
+        const mine = call.users.find((u) => u.userID === me);
+        if (mine && mine.state !== 'Received') {
+          this._ringing.close();
+          this._ringing = null;
+          if (mine.state === 'Cancelled') { cfg.onIncomingCallCanceled(call.callID, call.initiator); cfg.onCallInvitationEnded('Canceled', call.data); }
+          if (mine.state === 'Timeout') { cfg.onIncomingCallTimeout(call.callID, call.initiator); cfg.onCallInvitationEnded('Timeout', call.data); }
+        }
+      }
+      if (this._early && !this._call && call.initiator.userID === me) {
+        this._early.push({ call, changed });
+        return;
+      }
+      if (this._call?.callID !== call.callID) return;
+      this._call = { ...this._call, ...call };
+      for (const u of changed) {
+        if (u.userID === me) continue;
+        const callee = { userID: u.userID, userName: u.userName };
+        if (call.initiator.userID === me) {
+          if (u.state === 'Accepted') cfg.onOutgoingCallAccepted(call.callID, callee);
+          if (u.state === 'Rejected' && u.reason === 'Busy') cfg.onOutgoingCallRejected(call.callID, callee);
+          if (u.state === 'Rejected' && u.reason === 'Declined') cfg.onOutgoingCallDeclined(call.callID, callee);
+          if (u.state === 'Timeout') cfg.onOutgoingCallTimeout(call.callID, [callee]);
+        }
+      }
+      this._renderPending();
+      // The caller joins the room once someone answers.
+      if (this._outgoing && call.users.some((u) => u.userID !== me && u.state === 'Accepted')) {
+        this._outgoing.close();
+        this._outgoing = null;
+        this._joinCallRoom(call);
+        return;
+      }
+      if (call.ended) {
+        const reason = call.reason || 'LeaveRoom';
+        this._call = null;
+        if (this._outgoing) {
+          this._outgoing.close();
+          this._outgoing = null;
+        }
+        cfg.onCallInvitationEnded(reason, call.data);
+        if (this._joined && reason === 'LeaveRoom' && call.config.endCallWhenInitiatorLeave) this.hangUp();
+      }
+    }
+
+    _showOutgoing(call, callees) {
+      const cfg = this._invitations;
+      const cancel = async () => {
+        await this._zim.callCancel(call.callID).catch(() => {});
+      };
+      if (cfg.onWaitingPageWhenSending) {
+        this._outgoing = { call, close() {} };
+        cfg.onWaitingPageWhenSending(call.callType, callees, cancel);
+        return;
+      }
+      const view = el('div', { class: 'rk-call rk-dialog', role: 'dialog', 'aria-label': 'Calling', testid: 'outgoing-call' },
+        el('p', {}, `Calling ${callees.map((c) => c.userName || c.userID).join(', ')}…`),
+        el('button', { class: 'rk-danger', testid: 'outgoing-cancel', onclick: cancel }, 'Cancel'));
+      this._overlay(view);
+      this._outgoing = { call, close: () => view.remove() };
+    }
+
+    _overlay(node) {
+      if (!document.getElementById('rk-call-style')) document.head.append(el('style', { id: 'rk-call-style', textContent: STYLE }));
+      node.classList.add('rk-overlay');
+      document.body.append(node);
+    }
+
+    _canInvite() {
+      const call = this._call;
+      if (!call?.config?.canInvitingInCalling) return false;
+      return !call.config.onlyInitiatorCanInvite || call.initiator.userID === this._kit.userID;
+    }
+
+    _openInviteList() {
+      const { waitingSelectUsers, defaultChecked } = this._inviteList;
+      const boxes = waitingSelectUsers.filter((u) => !this._members.has(u.userID)).map((u) => {
+        const box = el('input', { type: 'checkbox', checked: defaultChecked, testid: `invitee-${u.userID}`, id: `rk-invitee-${u.userID}` });
+        box.user = u;
+        return el('li', {}, box, el('label', { htmlFor: `rk-invitee-${u.userID}` }, ` ${u.userName || u.userID}`));
+      });
+      const close = () => sidebar.remove();
+      const sidebar = el('div', { class: 'rk-call rk-dialog', role: 'dialog', 'aria-label': 'Invite members', testid: 'invite-sidebar' },
+        el('h3', {}, 'Invite members'),
+        boxes.length ? el('ul', {}, ...boxes) : el('p', {}, 'Everyone on the list is in the call.'),
+        el('div', { class: 'rk-actions' },
+          el('button', { testid: 'invite-send', onclick: async () => {
+            const callees = boxes.map((li) => li.querySelector('input')).filter((b) => b.checked).map((b) => b.user);
+            close();
+            if (callees.length) await this.sendCallInvitation({ callees }).catch((err) => this._addNote(`Invitation failed (${err.code}): ${err.message}`));
+          } }, 'Invite'),
+          el('button', { class: 'rk-secondary', testid: 'invite-close', onclick: close }, 'Close')));
+      this._overlay(sidebar);
+      sidebar.querySelector('input, button').focus();
+    }
+
+    // _renderPending shows the invitees still being rung, each with a
+    // cancel control (showWaitingCallAcceptAudioVideoView).
+    _renderPending() {
+      if (!this._pendingList) return;
+      const call = this._call;
+      const ringing = call && this._config.showWaitingCallAcceptAudioVideoView ? (call.users ?? []).filter((u) => u.state === 'Received') : [];
+      const mayCancel = call?.initiator?.userID === this._kit.userID;
+      this._pendingList.replaceChildren(...ringing.map((u) => el('li', { testid: `pending-${u.userID}` }, `${u.userName || u.userID} (calling…) `,
+        mayCancel ? el('button', { class: 'rk-secondary', testid: `cancel-${u.userID}`, onclick: () => this._zim.callCancel(call.callID, [u.userID]).catch(() => {}) }, 'Cancel') : null)));
     }
 
     _onlySelfLeft() {
@@ -258,6 +534,7 @@ export function makeCallKit(RoomKit, invalid) {
       this._root?.remove();
       this._chatList = null;
       this._memberList = null;
+      this._pendingList = null;
       this._messages = [];
       this._root = el('div', { class: 'rk-call', testid: 'call-root' });
       container.append(this._root);
@@ -279,15 +556,18 @@ export function makeCallKit(RoomKit, invalid) {
     }
 
     _renderCall() {
-      const menu = el('div', { role: 'menu', testid: 'more-menu', hidden: true, 'aria-label': 'More' },
+      const menu = el('div', { role: 'menu', testid: 'more-menu', hidden: true, 'aria-label': 'More' });
+      this._renderMenu = () => menu.replaceChildren(
+        this._canInvite() ? el('button', { role: 'menuitem', testid: 'menu-invite', onclick: () => { closeMenu(); this._openInviteList(); } }, 'Invite members') : null,
         el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; closeMenu(); } }, 'Show or hide chat'),
         el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(this._roomID).catch(() => {}); closeMenu(); } }, 'Copy room ID'));
       const more = el('button', { class: 'rk-secondary', testid: 'more-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': 'More options',
-        onclick: () => { menu.hidden = !menu.hidden; more.setAttribute('aria-expanded', String(!menu.hidden)); if (!menu.hidden) menu.querySelector('button').focus(); } }, '⋯');
+        onclick: () => { this._renderMenu(); menu.hidden = !menu.hidden; more.setAttribute('aria-expanded', String(!menu.hidden)); if (!menu.hidden) menu.querySelector('button').focus(); } }, '⋯');
       const closeMenu = () => { menu.hidden = true; more.setAttribute('aria-expanded', 'false'); more.focus(); };
       menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenu(); });
       this._memberList = el('ul', { testid: 'member-list', 'aria-live': 'polite' });
       this._memberCount = el('span', { testid: 'member-count' });
+      this._pendingList = el('ul', { testid: 'pending-list', 'aria-label': 'Being called' });
       this._chatList = el('ol', { class: 'rk-chat-list', testid: 'chat-list', 'aria-live': 'polite' });
       for (const m of this._messages) this._appendChat(m);
       const input = el('input', { testid: 'chat-input', placeholder: 'Message', 'aria-label': 'Message' });
@@ -306,9 +586,10 @@ export function makeCallKit(RoomKit, invalid) {
           el('div', { class: 'rk-menu-wrap' }, more, menu),
           el('button', { class: 'rk-danger', testid: 'leave-button', onclick: () => this.hangUp() }, 'Leave')),
         el('div', { class: 'rk-body' },
-          el('section', { 'aria-label': 'Members' }, el('h3', {}, 'Members (', this._memberCount, ')'), this._memberList),
+          el('section', { 'aria-label': 'Members' }, el('h3', {}, 'Members (', this._memberCount, ')'), this._memberList, this._pendingList),
           chat)));
       this._renderMembers();
+      this._renderPending();
     }
 
     _renderMembers() {

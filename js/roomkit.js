@@ -115,6 +115,7 @@ function writeStorage(key, value) {
 const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
   'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
+  'callInvitationReceived', 'callStateChanged',
 ]);
 
 /** Message types: text, command (delivered, never kept), custom. */
@@ -240,6 +241,27 @@ export class RoomKitClient {
 
   /** The listed users who are in the room; the others in errorUserList. */
   queryRoomMembers(userIDs, roomID) { return rk.queryRoomMembers({ roomID, userIDs }); }
+
+  /** Starts a call and rings its callees (the call kit's sendCallInvitation uses it). */
+  callInvite(request) { return rk.callInvite(request); }
+
+  /** Invites more users into a call under way. */
+  callAdd(callID, callees, timeout = 0) { return rk.callAdd({ callID, callees, timeout }); }
+
+  /** Answers a ringing invitation. */
+  callAccept(callID) { return rk.callAccept({ callID }); }
+
+  /** Declines a ringing invitation; busy says the callee is in another call. */
+  callReject(callID, busy = false) { return rk.callReject({ callID, busy }); }
+
+  /** Stops ringing invitees (all ringing ones when userIDs is empty). */
+  callCancel(callID, userIDs = []) { return rk.callCancel({ callID, userIDs }); }
+
+  /** Leaves a call. */
+  callQuit(callID) { return rk.callQuit({ callID }); }
+
+  /** Ends a call for everyone (its initiator only). */
+  callEnd(callID) { return rk.callEnd({ callID }); }
 
   /** Swaps in a fresh token (after tokenWillExpire). */
   renewToken(token) { return rk.renewToken(token); }
