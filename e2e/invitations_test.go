@@ -254,3 +254,38 @@ func TestInvitationCallResumesAfterReload(t *testing.T) {
 	assert.Equal(t, room, evalAs[string](ben, `zp.getRoomID()`))
 	assert.False(t, ben.visible("prejoin-view"))
 }
+
+// The app's own dialogs replace the built-in ones; a pending invitee can
+// be cancelled from the member list; with endCallWhenInitiatorLeave the
+// call ends for everyone when its initiator leaves.
+func TestCustomDialogsPendingCancelAndInitiatorLeaving(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
+	ends := "canInvitingInCalling: true, endCallWhenInitiatorLeave: true,"
+	ann.kit("ann", ends+` onWaitingPageWhenSending: (type, callees, cancel) => { ev.push('waiting ' + callees.map((c) => c.userID).join(',')); window.cancelCall = cancel; },`)
+	ben.kit("ben", ends+` onConfirmDialogWhenReceiving: (type, caller, refuse, accept) => { ev.push('confirm ' + caller.userID); window.acceptCall = accept; },
+		onSetRoomConfigBeforeJoining: () => ({ autoLeaveRoomWhenOnlySelfInRoom: false }),`)
+	cat.kit("cat", ends)
+
+	ann.invite(`[{ userID: 'ben' }]`, "")
+	ann.waitEv("waiting ben")
+	ben.waitEv("incoming ann", "confirm ann")
+	assert.False(t, ann.visible("outgoing-call"), "the app's waiting page replaces the built-in one")
+	assert.False(t, ben.visible("incoming-call"), "the app's dialog replaces the built-in one")
+	ben.eval(`acceptCall(); true`)
+	ann.waitMembers("ann", "ben")
+
+	// cat is rung from the call; ann cancels from the pending list.
+	ann.invite(`[{ userID: 'cat' }]`, "")
+	cat.waitText(`[data-testid=incoming-call]`, "calling you")
+	ann.waitText(`[data-testid=pending-cat]`, "calling")
+	ann.click("cancel-cat")
+	cat.waitGone("incoming-call")
+	cat.waitEv("incoming ann", "canceled", "ended Canceled")
+	ann.waitGone("pending-cat")
+
+	// ann leaves: the call ends for ben too (whose auto-leave is off).
+	ann.click("leave-button")
+	ben.waitText(`[data-testid=left-view]`, "You left")
+	ben.waitEv("ended LeaveRoom")
+}
