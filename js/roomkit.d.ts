@@ -166,7 +166,28 @@ export interface RoomMemberAttributesEvent {
   operatedInfo: RoomMember;
 }
 
+export interface CallUserState {
+  userID: string;
+  userName: string;
+  state: 'Inviting' | 'Received' | 'Accepted' | 'Rejected' | 'Cancelled' | 'Timeout' | 'Quit' | 'Offline';
+  reason?: CallEndReason;
+}
+
+export interface CallInfo {
+  callID: string;
+  initiator: CallUserState;
+  roomID: string;
+  callType: number;
+  data: string;
+  config: { canInvitingInCalling: boolean; onlyInitiatorCanInvite: boolean; endCallWhenInitiatorLeave: boolean };
+  users: CallUserState[];
+  ended: boolean;
+  reason?: CallEndReason;
+}
+
 export interface RoomKitEvents {
+  callInvitationReceived: { call: CallInfo; inviter: CallUserState; timeout: number };
+  callStateChanged: { call: CallInfo; changed: CallUserState[] };
   receiveRoomMessage: { roomID: string; messageList: RoomMessage[] };
   roomAttributesUpdated: RoomAttributesEvent;
   roomAttributesBatchUpdated: RoomAttributesEvent;
@@ -204,6 +225,13 @@ export declare class RoomKitClient {
   queryRoomMembersAttributes(userIDs: string[], roomID: string): Promise<{ roomID: string; infos: RoomMemberAttributes[] }>;
   queryRoomMemberAttributesList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; infos: RoomMemberAttributes[]; nextFlag: string }>;
   queryRoomMembers(userIDs: string[], roomID: string): Promise<{ roomID: string; memberList: RoomMember[]; errorUserList: string[] }>;
+  callInvite(request: { callees: { userID: string; userName?: string }[]; callType: number; timeout: number; data: string; roomID: string; config: CallInfo['config'] }): Promise<{ callID: string; roomID: string; errorInvitees: { userID: string; userName?: string }[] }>;
+  callAdd(callID: string, callees: { userID: string; userName?: string }[], timeout?: number): Promise<{ callID: string; roomID: string; errorInvitees: { userID: string; userName?: string }[] }>;
+  callAccept(callID: string): Promise<CallInfo>;
+  callReject(callID: string, busy?: boolean): Promise<CallInfo>;
+  callCancel(callID: string, userIDs?: string[]): Promise<CallInfo>;
+  callQuit(callID: string): Promise<CallInfo>;
+  callEnd(callID: string): Promise<CallInfo>;
   renewToken(token: string): Promise<{ expiresAt: number }>;
   getRoomID(): string;
   getRooms(): string[];
@@ -229,7 +257,11 @@ export interface CallJoinConfig {
   container?: HTMLElement;
   /** ws:// address of the server's /ws; defaults to this page's host. */
   server?: string;
+  /** The room to join (default: the kit token's). */
+  roomID?: string;
   showPreJoinView?: boolean;
+  showWaitingCallAcceptAudioVideoView?: boolean;
+  callingInvitationListConfig?: CallingInvitationListConfig;
   maxUsers?: number;
   autoLeaveRoomWhenOnlySelfInRoom?: boolean;
   onJoinRoom?: () => void;
@@ -240,6 +272,34 @@ export interface CallJoinConfig {
   onInRoomMessageReceived?: (info: { fromUser: CallUser; message: string; sendTime: number; messageID: string }) => void;
 }
 
+export type CallEndReason = 'Declined' | 'Timeout' | 'Canceled' | 'Busy' | 'LeaveRoom';
+
+export interface CallInvitationConfig {
+  /** Where an answered call's UI goes (default: joinRoom's container, or the page). */
+  container?: HTMLElement;
+  canInvitingInCalling?: boolean;
+  onlyInitiatorCanInvite?: boolean;
+  endCallWhenInitiatorLeave?: boolean;
+  onSetRoomConfigBeforeJoining?: (callType: number) => Partial<CallJoinConfig> | void;
+  onConfirmDialogWhenReceiving?: (callType: number, caller: CallUser, refuse: () => void, accept: () => void, data: string) => void;
+  onWaitingPageWhenSending?: (callType: number, callees: CallUser[], cancel: () => void) => void;
+  onCallInvitationEnded?: (reason: CallEndReason, data: string) => void;
+  onIncomingCallReceived?: (callID: string, caller: CallUser, callType: number, callees: CallUser[]) => void;
+  onIncomingCallCanceled?: (callID: string, caller: CallUser) => void;
+  onIncomingCallTimeout?: (callID: string, caller: CallUser) => void;
+  onOutgoingCallAccepted?: (callID: string, callee: CallUser) => void;
+  onOutgoingCallRejected?: (callID: string, callee: CallUser) => void;
+  onOutgoingCallDeclined?: (callID: string, callee: CallUser) => void;
+  onOutgoingCallTimeout?: (callID: string, callees: CallUser[]) => void;
+}
+
+export interface CallingInvitationListConfig {
+  /** At most 9 users; more is an error. */
+  waitingSelectUsers: CallUser[];
+  /** Preselect them (default true). */
+  defaultChecked?: boolean;
+}
+
 /** The call kit (zp) made by RoomKit.create. */
 export interface CallKit {
   joinRoom(config?: CallJoinConfig): Promise<void>;
@@ -247,7 +307,10 @@ export interface CallKit {
   hangUp(): Promise<void>;
   destroy(): Promise<void>;
   sendInRoomMessage(text: string): Promise<RoomMessage>;
-  setCallInvitationConfig(config: object): void;
+  /** Turns invitations on; resolves once they can reach this user. */
+  setCallInvitationConfig(config: CallInvitationConfig): Promise<void>;
+  sendCallInvitation(invitation: { callees: CallUser[]; callType?: number; timeout?: number; data?: string; roomID?: string }): Promise<{ errorInvitees: { userID: string; userName?: string }[] }>;
+  updateCallingInvitationListConfig(config: CallingInvitationListConfig): void;
 }
 
 export interface ResumeState {
@@ -281,6 +344,13 @@ export interface RoomKitWasm {
   queryRoomMembersAttributes(request: { roomID: string; userIDs: string[] }): Promise<{ roomID: string; infos: RoomMemberAttributes[] }>;
   queryRoomMemberAttributesList(request: { roomID: string; count: number; nextFlag: string }): Promise<{ roomID: string; infos: RoomMemberAttributes[]; nextFlag: string }>;
   queryRoomMembers(request: { roomID: string; userIDs: string[] }): Promise<{ roomID: string; memberList: RoomMember[]; errorUserList: string[] }>;
+  callInvite(request: object): Promise<{ callID: string; roomID: string; errorInvitees: { userID: string; userName?: string }[] }>;
+  callAdd(request: { callID: string; callees: { userID: string; userName?: string }[]; timeout: number }): Promise<{ callID: string; roomID: string; errorInvitees: { userID: string; userName?: string }[] }>;
+  callAccept(request: { callID: string }): Promise<CallInfo>;
+  callReject(request: { callID: string; busy: boolean }): Promise<CallInfo>;
+  callCancel(request: { callID: string; userIDs: string[] }): Promise<CallInfo>;
+  callQuit(request: { callID: string }): Promise<CallInfo>;
+  callEnd(request: { callID: string }): Promise<CallInfo>;
   getRoomID(): string;
   getRooms(): string[] | RoomKitError;
   setEventHandler(handler: ((name: string, data: unknown) => void) | null): void | RoomKitError;
