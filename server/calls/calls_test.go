@@ -236,3 +236,48 @@ func TestInitiatorLeaving(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, tabs["ben"].take(), "state cat=Quit/LeaveRoom ben=Quit/LeaveRoom ended")
 }
+
+// Every transition the state machine must refuse, with its code.
+func TestRefusedTransitions(t *testing.T) {
+	m, tabs, _ := setup("ann", "ben", "cat", "dan")
+	res, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben", "cat"), Config: protocol.CallConfig{CanInvitingInCalling: true}})
+	require.NoError(t, err)
+	_, err = m.Reject(tabs["cat"], res.CallID, false)
+	require.NoError(t, err)
+	id := res.CallID
+	tests := []struct {
+		name string
+		do   func() error
+		want protocol.Code
+	}{
+		{"a stranger accepts", func() error { _, err := m.Accept(tabs["dan"], id); return err }, protocol.CodeCallNotParty},
+		{"a stranger quits", func() error { _, err := m.Quit(tabs["dan"], id); return err }, protocol.CodeCallNotParty},
+		{"the initiator accepts", func() error { _, err := m.Accept(tabs["ann"], id); return err }, protocol.CodeCallStateInvalid},
+		{"a decliner accepts later", func() error { _, err := m.Accept(tabs["cat"], id); return err }, protocol.CodeCallStateInvalid},
+		{"a decliner invites", func() error {
+			_, err := m.Add(tabs["cat"], protocol.CallAddRequest{CallID: id, Callees: callees("dan")})
+			return err
+		}, protocol.CodeCallStateInvalid},
+		{"a ringing callee quits", func() error { _, err := m.Quit(tabs["ben"], id); return err }, protocol.CodeCallStateInvalid},
+		{"a callee cancels", func() error { _, err := m.Cancel(tabs["ben"], id, nil); return err }, protocol.CodeCallInviteNotPermitted},
+		{"a callee ends", func() error { _, err := m.End(tabs["ben"], id); return err }, protocol.CodeCallInviteNotPermitted},
+		{"no callees", func() error { _, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{}); return err }, protocol.CodeInvalidParameter},
+		{"bad callee ID", func() error {
+			_, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("a b")})
+			return err
+		}, protocol.CodeInvalidParameter},
+		{"unknown call", func() error { _, err := m.Reject(tabs["ben"], "nope", false); return err }, protocol.CodeCallNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, code(t, tt.do())) })
+	}
+	// Inviting someone already ringing, or oneself, comes back in errorInvitees.
+	more, err := m.Add(tabs["ann"], protocol.CallAddRequest{CallID: id, Callees: callees("ben", "ann")})
+	require.NoError(t, err)
+	assert.Equal(t, callees("ben", "ann"), more.ErrorInvitees)
+	// Once nothing rings, cancelling is refused.
+	_, err = m.Cancel(tabs["ann"], id, nil)
+	require.NoError(t, err)
+	_, err = m.Cancel(tabs["ann"], id, nil)
+	assert.Equal(t, protocol.CodeCallNotExist, code(t, err), "ann alone: the call ended")
+}
