@@ -127,6 +127,7 @@ func TestLeaveAllAndSessionStorage(t *testing.T) {
 	}
 	stored := evalAs[string](alice, `sessionStorage.getItem('roomkit:rooms')`)
 	assert.JSONEq(t, `{"rooms":["a1","a2"],"current":"a2"}`, stored)
+	assert.JSONEq(t, stored, evalAs[string](alice, `JSON.stringify(RK.RoomKit.storedRooms())`))
 
 	assert.JSONEq(t, `{"roomIDs":["a1","a2"]}`, alice.mustCall(`zim.leaveAllRoom()`))
 	alice.waitEvents("room a1 0 0", "room a2 0 0")

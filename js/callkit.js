@@ -238,13 +238,13 @@ export function makeCallKit(RoomKit, invalid) {
       const { canInvitingInCalling, onlyInitiatorCanInvite, endCallWhenInitiatorLeave } = this._invitations;
       // The call's first state events can come before the reply: they wait
       // in _early until the call is known.
-      this._early = [];
+      const early = [];
+      this._early = early;
       let res;
       try {
         res = await this._zim.callInvite({ callees: list, callType, timeout, data, roomID: roomID || (this._joined ? this._roomID : ''),
           config: { canInvitingInCalling, onlyInitiatorCanInvite, endCallWhenInitiatorLeave } });
       } finally {
-        var early = this._early;
         this._early = null;
       }
       this._call = { callID: res.callID, roomID: res.roomID, callType, data, initiator: { userID: this._kit.userID }, config: { canInvitingInCalling, onlyInitiatorCanInvite, endCallWhenInitiatorLeave } };

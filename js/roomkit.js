@@ -403,11 +403,7 @@ export const RoomKit = Object.freeze({
 
   /** The room IDs this tab was in, as last kept in sessionStorage. */
   storedRooms() {
-    try {
-      return JSON.parse(sessionStorage.getItem(ROOMS_STORAGE_KEY) || 'null') ?? { rooms: [], current: '' };
-    } catch {
-      return { rooms: [], current: '' };
-    }
+    return readStorage(ROOMS_STORAGE_KEY) ?? { rooms: [], current: '' };
   },
 
   /**
