@@ -65,12 +65,11 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 	resumeErr := ""
 	if req.Resume != nil {
 		s, why := g.resume(claims, req.Resume)
-		if s != nil && s.attach(c, reply(s, ""), req.Resume.Received, true) {
-			s.setClaims(claims)
-			return s
-		}
 		if s != nil {
-			why = "the events missed since are no longer kept"
+			if why = s.attach(c, reply(s, ""), req.Resume.Received, true); why == "" {
+				s.setClaims(claims)
+				return s
+			}
 			s.end() // never two places for one tab
 		}
 		resumeErr = why
@@ -87,7 +86,7 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 func (g *Gateway) resume(c *auth.Claims, req *protocol.ResumeRequest) (*session, string) {
 	s := g.session(req.SessionID)
 	if s == nil {
-		return nil, "the session ended (the grace period passed, or the server restarted)"
+		return nil, errSessionEnded
 	}
 	s.mu.Lock()
 	same := s.claims.AppID == c.AppID && s.claims.UserID == c.UserID

@@ -77,17 +77,16 @@ func (s *session) Deliver(frame []byte) {
 
 // attach makes c the session's connection: it queues reply (the login
 // reply) and then every event after the first `received`, so the client
-// continues exactly where it stopped. It fails when those events are no
-// longer kept.
-func (s *session) attach(c *conn, reply func(resumed bool) []byte, received uint64, resuming bool) bool {
+// continues exactly where it stopped. When it cannot, it says why.
+func (s *session) attach(c *conn, reply func(resumed bool) []byte, received uint64, resuming bool) (why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
-		return false
+		return errSessionEnded
 	}
 	missed, ok := s.events.since(received)
 	if resuming && !ok {
-		return false
+		return "the events missed since are no longer kept"
 	}
 	if s.detached != nil {
 		s.detached.Stop()
@@ -103,8 +102,10 @@ func (s *session) attach(c *conn, reply func(resumed bool) []byte, received uint
 	for _, f := range missed {
 		c.push(f, s.g.cfg.SendQueueBytes)
 	}
-	return true
+	return ""
 }
+
+const errSessionEnded = "the session ended (the grace period passed, or the server restarted)"
 
 // detach runs when c has ended without a logout: the session keeps its
 // rooms for the grace period, then ends.
@@ -141,8 +142,11 @@ func (s *session) end() {
 	}
 	s.events = eventRing{}
 	s.mu.Unlock()
+	// Unregistered first: once anyone sees this session leave, a resume of
+	// it is refused as ended.
+	last := s.g.remove(s)
 	s.g.engine.LeaveAll(s)
-	if s.g.remove(s) {
+	if last {
 		s.g.calls.UserGone(s.Member().UserID)
 	}
 }
