@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -181,13 +180,12 @@ func (m *Manager) Leave(p Peer, roomID string) error {
 func (m *Manager) LeaveAll(p Peer) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// In room ID order, so the events it causes come in a predictable order.
 	mine := m.joined[p.SessionID()]
-	ids := make([]string, 0, len(mine))
-	for id, r := range mine {
-		ids = append(ids, id)
-		m.leaveLocked(p, r)
+	ids := sortedKeys(mine)
+	for _, id := range ids {
+		m.leaveLocked(p, mine[id])
 	}
-	sort.Strings(ids)
 	return ids
 }
 
