@@ -239,13 +239,20 @@ func (m *Manager) Quit(p engine.Peer, callID string) (protocol.CallInfo, error) 
 	if pt.state != protocol.CallStateAccepted && pt.state != protocol.CallStateInviting {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "you are %s in this call, not in it", pt.state)
 	}
+	m.quitLocked(c, pt)
+	return c.info(), nil
+}
+
+// quitLocked takes pt out of c; when pt is the initiator of a call made
+// with endCallWhenInitiatorLeave, the call ends for everyone. Caller holds
+// m.mu.
+func (m *Manager) quitLocked(c *call, pt *party) {
 	if pt.userID == c.initiator && c.config.EndCallWhenInitiatorLeave {
 		m.endLocked(c, protocol.CallReasonLeaveRoom)
-		return c.info(), nil
+		return
 	}
 	pt.state, pt.reason = protocol.CallStateQuit, protocol.CallReasonLeaveRoom
 	m.changedLocked(c, pt)
-	return c.info(), nil
 }
 
 // End ends the call for everyone; only its initiator may.
@@ -300,28 +307,36 @@ func (m *Manager) endLocked(c *call, reason string) {
 // one is in it or being rung. Caller holds m.mu.
 func (m *Manager) changedLocked(c *call, changed ...*party) {
 	if !c.ended {
-		live := 0
+		in, ringing := 0, 0
 		for _, pt := range c.users {
 			switch pt.state {
 			case protocol.CallStateReceived:
-				live += 2 // someone is being rung: the call goes on
+				ringing++
 			case protocol.CallStateAccepted, protocol.CallStateInviting:
-				live++
+				in++
 			}
 		}
-		if live < 2 {
+		// A call goes on while two are in it, or one is in it and someone
+		// is being rung; otherwise no one is left to talk to.
+		if in == 0 || (in == 1 && ringing == 0) {
 			c.ended = true
 			if c.reason == "" && len(changed) > 0 {
 				c.reason = changed[len(changed)-1].reason
 			}
 			for _, pt := range c.users {
-				if pt.state == protocol.CallStateAccepted || pt.state == protocol.CallStateInviting {
+				switch pt.state {
+				case protocol.CallStateAccepted, protocol.CallStateInviting:
 					pt.state = protocol.CallStateQuit
-					if pt.reason == "" {
-						pt.reason = c.reason
-					}
-					changed = append(changed, pt)
+				case protocol.CallStateReceived:
+					pt.timer.Stop()
+					pt.state, pt.reason = protocol.CallStateCancelled, protocol.CallReasonCanceled
+				default:
+					continue
 				}
+				if pt.reason == "" {
+					pt.reason = c.reason
+				}
+				changed = append(changed, pt)
 			}
 		}
 	}
@@ -451,11 +466,6 @@ func (m *Manager) UserGone(userID string) {
 		if pt == nil || (pt.state != protocol.CallStateAccepted && pt.state != protocol.CallStateInviting) {
 			continue
 		}
-		if userID == c.initiator && c.config.EndCallWhenInitiatorLeave {
-			m.endLocked(c, protocol.CallReasonLeaveRoom)
-			continue
-		}
-		pt.state, pt.reason = protocol.CallStateQuit, protocol.CallReasonLeaveRoom
-		m.changedLocked(c, pt)
+		m.quitLocked(c, pt)
 	}
 }

@@ -281,3 +281,17 @@ func TestRefusedTransitions(t *testing.T) {
 	_, err = m.Cancel(tabs["ann"], id, nil)
 	assert.Equal(t, protocol.CodeCallNotExist, code(t, err), "ann alone: the call ended")
 }
+
+// A user whose last session ends quits their calls, as Quit would.
+func TestUserGoneQuits(t *testing.T) {
+	m, tabs, _ := setup("ann", "ben", "cat")
+	res, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben", "cat")})
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["ben"], res.CallID)
+	require.NoError(t, err)
+	tabs["ann"].take()
+	m.UserGone("ben")
+	assert.Equal(t, []string{"state ben=Quit/LeaveRoom"}, tabs["ann"].take(), "cat is still being rung: the call goes on")
+	m.UserGone("ann")
+	assert.Contains(t, tabs["cat"].take(), "state ann=Quit/LeaveRoom cat=Cancelled/Canceled ended", "no one is left in the call: cat stops ringing")
+}
