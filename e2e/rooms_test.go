@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
 )
 
 func TestCreateJoinLeaveAndMemberEvents(t *testing.T) {
@@ -55,7 +57,7 @@ func TestEnterWithAttributesAndDestroyDelay(t *testing.T) {
 
 	alice.mustCall(`zim.enterRoom({ roomID: 'delayed', roomName: 'Delayed' }, { roomAttributes: { topic: 'go', lang: 'en' }, roomDestroyDelayTime: 2 })`)
 	alice.waitEvents("room delayed 1 6", "room delayed 2 0")
-	attrs, ok := s.Engine.Attributes("delayed")
+	attrs, ok := s.Engine.Attributes(app.DevAppID, "delayed")
 	require.True(t, ok)
 	assert.Equal(t, map[string]string{"topic": "go", "lang": "en"}, attrs)
 
@@ -63,13 +65,13 @@ func TestEnterWithAttributesAndDestroyDelay(t *testing.T) {
 	time.Sleep(time.Second)
 	// Within the delay the room lives, attributes and all.
 	bob.mustCall(`zim.joinRoom('delayed')`)
-	attrs, ok = s.Engine.Attributes("delayed")
+	attrs, ok = s.Engine.Attributes(app.DevAppID, "delayed")
 	require.True(t, ok)
 	assert.Equal(t, "go", attrs["topic"])
 
 	// Entering again with another config does not change the existing room.
 	alice.mustCall(`zim.enterRoom({ roomID: 'delayed', roomName: 'Other' }, { roomAttributes: { topic: 'changed' } })`)
-	attrs, _ = s.Engine.Attributes("delayed")
+	attrs, _ = s.Engine.Attributes(app.DevAppID, "delayed")
 	assert.Equal(t, "go", attrs["topic"])
 
 	// After everyone leaves and the delay passes, the room is gone.
@@ -112,7 +114,7 @@ func TestSwitchRoomSequences(t *testing.T) {
 	alice.mustCall(`zim.switchRoom('to', { roomID: 'fresh', roomName: 'Fresh' }, true, { roomAttributes: { a: '1' } })`)
 	assert.Equal(t, []string{"room fresh 1 11", "room fresh 2 0", "room to 0 0"}, alice.waitEvents("room to 0 0"))
 	carol.waitEvents("left to alice")
-	attrs, _ := s.Engine.Attributes("fresh")
+	attrs, _ := s.Engine.Attributes(app.DevAppID, "fresh")
 	assert.Equal(t, "1", attrs["a"])
 }
 

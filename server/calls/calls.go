@@ -19,12 +19,14 @@ import (
 )
 
 // Directory finds the sessions of a user: every tab where they are logged
-// in.
+// in. User IDs are an app's own: app's "ann" is not another app's "ann".
 type Directory interface {
-	Peers(userID string) []engine.Peer
+	Peers(app, userID string) []engine.Peer
 }
 
-// Manager holds the calls of one server.
+// Manager holds the calls of one server. A call belongs to the app of the
+// user who made it; only that app's users can be rung into it, answer it
+// or learn it exists.
 type Manager struct {
 	dir Directory
 	seq atomic.Uint64
@@ -35,6 +37,7 @@ type Manager struct {
 
 // call is one call. Its fields are guarded by Manager.mu.
 type call struct {
+	app       string
 	id        string
 	initiator string
 	roomID    string
@@ -73,8 +76,11 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 	if err := protocol.ValidateID("roomID", roomID, protocol.MaxRoomIDBytes); err != nil {
 		return protocol.CallInviteReply{}, err
 	}
+	if !p.AdmitsRoom(roomID) {
+		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeTokenRoomMismatch, "your token admits one room only, not %q: pass that room as roomID", roomID)
+	}
 	c := &call{
-		id: fmt.Sprintf("%d_%d", time.Now().UnixMilli(), n), initiator: me.UserID, roomID: roomID,
+		app: p.AppID(), id: fmt.Sprintf("%d_%d", time.Now().UnixMilli(), n), initiator: me.UserID, roomID: roomID,
 		callType: req.CallType, data: req.Data, config: req.Config,
 		users: []*party{{userID: me.UserID, userName: me.UserName, state: protocol.CallStateInviting}},
 	}
@@ -99,7 +105,7 @@ func (m *Manager) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.Call
 	me := p.Member()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, self, err := m.partyLocked(req.CallID, me.UserID)
+	c, self, err := m.partyLocked(req.CallID, p)
 	if err != nil {
 		return protocol.CallInviteReply{}, err
 	}
@@ -131,7 +137,7 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 			c.users = append(c.users, pt)
 		}
 		pt.reason = ""
-		peers := m.dir.Peers(callee.UserID)
+		peers := admitting(m.dir.Peers(c.app, callee.UserID), c.roomID)
 		switch {
 		case len(peers) == 0:
 			pt.state = protocol.CallStateOffline
@@ -153,7 +159,7 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 	seconds := int(timeout / time.Second)
 	for _, pt := range changed {
 		if pt.state == protocol.CallStateReceived {
-			deliver(m.dir.Peers(pt.userID), protocol.EventCallInvitationReceived, protocol.CallInvitationEvent{
+			deliver(admitting(m.dir.Peers(c.app, pt.userID), c.roomID), protocol.EventCallInvitationReceived, protocol.CallInvitationEvent{
 				Call: c.info(), Inviter: protocol.CallUser{UserID: inviter.UserID, UserName: inviter.UserName}, Timeout: seconds})
 		}
 	}
@@ -180,9 +186,12 @@ func (m *Manager) Reject(p engine.Peer, callID string, busy bool) (protocol.Call
 func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.CallInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, pt, err := m.partyLocked(callID, p.Member().UserID)
+	c, pt, err := m.partyLocked(callID, p)
 	if err != nil {
 		return protocol.CallInfo{}, err
+	}
+	if state == protocol.CallStateAccepted && !p.AdmitsRoom(c.roomID) {
+		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeTokenRoomMismatch, "this tab's token admits another room only, not the call's room %q", c.roomID)
 	}
 	if pt.state != protocol.CallStateReceived {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "the invitation is not ringing: you are %s in this call (it was answered, cancelled or timed out)", pt.state)
@@ -205,7 +214,7 @@ func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.
 func (m *Manager) Cancel(p engine.Peer, callID string, userIDs []string) (protocol.CallInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, _, err := m.partyLocked(callID, p.Member().UserID)
+	c, _, err := m.partyLocked(callID, p)
 	if err != nil {
 		return protocol.CallInfo{}, err
 	}
@@ -232,7 +241,7 @@ func (m *Manager) Cancel(p engine.Peer, callID string, userIDs []string) (protoc
 func (m *Manager) Quit(p engine.Peer, callID string) (protocol.CallInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, pt, err := m.partyLocked(callID, p.Member().UserID)
+	c, pt, err := m.partyLocked(callID, p)
 	if err != nil {
 		return protocol.CallInfo{}, err
 	}
@@ -259,7 +268,7 @@ func (m *Manager) quitLocked(c *call, pt *party) {
 func (m *Manager) End(p engine.Peer, callID string) (protocol.CallInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, _, err := m.partyLocked(callID, p.Member().UserID)
+	c, _, err := m.partyLocked(callID, p)
 	if err != nil {
 		return protocol.CallInfo{}, err
 	}
@@ -347,7 +356,7 @@ func (m *Manager) changedLocked(c *call, changed ...*party) {
 		}
 		var peers []engine.Peer
 		for _, pt := range c.users {
-			peers = append(peers, m.dir.Peers(pt.userID)...)
+			peers = append(peers, m.dir.Peers(c.app, pt.userID)...)
 		}
 		deliver(peers, protocol.EventCallStateChanged, ev)
 	}
@@ -356,13 +365,14 @@ func (m *Manager) changedLocked(c *call, changed ...*party) {
 	}
 }
 
-// partyLocked finds call id and userID's part in it.
-func (m *Manager) partyLocked(id, userID string) (*call, *party, error) {
+// partyLocked finds call id and p's user's part in it. Another app's call
+// does not exist for p.
+func (m *Manager) partyLocked(id string, p engine.Peer) (*call, *party, error) {
 	c := m.calls[id]
-	if c == nil {
+	if c == nil || c.app != p.AppID() {
 		return nil, nil, protocol.Errorf(protocol.CodeCallNotExist, "call %q does not exist or has ended", id)
 	}
-	pt := c.party(userID)
+	pt := c.party(p.Member().UserID)
 	if pt == nil {
 		return nil, nil, protocol.Errorf(protocol.CodeCallNotParty, "you are not part of call %q", id)
 	}
@@ -372,7 +382,7 @@ func (m *Manager) partyLocked(id, userID string) (*call, *party, error) {
 // busyLocked reports whether userID is in a call other than c.
 func (m *Manager) busyLocked(userID string, c *call) bool {
 	for _, other := range m.calls {
-		if other == c || other.ended {
+		if other == c || other.ended || other.app != c.app {
 			continue
 		}
 		if pt := other.party(userID); pt != nil && (pt.state == protocol.CallStateAccepted || pt.state == protocol.CallStateInviting) {
@@ -442,6 +452,18 @@ func checkInvitation(callees []protocol.Callee, timeoutSeconds int) (time.Durati
 	return time.Duration(timeoutSeconds) * time.Second, nil
 }
 
+// admitting keeps the peers whose token admits roomID: a tab whose token
+// is for one room is not rung into a call in another.
+func admitting(peers []engine.Peer, roomID string) []engine.Peer {
+	out := peers[:0]
+	for _, p := range peers {
+		if p.AdmitsRoom(roomID) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // deliver encodes one event once and queues it to every peer.
 func deliver(peers []engine.Peer, event string, data any) {
 	if len(peers) == 0 {
@@ -456,12 +478,15 @@ func deliver(peers []engine.Peer, event string, data any) {
 	}
 }
 
-// UserGone takes a user whose last session has ended out of their calls,
-// as if they had quit them.
-func (m *Manager) UserGone(userID string) {
+// UserGone takes app's user whose last session has ended out of their
+// calls, as if they had quit them.
+func (m *Manager) UserGone(app, userID string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.calls {
+		if c.app != app {
+			continue
+		}
 		pt := c.party(userID)
 		if pt == nil || (pt.state != protocol.CallStateAccepted && pt.state != protocol.CallStateInviting) {
 			continue

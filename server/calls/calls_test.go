@@ -23,6 +23,7 @@ type tab struct {
 }
 
 func (t *tab) SessionID() string { return t.id }
+func (t *tab) AppID() string     { return "" }
 func (t *tab) Member() protocol.Member {
 	return protocol.Member{UserID: t.user, UserName: strings.ToUpper(t.user)}
 }
@@ -64,7 +65,7 @@ func (t *tab) take() []string {
 // dir is a directory of tabs.
 type dir struct{ tabs []*tab }
 
-func (d *dir) Peers(user string) []engine.Peer {
+func (d *dir) Peers(_, user string) []engine.Peer {
 	var out []engine.Peer
 	for _, t := range d.tabs {
 		if t.user == user {
@@ -290,8 +291,8 @@ func TestUserGoneQuits(t *testing.T) {
 	_, err = m.Accept(tabs["ben"], res.CallID)
 	require.NoError(t, err)
 	tabs["ann"].take()
-	m.UserGone("ben")
+	m.UserGone("", "ben")
 	assert.Equal(t, []string{"state ben=Quit/LeaveRoom"}, tabs["ann"].take(), "cat is still being rung: the call goes on")
-	m.UserGone("ann")
+	m.UserGone("", "ann")
 	assert.Contains(t, tabs["cat"].take(), "state ann=Quit/LeaveRoom cat=Cancelled/Canceled ended", "no one is left in the call: cat stops ringing")
 }

@@ -303,6 +303,7 @@ func TestMemberAttributesAndQueries(t *testing.T) {
 type quietPeer struct{ id, user string }
 
 func (p quietPeer) SessionID() string { return p.id }
+func (p quietPeer) AppID() string     { return "" }
 func (p quietPeer) Member() protocol.Member {
 	return protocol.Member{UserID: p.user, UserName: p.user}
 }

@@ -18,8 +18,12 @@ import (
 // Peer is one connection as the engine sees it.
 type Peer interface {
 	// SessionID identifies the connection; two tabs of one user are two
-	// sessions and two places in a room.
+	// sessions and two places in a room. It is unique on the server.
 	SessionID() string
+	// AppID is the tenant the peer belongs to. Rooms, users and everything
+	// they hold are the app's own: a peer never sees or reaches another
+	// app's room, however the IDs compare.
+	AppID() string
 	// Member is how others see this peer.
 	Member() protocol.Member
 	// AdmitsRoom reports whether the peer's token lets it into roomID.
@@ -83,6 +87,7 @@ type Engine interface {
 // default.
 type Limits struct {
 	MaxRooms              int           // rooms on the server; 0 = unlimited
+	MaxRoomsPerApp        int           // rooms of one app; 0 = 100,000
 	MaxRoomsPerSession    int           // rooms one connection may be in; 0 = 100
 	MaxMembersPerRoom     int           // 0 = 5000
 	MaxDestroyDelay       time.Duration // 0 = 3h (10800 s)
@@ -102,6 +107,7 @@ func (l Limits) withDefaults() Limits {
 			*v = d
 		}
 	}
+	def(&l.MaxRoomsPerApp, 100_000)
 	def(&l.MaxRoomsPerSession, 100)
 	def(&l.MaxMembersPerRoom, 5000)
 	def(&l.MaxAttributes, 100)

@@ -40,7 +40,7 @@ func bigRoom(tb testing.TB, m *Manager, size int) ([]*countingPeer, *atomic.Int6
 // flush goroutine.
 func flushNow(m *Manager, id string) {
 	m.mu.Lock()
-	r := m.rooms[id]
+	r := m.rooms[roomKey{"", id}]
 	m.mu.Unlock()
 	r.mu.Lock()
 	r.flushLocked()

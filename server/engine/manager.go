@@ -15,18 +15,23 @@ type Manager struct {
 	limits     Limits
 	messageSeq atomic.Uint64 // message IDs, unique on this server
 
-	mu     sync.Mutex
-	rooms  map[string]*room
-	joined map[string]map[string]*room // session ID -> room ID -> room
-	closed bool
+	mu       sync.Mutex
+	rooms    map[roomKey]*room
+	appRooms map[string]int              // rooms per app, for the per-app limit
+	joined   map[string]map[string]*room // session ID -> room ID -> room
+	closed   bool
 }
+
+// roomKey names a room on the server: room IDs are an app's own, so two
+// apps' rooms of the same ID are two rooms.
+type roomKey struct{ app, id string }
 
 var _ Engine = (*Manager)(nil)
 
 // NewManager returns an empty in-memory engine with limits (zero fields take
 // their defaults).
 func NewManager(limits Limits) *Manager {
-	return &Manager{limits: limits.withDefaults(), rooms: map[string]*room{}, joined: map[string]map[string]*room{}}
+	return &Manager{limits: limits.withDefaults(), rooms: map[roomKey]*room{}, appRooms: map[string]int{}, joined: map[string]map[string]*room{}}
 }
 
 // joinMode says what a join does about a missing or existing room.
@@ -97,7 +102,8 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeJoinedRoomsLimit, "this connection is in %d rooms, the most it may be in; leave one first", len(mine))
 	}
 
-	r := m.rooms[info.RoomID]
+	key := roomKey{p.AppID(), info.RoomID}
+	r := m.rooms[key]
 	switch {
 	case r != nil && mode == modeCreate:
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomAlreadyExists, "room %q already exists; join or enter it instead", info.RoomID)
@@ -105,9 +111,12 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomNotExist, "room %q does not exist; create or enter it instead", info.RoomID)
 	case r == nil && m.limits.MaxRooms > 0 && len(m.rooms) >= m.limits.MaxRooms:
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomLimitReached, "the server holds %d rooms, its limit; join an existing room", len(m.rooms))
+	case r == nil && m.appRooms[key.app] >= m.limits.MaxRoomsPerApp:
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomLimitReached, "this app has %d rooms, its limit on this server; join an existing room", m.appRooms[key.app])
 	case r == nil:
-		r = newRoom(info, cfg, p.Member().UserID)
-		m.rooms[info.RoomID] = r
+		r = newRoom(key.app, info, cfg, p.Member().UserID)
+		m.rooms[key] = r
+		m.appRooms[key.app]++
 	}
 
 	r.mu.Lock()
@@ -229,8 +238,11 @@ func (m *Manager) destroyLocked(r *room) {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	if m.rooms[r.id] == r {
-		delete(m.rooms, r.id)
+	if key := (roomKey{r.app, r.id}); m.rooms[key] == r {
+		delete(m.rooms, key)
+		if m.appRooms[r.app]--; m.appRooms[r.app] <= 0 {
+			delete(m.appRooms, r.app)
+		}
 	}
 }
 
@@ -292,11 +304,11 @@ func (m *Manager) RoomCount() int {
 	return len(m.rooms)
 }
 
-// Attributes returns a copy of roomID's attributes and whether the room
-// exists.
-func (m *Manager) Attributes(roomID string) (map[string]string, bool) {
+// Attributes returns a copy of app's room roomID's attributes and whether
+// the room exists.
+func (m *Manager) Attributes(app, roomID string) (map[string]string, bool) {
 	m.mu.Lock()
-	r := m.rooms[roomID]
+	r := m.rooms[roomKey{app, roomID}]
 	m.mu.Unlock()
 	if r == nil {
 		return nil, false

@@ -16,6 +16,7 @@ import (
 // fakePeer records what the engine delivers to it.
 type fakePeer struct {
 	id, user string
+	app      string
 	room     string // token's room claim
 	mu       sync.Mutex
 	frames   []protocol.Frame
@@ -24,6 +25,7 @@ type fakePeer struct {
 func peer(id string) *fakePeer { return &fakePeer{id: id, user: "u-" + id} }
 
 func (p *fakePeer) SessionID() string { return p.id }
+func (p *fakePeer) AppID() string     { return p.app }
 func (p *fakePeer) Member() protocol.Member {
 	return protocol.Member{UserID: p.user, UserName: "name " + p.user}
 }
@@ -155,7 +157,7 @@ func TestAttributeLimitsAtCreation(t *testing.T) {
 	}
 	_, err := m.Create(peer("a"), info("r"), &protocol.RoomConfig{RoomAttributes: map[string]string{"k": "v"}})
 	require.NoError(t, err)
-	attrs, ok := m.Attributes("r")
+	attrs, ok := m.Attributes("", "r")
 	require.True(t, ok)
 	assert.Equal(t, map[string]string{"k": "v"}, attrs)
 }
@@ -166,7 +168,7 @@ func TestConfigAppliesOnlyOnCreation(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Enter(peer("b"), info("r"), &protocol.RoomConfig{RoomAttributes: map[string]string{"k": "second"}})
 	require.NoError(t, err)
-	attrs, _ := m.Attributes("r")
+	attrs, _ := m.Attributes("", "r")
 	assert.Equal(t, "first", attrs["k"])
 }
 
@@ -178,7 +180,7 @@ func TestDestroyDelay(t *testing.T) {
 	_, err := m.Create(a, info("now"), nil)
 	require.NoError(t, err)
 	require.NoError(t, m.Leave(a, "now"))
-	_, ok := m.Attributes("now")
+	_, ok := m.Attributes("", "now")
 	assert.False(t, ok)
 
 	// Delay 1 s: a join during the delay keeps the room and its attributes.
@@ -189,16 +191,16 @@ func TestDestroyDelay(t *testing.T) {
 	_, err = m.Join(b, "later")
 	require.NoError(t, err, "the room lives during its destroy delay")
 	time.Sleep(700 * time.Millisecond)
-	attrs, ok := m.Attributes("later")
+	attrs, ok := m.Attributes("", "later")
 	require.True(t, ok, "the join cancelled the destroy")
 	assert.Equal(t, "v", attrs["k"])
 
 	// Left again: it ends after the delay, counted from the second leave.
 	require.NoError(t, m.Leave(b, "later"))
 	time.Sleep(600 * time.Millisecond)
-	_, ok = m.Attributes("later")
+	_, ok = m.Attributes("", "later")
 	assert.True(t, ok, "not yet: the delay restarts when the room empties again")
-	assert.Eventually(t, func() bool { _, ok := m.Attributes("later"); return !ok }, 2*time.Second, 20*time.Millisecond)
+	assert.Eventually(t, func() bool { _, ok := m.Attributes("", "later"); return !ok }, 2*time.Second, 20*time.Millisecond)
 	_, err = m.Join(b, "later")
 	assert.Equal(t, protocol.CodeRoomNotExist, code(t, err))
 }
@@ -232,7 +234,7 @@ func TestSwitch(t *testing.T) {
 	// Creating: allowed up to the room limit, then refused; a stays put.
 	_, err = m.Switch(a, "to", info("new"), true, &protocol.RoomConfig{RoomAttributes: map[string]string{"x": "1"}})
 	require.NoError(t, err)
-	attrs, _ := m.Attributes("new")
+	attrs, _ := m.Attributes("", "new")
 	assert.Equal(t, "1", attrs["x"])
 	// "from" lives through b, "to" through c, "new" through a: a fourth is one too many.
 	_, err = m.Switch(a, "new", info("fourth"), true, nil)

@@ -9,9 +9,10 @@ import (
 	"roomkit/server/protocol"
 )
 
-// room is one room. Its fields are guarded by mu; name, id and destroyDelay
-// never change after creation.
+// room is one room of one app. Its fields are guarded by mu; app, id, name
+// and destroyDelay never change after creation.
 type room struct {
+	app          string
 	id           string
 	name         string
 	destroyDelay time.Duration
@@ -48,8 +49,8 @@ type member struct {
 }
 
 // newRoom makes a room; the attributes of cfg belong to its creator.
-func newRoom(info protocol.RoomInfo, cfg *protocol.RoomConfig, creator string) *room {
-	r := &room{id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]*attribute{}, users: map[string]*userPlace{}}
+func newRoom(app string, info protocol.RoomInfo, cfg *protocol.RoomConfig, creator string) *room {
+	r := &room{app: app, id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]*attribute{}, users: map[string]*userPlace{}}
 	if cfg != nil {
 		r.destroyDelay = time.Duration(cfg.RoomDestroyDelayTime) * time.Second
 		r.maxMembers = cfg.MaxMembers

@@ -32,6 +32,11 @@ type Config struct {
 	RequestBurst      int           // 0 = 100
 	MessagesPerSecond float64       // sustained sendRoomMessage per connection; 0 = 10
 	MessageBurst      int           // 0 = 20
+	UserRequests      Rate          // one user's requests over all their connections; 0 = 100/s, bursts of 200
+	UserMessages      Rate          // one user's sendRoomMessage; 0 = 20/s, bursts of 40
+	UserInvites       Rate          // one user's callInvite and callAdd; 0 = 2/s, bursts of 10
+	AppRequests       Rate          // one app's requests over all its users; 0 = 10,000/s, bursts of 20,000
+	AppMessages       Rate          // one app's sendRoomMessage; 0 = 2,000/s, bursts of 4,000
 	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
 	ResumeGrace       time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
 	ResumeBufferBytes int           // recent events kept per session for a resume; 0 = 1 MiB
@@ -60,6 +65,11 @@ func (c Config) withDefaults() Config {
 	if c.MessageBurst == 0 {
 		c.MessageBurst = 20
 	}
+	c.UserRequests = c.UserRequests.orDefault(100, 200)
+	c.UserMessages = c.UserMessages.orDefault(20, 40)
+	c.UserInvites = c.UserInvites.orDefault(2, 10)
+	c.AppRequests = c.AppRequests.orDefault(10_000, 20_000)
+	c.AppMessages = c.AppMessages.orDefault(2_000, 4_000)
 	if c.ResumeGrace == 0 {
 		c.ResumeGrace = 10 * time.Second
 	}
@@ -83,11 +93,21 @@ type Gateway struct {
 	calls *calls.Manager
 
 	mu       sync.Mutex
-	sessions map[string]*session              // by ID, attached or waiting for a resume
-	byUser   map[string]map[*session]struct{} // the same sessions by user ID
-	conns    map[*conn]struct{}               // open connections
+	sessions map[string]*session  // by ID, attached or waiting for a resume
+	users    map[userKey]*user    // the same sessions by app and user
+	apps     map[string]*appLimit // each app's request budget, made on first use
+	conns    map[*conn]struct{}   // open connections
 	closing  bool
 	wg       sync.WaitGroup
+}
+
+// userKey names a user on the server: user IDs are an app's own.
+type userKey struct{ app, id string }
+
+// user is one user's sessions and the request budget they share.
+type user struct {
+	sessions map[*session]struct{}
+	limit    *userLimit
 }
 
 // New returns a Gateway over eng that admits tokens v accepts.
@@ -96,7 +116,7 @@ func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger) *Gat
 		log = slog.Default()
 	}
 	g := &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log,
-		sessions: map[string]*session{}, byUser: map[string]map[*session]struct{}{}, conns: map[*conn]struct{}{}}
+		sessions: map[string]*session{}, users: map[userKey]*user{}, apps: map[string]*appLimit{}, conns: map[*conn]struct{}{}}
 	g.calls = calls.NewManager(g)
 	return g
 }
@@ -179,15 +199,25 @@ func (g *Gateway) untrack(c *conn) {
 	g.mu.Unlock()
 }
 
+// add registers s under its ID and its user, and gives it the request
+// budget its user's sessions share.
 func (g *Gateway) add(s *session) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.sessions[s.id] = s
-	user := s.Member().UserID
-	if g.byUser[user] == nil {
-		g.byUser[user] = map[*session]struct{}{}
+	key := userKey{s.app, s.userID}
+	u := g.users[key]
+	if u == nil {
+		app := g.apps[s.app]
+		if app == nil {
+			app = newAppLimit(g.cfg)
+			g.apps[s.app] = app
+		}
+		u = &user{sessions: map[*session]struct{}{}, limit: newUserLimit(g.cfg, app)}
+		g.users[key] = u
 	}
-	g.byUser[user][s] = struct{}{}
+	u.sessions[s] = struct{}{}
+	s.limits = u.limit
 }
 
 // remove forgets s; it reports whether s was its user's last session.
@@ -197,22 +227,31 @@ func (g *Gateway) remove(s *session) (last bool) {
 	if g.sessions[s.id] == s {
 		delete(g.sessions, s.id)
 	}
-	user := s.Member().UserID
-	delete(g.byUser[user], s)
-	if len(g.byUser[user]) == 0 {
-		delete(g.byUser, user)
+	key := userKey{s.app, s.userID}
+	u := g.users[key]
+	if u == nil {
+		return false
+	}
+	delete(u.sessions, s)
+	if len(u.sessions) == 0 {
+		delete(g.users, key)
 		return true
 	}
 	return false
 }
 
-// Peers implements calls.Directory: every session of userID, attached or
-// waiting for a resume (a resumed tab gets what rang meanwhile).
-func (g *Gateway) Peers(userID string) []engine.Peer {
+// Peers implements calls.Directory: every session of app's user userID,
+// attached or waiting for a resume (a resumed tab gets what rang
+// meanwhile).
+func (g *Gateway) Peers(app, userID string) []engine.Peer {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]engine.Peer, 0, len(g.byUser[userID]))
-	for s := range g.byUser[userID] {
+	u := g.users[userKey{app, userID}]
+	if u == nil {
+		return nil
+	}
+	out := make([]engine.Peer, 0, len(u.sessions))
+	for s := range u.sessions {
 		out = append(out, s)
 	}
 	return out

@@ -17,11 +17,22 @@ import (
 	"roomkit/server/protocol"
 )
 
-const secret = "gateway-test-secret-0123"
+const (
+	secret  = "gateway-test-secret-0123"
+	secret2 = "gateway-test-secret-two-0123" // of app2, a second tenant
+)
+
+// testApps are the apps every test server knows: two tenants.
+var testApps = map[string]string{"app": secret, "app2": secret2}
 
 func newServer(t *testing.T, cfg Config) (*httptest.Server, *Gateway) {
 	t.Helper()
-	g := New(cfg, engine.NewManager(engine.Limits{}), auth.NewVerifier(map[string]string{"app": secret}, nil), nil)
+	return newServerWith(t, cfg, engine.Limits{})
+}
+
+func newServerWith(t *testing.T, cfg Config, limits engine.Limits) (*httptest.Server, *Gateway) {
+	t.Helper()
+	g := New(cfg, engine.NewManager(limits), auth.NewVerifier(testApps, nil), nil)
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -34,7 +45,13 @@ func newServer(t *testing.T, cfg Config) (*httptest.Server, *Gateway) {
 
 func tokenFor(t *testing.T, user string, ttl time.Duration) string {
 	t.Helper()
-	tok, err := auth.Mint(secret, auth.Claims{AppID: "app", UserID: user}, time.Now(), ttl)
+	return mint(t, auth.Claims{AppID: "app", UserID: user}, ttl)
+}
+
+// mint signs claims with their app's secret.
+func mint(t *testing.T, c auth.Claims, ttl time.Duration) string {
+	t.Helper()
+	tok, err := auth.Mint(testApps[string(c.AppID)], c, time.Now(), ttl)
 	require.NoError(t, err)
 	return tok
 }
@@ -96,11 +113,59 @@ func loginFrame(token string, version int) string {
 
 func loggedIn(t *testing.T, srv *httptest.Server, user string) *websocket.Conn {
 	t.Helper()
+	return loggedInWith(t, srv, auth.Claims{AppID: "app", UserID: user})
+}
+
+// loggedInWith logs in with a token of the given claims.
+func loggedInWith(t *testing.T, srv *httptest.Server, claims auth.Claims) *websocket.Conn {
+	t.Helper()
 	c := dial(t, srv)
-	send(t, c, loginFrame(tokenFor(t, user, time.Hour), protocol.Version))
+	send(t, c, loginFrame(mint(t, claims, time.Hour), protocol.Version))
 	f := read(t, c)
 	require.Nil(t, f.Error)
 	return c
+}
+
+// call sends op with data as request id and returns its reply, skipping
+// events.
+func call(t *testing.T, c *websocket.Conn, id uint64, op string, data any) protocol.Frame {
+	t.Helper()
+	raw, err := json.Marshal(data)
+	require.NoError(t, err)
+	b, err := json.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
+	require.NoError(t, err)
+	send(t, c, string(b))
+	return reply(t, c, id)
+}
+
+// ok is call for a request that must succeed; it decodes the reply into
+// out when out is not nil.
+func ok(t *testing.T, c *websocket.Conn, id uint64, op string, data, out any) {
+	t.Helper()
+	f := call(t, c, id, op, data)
+	require.Nil(t, f.Error, "%s: %v", op, f.Error)
+	if out != nil {
+		require.NoError(t, json.Unmarshal(f.Data, out))
+	}
+}
+
+// failsWith is call for a request that must fail with code.
+func failsWith(t *testing.T, c *websocket.Conn, id uint64, op string, data any, code protocol.Code) *protocol.Error {
+	t.Helper()
+	f := call(t, c, id, op, data)
+	require.NotNil(t, f.Error, "%s succeeded; want code %d", op, code)
+	assert.Equal(t, code, f.Error.Code, f.Error.Message)
+	return f.Error
+}
+
+// quiet checks that nothing reaches c for a moment. A cancelled read ends
+// a coder/websocket connection, so it is the last thing done with c.
+func quiet(t *testing.T, c *websocket.Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, b, err := c.Read(ctx)
+	require.Error(t, err, "got %s", b)
 }
 
 func TestLoginRefusals(t *testing.T) {

@@ -75,6 +75,9 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 		if !c.msgLimit.allow(time.Now()) {
 			return nil, protocol.Errorf(protocol.CodeMessageRateLimited, "too many messages: at most %g a second (bursts of %d) on one connection; slow down", s.g.cfg.MessagesPerSecond, s.g.cfg.MessageBurst)
 		}
+		if err := s.limits.allowMessage(time.Now()); err != nil {
+			return nil, err
+		}
 		msg, err := e.SendMessage(s, req.RoomID, req.Message)
 		if err != nil {
 			return nil, err
@@ -143,10 +146,16 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 		if err := decode(f, &req); err != nil {
 			return nil, err
 		}
+		if err := s.limits.allowInvite(time.Now()); err != nil {
+			return nil, err
+		}
 		return s.g.calls.Invite(s, req)
 	case protocol.OpCallAdd:
 		var req protocol.CallAddRequest
 		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		if err := s.limits.allowInvite(time.Now()); err != nil {
 			return nil, err
 		}
 		return s.g.calls.Add(s, req)
@@ -193,7 +202,8 @@ func roomReply(info protocol.RoomInfo, err error) (any, error) {
 	return protocol.RoomReply{RoomInfo: protocol.RoomFullInfo{BaseInfo: info}}, nil
 }
 
-// renewToken swaps in a fresh token of the same app and user.
+// renewToken swaps in a fresh token of the same app, user and scope: a
+// renewal extends a token's life, never what it admits.
 func (s *session) renewToken(token string) (any, error) {
 	c, err := s.g.verifier.Verify(token)
 	if err != nil {
@@ -202,8 +212,13 @@ func (s *session) renewToken(token string) (any, error) {
 	s.mu.Lock()
 	old := s.claims
 	s.mu.Unlock()
-	if c.AppID != old.AppID || c.UserID != old.UserID {
+	switch {
+	case c.AppID != old.AppID || c.UserID != old.UserID:
 		return nil, protocol.Errorf(protocol.CodeTokenInvalid, "the new token is for app %q user %q; this connection is app %q user %q", c.AppID, c.UserID, old.AppID, old.UserID)
+	case c.Room != old.Room:
+		return nil, protocol.Errorf(protocol.CodeTokenInvalid, "the new token admits room %q, this connection's token room %q (\"\" is any room); a renewal keeps the scope: log in again to change it", c.Room, old.Room)
+	case c.Role != old.Role:
+		return nil, protocol.Errorf(protocol.CodeTokenInvalid, "the new token's role is %d, this connection's %d; a renewal keeps the role: log in again to change it", c.Role, old.Role)
 	}
 	s.setClaims(c)
 	return protocol.RenewTokenReply{ExpiresAt: c.ExpiresAt.Unix()}, nil

@@ -25,6 +25,9 @@ type session struct {
 	g         *Gateway
 	id        string
 	resumeKey string
+	app       string     // the tenant; fixed for the session's life
+	userID    string     // fixed too: a renewed token names the same user
+	limits    *userLimit // the user's request budget, shared by their sessions
 
 	mu        sync.Mutex
 	claims    *auth.Claims
@@ -38,7 +41,7 @@ type session struct {
 }
 
 func newSession(g *Gateway, c *auth.Claims) *session {
-	s := &session{g: g, id: newSessionID(), resumeKey: newSessionID(), events: eventRing{max: g.cfg.ResumeBufferBytes}}
+	s := &session{g: g, id: newSessionID(), resumeKey: newSessionID(), app: string(c.AppID), userID: c.UserID, events: eventRing{max: g.cfg.ResumeBufferBytes}}
 	s.claims = c
 	s.member = protocol.Member{UserID: c.UserID, UserName: displayName(c)}
 	return s
@@ -46,6 +49,9 @@ func newSession(g *Gateway, c *auth.Claims) *session {
 
 // SessionID implements engine.Peer.
 func (s *session) SessionID() string { return s.id }
+
+// AppID implements engine.Peer.
+func (s *session) AppID() string { return s.app }
 
 // Member implements engine.Peer.
 func (s *session) Member() protocol.Member {
@@ -147,7 +153,7 @@ func (s *session) end() {
 	last := s.g.remove(s)
 	s.g.engine.LeaveAll(s)
 	if last {
-		s.g.calls.UserGone(s.Member().UserID)
+		s.g.calls.UserGone(s.app, s.userID)
 	}
 }
 
@@ -227,6 +233,9 @@ func (s *session) readLoop(ctx context.Context, c *conn) {
 		f, perr := parseFrame(typ, b)
 		if perr == nil && !limit.allow(time.Now()) {
 			perr = protocol.Errorf(protocol.CodeRateLimited, "too many requests: at most %g a second (bursts of %d) on one connection; slow down", s.g.cfg.RequestsPerSecond, s.g.cfg.RequestBurst)
+		}
+		if perr == nil {
+			perr = s.limits.allowRequest(time.Now())
 		}
 		if perr != nil {
 			c.push(protocol.EncodeError(f.ID, perr), s.g.cfg.SendQueueBytes)

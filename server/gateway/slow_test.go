@@ -21,6 +21,7 @@ import (
 type churnPeer struct{ id string }
 
 func (p churnPeer) SessionID() string { return p.id }
+func (p churnPeer) AppID() string     { return "app" }
 func (p churnPeer) Member() protocol.Member {
 	return protocol.Member{UserID: p.id, UserName: strings.Repeat("n", 200)}
 }
