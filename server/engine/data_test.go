@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -276,7 +277,7 @@ func TestMemberAttributesAndQueries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"u-b", "u-nobody"}, res.ErrorUserList, "only one's own, and only members")
 	require.Len(t, res.Infos, 1)
-	assert.Equal(t, 1, b.count(protocol.EventRoomMemberAttributesUpdated))
+	assert.Eventually(t, func() bool { return b.count(protocol.EventRoomMemberAttributesUpdated) == 1 }, 2*time.Second, 5*time.Millisecond)
 
 	got, err := m.QueryMemberAttributes(b, "r", []string{"u-a", "u-b"})
 	require.NoError(t, err)
@@ -358,4 +359,91 @@ func TestPagingFiveThousandMembersUnderChurn(t *testing.T) {
 			assert.Equal(t, 1, seen[p.user], "no gaps, no duplicates: %s", p.user)
 		}
 	}
+}
+
+// A burst of one member's attribute changes reaches the others as one
+// event carrying the final state; a message sent between two changes keeps
+// its place, so the order every member sees is the order they were made.
+func TestMemberAttributeBurstsCoalesce(t *testing.T) {
+	m := NewManager(Limits{MemberAttributesDelay: 100 * time.Millisecond})
+	a, b, _ := room3(t, m)
+	for i := range 50 {
+		_, err := m.SetMemberAttributes(a, "r", []string{"u-a"}, map[string]string{"n": fmt.Sprint(i)})
+		require.NoError(t, err)
+	}
+	_, err := m.SendMessage(a, "r", protocol.Message{Type: protocol.MessageTypeText, Message: json.RawMessage(`"between"`)})
+	require.NoError(t, err)
+	_, err = m.SetMemberAttributes(a, "r", []string{"u-a"}, map[string]string{"n": "last"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return b.count(protocol.EventRoomMemberAttributesUpdated) == 2 }, 2*time.Second, 5*time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var seen []string
+	for _, f := range b.frames {
+		switch f.Event {
+		case protocol.EventRoomMemberAttributesUpdated:
+			var ev protocol.MemberAttributesEvent
+			require.NoError(t, json.Unmarshal(f.Data, &ev))
+			seen = append(seen, "n="+ev.Infos[0].AttributesInfo.Attributes["n"])
+		case protocol.EventReceiveRoomMessage:
+			seen = append(seen, "message")
+		}
+	}
+	assert.Equal(t, []string{"n=49", "message", "n=last"}, seen)
+}
+
+// A member's attributes are capped in bytes as well as keys, and so are a
+// room's in all; a refused change leaves what was set.
+func TestMemberAttributeBytesAreCapped(t *testing.T) {
+	m := NewManager(Limits{MaxMemberAttributesBytes: 100, MaxRoomMemberAttributesBytes: 150})
+	a, b, _ := room3(t, m)
+	_, err := m.SetMemberAttributes(a, "r", []string{"u-a"}, map[string]string{"k": strings.Repeat("<", 80)})
+	require.NoError(t, err)
+	_, err = m.SetMemberAttributes(a, "r", []string{"u-a"}, map[string]string{"k2": strings.Repeat("x", 30)})
+	assert.Equal(t, protocol.CodeAttributesTotalSize, code(t, err), "the member's own cap")
+	_, err = m.SetMemberAttributes(b, "r", []string{"u-b"}, map[string]string{"k": strings.Repeat("y", 80)})
+	assert.Equal(t, protocol.CodeAttributesTotalSize, code(t, err), "the room's cap")
+	got, err := m.QueryMemberAttributes(b, "r", []string{"u-a", "u-b"})
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("<", 80), got.Infos[0].Attributes["k"], "'<' counts one byte: it is not escaped")
+	assert.Empty(t, got.Infos[1].Attributes)
+
+	// a leaves: the room's budget is free again.
+	require.NoError(t, m.Leave(a, "r"))
+	_, err = m.SetMemberAttributes(b, "r", []string{"u-b"}, map[string]string{"k": strings.Repeat("y", 80)})
+	require.NoError(t, err)
+}
+
+// History pages stop at the reply budget as well as the count: a late
+// joiner asking for 20 pages of big messages gets what fits, and the rest
+// page by page, none lost.
+func TestHistoryPagesAreBoundedInBytes(t *testing.T) {
+	m := NewManager(Limits{MaxReplyBytes: 100 << 10})
+	a, b, _ := room3(t, m)
+	big := strings.Repeat("<", 30<<10)
+	raw, _ := protocol.Marshal(big)
+	for range 20 {
+		_, err := m.SendMessage(a, "r", protocol.Message{Type: protocol.MessageTypeText, Message: raw})
+		require.NoError(t, err)
+	}
+	var all int
+	next := uint64(0)
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 20)
+		h, err := m.History(b, protocol.HistoryRequest{RoomID: "r", Count: 20, NextOrderKey: next})
+		require.NoError(t, err)
+		size := 0
+		for _, msg := range h.MessageList {
+			size += len(msg)
+		}
+		assert.LessOrEqual(t, size, 100<<10, "page %d", pages)
+		assert.NotEmpty(t, h.MessageList)
+		all += len(h.MessageList)
+		if next = h.NextOrderKey; next == 0 {
+			break
+		}
+	}
+	assert.Equal(t, 20, all)
 }

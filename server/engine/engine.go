@@ -96,9 +96,19 @@ type Limits struct {
 	MaxAttributeValBytes  int           // 0 = 4096
 	MaxAttributesBytes    int           // all keys and values of a room; 0 = 64 KiB
 	MaxMemberListPageSize int           // also the history page size; 0 = 100
+	MaxReplyBytes         int           // a paged reply stops before this many bytes of entries; 0 = 256 KiB
 	MaxMessageBytes       int           // message plus extendedData; 0 = 32 KiB
 	HistorySize           int           // messages kept per room; 0 = 100, negative = none
 	MaxMemberAttributes   int           // keys per member; 0 = 20
+	// MaxMemberAttributesBytes bounds one member's attributes as encoded
+	// JSON; 0 = 2 KiB, so a page of 100 members' always fits a reply.
+	MaxMemberAttributesBytes int
+	// MaxRoomMemberAttributesBytes bounds all of a room's member
+	// attributes; 0 = 2 MiB.
+	MaxRoomMemberAttributesBytes int
+	// MemberAttributesDelay is how long a member attribute change waits
+	// for more of the same member's to go out with it; 0 = 50 ms.
+	MemberAttributesDelay time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -115,9 +125,15 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxAttributeValBytes, 4096)
 	def(&l.MaxAttributesBytes, 64<<10)
 	def(&l.MaxMemberListPageSize, 100)
+	def(&l.MaxReplyBytes, 256<<10)
 	def(&l.MaxMessageBytes, 32<<10)
 	def(&l.HistorySize, 100)
 	def(&l.MaxMemberAttributes, 20)
+	def(&l.MaxMemberAttributesBytes, 2<<10)
+	def(&l.MaxRoomMemberAttributesBytes, 2<<20)
+	if l.MemberAttributesDelay == 0 {
+		l.MemberAttributesDelay = 50 * time.Millisecond
+	}
 	if l.MaxDestroyDelay == 0 {
 		l.MaxDestroyDelay = 10800 * time.Second
 	}

@@ -1,6 +1,10 @@
 package engine
 
 import (
+	"sort"
+	"strconv"
+	"time"
+
 	"roomkit/server/protocol"
 )
 
@@ -66,13 +70,42 @@ func (m *Manager) SetMemberAttributes(p Peer, roomID string, userIDs []string, a
 		if len(merged) > m.limits.MaxMemberAttributes {
 			return out, protocol.Errorf(protocol.CodeAttributeKeyCount, "member %q would have %d attributes; at most %d are allowed", id, len(merged), m.limits.MaxMemberAttributes)
 		}
-		u.attrs = merged
+		size := encodedSize(merged)
+		if size > m.limits.MaxMemberAttributesBytes {
+			return out, protocol.Errorf(protocol.CodeAttributesTotalSize, "member %q's attributes would be %d bytes as JSON; at most %d are allowed", id, size, m.limits.MaxMemberAttributesBytes)
+		}
+		if total := r.memberAttrBytes - u.attrBytes + size; total > m.limits.MaxRoomMemberAttributesBytes {
+			return out, protocol.Errorf(protocol.CodeAttributesTotalSize, "the room's member attributes would total %d bytes; at most %d are allowed; remove some first", total, m.limits.MaxRoomMemberAttributesBytes)
+		}
+		r.memberAttrBytes += size - u.attrBytes
+		u.attrs, u.attrBytes = merged, size
 		out.Infos = append(out.Infos, protocol.MemberAttributesInfo{AttributesInfo: protocol.MemberAttributes{UserID: id, Attributes: copyMap(merged)}})
 	}
 	if len(out.Infos) > 0 {
-		r.broadcast(protocol.EventRoomMemberAttributesUpdated, protocol.MemberAttributesEvent{RoomID: roomID, Infos: out.Infos, OperatedInfo: me}, p.SessionID())
+		r.queueMemberAttributesLocked(p.SessionID(), &protocol.MemberAttributesEvent{RoomID: roomID, Infos: out.Infos, OperatedInfo: me}, m.limits.MemberAttributesDelay)
 	}
 	return out, nil
+}
+
+// queueMemberAttributesLocked queues a member's attribute change for the
+// next flush. A change of the same member still waiting, with no message
+// queued after it, is replaced: it carries the member's whole attribute
+// set, so a burst of changes reaches the others as one. Caller holds r.mu.
+func (r *room) queueMemberAttributesLocked(sender string, ev *protocol.MemberAttributesEvent, delay time.Duration) {
+	for i := len(r.pending) - 1; i >= 0 && r.pending[i].attrs != nil; i-- {
+		if r.pending[i].attrs.OperatedInfo.UserID == ev.OperatedInfo.UserID {
+			r.pending[i] = pendingEvent{sender: sender, attrs: ev}
+			return
+		}
+	}
+	r.pending = append(r.pending, pendingEvent{sender: sender, attrs: ev})
+	r.scheduleFlushLocked(delay)
+}
+
+// encodedSize is the size of attrs as the wire encodes them.
+func encodedSize(attrs map[string]string) int {
+	b, _ := protocol.Marshal(attrs) // a map of strings always encodes
+	return len(b)
 }
 
 // QueryMemberAttributes implements Engine: the attributes of the listed
@@ -97,11 +130,11 @@ func (m *Manager) QueryMemberAttributes(p Peer, roomID string, userIDs []string)
 }
 
 // MemberAttributesList implements Engine: a page of members' attributes
-// in the member list's order, each user once.
+// in the member list's order, each user once, stopping before the reply
+// budget.
 func (m *Manager) MemberAttributesList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberAttributesListReply, error) {
-	page, err := m.MemberList(p, roomID, count, nextFlag)
-	if err != nil {
-		return protocol.MemberAttributesListReply{}, err
+	if count < 1 || count > m.limits.MaxMemberListPageSize {
+		return protocol.MemberAttributesListReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "count is %d; use 1 to %d", count, m.limits.MaxMemberListPageSize)
 	}
 	r, err := m.memberRoom(p, roomID)
 	if err != nil {
@@ -109,18 +142,31 @@ func (m *Manager) MemberAttributesList(p Peer, roomID string, count int, nextFla
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := protocol.MemberAttributesListReply{RoomID: roomID, Infos: []protocol.MemberAttributes{}, NextFlag: page.NextFlag}
+	after, err := parseNextFlag(nextFlag)
+	if err != nil {
+		return protocol.MemberAttributesListReply{}, err
+	}
+	out := protocol.MemberAttributesListReply{RoomID: roomID, Infos: []protocol.MemberAttributes{}}
 	seen := map[string]bool{}
-	for _, mem := range page.MemberList {
-		if seen[mem.UserID] {
+	size := 0
+	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > after })
+	for ; i < len(r.order) && len(out.Infos) < count; i++ {
+		mem := r.order[i]
+		if seen[mem.info.UserID] {
 			continue
 		}
-		seen[mem.UserID] = true
-		var attrs map[string]string
-		if u := r.users[mem.UserID]; u != nil {
-			attrs = copyMap(u.attrs)
+		u := r.users[mem.info.UserID]
+		entry := protocol.MemberAttributes{UserID: mem.info.UserID, Attributes: copyMap(u.attrs)}
+		cost := u.attrBytes + len(entry.UserID) + 32
+		if len(out.Infos) > 0 && size+cost > m.limits.MaxReplyBytes {
+			break
 		}
-		out.Infos = append(out.Infos, protocol.MemberAttributes{UserID: mem.UserID, Attributes: attrs})
+		seen[mem.info.UserID] = true
+		size += cost
+		out.Infos = append(out.Infos, entry)
+	}
+	if i < len(r.order) {
+		out.NextFlag = strconv.FormatUint(r.order[i-1].seq, 10)
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -9,10 +10,12 @@ import (
 	"roomkit/server/protocol"
 )
 
-// pendingMessage is a message waiting for the room's next flush.
-type pendingMessage struct {
-	sender string // session ID: the sender is not sent its own message
-	raw    json.RawMessage
+// pendingEvent is a room message or a member's attribute change waiting
+// for the room's next flush. Both go out in the order they were made.
+type pendingEvent struct {
+	sender  string                          // session ID: the sender is not sent its own change
+	message json.RawMessage                 // a room message, or
+	attrs   *protocol.MemberAttributesEvent // one member's attributes as they now are
 }
 
 // storedMessage is a message kept in the room's history.
@@ -44,7 +47,7 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 	msg.Timestamp = time.Now().UnixMilli()
 	msg.SenderUserID, msg.SenderUserName = sender.UserID, sender.UserName
 	msg.ConversationID, msg.ConversationType = roomID, protocol.ConversationTypeRoom
-	raw, err := json.Marshal(msg)
+	raw, err := protocol.Marshal(msg)
 	if err != nil {
 		return protocol.Message{}, protocol.Errorf(protocol.CodeFailed, "cannot encode the message: %v", err)
 	}
@@ -54,18 +57,35 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 		}
 		r.history = append(r.history, storedMessage{orderKey: msg.OrderKey, raw: raw})
 	}
-	r.pending = append(r.pending, pendingMessage{sender: p.SessionID(), raw: raw})
-	if !r.flushScheduled {
-		r.flushScheduled = true
-		// No added latency: the flush runs as soon as it can take the lock,
-		// and whatever was sent meanwhile goes with it.
-		go func() {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.flushLocked()
-		}()
-	}
+	r.pending = append(r.pending, pendingEvent{sender: p.SessionID(), message: raw})
+	// No added latency: the flush runs as soon as it can take the lock, and
+	// whatever was sent meanwhile goes with it.
+	r.scheduleFlushLocked(0)
 	return msg, nil
+}
+
+// scheduleFlushLocked makes sure a flush runs within delay. A message asks
+// for one now (and takes waiting attribute changes with it); attribute
+// changes wait a moment, so a burst of them goes out as one. Caller holds
+// r.mu.
+func (r *room) scheduleFlushLocked(delay time.Duration) {
+	switch {
+	case !r.flushScheduled && delay > 0:
+		r.flushTimer = time.AfterFunc(delay, r.flush)
+	case !r.flushScheduled || (delay == 0 && r.flushTimer != nil):
+		if r.flushTimer != nil {
+			r.flushTimer.Stop() // if it already fired, its flush finds nothing
+			r.flushTimer = nil
+		}
+		go r.flush()
+	}
+	r.flushScheduled = true
+}
+
+func (r *room) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushLocked()
 }
 
 func (m *Manager) validateMessage(msg protocol.Message) error {
@@ -88,28 +108,64 @@ func (m *Manager) validateMessage(msg protocol.Message) error {
 	if !utf8.Valid(msg.Message) || !utf8.ValidString(msg.ExtendedData) {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "the message is not valid UTF-8")
 	}
-	if size := len(msg.Message) + len(msg.ExtendedData); size > m.limits.MaxMessageBytes {
-		return protocol.Errorf(protocol.CodeMessageTooLarge, "the message is %d bytes; at most %d are allowed", size, m.limits.MaxMessageBytes)
+	if size := encodedMessageSize(msg); size > m.limits.MaxMessageBytes {
+		return protocol.Errorf(protocol.CodeMessageTooLarge, "the message is %d bytes as JSON; at most %d are allowed", size, m.limits.MaxMessageBytes)
 	}
 	return nil
 }
 
-// flushLocked delivers the pending messages as one event: encoded once for
-// every member who sent none of them, and once more for each sender, without
-// their own. Caller holds r.mu. Membership changes flush first, so a message
-// reaches exactly the members present when it was sent.
+// encodedMessageSize is the size of message plus extendedData as they are
+// stored and sent: compact JSON, strings escaped as the wire escapes them.
+func encodedMessageSize(msg protocol.Message) int {
+	var compact bytes.Buffer
+	if json.Compact(&compact, msg.Message) != nil {
+		return len(msg.Message)
+	}
+	size := compact.Len()
+	if msg.ExtendedData != "" {
+		ext, _ := protocol.Marshal(msg.ExtendedData)
+		size += len(ext) - 2
+	}
+	return size
+}
+
+// flushLocked delivers what is pending, in order: each run of messages as
+// one receiveRoomMessage event (encoded once for every member who sent
+// none of them, and once more for each sender, without their own), each
+// attribute change as one roomMemberAttributesUpdated. Caller holds r.mu.
+// Membership changes flush first, so a message reaches exactly the members
+// present when it was sent.
 func (r *room) flushLocked() {
 	r.flushScheduled = false
-	if len(r.pending) == 0 {
-		return
+	if r.flushTimer != nil {
+		r.flushTimer.Stop()
+		r.flushTimer = nil
 	}
 	pending := r.pending
 	r.pending = nil
+	for len(pending) > 0 {
+		if ev := pending[0].attrs; ev != nil {
+			r.deliver(protocol.EventRoomMemberAttributesUpdated, ev, pending[0].sender)
+			pending = pending[1:]
+			continue
+		}
+		n := 1
+		for n < len(pending) && pending[n].attrs == nil {
+			n++
+		}
+		r.deliverMessages(pending[:n])
+		pending = pending[n:]
+	}
+}
+
+// deliverMessages sends a run of pending messages as one event. Caller
+// holds r.mu.
+func (r *room) deliverMessages(pending []pendingEvent) {
 	senders := map[string]bool{}
 	all := make([]json.RawMessage, len(pending))
 	for i, pm := range pending {
 		senders[pm.sender] = true
-		all[i] = pm.raw
+		all[i] = pm.message
 	}
 	frame, err := protocol.EncodeEvent(protocol.EventReceiveRoomMessage, protocol.MessagesEvent{RoomID: r.id, MessageList: all})
 	if err != nil {
@@ -128,7 +184,7 @@ func (r *room) flushLocked() {
 		var others []json.RawMessage
 		for _, pm := range pending {
 			if pm.sender != id {
-				others = append(others, pm.raw)
+				others = append(others, pm.message)
 			}
 		}
 		if len(others) == 0 {
@@ -153,12 +209,19 @@ func (m *Manager) History(p Peer, req protocol.HistoryRequest) (protocol.History
 	defer r.mu.Unlock()
 	h := r.history
 	out := protocol.HistoryReply{RoomID: req.RoomID, MessageList: []json.RawMessage{}}
+	budget := m.limits.MaxReplyBytes
 	if req.Reverse == nil || *req.Reverse {
+		// From the newest back: the page is h[start:end], as many as count
+		// and the reply budget allow (at least one, which always fits).
 		end := len(h)
 		if req.NextOrderKey != 0 {
 			end = searchOrder(h, req.NextOrderKey) // first at or after the key
 		}
-		start := max(0, end-req.Count)
+		start, size := end, 0
+		for start > 0 && end-start < req.Count && (start == end || size+len(h[start-1].raw) <= budget) {
+			start--
+			size += len(h[start].raw) + 1
+		}
 		for _, s := range h[start:end] {
 			out.MessageList = append(out.MessageList, s.raw)
 		}
@@ -168,7 +231,11 @@ func (m *Manager) History(p Peer, req protocol.HistoryRequest) (protocol.History
 		return out, nil
 	}
 	start := searchOrder(h, req.NextOrderKey+1)
-	end := min(len(h), start+req.Count)
+	end, size := start, 0
+	for end < len(h) && end-start < req.Count && (end == start || size+len(h[end].raw) <= budget) {
+		size += len(h[end].raw) + 1
+		end++
+	}
 	for _, s := range h[start:end] {
 		out.MessageList = append(out.MessageList, s.raw)
 	}

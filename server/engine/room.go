@@ -28,17 +28,20 @@ type room struct {
 	timer    *time.Timer           // pending destroy, if any
 	closed   bool
 
-	orderKey       uint64           // last message orderKey handed out
-	history        []storedMessage  // the last HistorySize stored messages, oldest first
-	pending        []pendingMessage // sent, not yet delivered
-	flushScheduled bool
+	orderKey        uint64          // last message orderKey handed out
+	history         []storedMessage // the last HistorySize stored messages, oldest first
+	pending         []pendingEvent  // messages and member attribute changes not yet delivered
+	flushScheduled  bool            // a flush will run: now, or when flushTimer fires
+	flushTimer      *time.Timer
+	memberAttrBytes int // all members' attributes, as encoded
 }
 
 // userPlace is one user's presence in a room across their sessions.
 type userPlace struct {
-	member   protocol.Member
-	sessions int
-	attrs    map[string]string // member attributes
+	member    protocol.Member
+	sessions  int
+	attrs     map[string]string // member attributes
+	attrBytes int               // attrs as encoded
 }
 
 // member is one session's place in a room.
@@ -97,6 +100,7 @@ func (r *room) remove(p Peer) (empty bool) {
 	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{m.info}}, "")
 	if u := r.users[m.info.UserID]; u != nil {
 		if u.sessions--; u.sessions == 0 {
+			r.memberAttrBytes -= u.attrBytes
 			delete(r.users, m.info.UserID)
 			r.dropOwnedAttributesLocked(m.info.UserID)
 		}
@@ -108,10 +112,17 @@ func (r *room) remove(p Peer) (empty bool) {
 	return false
 }
 
-// broadcast encodes the event once and queues the same bytes to every
-// member but the one with session except. Caller holds r.mu, which keeps
-// every member's view of the room in one order.
+// broadcast delivers what is pending, then the event: every member sees
+// the room's events in the order they were made. Caller holds r.mu.
 func (r *room) broadcast(event string, data any, except string) {
+	r.flushLocked()
+	r.deliver(event, data, except)
+}
+
+// deliver encodes the event once and queues the same bytes to every member
+// but the one with session except. Caller holds r.mu, which keeps every
+// member's view of the room in one order.
+func (r *room) deliver(event string, data any, except string) {
 	if len(r.members) == 0 || (len(r.members) == 1 && r.members[except] != nil) {
 		return
 	}
@@ -129,13 +140,9 @@ func (r *room) broadcast(event string, data any, except string) {
 // page returns up to count members after nextFlag in join order. Caller
 // holds r.mu.
 func (r *room) page(count int, nextFlag string) (protocol.MemberListReply, error) {
-	var after uint64
-	if nextFlag != "" {
-		n, err := strconv.ParseUint(nextFlag, 10, 64)
-		if err != nil {
-			return protocol.MemberListReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "nextFlag %q is not one this server returned; pass \"\" for the first page", nextFlag)
-		}
-		after = n
+	after, err := parseNextFlag(nextFlag)
+	if err != nil {
+		return protocol.MemberListReply{}, err
 	}
 	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > after })
 	end := min(i+count, len(r.order))
@@ -147,4 +154,16 @@ func (r *room) page(count int, nextFlag string) (protocol.MemberListReply, error
 		out.NextFlag = strconv.FormatUint(r.order[end-1].seq, 10)
 	}
 	return out, nil
+}
+
+// parseNextFlag reads a member page's nextFlag: "" for the first page.
+func parseNextFlag(nextFlag string) (uint64, error) {
+	if nextFlag == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(nextFlag, 10, 64)
+	if err != nil {
+		return 0, protocol.Errorf(protocol.CodeInvalidParameter, "nextFlag %q is not one this server returned; pass \"\" for the first page", nextFlag)
+	}
+	return n, nil
 }

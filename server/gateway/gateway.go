@@ -39,7 +39,7 @@ type Config struct {
 	AppMessages       Rate          // one app's sendRoomMessage; 0 = 2,000/s, bursts of 4,000
 	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
 	ResumeGrace       time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
-	ResumeBufferBytes int           // recent events kept per session for a resume; 0 = 1 MiB
+	ResumeBufferBytes int           // recent events kept per session for a resume; 0 (and at most) = half of SendQueueBytes
 	OriginPatterns    []string      // extra allowed Origin hosts (same-origin always is)
 }
 
@@ -73,8 +73,10 @@ func (c Config) withDefaults() Config {
 	if c.ResumeGrace == 0 {
 		c.ResumeGrace = 10 * time.Second
 	}
-	if c.ResumeBufferBytes == 0 {
-		c.ResumeBufferBytes = 1 << 20
+	// A resume queues what was missed at once, so it must fit in the
+	// outbox beside the login reply and a few replies.
+	if c.ResumeBufferBytes == 0 || c.ResumeBufferBytes > c.SendQueueBytes/2 {
+		c.ResumeBufferBytes = c.SendQueueBytes / 2
 	}
 	if c.TokenWarning == 0 {
 		c.TokenWarning = 30 * time.Second

@@ -130,9 +130,9 @@ func loggedInWith(t *testing.T, srv *httptest.Server, claims auth.Claims) *webso
 // events.
 func call(t *testing.T, c *websocket.Conn, id uint64, op string, data any) protocol.Frame {
 	t.Helper()
-	raw, err := json.Marshal(data)
+	raw, err := protocol.Marshal(data)
 	require.NoError(t, err)
-	b, err := json.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
+	b, err := protocol.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
 	require.NoError(t, err)
 	send(t, c, string(b))
 	return reply(t, c, id)
@@ -351,6 +351,10 @@ func TestOutboxRefusesPastItsLimit(t *testing.T) {
 	assert.False(t, o.push([]byte("1")), "over the limit")
 	assert.False(t, o.push([]byte("1")), "stays refused once full")
 	assert.Empty(t, o.take(), "a full outbox drops what it held: the connection is closing")
+
+	o = newOutbox(10)
+	assert.True(t, o.push([]byte("a frame longer than the limit")), "an empty outbox takes any one frame")
+	assert.False(t, o.push([]byte("1")), "but nothing after it")
 }
 
 func TestMessageRateLimit(t *testing.T) {

@@ -6,6 +6,9 @@ import "sync"
 // engine calls it while holding a room's lock. When the queued bytes would
 // pass max, push refuses and the connection is closed as too slow, so one
 // stalled client costs the others nothing.
+//
+// Queued frames count until the writer takes them, so a frame being
+// written no longer counts: max bounds what waits, not what is in flight.
 type outbox struct {
 	mu     sync.Mutex
 	frames [][]byte
@@ -26,7 +29,10 @@ func (o *outbox) push(frame []byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	if o.bytes+len(frame) > o.max {
+	// One frame is always taken when nothing is queued: a reply is bounded
+	// when it is made, and a client that reads what it asked for is not
+	// slow, whatever the frame's size.
+	if o.bytes > 0 && o.bytes+len(frame) > o.max {
 		o.full = true
 		o.frames, o.bytes = nil, 0
 		o.mu.Unlock()

@@ -6,8 +6,10 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // Version is the protocol version this build speaks. A login carrying
@@ -50,27 +52,59 @@ const (
 	EventTokenWillExpire  = "tokenWillExpire"
 )
 
+// Marshal encodes v as JSON without HTML escaping: '<', '>' and '&' go on
+// the wire as they are (JSON needs no escaping of them), so the size of
+// what is stored is the size of what is sent. Every frame either side
+// writes is encoded this way.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeJSON appends v's encoding, without HTML escaping or the encoder's
+// trailing newline, to buf.
+func writeJSON(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1)
+	return nil
+}
+
 // EncodeEvent encodes an event frame once, so fan-out can send the same
-// bytes to every member.
+// bytes to every member. event is one of the Event constants.
 func EncodeEvent(event string, data any) ([]byte, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteString(`{"event":"`)
+	buf.WriteString(event)
+	buf.WriteString(`","data":`)
+	if err := writeJSON(&buf, data); err != nil {
 		return nil, fmt.Errorf("failed to encode %s event: %w", event, err)
 	}
-	return json.Marshal(Frame{Event: event, Data: raw})
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
 
 // EncodeReply encodes the successful reply to request id.
 func EncodeReply(id uint64, data any) ([]byte, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteString(`{"id":`)
+	buf.WriteString(strconv.FormatUint(id, 10))
+	buf.WriteString(`,"data":`)
+	if err := writeJSON(&buf, data); err != nil {
 		return nil, fmt.Errorf("failed to encode reply: %w", err)
 	}
-	return json.Marshal(Frame{ID: id, Data: raw})
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
 
 // EncodeError encodes the failed reply to request id.
 func EncodeError(id uint64, e *Error) []byte {
-	b, _ := json.Marshal(Frame{ID: id, Error: e}) // a Frame of plain fields always encodes
+	b, _ := Marshal(Frame{ID: id, Error: e}) // a Frame of plain fields always encodes
 	return b
 }

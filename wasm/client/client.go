@@ -119,8 +119,8 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 	c.mu.Lock()
 	token := c.cfg.Token
 	c.mu.Unlock()
-	data, _ := json.Marshal(protocol.LoginRequest{Token: token, Version: protocol.Version, Resume: resume})
-	frame, _ := json.Marshal(protocol.Frame{ID: 1, Op: protocol.OpLogin, Data: data})
+	data, _ := protocol.Marshal(protocol.LoginRequest{Token: token, Version: protocol.Version, Resume: resume})
+	frame, _ := protocol.Marshal(protocol.Frame{ID: 1, Op: protocol.OpLogin, Data: data})
 	if err := conn.Write(ctx, frame); err != nil {
 		conn.Close()
 		return protocol.Errorf(protocol.CodeNetworkError, "login: %v", err)
@@ -222,7 +222,7 @@ func (c *Client) handleEvent(f protocol.Frame) {
 // request sends op with data and waits for its reply, decoding the result
 // into out (when not nil).
 func (c *Client) request(ctx context.Context, op string, data, out any) error {
-	raw, err := json.Marshal(data)
+	raw, err := protocol.Marshal(data)
 	if err != nil {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: %v", op, err)
 	}
@@ -244,7 +244,7 @@ func (c *Client) request(ctx context.Context, op string, data, out any) error {
 
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
-	frame, _ := json.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
+	frame, _ := protocol.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
 	if len(frame) > protocol.MaxFrameBytes {
 		c.forget(id)
 		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: the request is %d bytes; at most %d are allowed", op, len(frame), protocol.MaxFrameBytes)
