@@ -31,6 +31,7 @@ export declare const ErrorCode: Readonly<{
   CallNotParty: 6000273;
   CallStateInvalid: 6000274;
   CallInviteNotPermitted: 6000275;
+  CallInvitationLimit: 6000276;
   UnsupportedVersion: 6100001;
   UnknownOperation: 6100002;
   MalformedFrame: 6100003;
@@ -41,6 +42,8 @@ export declare const ErrorCode: Readonly<{
   RoomFull: 6100008;
   MessageTooLarge: 6100009;
   SessionTakenOver: 6100010;
+  StorageLimit: 6100011;
+  ConnectionLimit: 6100012;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;

@@ -57,6 +57,7 @@ export const ErrorCode = Object.freeze({
   CallNotParty: 6000273,
   CallStateInvalid: 6000274,
   CallInviteNotPermitted: 6000275,
+  CallInvitationLimit: 6000276,
   UnsupportedVersion: 6100001,
   UnknownOperation: 6100002,
   MalformedFrame: 6100003,
@@ -67,6 +68,8 @@ export const ErrorCode = Object.freeze({
   RoomFull: 6100008,
   MessageTooLarge: 6100009,
   SessionTakenOver: 6100010,
+  StorageLimit: 6100011,
+  ConnectionLimit: 6100012,
 });
 
 /** roomStateChanged states. */

@@ -48,7 +48,15 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.Engine.MaxMembersPerRoom, "max-members", 0, "members a room (0: 5000)")
 	history := fs.Int("history", 100, "room messages kept per room for late joiners (0: none)")
 	fs.IntVar(&c.Engine.MaxMessageBytes, "max-message-bytes", 0, "largest room message (0: 32 KiB)")
+	fs.IntVar(&c.Engine.MaxRoomsPerApp, "max-rooms-per-app", 0, "rooms of one app (0: 100,000)")
+	fs.IntVar(&c.Engine.MaxHistoryBytes, "history-bytes", 0, "bytes of messages kept per room (0: 1 MiB)")
+	fs.Int64Var(&c.Engine.MaxStoredBytesPerApp, "max-stored-bytes-per-app", 0, "history and attribute bytes one app's rooms may hold (0: 512 MiB)")
+	fs.Int64Var(&c.Engine.MaxStoredBytes, "max-stored-bytes", 0, "history and attribute bytes all rooms may hold (0: 2 GiB)")
 	fs.IntVar(&c.Gateway.SendQueueBytes, "send-queue-bytes", 0, "per-connection send queue before it is dropped as slow (0: 1 MiB)")
+	fs.IntVar(&c.Gateway.MaxSessions, "max-sessions", 0, "sessions on the server (0: 50,000)")
+	fs.IntVar(&c.Gateway.MaxSessionsPerApp, "max-sessions-per-app", 0, "sessions of one app (0: 25,000)")
+	fs.IntVar(&c.Gateway.MaxSessionsPerUser, "max-sessions-per-user", 0, "sessions (tabs, devices) of one user (0: 50)")
+	fs.IntVar(&c.Gateway.Calls.MaxCallsPerApp, "max-calls-per-app", 0, "calls of one app (0: 10,000)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -101,7 +109,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("app %q: the secret is %d characters; use at least 16", id, len(secret)))
 		}
 	}
-	if c.Engine.MaxRooms < 0 || c.Engine.MaxRoomsPerSession < 0 || c.Engine.MaxMembersPerRoom < 0 {
+	if c.Engine.MaxRooms < 0 || c.Engine.MaxRoomsPerApp < 0 || c.Engine.MaxRoomsPerSession < 0 || c.Engine.MaxMembersPerRoom < 0 ||
+		c.Engine.MaxHistoryBytes < 0 || c.Engine.MaxStoredBytesPerApp < 0 || c.Engine.MaxStoredBytes < 0 ||
+		c.Gateway.MaxSessions < 0 || c.Gateway.MaxSessionsPerApp < 0 || c.Gateway.MaxSessionsPerUser < 0 || c.Gateway.Calls.MaxCallsPerApp < 0 {
 		errs = append(errs, errors.New("limits cannot be negative"))
 	}
 	return errors.Join(errs...)

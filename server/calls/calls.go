@@ -28,11 +28,42 @@ type Directory interface {
 // user who made it; only that app's users can be rung into it, answer it
 // or learn it exists.
 type Manager struct {
-	dir Directory
-	seq atomic.Uint64
+	dir    Directory
+	limits Limits
+	seq    atomic.Uint64
 
-	mu    sync.Mutex
-	calls map[string]*call
+	mu         sync.Mutex
+	calls      map[string]*call
+	appCalls   map[string]int  // calls per app
+	ringingBy  map[userKey]int // invitations ringing, by who sent them
+	ringingFor map[userKey]int // invitations ringing, by who they ring
+}
+
+// userKey names a user: user IDs are an app's own.
+type userKey struct{ app, id string }
+
+// Limits bound what invitations can make the server hold. Zero fields
+// take the defaults named.
+type Limits struct {
+	MaxCalls             int // calls on the server; 0 = 100,000
+	MaxCallsPerApp       int // 0 = 10,000
+	MaxRingingPerInviter int // invitations one user has ringing at once; 0 = 30
+	MaxRingingPerCallee  int // invitations ringing one user at once (more are Busy); 0 = 10
+	MaxDataBytes         int // an invitation's data; 0 = 4 KiB
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxCalls, 100_000)
+	def(&l.MaxCallsPerApp, 10_000)
+	def(&l.MaxRingingPerInviter, 30)
+	def(&l.MaxRingingPerCallee, 10)
+	def(&l.MaxDataBytes, 4<<10)
+	return l
 }
 
 // call is one call. Its fields are guarded by Manager.mu.
@@ -53,12 +84,15 @@ type call struct {
 type party struct {
 	userID, userName string
 	state, reason    string
+	inviter          string      // who rang this user, while Received
 	timer            *time.Timer // rings out the invitation
 }
 
-// NewManager returns a Manager that rings users found in dir.
-func NewManager(dir Directory) *Manager {
-	return &Manager{dir: dir, calls: map[string]*call{}}
+// NewManager returns a Manager that rings users found in dir, within
+// limits (zero fields take their defaults).
+func NewManager(dir Directory, limits Limits) *Manager {
+	return &Manager{dir: dir, limits: limits.withDefaults(), calls: map[string]*call{}, appCalls: map[string]int{},
+		ringingBy: map[userKey]int{}, ringingFor: map[userKey]int{}}
 }
 
 // Invite starts a call from p and rings the callees.
@@ -66,6 +100,9 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 	timeout, err := checkInvitation(req.Callees, req.Timeout)
 	if err != nil {
 		return protocol.CallInviteReply{}, err
+	}
+	if len(req.Data) > m.limits.MaxDataBytes {
+		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "data is %d bytes; at most %d are allowed", len(req.Data), m.limits.MaxDataBytes)
 	}
 	me := p.Member()
 	roomID := req.RoomID
@@ -86,10 +123,20 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	switch {
+	case len(m.calls) >= m.limits.MaxCalls:
+		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeCallInvitationLimit, "the server has %d calls, its limit; try again later", m.limits.MaxCalls)
+	case m.appCalls[c.app] >= m.limits.MaxCallsPerApp:
+		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeCallInvitationLimit, "this app has %d calls on this server, its limit; try again later", m.limits.MaxCallsPerApp)
+	}
+	if err := m.checkRingingLocked(c.app, me.UserID, len(req.Callees)); err != nil {
+		return protocol.CallInviteReply{}, err
+	}
 	m.calls[c.id] = c
+	m.appCalls[c.app]++
 	errs := m.ringLocked(c, me, req.Callees, timeout)
 	if c.ended {
-		delete(m.calls, c.id)
+		m.forgetLocked(c)
 	}
 	return protocol.CallInviteReply{CallID: c.id, RoomID: c.roomID, ErrorInvitees: errs}, nil
 }
@@ -117,6 +164,9 @@ func (m *Manager) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.Call
 	case self.state != protocol.CallStateAccepted && self.state != protocol.CallStateInviting:
 		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeCallStateInvalid, "you are %s in this call; only members of the call may invite", self.state)
 	}
+	if err := m.checkRingingLocked(c.app, me.UserID, len(req.Callees)); err != nil {
+		return protocol.CallInviteReply{}, err
+	}
 	errs := m.ringLocked(c, me, req.Callees, timeout)
 	return protocol.CallInviteReply{CallID: c.id, RoomID: c.roomID, ErrorInvitees: errs}, nil
 }
@@ -142,10 +192,12 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 		case len(peers) == 0:
 			pt.state = protocol.CallStateOffline
 			errs = append(errs, callee)
-		case m.busyLocked(callee.UserID, c):
+		case m.busyLocked(callee.UserID, c) || m.ringingFor[userKey{c.app, callee.UserID}] >= m.limits.MaxRingingPerCallee:
 			pt.state, pt.reason = protocol.CallStateRejected, protocol.CallReasonBusy
 		default:
-			pt.state = protocol.CallStateReceived
+			pt.state, pt.inviter = protocol.CallStateReceived, inviter.UserID
+			m.ringingBy[userKey{c.app, pt.inviter}]++
+			m.ringingFor[userKey{c.app, pt.userID}]++
 			if pt.userName == "" {
 				pt.userName = peers[0].Member().UserName
 			}
@@ -196,7 +248,7 @@ func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.
 	if pt.state != protocol.CallStateReceived {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "the invitation is not ringing: you are %s in this call (it was answered, cancelled or timed out)", pt.state)
 	}
-	pt.timer.Stop()
+	m.stopRingingLocked(c, pt)
 	pt.state, pt.reason = state, reason
 	changed := []*party{pt}
 	if state == protocol.CallStateAccepted {
@@ -224,7 +276,7 @@ func (m *Manager) Cancel(p engine.Peer, callID string, userIDs []string) (protoc
 	var changed []*party
 	for _, pt := range c.users {
 		if pt.state == protocol.CallStateReceived && (len(userIDs) == 0 || slices.Contains(userIDs, pt.userID)) {
-			pt.timer.Stop()
+			m.stopRingingLocked(c, pt)
 			pt.state, pt.reason = protocol.CallStateCancelled, protocol.CallReasonCanceled
 			changed = append(changed, pt)
 		}
@@ -288,6 +340,7 @@ func (m *Manager) timeout(callID, userID string) {
 		return
 	}
 	if pt := c.party(userID); pt != nil && pt.state == protocol.CallStateReceived {
+		m.stopRingingLocked(c, pt)
 		pt.state, pt.reason = protocol.CallStateTimeout, protocol.CallReasonTimeout
 		m.changedLocked(c, pt)
 	}
@@ -299,7 +352,7 @@ func (m *Manager) endLocked(c *call, reason string) {
 	for _, pt := range c.users {
 		switch pt.state {
 		case protocol.CallStateReceived:
-			pt.timer.Stop()
+			m.stopRingingLocked(c, pt)
 			pt.state, pt.reason = protocol.CallStateCancelled, protocol.CallReasonCanceled
 		case protocol.CallStateAccepted, protocol.CallStateInviting:
 			pt.state, pt.reason = protocol.CallStateQuit, reason
@@ -337,7 +390,7 @@ func (m *Manager) changedLocked(c *call, changed ...*party) {
 				case protocol.CallStateAccepted, protocol.CallStateInviting:
 					pt.state = protocol.CallStateQuit
 				case protocol.CallStateReceived:
-					pt.timer.Stop()
+					m.stopRingingLocked(c, pt)
 					pt.state, pt.reason = protocol.CallStateCancelled, protocol.CallReasonCanceled
 				default:
 					continue
@@ -361,7 +414,43 @@ func (m *Manager) changedLocked(c *call, changed ...*party) {
 		deliver(peers, protocol.EventCallStateChanged, ev)
 	}
 	if c.ended {
-		delete(m.calls, c.id)
+		m.forgetLocked(c)
+	}
+}
+
+// forgetLocked drops an ended call. Caller holds m.mu.
+func (m *Manager) forgetLocked(c *call) {
+	if m.calls[c.id] != c {
+		return
+	}
+	delete(m.calls, c.id)
+	if m.appCalls[c.app]--; m.appCalls[c.app] == 0 {
+		delete(m.appCalls, c.app)
+	}
+}
+
+// checkRingingLocked refuses an invitation that would have more of
+// inviter's invitations ringing than one user may. Caller holds m.mu.
+func (m *Manager) checkRingingLocked(app, inviter string, callees int) error {
+	if n := m.ringingBy[userKey{app, inviter}]; n+callees > m.limits.MaxRingingPerInviter {
+		return protocol.Errorf(protocol.CodeCallInvitationLimit, "you have %d invitations ringing; at most %d may ring at once: cancel some or wait for answers", n, m.limits.MaxRingingPerInviter)
+	}
+	return nil
+}
+
+// stopRingingLocked ends pt's ringing: its timer stops and it no longer
+// counts against its inviter or itself. The caller sets the new state.
+// Caller holds m.mu.
+func (m *Manager) stopRingingLocked(c *call, pt *party) {
+	pt.timer.Stop()
+	decrement(m.ringingBy, userKey{c.app, pt.inviter})
+	decrement(m.ringingFor, userKey{c.app, pt.userID})
+	pt.inviter = ""
+}
+
+func decrement(counts map[userKey]int, k userKey) {
+	if counts[k]--; counts[k] <= 0 {
+		delete(counts, k)
 	}
 }
 

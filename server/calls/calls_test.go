@@ -83,7 +83,7 @@ func setup(users ...string) (*Manager, map[string]*tab, *dir) {
 		tabs[u] = t
 		d.tabs = append(d.tabs, t)
 	}
-	return NewManager(d), tabs, d
+	return NewManager(d, Limits{}), tabs, d
 }
 
 func code(t *testing.T, err error) protocol.Code {

@@ -64,6 +64,12 @@ func (m *Manager) changeAttributes(p Peer, roomID, event string, ops []protocol.
 		r.attrs = before
 		return nil, err
 	}
+	size := r.attributesBytes()
+	if err := r.usage.charge(int64(size-r.attrBytes), "cannot set the attributes"); err != nil {
+		r.attrs = before
+		return nil, err
+	}
+	r.attrBytes = size
 	if len(infos) > 0 {
 		r.broadcast(event, protocol.AttributesEvent{RoomID: roomID, Infos: infos}, p.SessionID())
 	}
@@ -119,6 +125,9 @@ func (r *room) dropOwnedAttributesLocked(user string) {
 		}
 	}
 	if len(info.RoomAttributes) > 0 {
+		size := r.attributesBytes()
+		_ = r.usage.charge(int64(size-r.attrBytes), "")
+		r.attrBytes = size
 		r.broadcast(protocol.EventRoomAttributesUpdated, protocol.AttributesEvent{RoomID: r.id, Infos: []protocol.AttributesUpdateInfo{info}}, "")
 	}
 }
@@ -174,6 +183,15 @@ func (m *Manager) checkAttributeTotals(attrs map[string]*attribute) error {
 	return nil
 }
 
+// attributesSize is the bytes of attrs' keys and values.
+func attributesSize(attrs map[string]string) int {
+	n := 0
+	for k, v := range attrs {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
 // QueryAttributes implements Engine.
 func (m *Manager) QueryAttributes(p Peer, roomID string) (map[string]string, error) {
 	r, err := m.memberRoom(p, roomID)
@@ -211,4 +229,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// attributesBytes is the bytes of r's attribute keys and values. Caller
+// holds r.mu.
+func (r *room) attributesBytes() int {
+	n := 0
+	for k, a := range r.attrs {
+		n += len(k) + len(a.value)
+	}
+	return n
 }

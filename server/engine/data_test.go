@@ -447,3 +447,56 @@ func TestHistoryPagesAreBoundedInBytes(t *testing.T) {
 	}
 	assert.Equal(t, 20, all)
 }
+
+// What rooms hold is bounded per app and per server: past the bound a
+// change is refused with CodeStorageLimit and what was kept stays intact;
+// another app is not charged for it; ending rooms gives the bytes back.
+func TestStoredBytesAreBoundedPerAppAndServer(t *testing.T) {
+	m := NewManager(Limits{MaxStoredBytesPerApp: 200 << 10, MaxStoredBytes: 300 << 10})
+	text, _ := protocol.Marshal(strings.Repeat("x", 10<<10))
+	fill := func(app string) (kept int, err error) {
+		for i := 0; ; i++ {
+			p := &fakePeer{id: fmt.Sprint(app, i), user: "u", app: app}
+			_, err := m.Enter(p, info(fmt.Sprint("room", i)), &protocol.RoomConfig{RoomDestroyDelayTime: 10800})
+			if err != nil {
+				return kept, err
+			}
+			for range 5 {
+				if _, err := m.SendMessage(p, fmt.Sprint("room", i), protocol.Message{Type: protocol.MessageTypeText, Message: text}); err != nil {
+					return kept, err
+				}
+				kept++
+			}
+			require.NoError(t, m.Leave(p, fmt.Sprint("room", i)), "the room stays, empty, for 3 hours")
+		}
+	}
+	kept, err := fill("a")
+	assert.Equal(t, protocol.CodeStorageLimit, code(t, err))
+	assert.Contains(t, err.Error(), "this app's rooms hold")
+	appBytes, all := m.StoredBytes("a")
+	assert.LessOrEqual(t, appBytes, int64(200<<10))
+	assert.Greater(t, appBytes, int64(180<<10))
+	assert.Equal(t, appBytes, all)
+
+	// What app a kept is intact: its first room still has all five.
+	p := &fakePeer{id: "reader", user: "r", app: "a"}
+	_, err = m.Join(p, "room0")
+	require.NoError(t, err)
+	h, err := m.History(p, protocol.HistoryRequest{RoomID: "room0", Count: 100})
+	require.NoError(t, err)
+	assert.Len(t, h.MessageList, 5)
+	assert.Greater(t, kept, 15)
+
+	// App b has its own budget, until the server's runs out.
+	_, err = fill("b")
+	assert.Equal(t, protocol.CodeStorageLimit, code(t, err))
+	assert.Contains(t, err.Error(), "the server holds")
+	_, all = m.StoredBytes("b")
+	assert.LessOrEqual(t, all, int64(300<<10))
+
+	// Rooms that end give their bytes back.
+	m.Close()
+	appBytes, all = m.StoredBytes("a")
+	assert.Zero(t, appBytes)
+	assert.Zero(t, all)
+}

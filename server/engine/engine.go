@@ -99,7 +99,15 @@ type Limits struct {
 	MaxReplyBytes         int           // a paged reply stops before this many bytes of entries; 0 = 256 KiB
 	MaxMessageBytes       int           // message plus extendedData; 0 = 32 KiB
 	HistorySize           int           // messages kept per room; 0 = 100, negative = none
-	MaxMemberAttributes   int           // keys per member; 0 = 20
+	MaxHistoryBytes       int           // bytes of messages kept per room (the oldest go first); 0 = 1 MiB
+	// MaxStoredBytesPerApp bounds what one app's rooms hold in all:
+	// history, room and member attributes, and RoomOverheadBytes a room;
+	// 0 = 512 MiB. Past it, changes that would store more are refused
+	// with CodeStorageLimit.
+	MaxStoredBytesPerApp int64
+	// MaxStoredBytes bounds the same for all apps together; 0 = 2 GiB.
+	MaxStoredBytes      int64
+	MaxMemberAttributes int // keys per member; 0 = 20
 	// MaxMemberAttributesBytes bounds one member's attributes as encoded
 	// JSON; 0 = 2 KiB, so a page of 100 members' always fits a reply.
 	MaxMemberAttributesBytes int
@@ -128,6 +136,13 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxReplyBytes, 256<<10)
 	def(&l.MaxMessageBytes, 32<<10)
 	def(&l.HistorySize, 100)
+	def(&l.MaxHistoryBytes, 1<<20)
+	if l.MaxStoredBytesPerApp == 0 {
+		l.MaxStoredBytesPerApp = 512 << 20
+	}
+	if l.MaxStoredBytes == 0 {
+		l.MaxStoredBytes = 2 << 30
+	}
 	def(&l.MaxMemberAttributes, 20)
 	def(&l.MaxMemberAttributesBytes, 2<<10)
 	def(&l.MaxRoomMemberAttributesBytes, 2<<20)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 type Manager struct {
 	limits     Limits
 	messageSeq atomic.Uint64 // message IDs, unique on this server
+	budget     *budget       // bytes held by rooms, per app and in all
 
 	mu       sync.Mutex
 	rooms    map[roomKey]*room
@@ -31,7 +33,8 @@ var _ Engine = (*Manager)(nil)
 // NewManager returns an empty in-memory engine with limits (zero fields take
 // their defaults).
 func NewManager(limits Limits) *Manager {
-	return &Manager{limits: limits.withDefaults(), rooms: map[roomKey]*room{}, appRooms: map[string]int{}, joined: map[string]map[string]*room{}}
+	limits = limits.withDefaults()
+	return &Manager{limits: limits, budget: newBudget(limits.MaxStoredBytesPerApp, limits.MaxStoredBytes), rooms: map[roomKey]*room{}, appRooms: map[string]int{}, joined: map[string]map[string]*room{}}
 }
 
 // joinMode says what a join does about a missing or existing room.
@@ -114,7 +117,16 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 	case r == nil && m.appRooms[key.app] >= m.limits.MaxRoomsPerApp:
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomLimitReached, "this app has %d rooms, its limit on this server; join an existing room", m.appRooms[key.app])
 	case r == nil:
+		usage := m.budget.app(key.app)
+		var attrs map[string]string
+		if cfg != nil {
+			attrs = cfg.RoomAttributes
+		}
+		if err := usage.charge(int64(RoomOverheadBytes+attributesSize(attrs)), fmt.Sprintf("cannot create room %q", info.RoomID)); err != nil {
+			return protocol.RoomInfo{}, err
+		}
 		r = newRoom(key.app, info, cfg, p.Member().UserID)
+		r.usage, r.attrBytes = usage, attributesSize(attrs)
 		m.rooms[key] = r
 		m.appRooms[key.app]++
 	}
@@ -238,6 +250,8 @@ func (m *Manager) destroyLocked(r *room) {
 		r.timer.Stop()
 		r.timer = nil
 	}
+	_ = r.usage.charge(-int64(RoomOverheadBytes+r.attrBytes+r.historyBytes+r.memberAttrBytes), "")
+	r.attrBytes, r.historyBytes, r.memberAttrBytes = 0, 0, 0
 	if key := (roomKey{r.app, r.id}); m.rooms[key] == r {
 		delete(m.rooms, key)
 		if m.appRooms[r.app]--; m.appRooms[r.app] <= 0 {

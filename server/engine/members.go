@@ -77,6 +77,9 @@ func (m *Manager) SetMemberAttributes(p Peer, roomID string, userIDs []string, a
 		if total := r.memberAttrBytes - u.attrBytes + size; total > m.limits.MaxRoomMemberAttributesBytes {
 			return out, protocol.Errorf(protocol.CodeAttributesTotalSize, "the room's member attributes would total %d bytes; at most %d are allowed; remove some first", total, m.limits.MaxRoomMemberAttributesBytes)
 		}
+		if err := r.usage.charge(int64(size-u.attrBytes), "cannot set member attributes"); err != nil {
+			return out, err
+		}
 		r.memberAttrBytes += size - u.attrBytes
 		u.attrs, u.attrBytes = merged, size
 		out.Infos = append(out.Infos, protocol.MemberAttributesInfo{AttributesInfo: protocol.MemberAttributes{UserID: id, Attributes: copyMap(merged)}})

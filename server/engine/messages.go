@@ -52,16 +52,34 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 		return protocol.Message{}, protocol.Errorf(protocol.CodeFailed, "cannot encode the message: %v", err)
 	}
 	if msg.Type != protocol.MessageTypeCommand && m.limits.HistorySize > 0 {
-		if len(r.history) == m.limits.HistorySize {
-			r.history = append(r.history[:0], r.history[1:]...)
+		if err := m.keepLocked(r, storedMessage{orderKey: msg.OrderKey, raw: raw}); err != nil {
+			r.orderKey--
+			return protocol.Message{}, err
 		}
-		r.history = append(r.history, storedMessage{orderKey: msg.OrderKey, raw: raw})
 	}
 	r.pending = append(r.pending, pendingEvent{sender: p.SessionID(), message: raw})
 	// No added latency: the flush runs as soon as it can take the lock, and
 	// whatever was sent meanwhile goes with it.
 	r.scheduleFlushLocked(0)
 	return msg, nil
+}
+
+// keepLocked adds s to r's history, dropping the oldest messages past the
+// room's count and byte limits. It is refused, changing nothing, when the
+// app or the server holds all the bytes it may. Caller holds r.mu.
+func (m *Manager) keepLocked(r *room, s storedMessage) error {
+	drop, freed := 0, 0
+	for drop < len(r.history) && (len(r.history)-drop >= m.limits.HistorySize || r.historyBytes-freed+len(s.raw) > m.limits.MaxHistoryBytes) {
+		freed += len(r.history[drop].raw)
+		drop++
+	}
+	if err := r.usage.charge(int64(len(s.raw)-freed), "the message cannot be kept"); err != nil {
+		return err
+	}
+	clear(r.history[:drop])
+	r.history = append(r.history[drop:], s)
+	r.historyBytes += len(s.raw) - freed
+	return nil
 }
 
 // scheduleFlushLocked makes sure a flush runs within delay. A message asks

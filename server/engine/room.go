@@ -33,7 +33,10 @@ type room struct {
 	pending         []pendingEvent  // messages and member attribute changes not yet delivered
 	flushScheduled  bool            // a flush will run: now, or when flushTimer fires
 	flushTimer      *time.Timer
-	memberAttrBytes int // all members' attributes, as encoded
+	usage           *appUsage // the app's stored-bytes budget, charged for what follows
+	historyBytes    int       // bytes of history
+	attrBytes       int       // bytes of room attribute keys and values
+	memberAttrBytes int       // all members' attributes, as encoded
 }
 
 // userPlace is one user's presence in a room across their sessions.
@@ -101,6 +104,7 @@ func (r *room) remove(p Peer) (empty bool) {
 	if u := r.users[m.info.UserID]; u != nil {
 		if u.sessions--; u.sessions == 0 {
 			r.memberAttrBytes -= u.attrBytes
+			_ = r.usage.charge(-int64(u.attrBytes), "")
 			delete(r.users, m.info.UserID)
 			r.dropOwnedAttributesLocked(m.info.UserID)
 		}

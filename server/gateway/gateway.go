@@ -25,22 +25,26 @@ import (
 
 // Config tunes the gateway. Zero fields take the defaults named.
 type Config struct {
-	LoginTimeout      time.Duration // first frame must log in within this; 0 = 5 s
-	WriteTimeout      time.Duration // one frame's write; 0 = 10 s
-	SendQueueBytes    int           // outbox limit per connection; 0 = 1 MiB
-	RequestsPerSecond float64       // sustained requests per connection; 0 = 50
-	RequestBurst      int           // 0 = 100
-	MessagesPerSecond float64       // sustained sendRoomMessage per connection; 0 = 10
-	MessageBurst      int           // 0 = 20
-	UserRequests      Rate          // one user's requests over all their connections; 0 = 100/s, bursts of 200
-	UserMessages      Rate          // one user's sendRoomMessage; 0 = 20/s, bursts of 40
-	UserInvites       Rate          // one user's callInvite and callAdd; 0 = 2/s, bursts of 10
-	AppRequests       Rate          // one app's requests over all its users; 0 = 10,000/s, bursts of 20,000
-	AppMessages       Rate          // one app's sendRoomMessage; 0 = 2,000/s, bursts of 4,000
-	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
-	ResumeGrace       time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
-	ResumeBufferBytes int           // recent events kept per session for a resume; 0 (and at most) = half of SendQueueBytes
-	OriginPatterns    []string      // extra allowed Origin hosts (same-origin always is)
+	LoginTimeout       time.Duration // first frame must log in within this; 0 = 5 s
+	WriteTimeout       time.Duration // one frame's write; 0 = 10 s
+	SendQueueBytes     int           // outbox limit per connection; 0 = 1 MiB
+	RequestsPerSecond  float64       // sustained requests per connection; 0 = 50
+	RequestBurst       int           // 0 = 100
+	MessagesPerSecond  float64       // sustained sendRoomMessage per connection; 0 = 10
+	MessageBurst       int           // 0 = 20
+	UserRequests       Rate          // one user's requests over all their connections; 0 = 100/s, bursts of 200
+	UserMessages       Rate          // one user's sendRoomMessage; 0 = 20/s, bursts of 40
+	UserInvites        Rate          // one user's callInvite and callAdd; 0 = 2/s, bursts of 10
+	AppRequests        Rate          // one app's requests over all its users; 0 = 10,000/s, bursts of 20,000
+	AppMessages        Rate          // one app's sendRoomMessage; 0 = 2,000/s, bursts of 4,000
+	TokenWarning       time.Duration // tokenWillExpire this long before exp; 0 = 30 s
+	ResumeGrace        time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
+	ResumeBufferBytes  int           // recent events kept per session for a resume; 0 (and at most) = half of SendQueueBytes
+	OriginPatterns     []string      // extra allowed Origin hosts (same-origin always is)
+	MaxSessions        int           // sessions on the server, attached or awaiting a resume; 0 = 50,000
+	MaxSessionsPerApp  int           // 0 = 25,000
+	MaxSessionsPerUser int           // tabs and devices of one user; 0 = 50
+	Calls              calls.Limits  // calls and ringing invitations
 }
 
 func (c Config) withDefaults() Config {
@@ -78,6 +82,15 @@ func (c Config) withDefaults() Config {
 	if c.ResumeBufferBytes == 0 || c.ResumeBufferBytes > c.SendQueueBytes/2 {
 		c.ResumeBufferBytes = c.SendQueueBytes / 2
 	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = 50_000
+	}
+	if c.MaxSessionsPerApp == 0 {
+		c.MaxSessionsPerApp = 25_000
+	}
+	if c.MaxSessionsPerUser == 0 {
+		c.MaxSessionsPerUser = 50
+	}
 	if c.TokenWarning == 0 {
 		c.TokenWarning = 30 * time.Second
 	}
@@ -97,6 +110,7 @@ type Gateway struct {
 	mu       sync.Mutex
 	sessions map[string]*session  // by ID, attached or waiting for a resume
 	users    map[userKey]*user    // the same sessions by app and user
+	perApp   map[string]int       // sessions per app
 	apps     map[string]*appLimit // each app's request budget, made on first use
 	conns    map[*conn]struct{}   // open connections
 	closing  bool
@@ -118,8 +132,8 @@ func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger) *Gat
 		log = slog.Default()
 	}
 	g := &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log,
-		sessions: map[string]*session{}, users: map[userKey]*user{}, apps: map[string]*appLimit{}, conns: map[*conn]struct{}{}}
-	g.calls = calls.NewManager(g)
+		sessions: map[string]*session{}, users: map[userKey]*user{}, perApp: map[string]int{}, apps: map[string]*appLimit{}, conns: map[*conn]struct{}{}}
+	g.calls = calls.NewManager(g, g.cfg.Calls)
 	return g
 }
 
@@ -202,13 +216,23 @@ func (g *Gateway) untrack(c *conn) {
 }
 
 // add registers s under its ID and its user, and gives it the request
-// budget its user's sessions share.
-func (g *Gateway) add(s *session) {
+// budget its user's sessions share. It refuses with CodeConnectionLimit
+// when the server, the app or the user has all the sessions it may.
+func (g *Gateway) add(s *session) *protocol.Error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.sessions[s.id] = s
 	key := userKey{s.app, s.userID}
 	u := g.users[key]
+	switch {
+	case len(g.sessions) >= g.cfg.MaxSessions:
+		return protocol.Errorf(protocol.CodeConnectionLimit, "the server has %d sessions, its limit; try again later", g.cfg.MaxSessions)
+	case g.perApp[s.app] >= g.cfg.MaxSessionsPerApp:
+		return protocol.Errorf(protocol.CodeConnectionLimit, "this app has %d sessions on this server, its limit; try again later", g.cfg.MaxSessionsPerApp)
+	case u != nil && len(u.sessions) >= g.cfg.MaxSessionsPerUser:
+		return protocol.Errorf(protocol.CodeConnectionLimit, "user %q has %d sessions (tabs and devices), the most one user may; close one first", s.userID, g.cfg.MaxSessionsPerUser)
+	}
+	g.sessions[s.id] = s
+	g.perApp[s.app]++
 	if u == nil {
 		app := g.apps[s.app]
 		if app == nil {
@@ -220,14 +244,19 @@ func (g *Gateway) add(s *session) {
 	}
 	u.sessions[s] = struct{}{}
 	s.limits = u.limit
+	return nil
 }
 
 // remove forgets s; it reports whether s was its user's last session.
 func (g *Gateway) remove(s *session) (last bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.sessions[s.id] == s {
-		delete(g.sessions, s.id)
+	if g.sessions[s.id] != s {
+		return false // never added, or removed already
+	}
+	delete(g.sessions, s.id)
+	if g.perApp[s.app]--; g.perApp[s.app] == 0 {
+		delete(g.perApp, s.app)
 	}
 	key := userKey{s.app, s.userID}
 	u := g.users[key]

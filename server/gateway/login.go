@@ -41,10 +41,7 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 		claims, perr = g.verifier.Verify(req.Token)
 	}
 	if perr != nil {
-		wctx, cancel := context.WithTimeout(ctx, g.cfg.WriteTimeout)
-		_ = c.ws.Write(wctx, websocket.MessageText, protocol.EncodeError(f.ID, perr))
-		cancel()
-		c.ws.Close(websocket.StatusPolicyViolation, closeReason(perr))
+		g.refuse(ctx, c, f.ID, perr)
 		return nil
 	}
 
@@ -75,10 +72,21 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 		resumeErr = why
 	}
 	s := newSession(g, claims)
-	g.add(s)
+	if err := g.add(s); err != nil {
+		g.refuse(ctx, c, f.ID, err)
+		return nil
+	}
 	s.attach(c, reply(s, resumeErr), 0, false)
 	s.setClaims(claims)
 	return s
+}
+
+// refuse answers a login with err and closes the connection with it.
+func (g *Gateway) refuse(ctx context.Context, c *conn, id uint64, err *protocol.Error) {
+	wctx, cancel := context.WithTimeout(ctx, g.cfg.WriteTimeout)
+	_ = c.ws.Write(wctx, websocket.MessageText, protocol.EncodeError(id, err))
+	cancel()
+	c.ws.Close(websocket.StatusPolicyViolation, closeReason(err))
 }
 
 // resume finds the session a resume request names, if the request may take

@@ -35,6 +35,7 @@ const (
 	CodeCallNotParty           Code = 6000273 // you are not part of the call
 	CodeCallStateInvalid       Code = 6000274 // the operation does not fit your state in the call
 	CodeCallInviteNotPermitted Code = 6000275 // this call does not let you invite
+	CodeCallInvitationLimit    Code = 6000276 // too many calls or ringing invitations
 
 	CodeUnsupportedVersion Code = 6100001 // the client speaks a protocol version the server does not
 	CodeUnknownOperation   Code = 6100002 // the op is not one the server knows
@@ -46,6 +47,8 @@ const (
 	CodeRoomFull           Code = 6100008 // the room has as many members as it may have
 	CodeMessageTooLarge    Code = 6100009 // a room message is over the size limit
 	CodeSessionTakenOver   Code = 6100010 // the session was resumed on another connection
+	CodeStorageLimit       Code = 6100011 // the app's or the server's room data is at its byte limit
+	CodeConnectionLimit    Code = 6100012 // too many connections for the user, app, address or server
 )
 
 // Error is the error shape of a reply: a code and a message a person can act
