@@ -72,6 +72,31 @@ func (c *conn) writeQueued(ctx context.Context, timeout time.Duration) bool {
 	return true
 }
 
+// heartbeat pings the peer every interval until ctx ends. A peer whose
+// pong does not come within timeout is gone without a word (network
+// lost, laptop closed): the connection is dropped, so its read loop ends
+// and its session waits for a resume as after any other loss.
+func (c *conn) heartbeat(ctx context.Context, interval, timeout time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := c.ws.Ping(pctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				c.ws.CloseNow()
+			}
+			return
+		}
+	}
+}
+
 // close ends the connection now with a reason the client can read: the
 // code and message of e. It never blocks, so the engine may call it. A peer
 // that does not read cannot take the close frame, so the connection is

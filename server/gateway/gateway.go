@@ -25,26 +25,32 @@ import (
 
 // Config tunes the gateway. Zero fields take the defaults named.
 type Config struct {
-	LoginTimeout       time.Duration // first frame must log in within this; 0 = 5 s
-	WriteTimeout       time.Duration // one frame's write; 0 = 10 s
-	SendQueueBytes     int           // outbox limit per connection; 0 = 1 MiB
-	RequestsPerSecond  float64       // sustained requests per connection; 0 = 50
-	RequestBurst       int           // 0 = 100
-	MessagesPerSecond  float64       // sustained sendRoomMessage per connection; 0 = 10
-	MessageBurst       int           // 0 = 20
-	UserRequests       Rate          // one user's requests over all their connections; 0 = 100/s, bursts of 200
-	UserMessages       Rate          // one user's sendRoomMessage; 0 = 20/s, bursts of 40
-	UserInvites        Rate          // one user's callInvite and callAdd; 0 = 2/s, bursts of 10
-	AppRequests        Rate          // one app's requests over all its users; 0 = 10,000/s, bursts of 20,000
-	AppMessages        Rate          // one app's sendRoomMessage; 0 = 2,000/s, bursts of 4,000
-	TokenWarning       time.Duration // tokenWillExpire this long before exp; 0 = 30 s
-	ResumeGrace        time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
-	ResumeBufferBytes  int           // recent events kept per session for a resume; 0 (and at most) = half of SendQueueBytes
-	OriginPatterns     []string      // extra allowed Origin hosts (same-origin always is)
-	MaxSessions        int           // sessions on the server, attached or awaiting a resume; 0 = 50,000
-	MaxSessionsPerApp  int           // 0 = 25,000
-	MaxSessionsPerUser int           // tabs and devices of one user; 0 = 50
-	Calls              calls.Limits  // calls and ringing invitations
+	LoginTimeout      time.Duration // first frame must log in within this; 0 = 5 s
+	WriteTimeout      time.Duration // one frame's write; 0 = 10 s
+	SendQueueBytes    int           // outbox limit per connection; 0 = 1 MiB
+	RequestsPerSecond float64       // sustained requests per connection; 0 = 50
+	RequestBurst      int           // 0 = 100
+	MessagesPerSecond float64       // sustained sendRoomMessage per connection; 0 = 10
+	MessageBurst      int           // 0 = 20
+	UserRequests      Rate          // one user's requests over all their connections; 0 = 100/s, bursts of 200
+	UserMessages      Rate          // one user's sendRoomMessage; 0 = 20/s, bursts of 40
+	UserInvites       Rate          // one user's callInvite and callAdd; 0 = 2/s, bursts of 10
+	AppRequests       Rate          // one app's requests over all its users; 0 = 10,000/s, bursts of 20,000
+	AppMessages       Rate          // one app's sendRoomMessage; 0 = 2,000/s, bursts of 4,000
+	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
+	ResumeGrace       time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
+	ResumeBufferBytes int           // recent events kept per session for a resume; 0 (and at most) = half of SendQueueBytes
+	OriginPatterns    []string      // extra allowed Origin hosts (same-origin always is)
+	// PingInterval is how often the server pings a connection; one whose
+	// pong has not come within PingTimeout is dead and closed (its session
+	// then waits out the resume grace like any lost one). 0 = 10 s each,
+	// so a vanished peer is found within 20 s.
+	PingInterval       time.Duration
+	PingTimeout        time.Duration
+	MaxSessions        int          // sessions on the server, attached or awaiting a resume; 0 = 50,000
+	MaxSessionsPerApp  int          // 0 = 25,000
+	MaxSessionsPerUser int          // tabs and devices of one user; 0 = 50
+	Calls              calls.Limits // calls and ringing invitations
 }
 
 func (c Config) withDefaults() Config {
@@ -81,6 +87,12 @@ func (c Config) withDefaults() Config {
 	// outbox beside the login reply and a few replies.
 	if c.ResumeBufferBytes == 0 || c.ResumeBufferBytes > c.SendQueueBytes/2 {
 		c.ResumeBufferBytes = c.SendQueueBytes / 2
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 10 * time.Second
+	}
+	if c.PingTimeout == 0 {
+		c.PingTimeout = 10 * time.Second
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = 50_000

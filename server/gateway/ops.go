@@ -179,6 +179,8 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 			return nil, err
 		}
 		return s.g.calls.Reject(s, req.CallID, req.Busy)
+	case protocol.OpPing:
+		return struct{}{}, nil
 	case protocol.OpLogin:
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "already logged in on this connection; use renewToken to swap the token")
 	}

@@ -197,14 +197,19 @@ func displayName(c *auth.Claims) string {
 // ends (logout, expiry) or waits for a resume.
 func (s *session) serve(ctx context.Context, c *conn) {
 	ctx, cancel := context.WithCancel(ctx)
-	writerDone := make(chan struct{})
+	loops := make(chan struct{}, 2) // the writer and the heartbeat
 	go func() {
-		defer close(writerDone)
+		defer func() { loops <- struct{}{} }()
 		c.writeLoop(ctx, s.g.cfg.WriteTimeout)
+	}()
+	go func() {
+		defer func() { loops <- struct{}{} }()
+		c.heartbeat(ctx, s.g.cfg.PingInterval, s.g.cfg.PingTimeout)
 	}()
 	s.readLoop(ctx, c)
 	cancel()
-	<-writerDone
+	<-loops
+	<-loops
 	c.ws.CloseNow()
 	if c.ended.Load() {
 		s.mu.Lock()

@@ -32,6 +32,7 @@ type Frame struct {
 // Operations a client may request.
 const (
 	OpLogin            = "login"
+	OpPing             = "ping" // a client's heartbeat: replied to with {}
 	OpLogout           = "logout"
 	OpRenewToken       = "renewToken"
 	OpCreateRoom       = "createRoom"

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -27,7 +28,13 @@ type Config struct {
 	ReconnectMin   time.Duration // first backoff; 0 = 250 ms
 	ReconnectMax   time.Duration // backoff cap; 0 = 5 s
 	ReconnectFor   time.Duration // give up after trying this long; 0 = 2 min
-	OnEvent        func(Event)   // called on one goroutine, in order
+	// PingInterval is how often the client checks that the server still
+	// answers; a ping unanswered within PingTimeout means the connection
+	// is dead (the network went away without a word), and the client
+	// reconnects. 0 = 10 s each.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+	OnEvent      func(Event) // called on one goroutine, in order
 	// Resume takes back a session suspended by an earlier page (Suspend),
 	// rooms and all, with the events it missed. When the server cannot
 	// resume it, Login still succeeds, in no rooms (Session().ResumeError
@@ -75,6 +82,8 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 	def(&cfg.ReconnectMin, 250*time.Millisecond)
 	def(&cfg.ReconnectMax, 5*time.Second)
 	def(&cfg.ReconnectFor, 2*time.Minute)
+	def(&cfg.PingInterval, 10*time.Second)
+	def(&cfg.PingTimeout, 10*time.Second)
 	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}, batches: map[string]*attributesBatch{}}
 	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnecting, Event: protocol.ConnEventActiveLogin})
 	if err := c.connect(ctx, cfg.Resume); err != nil {
@@ -168,7 +177,31 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 	}
 	c.mu.Unlock()
 	go c.readLoop(conn, done)
+	go c.heartbeat(conn, done)
 	return nil
+}
+
+// heartbeat pings the server every PingInterval while conn is the
+// client's connection. An unanswered ping means the connection is dead
+// even though nothing said so: it is dropped and the client reconnects.
+func (c *Client) heartbeat(conn Conn, done <-chan struct{}) {
+	t := time.NewTicker(c.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.PingTimeout)
+		err := c.request(ctx, protocol.OpPing, struct{}{}, nil)
+		cancel()
+		if err != nil && protocol.Code(codeOf(err)) == protocol.CodeRequestTimeout {
+			c.connectionLost(conn, &CloseError{Status: 1006, Message: fmt.Sprintf("the server did not answer a heartbeat within %s", c.cfg.PingTimeout)})
+			go conn.Close()
+			return
+		}
+	}
 }
 
 // readLoop routes replies to their requests and events to the queue until

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"roomkit/server/netfault"
 	"roomkit/server/protocol"
 )
 
@@ -120,4 +121,35 @@ func TestSuspendAndResumeInANewClient(t *testing.T) {
 		assert.NotContains(t, e, "roomMemberLeft")
 		assert.NotContains(t, e, "roomMemberJoined r bob")
 	}
+}
+
+// A client whose network vanishes without a word notices by its own
+// heartbeat, reports the rooms as interrupted, reconnects and resumes
+// its session: the others see nothing.
+func TestHeartbeatNoticesAVanishedServer(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", nil)
+	proxy, err := netfault.New(srv.Addr())
+	require.NoError(t, err)
+	t.Cleanup(proxy.Close)
+	ctx := context.Background()
+	alice, ra := login(t, srv, "alice")
+	rb := &recorder{}
+	bob, err := Login(ctx, Config{URL: "ws://" + proxy.Addr() + "/ws", Token: token(t, "bob", time.Hour), OnEvent: rb.on,
+		PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond, ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+	require.NoError(t, err)
+	defer bob.Logout(ctx)
+	_, err = alice.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	_, err = bob.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	ra.waitFor(t, "roomMemberJoined r bob")
+	rb.take()
+
+	proxy.Blackhole()
+	rb.waitFor(t, "room r 1 1", "conn 3 3", "conn 2 0", "room r 2 0")
+	for _, e := range ra.take() {
+		assert.NotContains(t, e, "roomMemberLeft", "alice never saw bob leave")
+	}
+	sendText(t, alice, "r", "you are back")
+	rb.waitFor(t, "receiveRoomMessage r ")
 }
