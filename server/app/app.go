@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
-	"time"
 
 	"roomkit/server/auth"
 	"roomkit/server/engine"
@@ -40,8 +40,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	if s.cfg.Dev {
 		// The demo page reads the dev app's ID and secret here to make test
-		// tokens. Only in dev mode: a configured secret never leaves the server.
+		// tokens. Only in dev mode: a configured secret never leaves the
+		// server. Only to a loopback Host: a page of another site whose name
+		// was made to resolve to this machine (DNS rebinding) is refused.
 		mux.HandleFunc("/dev/config.json", func(w http.ResponseWriter, r *http.Request) {
+			if !loopbackHost(r.Host) {
+				http.Error(w, "the dev config is served to localhost only: open the page as http://localhost or http://127.0.0.1", http.StatusForbidden)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
 			_ = json.NewEncoder(w).Encode(map[string]string{"appID": DevAppID, "serverSecret": s.cfg.Apps[DevAppID]})
@@ -73,9 +79,28 @@ func Serve(cfg Config, ln net.Listener, log *slog.Logger) *Server {
 	eng := engine.NewManager(cfg.Engine)
 	s := &Server{cfg: cfg, Engine: eng, ln: ln, done: make(chan error, 1)}
 	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log)
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	h := cfg.HTTP.withDefaults()
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
+		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	if h.MaxConnsPerIP > 0 {
+		ln = limitPerAddress(ln, h.MaxConnsPerIP)
+	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s
+}
+
+// loopbackHost reports whether a request's Host names this machine's
+// loopback: localhost (or a name under it), 127.0.0.0/8 or ::1.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Addr is the address the server listens on.

@@ -20,8 +20,37 @@ type Config struct {
 	Apps            map[string]string // app ID -> server secret
 	Dev             bool              // no app was configured: Apps holds the generated dev app
 	ShutdownTimeout time.Duration     // how long SIGTERM waits for sessions
+	HTTP            HTTPConfig
 	Engine          engine.Limits
 	Gateway         gateway.Config
+}
+
+// HTTPConfig bounds the HTTP side: how long a request or an idle
+// keep-alive connection may take, and how many connections one address
+// may hold. A WebSocket, once accepted, is bounded by the gateway's
+// heartbeat instead. Zero fields take the defaults named.
+type HTTPConfig struct {
+	ReadHeaderTimeout time.Duration // 0 = 10 s
+	ReadTimeout       time.Duration // a whole request; 0 = 30 s
+	WriteTimeout      time.Duration // a whole response; 0 = 60 s (the bundle on a slow link)
+	IdleTimeout       time.Duration // a keep-alive connection between requests; 0 = 60 s
+	MaxConnsPerIP     int           // open TCP connections from one address; 0 = 1,000, negative = unlimited
+}
+
+func (h HTTPConfig) withDefaults() HTTPConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&h.ReadHeaderTimeout, 10*time.Second)
+	def(&h.ReadTimeout, 30*time.Second)
+	def(&h.WriteTimeout, 60*time.Second)
+	def(&h.IdleTimeout, 60*time.Second)
+	if h.MaxConnsPerIP == 0 {
+		h.MaxConnsPerIP = 1000
+	}
+	return h
 }
 
 // DevAppID is the app ID of dev mode's single app.
@@ -58,6 +87,9 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.Gateway.MaxSessionsPerUser, "max-sessions-per-user", 0, "sessions (tabs, devices) of one user (0: 50)")
 	fs.IntVar(&c.Gateway.Calls.MaxCallsPerApp, "max-calls-per-app", 0, "calls of one app (0: 10,000)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits")
+	fs.IntVar(&c.HTTP.MaxConnsPerIP, "max-conns-per-ip", 0, "open connections from one address (0: 1,000; -1: unlimited, e.g. behind a proxy)")
+	fs.DurationVar(&c.Gateway.PingInterval, "ping-interval", 0, "how often the server pings each connection (0: 10s)")
+	fs.DurationVar(&c.Gateway.PingTimeout, "ping-timeout", 0, "how long a pong may take before the connection counts as dead (0: 10s)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

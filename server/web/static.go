@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -19,7 +20,9 @@ import (
 )
 
 // Static serves files from a root directory: "/" is index.html, and paths
-// under /js/ are served from root/js. Nothing else under root is exposed.
+// under /js/ are served from root/js. Nothing else under root is exposed,
+// and only regular files are served: a symbolic link, even one pointing
+// inside the root, is not followed.
 type Static struct {
 	root string
 
@@ -79,9 +82,14 @@ func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // load returns the asset for p, reading and compressing it when it is new
 // or changed.
 func (s *Static) load(p string) (*asset, error) {
-	file := filepath.Join(s.root, filepath.FromSlash(strings.TrimPrefix(p, "/")))
-	st, err := os.Stat(file)
-	if err != nil || st.IsDir() {
+	name := filepath.FromSlash(strings.TrimPrefix(p, "/"))
+	root, err := os.OpenRoot(s.root) // no path, link or ".." leads out of it
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	st, err := root.Lstat(name)
+	if err != nil || !st.Mode().IsRegular() {
 		return nil, os.ErrNotExist
 	}
 	s.mu.Lock()
@@ -89,7 +97,15 @@ func (s *Static) load(p string) (*asset, error) {
 	if a := s.cache[p]; a != nil && a.modTime.Equal(st.ModTime()) && a.size == st.Size() {
 		return a, nil
 	}
-	raw, err := os.ReadFile(file)
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fst, err := f.Stat(); err != nil || !os.SameFile(st, fst) {
+		return nil, os.ErrNotExist // replaced between the look and the open
+	}
+	raw, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}

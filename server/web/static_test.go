@@ -70,3 +70,29 @@ func TestStatic(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.NotEqual(t, etag, res.Header.Get("ETag"))
 }
+
+// Only regular files inside the root are served: a symbolic link under
+// js/ is not followed, whether it points out of the root or into it, and
+// neither is a linked directory.
+func TestStaticServesNoLinks(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "js"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "passwd"), []byte("root:x:0:0"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "js", "real.js"), []byte("export {}"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "private.txt"), []byte("not for the web"), 0o644))
+	require.NoError(t, os.Symlink(filepath.Join(outside, "passwd"), filepath.Join(root, "js", "out.js")))
+	require.NoError(t, os.Symlink(filepath.Join(root, "private.txt"), filepath.Join(root, "js", "in.js")))
+	require.NoError(t, os.Symlink(outside, filepath.Join(root, "js", "dir")))
+	srv := httptest.NewServer(NewStatic(root))
+	defer srv.Close()
+	for p, want := range map[string]int{"/js/real.js": 200, "/js/out.js": 404, "/js/in.js": 404, "/js/dir/passwd": 404, "/js/": 404} {
+		res, err := http.Get(srv.URL + p)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, want, res.StatusCode, p)
+		assert.NotContains(t, string(body), "root:x", p)
+		assert.NotContains(t, string(body), "not for the web", p)
+	}
+}
