@@ -289,3 +289,22 @@ func TestCustomDialogsPendingCancelAndInitiatorLeaving(t *testing.T) {
 	ben.waitText(`[data-testid=left-view]`, "You left")
 	ben.waitEv("ended LeaveRoom")
 }
+
+// A server that stops ends the calls under way and both pages are told
+// why (onCallInvitationEnded), before their connections close.
+func TestCallsEndWithAReasonWhenTheServerStops(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.kit("ann", "")
+	ben.kit("ben", "")
+	ann.invite(`[{ userID: 'ben' }]`, "")
+	ben.waitText(`[data-testid=incoming-call]`, "calling you")
+	ben.click("incoming-accept")
+	ann.waitMembers("ann", "ben")
+	ann.waitEv("accepted ben")
+	ben.waitEv("incoming ann")
+
+	s.stop(t)
+	ann.waitEv("ended ServerShutdown")
+	ben.waitEv("ended ServerShutdown")
+}

@@ -406,7 +406,7 @@ export function makeCallKit(RoomKit, invalid) {
         if (mine && mine.state !== 'Received') {
           this._ringing.close();
           this._ringing = null;
-          if (mine.state === 'Cancelled') { cfg.onIncomingCallCanceled(call.callID, call.initiator); cfg.onCallInvitationEnded('Canceled', call.data); }
+          if (mine.state === 'Cancelled') { cfg.onIncomingCallCanceled(call.callID, call.initiator); cfg.onCallInvitationEnded(mine.reason || 'Canceled', call.data); }
           if (mine.state === 'Timeout') { cfg.onIncomingCallTimeout(call.callID, call.initiator); cfg.onCallInvitationEnded('Timeout', call.data); }
         }
       }

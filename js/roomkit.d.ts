@@ -275,7 +275,12 @@ export interface CallJoinConfig {
   onInRoomMessageReceived?: (info: { fromUser: CallUser; message: string; sendTime: number; messageID: string }) => void;
 }
 
-export type CallEndReason = 'Declined' | 'Timeout' | 'Canceled' | 'Busy' | 'LeaveRoom';
+/**
+ * Why a call ended. ServerShutdown: the server stopped and ended every
+ * call. Disconnected: this page lost its session (the server restarted, or
+ * the connection was down past the grace period), so the call ended for it.
+ */
+export type CallEndReason = 'Declined' | 'Timeout' | 'Canceled' | 'Busy' | 'LeaveRoom' | 'ServerShutdown' | 'Disconnected';
 
 export interface CallInvitationConfig {
   /** Where an answered call's UI goes (default: joinRoom's container, or the page). */

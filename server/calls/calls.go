@@ -567,6 +567,16 @@ func deliver(peers []engine.Peer, event string, data any) {
 	}
 }
 
+// EndAll ends every call with reason, telling every party, and refuses
+// nothing after: it is the last thing a stopping server does with calls.
+func (m *Manager) EndAll(reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.calls {
+		m.endLocked(c, reason)
+	}
+}
+
 // UserGone takes app's user whose last session has ended out of their
 // calls, as if they had quit them.
 func (m *Manager) UserGone(app, userID string) {

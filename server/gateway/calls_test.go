@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -48,4 +50,30 @@ func TestCallsOverTheWire(t *testing.T) {
 	send(t, ann, `{"id":6,"op":"callAdd","data":{"callID":"`+inv.CallID+`","callees":[{"userID":"cat"}]}}`)
 	require.Nil(t, reply(t, ann, 6).Error)
 	assert.Equal(t, protocol.EventCallInvitationReceived, read(t, cat).Event)
+}
+
+// A server that shuts down ends every call and tells every party why
+// before it closes their connections.
+func TestShutdownEndsCallsWithAReason(t *testing.T) {
+	noLeaks(t)
+	srv, g := newServer(t, Config{})
+	ann := loggedIn(t, srv, "ann")
+	ben := loggedIn(t, srv, "ben")
+	var inv protocol.CallInviteReply
+	ok(t, ann, 2, protocol.OpCallInvite, map[string]any{"callees": []map[string]string{{"userID": "ben"}}}, &inv)
+	ok(t, ben, 2, protocol.OpCallAccept, map[string]string{"callID": inv.CallID}, nil)
+
+	go func() { _ = g.Shutdown(context.Background()) }()
+	for _, c := range []*websocket.Conn{ann, ben} {
+		var ended *protocol.CallStateEvent
+		for ended == nil {
+			f := read(t, c)
+			var ev protocol.CallStateEvent
+			if f.Event == protocol.EventCallStateChanged && json.Unmarshal(f.Data, &ev) == nil && ev.Call.Ended {
+				ended = &ev
+			}
+		}
+		assert.Equal(t, protocol.CallReasonServerShutdown, ended.Call.Reason)
+		assert.Equal(t, websocket.StatusServiceRestart, closed(t, c).Code)
+	}
 }

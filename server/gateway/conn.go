@@ -52,8 +52,11 @@ func (c *conn) writeLoop(ctx context.Context, timeout time.Duration) {
 				return
 			}
 		case req := <-c.closeReq:
+			// A peer that does not read gets two seconds, then is dropped.
+			drop := time.AfterFunc(2*time.Second, func() { c.ws.CloseNow() })
 			c.writeQueued(ctx, timeout)
 			c.ws.Close(req.status, req.reason)
+			drop.Stop()
 			return
 		}
 	}
@@ -111,7 +114,8 @@ func (c *conn) close(status websocket.StatusCode, e *protocol.Error) {
 	})
 }
 
-// closeAfterQueue ends the connection once what is queued has been written.
+// closeAfterQueue ends the connection once what is queued has been
+// written, or after two seconds if the peer does not take it.
 func (c *conn) closeAfterQueue(status websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeReq <- closeRequest{status: status, reason: reason}

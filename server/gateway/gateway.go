@@ -186,10 +186,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ends the engine's rooms, and waits for the sessions to finish or ctx to
 // end.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	// Calls end first, so every party is told why before its connection
+	// closes; each connection writes what it has queued, then closes.
+	g.calls.EndAll(protocol.CallReasonServerShutdown)
 	g.mu.Lock()
 	g.closing = true
 	for c := range g.conns {
-		c.close(websocket.StatusServiceRestart, protocol.Errorf(protocol.CodeServerShutdown, "server shutting down"))
+		c.closeAfterQueue(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "server shutting down")))
 	}
 	sessions := make([]*session, 0, len(g.sessions))
 	for _, s := range g.sessions {

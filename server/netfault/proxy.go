@@ -41,7 +41,10 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
-		out, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		out, err := net.DialTimeout("tcp", target, 5*time.Second)
 		if err != nil {
 			in.Close()
 			continue
@@ -99,6 +102,25 @@ func (p *Proxy) Blackhole() {
 	for _, h := range p.holes {
 		close(h)
 	}
+	p.holes = nil
+}
+
+// Retarget sends new connections to target from now on.
+func (p *Proxy) Retarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
+}
+
+// Cut closes every connection open now, as a server that dies does; new
+// connections are forwarded as before.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 	p.holes = nil
 }
 

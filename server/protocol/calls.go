@@ -38,6 +38,13 @@ const (
 	CallReasonTimeout   = "Timeout"
 	CallReasonCanceled  = "Canceled"
 	CallReasonLeaveRoom = "LeaveRoom"
+	// CallReasonServerShutdown: the server ended every call as it shut
+	// down; the parties are told before their connections close.
+	CallReasonServerShutdown = "ServerShutdown"
+	// CallReasonDisconnected: the client lost its session (the server
+	// restarted, or it was away past the grace period), so the call ended
+	// for it. The client makes this one itself, on reconnecting.
+	CallReasonDisconnected = "Disconnected"
 )
 
 // MaxInvitees is the most users one invitation may name.

@@ -53,11 +53,12 @@ type Client struct {
 	eventsRead uint64 // server events read on this session, for resuming it
 	nextID     uint64
 	pending    map[uint64]chan protocol.Frame
-	rooms      map[string]*roomEntry       // joined rooms and rooms being joined
-	batches    map[string]*attributesBatch // open attribute batches by room
-	lastRoom   string                      // the room most recently joined
-	closed     bool                        // logged out: never reconnect
-	loopDone   chan struct{}               // closed when the connection's loop has ended
+	rooms      map[string]*roomEntry        // joined rooms and rooms being joined
+	calls      map[string]protocol.CallInfo // calls this session is part of, as last told
+	batches    map[string]*attributesBatch  // open attribute batches by room
+	lastRoom   string                       // the room most recently joined
+	closed     bool                         // logged out: never reconnect
+	loopDone   chan struct{}                // closed when the connection's loop has ended
 }
 
 // roomEntry is the client's view of one room.
@@ -84,7 +85,7 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 	def(&cfg.ReconnectFor, 2*time.Minute)
 	def(&cfg.PingInterval, 10*time.Second)
 	def(&cfg.PingTimeout, 10*time.Second)
-	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}, batches: map[string]*attributesBatch{}}
+	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}, calls: map[string]protocol.CallInfo{}, batches: map[string]*attributesBatch{}}
 	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnecting, Event: protocol.ConnEventActiveLogin})
 	if err := c.connect(ctx, cfg.Resume); err != nil {
 		ev := protocol.ConnEventLoginInterrupted
@@ -248,6 +249,7 @@ func (c *Client) handleEvent(f protocol.Frame) {
 	}
 	c.mu.Lock()
 	c.eventsRead++
+	c.trackCallLocked(f)
 	c.events.pushServer(f.Event, f.Data)
 	c.mu.Unlock()
 }
@@ -383,6 +385,9 @@ func (c *Client) reconnect() {
 			}
 			c.mu.Unlock()
 			if !resumed {
+				c.mu.Lock()
+				c.endCallsLocked(protocol.CallReasonDisconnected)
+				c.mu.Unlock()
 				c.rejoin()
 			}
 			return

@@ -93,7 +93,7 @@ func (r *recorder) take() []string {
 func (r *recorder) waitFor(t *testing.T, want ...string) []string {
 	t.Helper()
 	var got []string
-	require.Eventually(t, func() bool {
+	if !assert.Eventually(t, func() bool {
 		r.mu.Lock()
 		got = append([]string(nil), r.events...)
 		r.mu.Unlock()
@@ -104,7 +104,9 @@ func (r *recorder) waitFor(t *testing.T, want ...string) []string {
 			}
 		}
 		return i == len(want)
-	}, 10*time.Second, 10*time.Millisecond, "want %v", want)
+	}, 10*time.Second, 10*time.Millisecond) {
+		t.Fatalf("want %q in order; got %q", want, got)
+	}
 	r.take()
 	return got
 }

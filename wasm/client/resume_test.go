@@ -153,3 +153,52 @@ func TestHeartbeatNoticesAVanishedServer(t *testing.T) {
 	sendText(t, alice, "r", "you are back")
 	rb.waitFor(t, "receiveRoomMessage r ")
 }
+
+// A reconnect the server cannot resume (here it restarted without its
+// state) ends, for the client, every call it was in, with a reason: no
+// event from the server could say so.
+func TestCallsEndWhenTheSessionIsLost(t *testing.T) {
+	first := startServer(t, "127.0.0.1:0", nil)
+	second := startServer(t, "127.0.0.1:0", nil)
+	proxy, err := netfault.New(first.Addr())
+	require.NoError(t, err)
+	t.Cleanup(proxy.Close)
+	ctx := context.Background()
+	ended := make(chan protocol.CallStateEvent, 10)
+	connect := func(user string) *Client {
+		c, err := Login(ctx, Config{URL: "ws://" + proxy.Addr() + "/ws", Token: token(t, user, time.Hour), ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond,
+			OnEvent: func(e Event) {
+				var ev protocol.CallStateEvent
+				if e.Name == protocol.EventCallStateChanged && e.Decode(&ev) == nil && ev.Call.Ended {
+					ended <- ev
+				}
+			}})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Logout(ctx) })
+		return c
+	}
+	ann, ben := connect("ann"), connect("ben")
+	inv, err := ann.CallInvite(ctx, protocol.CallInviteRequest{Callees: []protocol.Callee{{UserID: "ben"}}})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := ben.CallAccept(ctx, protocol.CallIDRequest{CallID: inv.CallID})
+		return err == nil
+	}, 5*time.Second, 20*time.Millisecond)
+
+	proxy.Retarget(second.Addr())
+	proxy.Cut()
+	got := map[string]string{}
+	for range 2 {
+		select {
+		case ev := <-ended:
+			require.Len(t, ev.Changed, 1)
+			assert.Equal(t, inv.CallID, ev.Call.CallID)
+			assert.Equal(t, protocol.CallReasonDisconnected, ev.Call.Reason)
+			assert.Equal(t, protocol.CallStateQuit, ev.Changed[0].State)
+			got[ev.Changed[0].UserID] = ev.Changed[0].Reason
+		case <-time.After(10 * time.Second):
+			t.Fatal("a party was never told the call ended")
+		}
+	}
+	assert.Equal(t, map[string]string{"ann": "Disconnected", "ben": "Disconnected"}, got)
+}
