@@ -10,17 +10,29 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 GOFILES := $(shell find . -name '*.go' -not -path './.git/*')
 
-.PHONY: run test build wasm vet unit wasmtest e2e chromium bench clean
+.PHONY: run test build wasm vet unit wasmtest e2e chromium fuzz bench clean
 
 ## run: build the wasm bundle and start the server with the demo page on $(ADDR)
 run: wasm
 	$(GO) run ./server/cmd/roomkit serve -addr $(ADDR) -static .
 
 ## test: formatting, vet (native and js/wasm), unit tests with the race
-## detector, the bridge under node, and the browser tests in Chromium
+## detector, the bridge under node, the browser tests in Chromium, and a
+## short run of every fuzzer
 test: vet wasm chromium
 	$(GO) test -race -count=1 ./...
 	$(MAKE) wasmtest
+	$(MAKE) fuzz
+
+## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run);
+## their seed corpora are in each package's testdata/fuzz
+FUZZTIME ?= 8s
+FUZZ_TARGETS := ./server/gateway:FuzzParseFrame ./server/gateway:FuzzDispatch ./server/auth:FuzzVerify ./wasm/client:FuzzParseKitToken
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s "$${t%%:*}" || exit 1; \
+	done
 
 ## build: the server binary and the wasm bundle
 build: wasm

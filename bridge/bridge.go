@@ -63,6 +63,8 @@ func Install() {
 		"setCallInvitationConfig": b.setCallInvitationConfig,
 		"getCallInvitationConfig": b.getCallInvitationConfig,
 		"mintTestToken":           mintTestToken,
+		"makeKitToken":            makeKitToken,
+		"parseKitToken":           parseKitToken,
 	}
 	for name, fn := range immediate {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -230,6 +232,24 @@ func saveRooms(c *client.Client) {
 		return
 	}
 	storage.Call("setItem", StorageKey, toJSON(map[string]any{"rooms": rooms, "current": c.CurrentRoom()}))
+}
+
+// makeKitToken({appID, token, roomID, userID, userName}) -> "rk1...."
+func makeKitToken(args []js.Value) (any, error) {
+	var k client.KitToken
+	if err := fromJS("kit", arg(args, 0), &k); err != nil {
+		return nil, err
+	}
+	return k.Encode()
+}
+
+// parseKitToken(kitToken) -> {appID, token, roomID, userID, userName}
+func parseKitToken(args []js.Value) (any, error) {
+	s, err := stringArg(args, 0, "kitToken")
+	if err != nil {
+		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "not a kit token: make one with generateKitTokenForTest or generateKitTokenForProduction")
+	}
+	return client.ParseKitToken(s)
 }
 
 // mintTestToken(appID, serverSecret, userID, userName, roomID, role, expirationSeconds)

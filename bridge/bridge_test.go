@@ -102,3 +102,20 @@ func TestCallInvitationConfigIsKept(t *testing.T) {
 	assert.True(t, rk.Call("getCallInvitationConfig").Get("canInvitingInCalling").Bool())
 	requireJSError(t, rk.Call("setCallInvitationConfig", 5), 6000001, "config object")
 }
+
+func TestKitTokens(t *testing.T) {
+	rk := api(t)
+	kit := js.Global().Get("Object").New()
+	kit.Set("appID", 1234)
+	kit.Set("token", "a.b.c")
+	kit.Set("userID", "ann")
+	s := rk.Call("makeKitToken", kit)
+	require.Equal(t, js.TypeString, s.Type())
+	back := rk.Call("parseKitToken", s)
+	assert.Equal(t, "a.b.c", back.Get("token").String())
+	assert.Equal(t, 1234, back.Get("appID").Int(), "the app ID keeps its type")
+	requireJSError(t, rk.Call("parseKitToken", "rk1.@@@"), 6000001, "does not decode")
+	requireJSError(t, rk.Call("parseKitToken", 5), 6000001, "not a kit token")
+	kit.Set("token", "nope")
+	requireJSError(t, rk.Call("makeKitToken", kit), 6000001, "JWT")
+}

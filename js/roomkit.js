@@ -329,18 +329,6 @@ export class RoomKitClient {
 
 const KIT_PREFIX = 'rk1.';
 
-function b64urlEncode(text) {
-  const bytes = new TextEncoder().encode(text);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function b64urlDecode(text) {
-  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-}
-
 function defaultServer() {
   const loc = globalThis.location;
   if (!loc || !/^https?:$/.test(loc.protocol)) throw invalid('login needs {server}: the ws:// address of the server\'s /ws');
@@ -386,22 +374,14 @@ export const RoomKit = Object.freeze({
 
   /** Wraps a token minted by your app server into a kit token. */
   generateKitTokenForProduction(appID, token, roomID, userID, userName) {
-    if (typeof token !== 'string' || token.split('.').length !== 3) throw invalid('token must be a JWT minted by your app server');
+    if (typeof token !== 'string') throw invalid('token must be a JWT minted by your app server');
     if (typeof userID !== 'string' || userID === '') throw invalid('userID must be a non-empty string');
-    return KIT_PREFIX + b64urlEncode(JSON.stringify({ appID, token, roomID: roomID ?? '', userID, userName: userName ?? '' }));
+    return sync(rk.makeKitToken({ appID, token, roomID: roomID ?? '', userID, userName: userName ?? '' }));
   },
 
   /** Reads a kit token; throws a clear Error when it is not one. */
   parseKitToken(kitToken) {
-    if (typeof kitToken !== 'string' || !kitToken.startsWith(KIT_PREFIX)) throw invalid('not a kit token: make one with generateKitTokenForTest or generateKitTokenForProduction');
-    let kit;
-    try {
-      kit = JSON.parse(b64urlDecode(kitToken.slice(KIT_PREFIX.length)));
-    } catch {
-      throw invalid('the kit token is damaged: it does not decode');
-    }
-    if (!kit || typeof kit.token !== 'string' || typeof kit.userID !== 'string') throw invalid('the kit token is missing its token or userID');
-    return kit;
+    return sync(rk.parseKitToken(kitToken));
   },
 
   /** The room IDs this tab was in, as last kept in sessionStorage. */
