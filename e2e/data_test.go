@@ -100,7 +100,7 @@ func TestOversizedMessageIsRefusedAndNothingDelivered(t *testing.T) {
 	ann.mustCall(`zim.enterRoom({ roomID: 'big' })`)
 	ben.mustCall(`zim.enterRoom({ roomID: 'big' })`)
 	res := ann.call(`zim.sendRoomMessage({ type: 1, message: 'x'.repeat(40000) }, 'big')`)
-	assert.True(t, strings.HasPrefix(res, "error 6100009 true the message is 40002 bytes; at most 32768"), res)
+	assert.True(t, strings.HasPrefix(res, "error 6100009 true the message is 40002 bytes as JSON; at most 32768"), res)
 	ann.mustCall(`zim.sendRoomMessage({ type: 1, message: 'small' }, 'big')`)
 	require.Eventually(t, func() bool { return evalAs[int](ben, `received.length`) >= 1 }, 10*time.Second, 50*time.Millisecond)
 	time.Sleep(200 * time.Millisecond)

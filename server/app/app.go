@@ -38,6 +38,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", s.Gateway)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/metrics", s.metrics)
 	if s.cfg.Dev {
 		// The demo page reads the dev app's ID and secret here to make test
 		// tokens. Only in dev mode: a configured secret never leaves the

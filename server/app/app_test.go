@@ -2,11 +2,17 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +27,11 @@ const secret = "app-test-secret-0123456789"
 
 func start(t *testing.T, mut func(*Config)) *Server {
 	t.Helper()
+	return startLogged(t, mut, nil)
+}
+
+func startLogged(t *testing.T, mut func(*Config), log *slog.Logger) *Server {
+	t.Helper()
 	cfg := Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Apps = map[string]string{DevAppID: secret}
@@ -28,7 +39,7 @@ func start(t *testing.T, mut func(*Config)) *Server {
 	if mut != nil {
 		mut(&cfg)
 	}
-	s, err := Start(cfg, nil)
+	s, err := Start(cfg, log)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -151,4 +162,112 @@ func TestLoopbackHost(t *testing.T) {
 	assert.True(t, loopbackHost("127.0.0.2"))
 	assert.False(t, loopbackHost(""))
 	assert.False(t, loopbackHost(strings.Repeat("a", 300)))
+}
+
+// lockedBuffer is a log sink the server's goroutines may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// /metrics tells what the server holds and what it did, in the Prometheus
+// text format; the logs say who logged in and what was refused, and never
+// carry a token or a secret.
+func TestMetricsAndLogs(t *testing.T) {
+	var logs lockedBuffer
+	s := startLogged(t, nil, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tokens := []string{}
+	mint := func(key, user string) string {
+		tok, err := auth.Mint(key, auth.Claims{AppID: DevAppID, UserID: user}, time.Now(), time.Hour)
+		require.NoError(t, err)
+		tokens = append(tokens, tok)
+		return tok
+	}
+	connect := func(tok string) (*websocket.Conn, string) {
+		ws, _, err := websocket.Dial(ctx, "ws://"+s.Addr()+"/ws", nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { ws.CloseNow() })
+		require.NoError(t, ws.Write(ctx, websocket.MessageText, []byte(`{"id":1,"op":"login","data":{"token":"`+tok+`","version":1}}`)))
+		_, b, err := ws.Read(ctx)
+		require.NoError(t, err)
+		return ws, string(b)
+	}
+	do := func(ws *websocket.Conn, frame string) string {
+		require.NoError(t, ws.Write(ctx, websocket.MessageText, []byte(frame)))
+		_, b, err := ws.Read(ctx)
+		require.NoError(t, err)
+		return string(b)
+	}
+	_, refused := connect(mint("a-wrong-secret-0123456789", "mallory"))
+	assert.Contains(t, refused, "6000103")
+	ann, _ := connect(mint(secret, "ann"))
+	assert.Contains(t, do(ann, `{"id":2,"op":"enterRoom","data":{"roomInfo":{"roomID":"r"}}}`), `"roomID":"r"`)
+	assert.Contains(t, do(ann, `{"id":3,"op":"sendRoomMessage","data":{"roomID":"r","message":{"type":1,"message":"hi"}}}`), `"orderKey":1`)
+	assert.Contains(t, do(ann, `{"id":4,"op":"joinRoom","data":{"roomID":"nowhere"}}`), "6000322")
+	assert.Contains(t, do(ann, `{"id":5,"op":"renewToken","data":{"token":"`+mint(secret, "ann")+`"}}`), "expiresAt")
+
+	res, err := http.Get("http://" + s.Addr() + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, "text/plain; version=0.0.4; charset=utf-8", res.Header.Get("Content-Type"))
+	value := func(series string) float64 {
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(string(body))
+		require.NotNil(t, m, "no %s in\n%s", series, body)
+		v, err := strconv.ParseFloat(m[1], 64)
+		require.NoError(t, err)
+		return v
+	}
+	assert.Equal(t, 1.0, value("roomkit_sessions"))
+	assert.Equal(t, 1.0, value("roomkit_rooms"))
+	assert.Equal(t, 1.0, value("roomkit_room_members"))
+	assert.Equal(t, 1.0, value("roomkit_messages_total"))
+	assert.Equal(t, 1.0, value(`roomkit_refused_total{code="6000103"}`))
+	assert.Equal(t, 1.0, value(`roomkit_refused_total{code="6000322"}`))
+	assert.Equal(t, 6.0, value("roomkit_requests_total"))
+	assert.Greater(t, value(`roomkit_stored_bytes{app="1"}`), 0.0)
+	assert.Equal(t, float64(512<<20), value("roomkit_stored_bytes_limit_per_app"))
+	assert.Greater(t, value("roomkit_frames_sent_total"), 3.0)
+
+	out := logs.String()
+	assert.Contains(t, out, `"msg":"logged in","app":"1","user":"ann"`)
+	assert.Contains(t, out, `"msg":"login refused","code":6000103`)
+	for _, tok := range tokens {
+		assert.NotContains(t, out, tok, "a token in the logs")
+		assert.NotContains(t, out, strings.Split(tok, ".")[2], "a token's signature in the logs")
+	}
+	assert.NotContains(t, out, secret)
+}
+
+// /metrics is for the operator: another host gets nothing unless the
+// server says otherwise.
+func TestMetricsAreLoopbackOnlyByDefault(t *testing.T) {
+	assert.True(t, loopbackAddr("127.0.0.1:5000"))
+	assert.True(t, loopbackAddr("[::1]:5000"))
+	assert.False(t, loopbackAddr("192.168.1.2:5000"))
+	s := start(t, nil)
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.RemoteAddr = "203.0.113.9:4000"
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+	public := start(t, func(c *Config) { c.MetricsPublic = true })
+	rec = httptest.NewRecorder()
+	public.Handler().ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), "roomkit_connections 0")
 }

@@ -593,3 +593,13 @@ func (m *Manager) UserGone(app, userID string) {
 		m.quitLocked(c, pt)
 	}
 }
+
+// Count returns the calls under way and the invitations ringing.
+func (m *Manager) Count() (calls, ringing int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range m.ringingBy {
+		ringing += n
+	}
+	return len(m.calls), ringing
+}

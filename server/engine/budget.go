@@ -72,3 +72,15 @@ func (u *appUsage) charge(n int64, what string) error {
 func (m *Manager) StoredBytes(app string) (appBytes, serverBytes int64) {
 	return m.budget.app(app).used.Load(), m.budget.total.Load()
 }
+
+// StoredBytesByApp returns the bytes charged for each app that has used
+// any, and the limits: per app and for the server.
+func (m *Manager) StoredBytesByApp() (byApp map[string]int64, perAppLimit, serverLimit int64) {
+	m.budget.mu.Lock()
+	defer m.budget.mu.Unlock()
+	byApp = make(map[string]int64, len(m.budget.apps))
+	for app, u := range m.budget.apps {
+		byApp[app] = u.used.Load()
+	}
+	return byApp, m.budget.perApp, m.budget.server
+}

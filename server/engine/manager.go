@@ -311,6 +311,18 @@ func (m *Manager) memberRoom(p Peer, roomID string) (*room, error) {
 	return r, nil
 }
 
+// Members returns how many places (sessions in rooms) there are in all
+// rooms, for metrics.
+func (m *Manager) Members() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, rooms := range m.joined {
+		n += len(rooms)
+	}
+	return n
+}
+
 // RoomCount returns how many rooms exist, for metrics and tests.
 func (m *Manager) RoomCount() int {
 	m.mu.Lock()

@@ -15,12 +15,14 @@ import (
 // and how it closes. A session is attached to at most one conn at a time;
 // after a page refresh the session moves to the page's new conn.
 type conn struct {
-	ws  *websocket.Conn
-	out *outbox
+	ws    *websocket.Conn
+	out   *outbox
+	stats *counters // the gateway's
 
 	closeOnce sync.Once
 	closeReq  chan closeRequest // to the writer: close once the queue is written
 	ended     atomic.Bool       // logout or token expiry: the session ends with the conn
+	closing   atomic.Bool       // the outbox overflowed: closing as too slow
 	msgLimit  *tokenBucket      // sendRoomMessage rate; used by the read loop only
 }
 
@@ -29,13 +31,16 @@ type closeRequest struct {
 	reason string
 }
 
-func newConn(ws *websocket.Conn, queueBytes int) *conn {
-	return &conn{ws: ws, out: newOutbox(queueBytes), closeReq: make(chan closeRequest, 1)}
+func newConn(ws *websocket.Conn, queueBytes int, stats *counters) *conn {
+	return &conn{ws: ws, out: newOutbox(queueBytes), stats: stats, closeReq: make(chan closeRequest, 1)}
 }
 
 // push queues frame; when the queue is full the conn is closed as too slow.
 func (c *conn) push(frame []byte, queueBytes int) {
 	if !c.out.push(frame) {
+		if c.closing.CompareAndSwap(false, true) {
+			c.stats.slowCloses.Add(1)
+		}
 		c.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeSlowConsumer,
 			"disconnected: the connection fell %d bytes behind", queueBytes))
 	}
@@ -71,6 +76,8 @@ func (c *conn) writeQueued(ctx context.Context, timeout time.Duration) bool {
 			c.ws.CloseNow()
 			return false
 		}
+		c.stats.framesSent.Add(1)
+		c.stats.bytesSent.Add(uint64(len(frame)))
 	}
 	return true
 }
@@ -93,6 +100,7 @@ func (c *conn) heartbeat(ctx context.Context, interval, timeout time.Duration) {
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
+				c.stats.deadPeers.Add(1)
 				c.ws.CloseNow()
 			}
 			return

@@ -118,6 +118,7 @@ type Gateway struct {
 	log      *slog.Logger
 
 	calls *calls.Manager
+	stats counters
 
 	mu       sync.Mutex
 	sessions map[string]*session  // by ID, attached or waiting for a resume
@@ -168,7 +169,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(protocol.MaxFrameBytes)
-	c := newConn(ws, g.cfg.SendQueueBytes)
+	c := newConn(ws, g.cfg.SendQueueBytes, &g.stats)
 	if !g.track(c) {
 		ws.Close(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "server shutting down")))
 		return

@@ -25,6 +25,7 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 		c.ws.CloseNow()
 		return nil
 	}
+	g.stats.requests.Add(1)
 	f, perr := parseFrame(typ, b)
 	if perr == nil && f.Op != protocol.OpLogin {
 		perr = protocol.Errorf(protocol.CodeNotLoggedIn, "the first frame must be a login, not %q", f.Op)
@@ -65,6 +66,7 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 		if s != nil {
 			if why = s.attach(c, reply(s, ""), req.Resume.Received, true); why == "" {
 				s.setClaims(claims)
+				g.log.Info("session resumed", "app", s.app, "user", s.userID, "session", s.id)
 				return s
 			}
 			s.end() // never two places for one tab
@@ -78,11 +80,14 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 	}
 	s.attach(c, reply(s, resumeErr), 0, false)
 	s.setClaims(claims)
+	g.log.Info("logged in", "app", s.app, "user", s.userID, "session", s.id, "resumeRefused", resumeErr)
 	return s
 }
 
 // refuse answers a login with err and closes the connection with it.
 func (g *Gateway) refuse(ctx context.Context, c *conn, id uint64, err *protocol.Error) {
+	g.stats.refuse(err.Code)
+	g.log.Info("login refused", "code", int(err.Code), "message", err.Message)
 	wctx, cancel := context.WithTimeout(ctx, g.cfg.WriteTimeout)
 	_ = c.ws.Write(wctx, websocket.MessageText, protocol.EncodeError(id, err))
 	cancel()

@@ -48,6 +48,13 @@ func (o *outbox) push(frame []byte) bool {
 	return true
 }
 
+// queued returns the bytes waiting.
+func (o *outbox) queued() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.bytes
+}
+
 // take removes and returns everything queued.
 func (o *outbox) take() [][]byte {
 	o.mu.Lock()

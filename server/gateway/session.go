@@ -151,6 +151,7 @@ func (s *session) end() {
 	// Unregistered first: once anyone sees this session leave, a resume of
 	// it is refused as ended.
 	last := s.g.remove(s)
+	s.g.log.Info("session ended", "app", s.app, "user", s.userID, "session", s.id)
 	s.g.engine.LeaveAll(s)
 	if last {
 		s.g.calls.UserGone(s.app, s.userID)
@@ -242,7 +243,9 @@ func (s *session) readLoop(ctx context.Context, c *conn) {
 		if perr == nil {
 			perr = s.limits.allowRequest(time.Now())
 		}
+		s.g.stats.requests.Add(1)
 		if perr != nil {
+			s.g.stats.refuse(perr.Code)
 			c.push(protocol.EncodeError(f.ID, perr), s.g.cfg.SendQueueBytes)
 			continue
 		}
@@ -268,8 +271,13 @@ func (s *session) serveRequest(c *conn, f protocol.Frame) {
 		if !errors.As(err, &pe) {
 			pe = protocol.Errorf(protocol.CodeFailed, "%s failed: %v", f.Op, err)
 		}
+		s.g.stats.refuse(pe.Code)
+		s.g.log.Debug("request refused", "session", s.id, "op", f.Op, "code", int(pe.Code), "message", pe.Message)
 		c.push(protocol.EncodeError(f.ID, pe), s.g.cfg.SendQueueBytes)
 		return
+	}
+	if f.Op == protocol.OpSendRoomMessage {
+		s.g.stats.messages.Add(1)
 	}
 	reply, eerr := protocol.EncodeReply(f.ID, res)
 	if eerr != nil {
