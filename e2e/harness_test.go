@@ -7,6 +7,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -89,7 +90,7 @@ func startServer(t *testing.T, addr string, opts ...func(*app.Config)) *server {
 	}
 	var ln net.Listener
 	require.Eventually(t, func() bool { ln, err = net.Listen("tcp", addr); return err == nil }, 5*time.Second, 50*time.Millisecond)
-	s := &server{Server: app.Serve(cfg, ln, nil), cfg: cfg}
+	s := &server{Server: app.Serve(cfg, ln, slog.New(slog.DiscardHandler)), cfg: cfg}
 	t.Cleanup(func() { s.stop(t) })
 	return s
 }

@@ -27,7 +27,7 @@ const secret = "app-test-secret-0123456789"
 
 func start(t *testing.T, mut func(*Config)) *Server {
 	t.Helper()
-	return startLogged(t, mut, nil)
+	return startLogged(t, mut, slog.New(slog.DiscardHandler))
 }
 
 func startLogged(t *testing.T, mut func(*Config), log *slog.Logger) *Server {

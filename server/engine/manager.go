@@ -344,6 +344,25 @@ func (m *Manager) Attributes(app, roomID string) (map[string]string, bool) {
 	return r.attributeValues(), true
 }
 
+// MemberUserIDs returns the user IDs of app's room roomID's members in
+// join order (a user once per session), and whether the room exists: the
+// server's side of a member list, for tests and tools.
+func (m *Manager) MemberUserIDs(app, roomID string) ([]string, bool) {
+	m.mu.Lock()
+	r := m.rooms[roomKey{app, roomID}]
+	m.mu.Unlock()
+	if r == nil {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make([]string, len(r.order))
+	for i, mem := range r.order {
+		ids[i] = mem.info.UserID
+	}
+	return ids, true
+}
+
 // Close implements Engine: it stops every destroy timer and forgets every
 // room. Connections are told by the gateway, which closes them.
 func (m *Manager) Close() {

@@ -56,6 +56,7 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 				SessionID: s.id, UserID: claims.UserID, UserName: displayName(claims),
 				ExpiresAt: claims.ExpiresAt.Unix(), ServerVersion: protocol.Version,
 				ResumeKey: s.resumeKey, Resumed: resumed, ResumeError: resumeErr, Rooms: rooms,
+				LastRequestID: s.lastRead, // attach calls this under s.mu
 			})
 			return b
 		}

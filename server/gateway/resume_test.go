@@ -62,7 +62,7 @@ func TestResumeWithinGraceIsSeamless(t *testing.T) {
 	read(t, a) // b joined
 	send(t, a, `{"id":3,"op":"sendRoomMessage","data":{"roomID":"r","message":{"type":1,"message":"before"}}}`)
 	require.Nil(t, reply(t, a, 3).Error)
-	read(t, b) // the message: b has handled 1 event
+	read(t, b) // the message: b has handled 2 frames, its enterRoom reply and this
 	b.CloseNow()
 
 	// While b is away: a message and a newcomer.
@@ -71,7 +71,7 @@ func TestResumeWithinGraceIsSeamless(t *testing.T) {
 	c, _ := loginWith(t, srv, "c", nil)
 	enter(t, c, 2, "r")
 
-	b2, r2 := loginWith(t, srv, "b", &protocol.ResumeRequest{SessionID: rb.SessionID, Key: rb.ResumeKey, Received: 1})
+	b2, r2 := loginWith(t, srv, "b", &protocol.ResumeRequest{SessionID: rb.SessionID, Key: rb.ResumeKey, Received: 2})
 	assert.True(t, r2.Resumed, r2.ResumeError)
 	assert.Equal(t, rb.SessionID, r2.SessionID)
 	assert.Equal(t, []protocol.RoomInfo{{RoomID: "r"}}, r2.Rooms)
@@ -134,4 +134,30 @@ func TestResumeReplacesAConnectionStillOpen(t *testing.T) {
 	assert.True(t, r2.Resumed)
 	ce := closed(t, old)
 	assert.Contains(t, ce.Reason, "6100010")
+}
+
+// A request whose reply was lost with the connection is not lost: the
+// resumed session says the last request it read, and the reply comes
+// again with the frames missed, once.
+func TestResumeReplaysMissedReplies(t *testing.T) {
+	noLeaks(t)
+	srv, _ := newServer(t, Config{ResumeGrace: 3 * time.Second})
+	a, ra := loginWith(t, srv, "a", nil)
+	b, _ := loginWith(t, srv, "b", nil)
+	enter(t, b, 2, "r")
+	enter(t, a, 2, "r") // a's frame 1
+	// a sends; the server serves it (b gets the message), but a never reads
+	// the reply before its connection goes.
+	send(t, a, `{"id":3,"op":"sendRoomMessage","data":{"roomID":"r","message":{"type":1,"message":"sent"}}}`)
+	for read(t, b).Event != protocol.EventReceiveRoomMessage {
+	}
+	a.CloseNow()
+
+	a2, r := loginWith(t, srv, "a", &protocol.ResumeRequest{SessionID: ra.SessionID, Key: ra.ResumeKey, Received: 1})
+	require.True(t, r.Resumed, r.ResumeError)
+	assert.Equal(t, uint64(3), r.LastRequestID, "request 3 was read: the client must not send it again")
+	f := read(t, a2)
+	assert.Equal(t, uint64(3), f.ID, "the lost reply comes first")
+	assert.Contains(t, string(f.Data), `"orderKey":1`)
+	ok(t, a2, 4, protocol.OpQueryMemberCount, map[string]string{"roomID": "r"}, nil)
 }

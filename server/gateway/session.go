@@ -33,7 +33,8 @@ type session struct {
 	claims    *auth.Claims
 	member    protocol.Member
 	conn      *conn       // the attached connection; nil while detached
-	events    eventRing   // recent events, for resuming
+	events    eventRing   // recent frames (events and replies), for resuming
+	lastRead  uint64      // the highest request ID read, told to a resuming client
 	detached  *time.Timer // ends the session when the grace period passes
 	warnTimer *time.Timer
 	expTimer  *time.Timer
@@ -67,8 +68,10 @@ func (s *session) AdmitsRoom(roomID string) bool {
 	return s.claims.AdmitsRoom(roomID)
 }
 
-// Deliver implements engine.Peer: it numbers the event, keeps it for a
-// resume, and queues it on the attached connection, if any.
+// Deliver implements engine.Peer: it numbers the frame, keeps it for a
+// resume, and queues it on the attached connection, if any. Replies go
+// the same way as events, so a resumed client gets the replies it missed
+// too, and every frame once.
 func (s *session) Deliver(frame []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,6 +240,9 @@ func (s *session) readLoop(ctx context.Context, c *conn) {
 			return
 		}
 		f, perr := parseFrame(typ, b)
+		if !s.read(c, f.ID) {
+			return // the session moved to another connection
+		}
 		if perr == nil && !limit.allow(time.Now()) {
 			perr = protocol.Errorf(protocol.CodeRateLimited, "too many requests: at most %g a second (bursts of %d) on one connection; slow down", s.g.cfg.RequestsPerSecond, s.g.cfg.RequestBurst)
 		}
@@ -246,7 +252,7 @@ func (s *session) readLoop(ctx context.Context, c *conn) {
 		s.g.stats.requests.Add(1)
 		if perr != nil {
 			s.g.stats.refuse(perr.Code)
-			c.push(protocol.EncodeError(f.ID, perr), s.g.cfg.SendQueueBytes)
+			s.Deliver(protocol.EncodeError(f.ID, perr))
 			continue
 		}
 		s.serveRequest(c, f)
@@ -273,7 +279,7 @@ func (s *session) serveRequest(c *conn, f protocol.Frame) {
 		}
 		s.g.stats.refuse(pe.Code)
 		s.g.log.Debug("request refused", "session", s.id, "op", f.Op, "code", int(pe.Code), "message", pe.Message)
-		c.push(protocol.EncodeError(f.ID, pe), s.g.cfg.SendQueueBytes)
+		s.Deliver(protocol.EncodeError(f.ID, pe))
 		return
 	}
 	if f.Op == protocol.OpSendRoomMessage {
@@ -283,11 +289,25 @@ func (s *session) serveRequest(c *conn, f protocol.Frame) {
 	if eerr != nil {
 		reply = protocol.EncodeError(f.ID, protocol.Errorf(protocol.CodeFailed, "%s: %v", f.Op, eerr))
 	}
-	c.push(reply, s.g.cfg.SendQueueBytes)
+	s.Deliver(reply)
 	if f.Op == protocol.OpLogout {
 		c.ended.Store(true)
 		c.closeAfterQueue(websocket.StatusNormalClosure, "logout")
 	}
+}
+
+// read records that request id came on c, and reports whether c is still
+// the session's connection: a connection whose session was resumed on
+// another serves nothing more, so the client can tell from lastRead which
+// of its requests to send again.
+func (s *session) read(c *conn, id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != c {
+		return false
+	}
+	s.lastRead = max(s.lastRead, id)
+	return true
 }
 
 // checkResume reports whether key is this session's resume key, in

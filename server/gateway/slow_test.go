@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -33,7 +34,7 @@ func (p churnPeer) Deliver([]byte)         {}
 // served on.
 func TestSlowClientIsDisconnectedAndOthersCarryOn(t *testing.T) {
 	eng := engine.NewManager(engine.Limits{})
-	g := New(Config{SendQueueBytes: 64 << 10, ResumeGrace: -1}, eng, auth.NewVerifier(map[string]string{"app": secret}, nil), nil)
+	g := New(Config{SendQueueBytes: 64 << 10, ResumeGrace: -1}, eng, auth.NewVerifier(map[string]string{"app": secret}, nil), slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	defer func() {

@@ -9,7 +9,8 @@ type LoginRequest struct {
 
 // ResumeRequest asks to take back a session whose connection ended (a page
 // refresh, a dropped network) within the server's grace period. Received is
-// how many events the client handled on it.
+// how many frames after the login reply (events and replies alike) the
+// client handled on it.
 type ResumeRequest struct {
 	SessionID string `json:"sessionID"`
 	Key       string `json:"key"`
@@ -32,6 +33,10 @@ type LoginReply struct {
 	ResumeError string `json:"resumeError,omitempty"`
 	// Rooms are the rooms a resumed session is in.
 	Rooms []RoomInfo `json:"rooms,omitempty"`
+	// LastRequestID is the highest request ID a resumed session's server
+	// has read: the client sends again its pending requests above it, and
+	// the replies of the others are among the frames that follow.
+	LastRequestID uint64 `json:"lastRequestID,omitempty"`
 }
 
 // RenewTokenRequest swaps the connection's token for a fresh one of the same

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -50,9 +51,9 @@ type Client struct {
 	mu         sync.Mutex
 	conn       Conn // nil while disconnected
 	session    protocol.LoginReply
-	eventsRead uint64 // server events read on this session, for resuming it
-	nextID     uint64
-	pending    map[uint64]chan protocol.Frame
+	framesRead uint64 // frames read on this session after its login reply, for resuming it
+	nextID     uint64 // request IDs grow for the client's life, so a resumed session tells them apart
+	pending    map[uint64]*pendingRequest
 	rooms      map[string]*roomEntry        // joined rooms and rooms being joined
 	calls      map[string]protocol.CallInfo // calls this session is part of, as last told
 	batches    map[string]*attributesBatch  // open attribute batches by room
@@ -85,7 +86,7 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 	def(&cfg.ReconnectFor, 2*time.Minute)
 	def(&cfg.PingInterval, 10*time.Second)
 	def(&cfg.PingTimeout, 10*time.Second)
-	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]chan protocol.Frame{}, rooms: map[string]*roomEntry{}, calls: map[string]protocol.CallInfo{}, batches: map[string]*attributesBatch{}}
+	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]*pendingRequest{}, rooms: map[string]*roomEntry{}, calls: map[string]protocol.CallInfo{}, batches: map[string]*attributesBatch{}}
 	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnecting, Event: protocol.ConnEventActiveLogin})
 	if err := c.connect(ctx, cfg.Resume); err != nil {
 		ev := protocol.ConnEventLoginInterrupted
@@ -96,17 +97,6 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 		c.events.stop()
 		return nil, err
 	}
-	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnected, Event: protocol.ConnEventSuccess})
-	c.mu.Lock()
-	if c.session.Resumed {
-		c.events.handled.Store(cfg.Resume.Received)
-		for _, info := range c.session.Rooms {
-			c.rooms[info.RoomID] = &roomEntry{info: info, state: protocol.RoomStateConnected}
-			c.lastRoom = info.RoomID
-			c.pushRoomLocked(info.RoomID, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
-		}
-	}
-	c.mu.Unlock()
 	return c, nil
 }
 
@@ -169,12 +159,24 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 		conn.Close()
 		return protocol.Errorf(protocol.CodeNotLoggedIn, "logged out")
 	}
-	c.conn, c.session, c.nextID, c.loopDone = conn, session, 1, done
+	c.conn, c.session, c.loopDone = conn, session, done
+	// The application hears it is connected, and which rooms it is in,
+	// before any frame the server sends on this connection: a resumed
+	// session's missed events follow the state they belong to.
+	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnected, Event: protocol.ConnEventSuccess})
 	switch {
 	case session.Resumed && resume != nil:
-		c.eventsRead = resume.Received
+		if c.framesRead == 0 { // a new client resuming a suspended session
+			c.events.lastHandled.Store(resume.Received)
+		}
+		c.framesRead = resume.Received
+		// The server kept our places: nobody saw us leave, and the events
+		// we missed follow.
+		c.reconcileLocked(session.Rooms)
+		c.resendLocked(conn, session.LastRequestID)
 	default:
-		c.eventsRead = 0
+		c.framesRead = 0
+		c.failPendingLocked(protocol.Errorf(protocol.CodeNetworkError, "the connection dropped before the reply, and the session could not be resumed (%s); the request may or may not have been served", session.ResumeError))
 	}
 	c.mu.Unlock()
 	go c.readLoop(conn, done)
@@ -217,6 +219,9 @@ func (c *Client) readLoop(conn Conn, done chan struct{}) {
 		}
 		var f protocol.Frame
 		if json.Unmarshal(b, &f) != nil {
+			c.mu.Lock()
+			c.framesRead++
+			c.mu.Unlock()
 			continue
 		}
 		if f.Event != "" {
@@ -224,11 +229,12 @@ func (c *Client) readLoop(conn Conn, done chan struct{}) {
 			continue
 		}
 		c.mu.Lock()
-		ch := c.pending[f.ID]
+		c.framesRead++
+		p := c.pending[f.ID]
 		delete(c.pending, f.ID)
 		c.mu.Unlock()
-		if ch != nil {
-			ch <- f
+		if p != nil {
+			p.reply <- f
 		}
 	}
 }
@@ -240,18 +246,55 @@ func (c *Client) handleEvent(f protocol.Frame) {
 		var ev protocol.RoomStateEvent
 		if json.Unmarshal(f.Data, &ev) == nil && ev.State == protocol.RoomStateDisconnected {
 			c.mu.Lock()
-			c.eventsRead++
+			c.framesRead++
 			delete(c.rooms, ev.RoomID)
-			c.events.pushServer(f.Event, f.Data)
+			c.events.pushServer(f.Event, f.Data, c.framesRead)
 			c.mu.Unlock()
 			return
 		}
 	}
 	c.mu.Lock()
-	c.eventsRead++
+	c.framesRead++
 	c.trackCallLocked(f)
-	c.events.pushServer(f.Event, f.Data)
+	c.events.pushServer(f.Event, f.Data, c.framesRead)
 	c.mu.Unlock()
+}
+
+// pendingRequest is a request waiting for its reply. It outlives a lost
+// connection: once the session is resumed, its reply comes with what was
+// missed, or, if the server never read it, it is sent again.
+type pendingRequest struct {
+	frame []byte
+	reply chan protocol.Frame // cap 1
+}
+
+// resendLocked sends again, on a resumed session's new connection, the
+// pending requests the server never read (their IDs are past its last);
+// the replies of the others are among the frames it sends again. Caller
+// holds c.mu.
+func (c *Client) resendLocked(conn Conn, lastRead uint64) {
+	ids := make([]uint64, 0, len(c.pending))
+	for id := range c.pending {
+		if id > lastRead {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	frames := make([][]byte, len(ids))
+	for i, id := range ids {
+		frames[i] = c.pending[id].frame
+	}
+	if len(frames) > 0 {
+		go func() {
+			for _, f := range frames {
+				// A failed write is the next lost connection: the frames stay
+				// pending and are sorted out by the next resume.
+				if conn.Write(context.Background(), f) != nil {
+					return
+				}
+			}
+		}()
+	}
 }
 
 // request sends op with data and waits for its reply, decoding the result
@@ -273,23 +316,22 @@ func (c *Client) request(ctx context.Context, op string, data, out any) error {
 	}
 	c.nextID++
 	id := c.nextID
-	ch := make(chan protocol.Frame, 1)
-	c.pending[id] = ch
+	frame, _ := protocol.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
+	if len(frame) > protocol.MaxFrameBytes {
+		c.mu.Unlock()
+		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: the request is %d bytes; at most %d are allowed", op, len(frame), protocol.MaxFrameBytes)
+	}
+	p := &pendingRequest{frame: frame, reply: make(chan protocol.Frame, 1)}
+	c.pending[id] = p
 	c.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
-	frame, _ := protocol.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
-	if len(frame) > protocol.MaxFrameBytes {
-		c.forget(id)
-		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: the request is %d bytes; at most %d are allowed", op, len(frame), protocol.MaxFrameBytes)
-	}
-	if err := conn.Write(ctx, frame); err != nil {
-		c.forget(id)
-		return protocol.Errorf(protocol.CodeNetworkError, "%s: %v", op, err)
-	}
+	// A failed write means the connection is being lost: the request stays
+	// pending, and the resume decides whether it is sent again.
+	_ = conn.Write(ctx, frame)
 	select {
-	case f := <-ch:
+	case f := <-p.reply:
 		if f.Error != nil {
 			return f.Error
 		}
@@ -316,8 +358,8 @@ func (c *Client) forget(id uint64) {
 
 // failPending fails every request waiting on a reply. Caller holds c.mu.
 func (c *Client) failPendingLocked(err *protocol.Error) {
-	for id, ch := range c.pending {
-		ch <- protocol.Frame{ID: id, Error: err}
+	for id, p := range c.pending {
+		p.reply <- protocol.Frame{ID: id, Error: err}
 		delete(c.pending, id)
 	}
 }
@@ -332,7 +374,7 @@ func (c *Client) connectionLost(conn Conn, err error) {
 		return
 	}
 	c.conn = nil
-	c.failPendingLocked(protocol.Errorf(protocol.CodeNetworkError, "the connection dropped before the reply: %v", err))
+	// Pending requests wait for the resume, which answers or resends them.
 	if c.closed {
 		c.mu.Unlock()
 		return
@@ -368,26 +410,17 @@ func (c *Client) reconnect() {
 			return
 		}
 		c.mu.Lock()
-		resume := &protocol.ResumeRequest{SessionID: c.session.SessionID, Key: c.session.ResumeKey, Received: c.eventsRead}
+		resume := &protocol.ResumeRequest{SessionID: c.session.SessionID, Key: c.session.ResumeKey, Received: c.framesRead}
 		c.mu.Unlock()
 		err := c.connect(context.Background(), resume)
 		if err == nil {
-			c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnected, Event: protocol.ConnEventSuccess})
 			c.mu.Lock()
 			resumed := c.session.Resumed
-			if resumed {
-				// The server kept our places: nobody saw us leave, and the
-				// events we missed follow.
-				for _, id := range c.roomIDsLocked() {
-					c.rooms[id].state = protocol.RoomStateConnected
-					c.pushRoomLocked(id, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
-				}
+			if !resumed {
+				c.endCallsLocked(protocol.CallReasonDisconnected)
 			}
 			c.mu.Unlock()
 			if !resumed {
-				c.mu.Lock()
-				c.endCallsLocked(protocol.CallReasonDisconnected)
-				c.mu.Unlock()
 				c.rejoin()
 			}
 			return
@@ -403,6 +436,37 @@ func (c *Client) reconnect() {
 			c.giveUpLocked(protocol.ConnEventLoginInterrupted, err.Error())
 			c.mu.Unlock()
 			return
+		}
+	}
+}
+
+// reconcileLocked makes the client's rooms those the server says a
+// resumed session is in. They differ when a join or leave was served but
+// its reply was lost with the connection: the server's word stands, and
+// the room's state says so. A room with an operation under way is left to
+// that operation. Caller holds c.mu.
+func (c *Client) reconcileLocked(server []protocol.RoomInfo) {
+	in := make(map[string]protocol.RoomInfo, len(server))
+	for _, info := range server {
+		in[info.RoomID] = info
+	}
+	for _, id := range c.roomIDsLocked() {
+		r := c.rooms[id]
+		switch _, kept := in[id]; {
+		case r.busy:
+		case !kept: // a leave went through
+			delete(c.rooms, id)
+			c.pushRoomLocked(id, protocol.RoomStateDisconnected, protocol.RoomEventSuccess, "")
+		default:
+			r.state = protocol.RoomStateConnected
+			c.pushRoomLocked(id, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
+		}
+	}
+	for _, info := range server {
+		if c.rooms[info.RoomID] == nil { // a join went through
+			c.rooms[info.RoomID] = &roomEntry{info: info, state: protocol.RoomStateConnected}
+			c.lastRoom = info.RoomID
+			c.pushRoomLocked(info.RoomID, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
 		}
 	}
 }
@@ -438,6 +502,7 @@ func (c *Client) rejoin() {
 // good. Caller holds c.mu.
 func (c *Client) giveUpLocked(connEvent int, reason string) {
 	c.closed = true
+	c.failPendingLocked(protocol.Errorf(protocol.CodeNetworkError, "the connection is lost for good (%s); the request may or may not have been served", reason))
 	for _, id := range c.roomIDsLocked() {
 		c.pushRoomLocked(id, protocol.RoomStateDisconnected, protocol.RoomEventNetworkDisconnected, reason)
 	}
@@ -479,8 +544,10 @@ func (c *Client) Logout(ctx context.Context) error {
 // queued ones are dropped, and the server sends them again.
 func (c *Client) Suspend() protocol.ResumeRequest {
 	c.mu.Lock()
+	// Frames after the last event handed over are sent again: the events
+	// among them reach the next page, and the replies find no one waiting.
 	handled := c.events.drop()
-	state := protocol.ResumeRequest{SessionID: c.session.SessionID, Key: c.session.ResumeKey, Received: min(handled, c.eventsRead)}
+	state := protocol.ResumeRequest{SessionID: c.session.SessionID, Key: c.session.ResumeKey, Received: min(handled, c.framesRead)}
 	c.closed = true
 	conn := c.conn
 	c.conn = nil

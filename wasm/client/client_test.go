@@ -5,6 +5,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ func startServer(t *testing.T, addr string, mut func(*app.Config)) *app.Server {
 	var ln net.Listener
 	var err error
 	require.Eventually(t, func() bool { ln, err = net.Listen("tcp", addr); return err == nil }, 5*time.Second, 50*time.Millisecond)
-	srv := app.Serve(cfg, ln, nil)
+	srv := app.Serve(cfg, ln, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

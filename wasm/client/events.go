@@ -12,7 +12,7 @@ type Event struct {
 	Name string
 	Data json.RawMessage
 
-	fromServer bool // counted for resuming the session
+	seq uint64 // a server event's frame number on its session; 0 for the client's own
 }
 
 // Decode unmarshals the event's data into v.
@@ -35,12 +35,15 @@ type ConnectionStateChanged struct {
 // eventQueue hands events to the application on one goroutine, in the
 // order they were pushed, so a slow handler never stalls the read loop.
 type eventQueue struct {
-	mu      sync.Mutex
-	events  []Event
-	wake    chan struct{}
-	stopped bool
-	handler func(Event)
-	handled atomic.Uint64 // server events handed to handler
+	mu        sync.Mutex
+	events    []Event
+	wake      chan struct{}
+	stopped   bool
+	discarded bool // drop was called: nothing more is handed over
+	handler   func(Event)
+	// lastHandled is the frame number of the last server event handed to
+	// handler: where a later resume of the session continues from.
+	lastHandled atomic.Uint64
 }
 
 func newEventQueue(handler func(Event)) *eventQueue {
@@ -54,9 +57,9 @@ func (q *eventQueue) push(name string, data any) {
 	q.add(Event{Name: name, Data: raw})
 }
 
-// pushServer queues an event the server sent; it counts once handled.
-func (q *eventQueue) pushServer(name string, data json.RawMessage) {
-	q.add(Event{Name: name, Data: data, fromServer: true})
+// pushServer queues an event the server sent as frame seq of the session.
+func (q *eventQueue) pushServer(name string, data json.RawMessage, seq uint64) {
+	q.add(Event{Name: name, Data: data, seq: seq})
 }
 
 func (q *eventQueue) add(e Event) {
@@ -83,17 +86,24 @@ func (q *eventQueue) stop() {
 	}
 }
 
-// drop discards what is queued and stops, and returns how many server
-// events were handled: the count a later resume continues from.
+// drop discards what is queued and stops, and returns the frame number of
+// the last server event handed over: where a later resume continues from.
 func (q *eventQueue) drop() uint64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.events = nil
+	q.discarded = true
 	if !q.stopped {
 		q.stopped = true
 		close(q.wake)
 	}
-	return q.handled.Load()
+	return q.lastHandled.Load()
+}
+
+func (q *eventQueue) dropped() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.discarded
 }
 
 func (q *eventQueue) run() {
@@ -110,11 +120,14 @@ func (q *eventQueue) deliver() {
 		q.events = nil
 		q.mu.Unlock()
 		for _, e := range batch {
+			if e.seq != 0 && q.dropped() {
+				return // the rest is sent again to whoever resumes
+			}
 			if q.handler != nil {
 				q.handler(e)
 			}
-			if e.fromServer {
-				q.handled.Add(1)
+			if e.seq != 0 {
+				q.lastHandled.Store(e.seq)
 			}
 		}
 	}

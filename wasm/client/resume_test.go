@@ -86,7 +86,7 @@ func TestSuspendAndResumeInANewClient(t *testing.T) {
 
 	ra.waitFor(t, "roomMemberJoined r bob")
 	state := bob.Suspend() // the page reloads
-	assert.Equal(t, uint64(1), state.Received)
+	assert.Equal(t, uint64(2), state.Received, "frames handled: the enterRoom reply, then the message")
 	sendText(t, alice, "r", "two")
 	sendText(t, alice, "r", "three")
 

@@ -1,0 +1,404 @@
+//go:build !js
+
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
+	"roomkit/server/protocol"
+)
+
+// roomView is what one client knows of one room, built from a snapshot
+// taken when it entered (or came back) and the events since.
+type roomView struct {
+	members  map[string]bool
+	attrs    map[string]string
+	messages map[uint64]string // orderKey -> messageID, since it last entered
+	dups     []string
+}
+
+// viewer keeps a client's view of its rooms from its events, in the order
+// the client hands them over. On every (room, Connected, Success) it takes
+// a snapshot of the room from the server: everything queued before that
+// event is in the snapshot, and every event after it is applied on top.
+type viewer struct {
+	t      *testing.T
+	user   string
+	client *Client
+	fresh  map[string]bool // rooms entered by an operation, whose messages start anew
+
+	mu    sync.Mutex
+	rooms map[string]*roomView
+	last  time.Time // when the last event came
+}
+
+func (v *viewer) on(e Event) {
+	v.mu.Lock()
+	v.last = time.Now()
+	v.mu.Unlock()
+	switch e.Name {
+	case EventRoomStateChanged:
+		var ev protocol.RoomStateEvent
+		if !assert.NoError(v.t, e.Decode(&ev)) {
+			return
+		}
+		switch {
+		case ev.State == protocol.RoomStateConnected:
+			v.snapshot(ev.RoomID)
+		case ev.State == protocol.RoomStateDisconnected:
+			v.mu.Lock()
+			delete(v.rooms, ev.RoomID)
+			v.mu.Unlock()
+		}
+	case protocol.EventRoomMemberJoined, protocol.EventRoomMemberLeft:
+		var ev protocol.MembersEvent
+		if !assert.NoError(v.t, e.Decode(&ev)) {
+			return
+		}
+		v.with(ev.RoomID, func(r *roomView) {
+			for _, m := range ev.MemberList {
+				r.members[m.UserID] = e.Name == protocol.EventRoomMemberJoined
+			}
+		})
+	case protocol.EventRoomAttributesUpdated, protocol.EventRoomAttributesBatchUpdated:
+		var ev protocol.AttributesEvent
+		if !assert.NoError(v.t, e.Decode(&ev)) {
+			return
+		}
+		v.with(ev.RoomID, func(r *roomView) {
+			for _, info := range ev.Infos {
+				for k, val := range info.RoomAttributes {
+					if info.Action == protocol.AttributesActionDelete {
+						delete(r.attrs, k)
+					} else {
+						r.attrs[k] = val
+					}
+				}
+			}
+		})
+	case protocol.EventReceiveRoomMessage:
+		var ev struct {
+			RoomID      string             `json:"roomID"`
+			MessageList []protocol.Message `json:"messageList"`
+		}
+		if !assert.NoError(v.t, e.Decode(&ev)) {
+			return
+		}
+		v.with(ev.RoomID, func(r *roomView) {
+			for _, m := range ev.MessageList {
+				r.addMessage(m)
+			}
+		})
+	}
+}
+
+func (r *roomView) addMessage(m protocol.Message) {
+	if _, seen := r.messages[m.OrderKey]; seen {
+		r.dups = append(r.dups, m.MessageID)
+	}
+	r.messages[m.OrderKey] = m.MessageID
+}
+
+// with runs f on the view of roomID, if the client has one.
+func (v *viewer) with(roomID string, f func(*roomView)) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if r := v.rooms[roomID]; r != nil {
+		f(r)
+	}
+}
+
+// snapshot reads roomID's members and attributes from the server. It runs
+// on the client's event goroutine, so no later event is handled before it.
+func (v *viewer) snapshot(roomID string) {
+	ctx := context.Background()
+	for attempt := 0; ; attempt++ {
+		if attempt == 500 {
+			v.t.Errorf("no snapshot of %s for %s", roomID, v.user)
+			return
+		}
+		members := map[string]bool{}
+		next, err := "", error(nil)
+		for {
+			var page protocol.MemberListReply
+			if page, err = v.client.QueryRoomMemberList(ctx, roomID, 100, next); err != nil {
+				break
+			}
+			for _, m := range page.MemberList {
+				members[m.UserID] = true
+			}
+			if next = page.NextFlag; next == "" {
+				break
+			}
+		}
+		var attrs protocol.AllAttributesReply
+		if err == nil {
+			attrs, err = v.client.QueryRoomAllAttributes(ctx, roomID)
+		}
+		if code := codeOf(err); code == int(protocol.CodeNotInRoom) {
+			return // left again meanwhile: a Disconnected follows
+		} else if err != nil {
+			time.Sleep(10 * time.Millisecond) // the connection is being resumed
+			continue
+		}
+		v.mu.Lock()
+		r := v.rooms[roomID]
+		if r == nil || v.fresh[roomID] {
+			r = &roomView{messages: map[uint64]string{}}
+			v.rooms[roomID] = r
+			delete(v.fresh, roomID)
+		}
+		r.members, r.attrs = members, attrs.RoomAttributes
+		v.mu.Unlock()
+		return
+	}
+}
+
+// Many clients join, leave, switch, set attributes, send messages and lose
+// their connections (resuming them) at random, at once; at the end each
+// one's view of each of its rooms, built from what it was told, equals the
+// server's: members, attributes, and every message since it entered, once.
+func TestRandomizedClientsConverge(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { converge(t, seed) })
+	}
+}
+
+func converge(t *testing.T, seed uint64) {
+	const clients, rooms, ops = 10, 3, 40
+	srv := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Engine.MemberAttributesDelay = time.Millisecond })
+	ctx := context.Background()
+	roomIDs := make([]string, rooms)
+	for i := range roomIDs {
+		roomIDs[i] = fmt.Sprint("room", i)
+	}
+	viewers := make([]*viewer, clients)
+	transports := make([]*cuttableTransport, clients)
+	for i := range viewers {
+		v := &viewer{t: t, user: fmt.Sprint("user", i), rooms: map[string]*roomView{}, fresh: map[string]bool{}}
+		transports[i] = &cuttableTransport{}
+		c, err := Login(ctx, Config{URL: "ws://" + srv.Addr() + "/ws", Token: token(t, v.user, time.Hour), Transport: transports[i],
+			OnEvent: v.on, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Logout(ctx) })
+		v.client = c
+		viewers[i] = v
+	}
+
+	// A cutter drops random connections at random times, requests in
+	// flight or not.
+	stop := make(chan struct{})
+	cutterDone := make(chan struct{})
+	go func() {
+		defer close(cutterDone)
+		rng := rand.New(rand.NewPCG(seed, 1<<32))
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Duration(5+rng.IntN(30)) * time.Millisecond):
+				transports[rng.IntN(clients)].cut()
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var done sync.Map // op kind -> *atomic.Int64 of successes
+	count := func(kind string) {
+		n, _ := done.LoadOrStore(kind, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+	}
+	for i, v := range viewers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			c := v.client
+			enter := func(roomID string) {
+				v.mu.Lock()
+				v.fresh[roomID] = true
+				v.mu.Unlock()
+			}
+			// entered waits until the event goroutine has made the view of
+			// a room just entered, so this client's own messages and
+			// attributes land in it.
+			entered := func(roomID string) {
+				assert.Eventually(t, func() bool {
+					v.mu.Lock()
+					defer v.mu.Unlock()
+					return v.rooms[roomID] != nil && !v.fresh[roomID]
+				}, 10*time.Second, time.Millisecond, "%s never got its view of %s", v.user, roomID)
+			}
+			for n := range ops {
+				time.Sleep(time.Duration(rng.IntN(15)) * time.Millisecond)
+				in := c.Rooms()
+				var out []string
+				for _, id := range roomIDs {
+					if !slices.Contains(in, id) {
+						out = append(out, id)
+					}
+				}
+				var err error
+				kind := ""
+				switch op := rng.IntN(10); {
+				case op < 2 && len(out) > 0:
+					id := out[rng.IntN(len(out))]
+					enter(id)
+					if _, err = c.EnterRoom(ctx, protocol.RoomInfo{RoomID: id}, nil); err == nil {
+						entered(id)
+					}
+					kind = "enter"
+				case op < 3 && len(in) > 0:
+					err = c.LeaveRoom(ctx, in[rng.IntN(len(in))])
+					kind = "leave"
+				case op < 4 && len(in) > 0 && len(out) > 0:
+					to := out[rng.IntN(len(out))]
+					enter(to)
+					if _, err = c.SwitchRoom(ctx, in[rng.IntN(len(in))], protocol.RoomInfo{RoomID: to}, true, nil); err == nil {
+						entered(to)
+					}
+					kind = "switch"
+				case op < 6 && len(in) > 0:
+					// Each user sets and deletes keys of its own, so what it
+					// does itself commutes with what it is told.
+					id, key := in[rng.IntN(len(in))], fmt.Sprintf("%s-k%d", v.user, rng.IntN(3))
+					kind = "attribute"
+					if rng.IntN(3) == 0 {
+						_, err = c.DeleteRoomAttributes(ctx, protocol.DeleteAttributesRequest{RoomID: id, Keys: []string{key}})
+						if err == nil {
+							v.with(id, func(r *roomView) { delete(r.attrs, key) })
+						}
+					} else {
+						val := fmt.Sprint(n)
+						var res protocol.AttributesReply
+						res, err = c.SetRoomAttributes(ctx, protocol.SetAttributesRequest{RoomID: id, Attributes: map[string]string{key: val}})
+						if err == nil && len(res.ErrorKeys) == 0 {
+							v.with(id, func(r *roomView) { r.attrs[key] = val })
+						}
+					}
+				case op < 9 && len(in) > 0:
+					id := in[rng.IntN(len(in))]
+					kind = "message"
+					var res protocol.SendMessageReply
+					res, err = c.SendRoomMessage(ctx, protocol.SendMessageRequest{RoomID: id, Message: protocol.Message{Type: protocol.MessageTypeText, Message: []byte(fmt.Sprintf("%q", v.user))}})
+					if err == nil {
+						v.with(id, func(r *roomView) { r.addMessage(res.Message) })
+					}
+				default:
+					transports[i].cut() // resumed: nobody sees it go
+					count("cut")
+					continue
+				}
+				switch {
+				case err == nil:
+					count(kind)
+				case codeOf(err) != int(protocol.CodeNetworkError):
+					t.Errorf("%s op %d: %v", v.user, n, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-cutterDone
+	var tally []string
+	done.Range(func(k, n any) bool {
+		tally = append(tally, fmt.Sprintf("%s %d", k, n.(*atomic.Int64).Load()))
+		return true
+	})
+	slices.Sort(tally)
+	t.Logf("done: %v", tally)
+
+	// Quiet: every client is connected and has handed over all it was sent.
+	for _, v := range viewers {
+		require.Eventually(t, func() bool {
+			_, err := v.client.QueryRoomOnlineMemberCount(ctx, "nowhere")
+			return codeOf(err) == int(protocol.CodeNotInRoom)
+		}, 10*time.Second, 20*time.Millisecond)
+	}
+	require.Eventually(t, func() bool {
+		for _, v := range viewers {
+			v.mu.Lock()
+			quiet := time.Since(v.last) > 300*time.Millisecond
+			v.mu.Unlock()
+			if !quiet {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 50*time.Millisecond)
+
+	inRooms := 0
+	serverRooms := map[string][]string{} // user -> rooms the server has them in
+	for _, id := range roomIDs {
+		users, _ := srv.Engine.MemberUserIDs("app", id)
+		for _, u := range users {
+			serverRooms[u] = append(serverRooms[u], id)
+		}
+	}
+	for _, v := range viewers {
+		assert.Equal(t, append([]string{}, serverRooms[v.user]...), append([]string{}, v.client.Rooms()...), "%s: the rooms the server has it in are the rooms it thinks it is in", v.user)
+		inRooms += len(v.client.Rooms())
+		v.mu.Lock()
+		viewed := append([]string{}, slices.Sorted(maps.Keys(v.rooms))...)
+		v.mu.Unlock()
+		assert.Equal(t, v.client.Rooms(), viewed, "%s: the rooms it has views of are the rooms it is in", v.user)
+		for _, id := range viewed {
+			members := map[string]bool{}
+			page, err := v.client.QueryRoomMemberList(ctx, id, 100, "")
+			require.NoError(t, err)
+			for _, m := range page.MemberList {
+				members[m.UserID] = true
+			}
+			attrs, err := v.client.QueryRoomAllAttributes(ctx, id)
+			require.NoError(t, err)
+			history, err := v.client.QueryHistoryRoomMessage(ctx, protocol.HistoryRequest{RoomID: id, Count: 1})
+			require.NoError(t, err)
+
+			v.mu.Lock()
+			r := v.rooms[id]
+			seen := map[string]bool{}
+			for user, in := range r.members {
+				if in {
+					seen[user] = true
+				}
+			}
+			assert.Equal(t, members, seen, "%s's members of %s", v.user, id)
+			assert.Equal(t, attrs.RoomAttributes, r.attrs, "%s's attributes of %s", v.user, id)
+			assert.Empty(t, r.dups, "%s got messages of %s twice", v.user, id)
+			if len(r.messages) > 0 {
+				keys := slices.Sorted(maps.Keys(r.messages))
+				first, last := keys[0], keys[len(keys)-1]
+				if !assert.Equal(t, int(last-first+1), len(keys), "%s missed messages of %s between %d and %d", v.user, id, first, last) {
+					all, _ := v.client.QueryHistoryRoomMessage(ctx, protocol.HistoryRequest{RoomID: id, Count: 100})
+					for _, raw := range all.MessageList {
+						var m protocol.Message
+						_ = json.Unmarshal(raw, &m)
+						if _, ok := r.messages[m.OrderKey]; !ok && m.OrderKey > first && m.OrderKey < last {
+							t.Logf("missing: orderKey %d, sent by %s", m.OrderKey, m.SenderUserID)
+						}
+					}
+				}
+				var newest protocol.Message
+				if assert.NotEmpty(t, history.MessageList) && assert.NoError(t, json.Unmarshal(history.MessageList[len(history.MessageList)-1], &newest)) {
+					assert.Equal(t, newest.OrderKey, last, "%s missed the last messages of %s", v.user, id)
+				}
+			}
+			v.mu.Unlock()
+		}
+	}
+	t.Logf("%d places in rooms at the end", inRooms)
+	assert.Positive(t, inRooms, "a test that ends with everyone out of every room checks little")
+}
