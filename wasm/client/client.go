@@ -170,6 +170,10 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 			c.events.lastHandled.Store(resume.Received)
 		}
 		c.framesRead = resume.Received
+		// The replies sent again belong to IDs up to the server's last:
+		// new requests must not be taken for them (a new page resuming
+		// starts with no IDs of its own).
+		c.nextID = max(c.nextID, session.LastRequestID)
 		// The server kept our places: nobody saw us leave, and the events
 		// we missed follow.
 		c.reconcileLocked(session.Rooms)

@@ -40,9 +40,35 @@ type viewer struct {
 	client *Client
 	fresh  map[string]bool // rooms entered by an operation, whose messages start anew
 
-	mu    sync.Mutex
-	rooms map[string]*roomView
-	last  time.Time // when the last event came
+	mu     sync.Mutex
+	rooms  map[string]*roomView
+	last   time.Time  // when the last event came
+	writes []ownWrite // the client's own attribute changes, in the order the server answered them
+}
+
+// ownWrite is an attribute change the client made itself: the others are
+// told, but not the client, which knows it from the reply.
+type ownWrite struct {
+	room, key, value string
+	deleted          bool
+}
+
+// write applies the client's own attribute change to its view.
+func (v *viewer) write(w ownWrite) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.writes = append(v.writes, w)
+	if r := v.rooms[w.room]; r != nil {
+		r.apply(w)
+	}
+}
+
+func (r *roomView) apply(w ownWrite) {
+	if w.deleted {
+		delete(r.attrs, w.key)
+	} else {
+		r.attrs[w.key] = w.value
+	}
 }
 
 func (v *viewer) on(e Event) {
@@ -125,6 +151,12 @@ func (v *viewer) with(roomID string, f func(*roomView)) {
 // on the client's event goroutine, so no later event is handled before it.
 func (v *viewer) snapshot(roomID string) {
 	ctx := context.Background()
+	// The client's own changes answered from here on may be newer than
+	// what the snapshot reads: they are applied again on top of it (each
+	// user changes keys of its own only, in order, so that is exact).
+	v.mu.Lock()
+	since := len(v.writes)
+	v.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		if attempt == 500 {
 			v.t.Errorf("no snapshot of %s for %s", roomID, v.user)
@@ -162,6 +194,11 @@ func (v *viewer) snapshot(roomID string) {
 			delete(v.fresh, roomID)
 		}
 		r.members, r.attrs = members, attrs.RoomAttributes
+		for _, w := range v.writes[since:] {
+			if w.room == roomID {
+				r.apply(w)
+			}
+		}
 		v.mu.Unlock()
 		return
 	}
@@ -278,14 +315,14 @@ func converge(t *testing.T, seed uint64) {
 					if rng.IntN(3) == 0 {
 						_, err = c.DeleteRoomAttributes(ctx, protocol.DeleteAttributesRequest{RoomID: id, Keys: []string{key}})
 						if err == nil {
-							v.with(id, func(r *roomView) { delete(r.attrs, key) })
+							v.write(ownWrite{room: id, key: key, deleted: true})
 						}
 					} else {
 						val := fmt.Sprint(n)
 						var res protocol.AttributesReply
 						res, err = c.SetRoomAttributes(ctx, protocol.SetAttributesRequest{RoomID: id, Attributes: map[string]string{key: val}})
 						if err == nil && len(res.ErrorKeys) == 0 {
-							v.with(id, func(r *roomView) { r.attrs[key] = val })
+							v.write(ownWrite{room: id, key: key, value: val})
 						}
 					}
 				case op < 9 && len(in) > 0:

@@ -5,6 +5,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +122,76 @@ func TestSuspendAndResumeInANewClient(t *testing.T) {
 		assert.NotContains(t, e, "roomMemberLeft")
 		assert.NotContains(t, e, "roomMemberJoined r bob")
 	}
+}
+
+// recordingTransport dials natively and keeps the IDs of the requests
+// the client writes.
+type recordingTransport struct {
+	mu  sync.Mutex
+	ids []uint64
+}
+
+func (t *recordingTransport) Dial(ctx context.Context, url string) (Conn, error) {
+	c, err := DefaultTransport().Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return recordingConn{Conn: c, t: t}, nil
+}
+
+func (t *recordingTransport) sent() []uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.ids)
+}
+
+type recordingConn struct {
+	Conn
+	t *recordingTransport
+}
+
+func (c recordingConn) Write(ctx context.Context, b []byte) error {
+	var f protocol.Frame
+	_ = json.Unmarshal(b, &f)
+	if f.Op != protocol.OpLogin {
+		c.t.mu.Lock()
+		c.t.ids = append(c.t.ids, f.ID)
+		c.t.mu.Unlock()
+	}
+	return c.Conn.Write(ctx, b)
+}
+
+// A new page resuming a session gets the replies the old page had not
+// handled sent again; its own requests take IDs past them, so no old
+// reply answers a new request.
+func TestResumedClientRequestIDsFollowTheOldOnes(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", nil)
+	ctx := context.Background()
+	old := &recordingTransport{}
+	bob, err := Login(ctx, Config{URL: "ws://" + srv.Addr() + "/ws", Token: token(t, "bob", time.Hour), Transport: old})
+	require.NoError(t, err)
+	_, err = bob.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	for range 3 {
+		_, err = bob.QueryRoomOnlineMemberCount(ctx, "r")
+		require.NoError(t, err)
+	}
+	state := bob.Suspend() // no event handled: every reply is sent again
+	assert.Equal(t, uint64(0), state.Received)
+
+	fresh := &recordingTransport{}
+	bob2, err := Login(ctx, Config{URL: "ws://" + srv.Addr() + "/ws", Token: token(t, "bob", time.Hour), Resume: &state, Transport: fresh})
+	require.NoError(t, err)
+	defer bob2.Logout(ctx)
+	require.True(t, bob2.Session().Resumed)
+	for range 4 {
+		n, err := bob2.QueryRoomOnlineMemberCount(ctx, "r")
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+	}
+	oldIDs, newIDs := old.sent(), fresh.sent()
+	require.NotEmpty(t, newIDs)
+	assert.Greater(t, newIDs[0], slices.Max(oldIDs), "old %v, new %v", oldIDs, newIDs)
 }
 
 // A client whose network vanishes without a word notices by its own
