@@ -151,6 +151,6 @@ func TestRoomAttributesOwnershipAndOwnerLeaving(t *testing.T) {
 	res := dan.mustCall(`zim.setRoomMembersAttributes({ seat: '3' }, ['dan', 'cat'], 'attrs')`)
 	assert.JSONEq(t, `{"roomID":"attrs","infos":[{"attributesInfo":{"userID":"dan","attributes":{"seat":"3"}}}],"errorUserList":["cat"]}`, res)
 	assert.JSONEq(t, `{"roomID":"attrs","infos":[{"userID":"dan","attributes":{"seat":"3"}}]}`, cat.mustCall(`zim.queryRoomMembersAttributes(['dan'], 'attrs')`))
-	assert.JSONEq(t, `{"roomID":"attrs","memberList":[{"userID":"ben","userName":"BEN"}],"errorUserList":["ann"]}`, cat.mustCall(`zim.queryRoomMembers(['ben', 'ann'], 'attrs')`))
+	assert.JSONEq(t, `{"roomID":"attrs","memberList":[{"userID":"ben","userName":"BEN","role":"participant"}],"errorUserList":["ann"]}`, cat.mustCall(`zim.queryRoomMembers(['ben', 'ann'], 'attrs')`))
 	assert.JSONEq(t, `{"roomID":"attrs","count":3}`, cat.mustCall(`zim.queryRoomOnlineMemberCount('attrs')`))
 }

@@ -37,7 +37,7 @@ func TestCreateJoinLeaveAndMemberEvents(t *testing.T) {
 	bob.waitEvents("room r1 1 6", "room r1 2 0")
 	alice.waitEvents("joined r1 bob/BOB")
 	members := alice.mustCall(`zim.queryRoomMemberList('r1', { count: 10, nextFlag: '' })`)
-	assert.JSONEq(t, `{"roomID":"r1","memberList":[{"userID":"alice","userName":"ALICE"},{"userID":"bob","userName":"BOB"}],"nextFlag":""}`, members)
+	assert.JSONEq(t, `{"roomID":"r1","memberList":[{"userID":"alice","userName":"ALICE","role":"participant"},{"userID":"bob","userName":"BOB","role":"participant"}],"nextFlag":""}`, members)
 
 	// Leaving, and leaving twice.
 	assert.JSONEq(t, `{"roomID":"r1"}`, bob.mustCall(`zim.leaveRoom('r1')`))

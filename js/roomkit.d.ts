@@ -44,6 +44,10 @@ export declare const ErrorCode: Readonly<{
   SessionTakenOver: 6100010;
   StorageLimit: 6100011;
   ConnectionLimit: 6100012;
+  NotPermitted: 6100013;
+  WrongPasscode: 6100014;
+  RemovedFromRoom: 6100015;
+  UserNotInRoom: 6100016;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;

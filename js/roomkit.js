@@ -70,6 +70,10 @@ export const ErrorCode = Object.freeze({
   SessionTakenOver: 6100010,
   StorageLimit: 6100011,
   ConnectionLimit: 6100012,
+  NotPermitted: 6100013,
+  WrongPasscode: 6100014,
+  RemovedFromRoom: 6100015,
+  UserNotInRoom: 6100016,
 });
 
 /** roomStateChanged states. */

@@ -28,6 +28,7 @@ func (t *tab) Member() protocol.Member {
 	return protocol.Member{UserID: t.user, UserName: strings.ToUpper(t.user)}
 }
 func (t *tab) AdmitsRoom(string) bool { return true }
+func (t *tab) AsksForHost() bool      { return false }
 func (t *tab) Deliver(b []byte) {
 	var f protocol.Frame
 	_ = json.Unmarshal(b, &f)

@@ -15,7 +15,7 @@ type attribute struct {
 
 // SetAttributes implements Engine: it sets attrs in roomID as user p. Keys
 // owned by another user are left alone and reported in errorKeys unless
-// cfg.IsForce.
+// cfg.IsForce, and the caller's role ranks at least the owner's.
 func (m *Manager) SetAttributes(p Peer, roomID string, attrs map[string]string, cfg protocol.AttributesConfig) ([]string, error) {
 	return m.changeAttributes(p, roomID, protocol.EventRoomAttributesUpdated, []protocol.AttributesOperation{{Action: protocol.AttributesActionSet, Attributes: attrs, Config: cfg}})
 }
@@ -84,7 +84,7 @@ func (r *room) applyAttributeOp(user string, op protocol.AttributesOperation) (p
 	if op.Action == protocol.AttributesActionSet {
 		for _, k := range sortedKeys(op.Attributes) {
 			a := r.attrs[k]
-			if a != nil && a.owner != user && !op.Config.IsForce {
+			if a != nil && a.owner != user && !(op.Config.IsForce && r.mayForce(user, a.owner)) {
 				failed = append(failed, k)
 				continue
 			}
@@ -104,7 +104,7 @@ func (r *room) applyAttributeOp(user string, op protocol.AttributesOperation) (p
 	}
 	for _, k := range op.Keys {
 		a := r.attrs[k]
-		if a == nil || (a.owner != user && !op.Config.IsForce) {
+		if a == nil || (a.owner != user && !(op.Config.IsForce && r.mayForce(user, a.owner))) {
 			failed = append(failed, k)
 			continue
 		}
@@ -112,6 +112,13 @@ func (r *room) applyAttributeOp(user string, op protocol.AttributesOperation) (p
 		info.RoomAttributes[k] = ""
 	}
 	return info, failed
+}
+
+// mayForce reports whether user's isForce overrides owner's key: only
+// when user's role ranks at least the owner's (see rank). Caller holds
+// r.mu.
+func (r *room) mayForce(user, owner string) bool {
+	return rank(r.roleOf(user)) >= rank(r.roleOf(owner))
 }
 
 // dropOwnedAttributesLocked deletes the attributes user set with

@@ -171,7 +171,7 @@ func TestAMessageReachesOnlyMembersPresentWhenSent(t *testing.T) {
 	_, err := m.SendMessage(a, "r", text("before"))
 	require.NoError(t, err)
 	late := peer("late")
-	_, err = m.Join(late, "r")
+	_, err = m.Join(late, "r", "")
 	require.NoError(t, err)
 	_, err = m.SendMessage(a, "r", text("after"))
 	require.NoError(t, err)
@@ -290,11 +290,11 @@ func TestMemberAttributesAndQueries(t *testing.T) {
 
 	q, err := m.QueryMembers(b, "r", []string{"u-c", "u-zz"})
 	require.NoError(t, err)
-	assert.Equal(t, []protocol.Member{{UserID: "u-c", UserName: "name u-c"}}, q.MemberList)
+	assert.Equal(t, []protocol.Member{{UserID: "u-c", UserName: "name u-c", Role: protocol.RoleParticipant}}, q.MemberList)
 	assert.Equal(t, []string{"u-zz"}, q.ErrorUserList)
 
 	require.NoError(t, m.Leave(a, "r"))
-	_, err = m.Join(a, "r")
+	_, err = m.Join(a, "r", "")
 	require.NoError(t, err)
 	got, _ = m.QueryMemberAttributes(b, "r", []string{"u-a"})
 	assert.Empty(t, got.Infos[0].Attributes, "member attributes end when the member leaves")
@@ -309,6 +309,7 @@ func (p quietPeer) Member() protocol.Member {
 	return protocol.Member{UserID: p.user, UserName: p.user}
 }
 func (p quietPeer) AdmitsRoom(string) bool { return true }
+func (p quietPeer) AsksForHost() bool      { return false }
 func (p quietPeer) Deliver([]byte)         {}
 
 func TestPagingFiveThousandMembersUnderChurn(t *testing.T) {
@@ -339,7 +340,7 @@ func TestPagingFiveThousandMembersUnderChurn(t *testing.T) {
 		left[ahead.user] = true
 		back := peers[page+1]
 		require.NoError(t, m.Leave(back, "big"))
-		_, err = m.Join(back, "big")
+		_, err = m.Join(back, "big", "")
 		require.NoError(t, err)
 		rejoined[back.user] = true
 		if res.NextFlag == "" {
@@ -480,7 +481,7 @@ func TestStoredBytesAreBoundedPerAppAndServer(t *testing.T) {
 
 	// What app a kept is intact: its first room still has all five.
 	p := &fakePeer{id: "reader", user: "r", app: "a"}
-	_, err = m.Join(p, "room0")
+	_, err = m.Join(p, "room0", "")
 	require.NoError(t, err)
 	h, err := m.History(p, protocol.HistoryRequest{RoomID: "room0", Count: 100})
 	require.NoError(t, err)

@@ -28,6 +28,9 @@ type Peer interface {
 	Member() protocol.Member
 	// AdmitsRoom reports whether the peer's token lets it into roomID.
 	AdmitsRoom(roomID string) bool
+	// AsksForHost reports whether the peer's token asks for the host role
+	// (role 1): such a user is a room's host if it has none, else a manager.
+	AsksForHost() bool
 	// Deliver queues an encoded frame for the peer. It must not block and
 	// must not call back into the engine.
 	Deliver(frame []byte)
@@ -40,8 +43,9 @@ type Engine interface {
 	// Create creates info's room and joins p to it; it fails with
 	// CodeRoomAlreadyExists when the room exists.
 	Create(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
-	// Join joins p to an existing room; CodeRoomNotExist when there is none.
-	Join(p Peer, roomID string) (protocol.RoomInfo, error)
+	// Join joins p to an existing room, presenting passcode;
+	// CodeRoomNotExist when there is none.
+	Join(p Peer, roomID, passcode string) (protocol.RoomInfo, error)
 	// Enter joins p to the room, creating it with cfg first if needed.
 	Enter(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
 	// Switch joins p to `to` (creating it when create is true) and then
@@ -79,6 +83,21 @@ type Engine interface {
 	QueryMemberAttributes(p Peer, roomID string, userIDs []string) (protocol.MembersAttributesReply, error)
 	// MemberAttributesList returns a page of members' attributes.
 	MemberAttributesList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberAttributesListReply, error)
+	// SetMemberRole makes userID host (the caller, host, becomes a
+	// manager), manager or participant; only the host may.
+	SetMemberRole(p Peer, roomID, userID, role string) (protocol.Member, error)
+	// RenameMember changes a member's display name in the room.
+	RenameMember(p Peer, roomID, userID, name string) (protocol.Member, error)
+	// SetMemberState changes a member's published audio, video and share.
+	SetMemberState(p Peer, req protocol.SetMemberStateRequest) (protocol.Member, error)
+	// RemoveMember takes userID out of the room for as long as it lasts.
+	RemoveMember(p Peer, roomID, userID string) error
+	// EndRoom ends the room for every member.
+	EndRoom(p Peer, roomID string) error
+	// SetShareLock locks or unlocks screen sharing for participants.
+	SetShareLock(p Peer, roomID string, locked bool) (protocol.SessionInfo, error)
+	// SessionInfo returns the room's session settings.
+	SessionInfo(p Peer, roomID string) (protocol.SessionInfo, error)
 	// Close ends every room; later calls fail.
 	Close()
 }

@@ -14,6 +14,7 @@ import (
 // traffic take only the room's lock.
 type Manager struct {
 	limits     Limits
+	clock      Clock
 	messageSeq atomic.Uint64 // message IDs, unique on this server
 	budget     *budget       // bytes held by rooms, per app and in all
 
@@ -32,10 +33,21 @@ var _ Engine = (*Manager)(nil)
 
 // NewManager returns an empty in-memory engine with limits (zero fields take
 // their defaults).
-func NewManager(limits Limits) *Manager {
+func NewManager(limits Limits, opts ...Option) *Manager {
 	limits = limits.withDefaults()
-	return &Manager{limits: limits, budget: newBudget(limits.MaxStoredBytesPerApp, limits.MaxStoredBytes), rooms: map[roomKey]*room{}, appRooms: map[string]int{}, joined: map[string]map[string]*room{}}
+	m := &Manager{limits: limits, clock: realClock{}, budget: newBudget(limits.MaxStoredBytesPerApp, limits.MaxStoredBytes), rooms: map[roomKey]*room{}, appRooms: map[string]int{}, joined: map[string]map[string]*room{}}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
 }
+
+// Option changes how NewManager builds the engine.
+type Option func(*Manager)
+
+// WithClock makes the engine's timers (destroy delays, idle timeouts) on
+// c instead of the wall clock.
+func WithClock(c Clock) Option { return func(m *Manager) { m.clock = c } }
 
 // joinMode says what a join does about a missing or existing room.
 type joinMode int
@@ -48,17 +60,17 @@ const (
 
 // Create implements Engine.
 func (m *Manager) Create(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
-	return m.joinLocked(p, info, cfg, modeCreate, "")
+	return m.joinLocked(p, info, cfg, modeCreate, "", protocol.PasscodeOf(cfg))
 }
 
 // Join implements Engine.
-func (m *Manager) Join(p Peer, roomID string) (protocol.RoomInfo, error) {
-	return m.joinLocked(p, protocol.RoomInfo{RoomID: roomID}, nil, modeJoin, "")
+func (m *Manager) Join(p Peer, roomID, passcode string) (protocol.RoomInfo, error) {
+	return m.joinLocked(p, protocol.RoomInfo{RoomID: roomID}, nil, modeJoin, "", passcode)
 }
 
 // Enter implements Engine.
 func (m *Manager) Enter(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
-	return m.joinLocked(p, info, cfg, modeEnter, "")
+	return m.joinLocked(p, info, cfg, modeEnter, "", protocol.PasscodeOf(cfg))
 }
 
 // Switch implements Engine.
@@ -70,13 +82,14 @@ func (m *Manager) Switch(p Peer, from string, to protocol.RoomInfo, create bool,
 	if create {
 		mode = modeEnter
 	}
-	return m.joinLocked(p, to, cfg, mode, from)
+	return m.joinLocked(p, to, cfg, mode, from, protocol.PasscodeOf(cfg))
 }
 
 // joinLocked is every join: it validates, finds or creates the room, checks
-// the limits and adds p. When leaving is set (a switch), p must be in that
-// room and leaves it once the join has succeeded.
-func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig, mode joinMode, leaving string) (protocol.RoomInfo, error) {
+// the limits, the passcode and removals, and adds p. When leaving is set (a
+// switch), p must be in that room and leaves it once the join has
+// succeeded.
+func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig, mode joinMode, leaving, passcode string) (protocol.RoomInfo, error) {
 	if err := protocol.ValidateRoomInfo(info); err != nil {
 		return protocol.RoomInfo{}, err
 	}
@@ -127,20 +140,21 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 		}
 		r = newRoom(key.app, info, cfg, p.Member().UserID)
 		r.usage, r.attrBytes = usage, attributesSize(attrs)
+		r.clock, r.onIdle = m.clock, m.endIfIdle
+		if r.idleTimeout == 0 {
+			r.idleTimeout = protocol.DefaultIdleTimeoutMins * time.Minute
+		}
 		m.rooms[key] = r
 		m.appRooms[key.app]++
 	}
 
 	r.mu.Lock()
-	capacity := m.limits.MaxMembersPerRoom
-	if r.maxMembers > 0 {
-		capacity = min(capacity, r.maxMembers)
-	}
-	if len(r.members) >= capacity {
+	if err := m.admitLocked(r, p, passcode); err != nil {
 		r.mu.Unlock()
-		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomFull, "room %q is full (%d members)", info.RoomID, capacity)
+		return protocol.RoomInfo{}, err
 	}
 	r.add(p)
+	r.checkIdleLocked()
 	joined := r.info()
 	r.mu.Unlock()
 
@@ -155,6 +169,23 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 	return joined, nil
 }
 
+// admitLocked checks that p may join r: not removed from it, with the
+// right passcode, and within its capacity. A refusal leaves no trace in
+// the room. Caller holds r.mu.
+func (m *Manager) admitLocked(r *room, p Peer, passcode string) error {
+	switch {
+	case r.removed[p.Member().UserID]:
+		return protocol.Errorf(protocol.CodeRemovedFromRoom, "you were removed from room %q and may not join it again while it lasts", r.id)
+	case r.passcode != "" && passcode == "":
+		return protocol.Errorf(protocol.CodeWrongPasscode, "room %q needs a passcode; ask its host for it", r.id)
+	case r.passcode != passcode:
+		return protocol.Errorf(protocol.CodeWrongPasscode, "the passcode for room %q is wrong", r.id)
+	case len(r.members) >= m.capacity(r):
+		return protocol.Errorf(protocol.CodeRoomFull, "room %q is full (%d members)", r.id, m.capacity(r))
+	}
+	return nil
+}
+
 // validateConfig checks the advanced room config against the limits.
 func (m *Manager) validateConfig(cfg *protocol.RoomConfig) error {
 	if cfg == nil {
@@ -166,6 +197,12 @@ func (m *Manager) validateConfig(cfg *protocol.RoomConfig) error {
 	}
 	if cfg.RoomDestroyDelayTime < 0 || cfg.RoomDestroyDelayTime > maxDelay {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "roomDestroyDelayTime is %d; use 0 to %d seconds", cfg.RoomDestroyDelayTime, maxDelay)
+	}
+	if cfg.SessionIdleTimeoutMins < 0 || cfg.SessionIdleTimeoutMins > protocol.MaxIdleTimeoutMins {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "sessionIdleTimeoutMins is %d; use 0 (the default, %d) to %d minutes", cfg.SessionIdleTimeoutMins, protocol.DefaultIdleTimeoutMins, protocol.MaxIdleTimeoutMins)
+	}
+	if err := protocol.ValidatePasscode("passcode", cfg.Passcode); err != nil {
+		return err
 	}
 	return m.validateAttributes(cfg.RoomAttributes)
 }
@@ -210,17 +247,24 @@ func (m *Manager) LeaveAll(p Peer) []string {
 	return ids
 }
 
-// leaveLocked removes p from r and schedules r's end when it is empty.
-// Caller holds m.mu.
+// leaveLocked removes p from r. Caller holds m.mu.
 func (m *Manager) leaveLocked(p Peer, r *room) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m.removeLocked(p, r)
+}
+
+// removeLocked removes p from r, and schedules r's end when it is empty.
+// Caller holds m.mu and r.mu.
+func (m *Manager) removeLocked(p Peer, r *room) {
 	mine := m.joined[p.SessionID()]
 	delete(mine, r.id)
 	if len(mine) == 0 {
 		delete(m.joined, p.SessionID())
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.remove(p) {
+	empty := r.remove(p)
+	r.checkIdleLocked()
+	if !empty {
 		return
 	}
 	if r.destroyDelay == 0 {
@@ -228,7 +272,7 @@ func (m *Manager) leaveLocked(p Peer, r *room) {
 		return
 	}
 	gen := r.emptyGen
-	r.timer = time.AfterFunc(r.destroyDelay, func() { m.destroyIfStillEmpty(r, gen) })
+	r.timer = m.clock.AfterFunc(r.destroyDelay, func() { m.destroyIfStillEmpty(r, gen) })
 }
 
 // destroyIfStillEmpty ends r if it has stayed empty since it became empty
@@ -250,6 +294,7 @@ func (m *Manager) destroyLocked(r *room) {
 		r.timer.Stop()
 		r.timer = nil
 	}
+	r.stopIdleLocked()
 	_ = r.usage.charge(-int64(RoomOverheadBytes+r.attrBytes+r.historyBytes+r.memberAttrBytes), "")
 	r.attrBytes, r.historyBytes, r.memberAttrBytes = 0, 0, 0
 	if key := (roomKey{r.app, r.id}); m.rooms[key] == r {
@@ -358,7 +403,7 @@ func (m *Manager) MemberUserIDs(app, roomID string) ([]string, bool) {
 	defer r.mu.Unlock()
 	ids := make([]string, len(r.order))
 	for i, mem := range r.order {
-		ids[i] = mem.info.UserID
+		ids[i] = mem.userID()
 	}
 	return ids, true
 }

@@ -18,6 +18,7 @@ type fakePeer struct {
 	id, user string
 	app      string
 	room     string // token's room claim
+	host     bool   // token's role claim asks for host
 	mu       sync.Mutex
 	frames   []protocol.Frame
 }
@@ -30,6 +31,7 @@ func (p *fakePeer) Member() protocol.Member {
 	return protocol.Member{UserID: p.user, UserName: "name " + p.user}
 }
 func (p *fakePeer) AdmitsRoom(id string) bool { return p.room == "" || p.room == id }
+func (p *fakePeer) AsksForHost() bool         { return p.host }
 func (p *fakePeer) Deliver(b []byte) {
 	var f protocol.Frame
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -78,12 +80,12 @@ func TestCreateJoinEnterCodes(t *testing.T) {
 
 	_, err = m.Create(b, info("r1"), nil)
 	assert.Equal(t, protocol.CodeRoomAlreadyExists, code(t, err))
-	_, err = m.Join(b, "missing")
+	_, err = m.Join(b, "missing", "")
 	assert.Equal(t, protocol.CodeRoomNotExist, code(t, err))
-	_, err = m.Join(a, "r1")
+	_, err = m.Join(a, "r1", "")
 	assert.Equal(t, protocol.CodeAlreadyInRoom, code(t, err))
 
-	got, err = m.Join(b, "r1")
+	got, err = m.Join(b, "r1", "")
 	require.NoError(t, err)
 	assert.Equal(t, "name of r1", got.RoomName, "a join reports the creator's room name")
 	_, err = m.Enter(c, info("r1"), nil)
@@ -105,7 +107,7 @@ func TestRoomIDsAreExact(t *testing.T) {
 	m := NewManager(Limits{})
 	_, err := m.Create(peer("a"), info("Room"), nil)
 	require.NoError(t, err)
-	_, err = m.Join(peer("b"), "room")
+	_, err = m.Join(peer("b"), "room", "")
 	assert.Equal(t, protocol.CodeRoomNotExist, code(t, err))
 }
 
@@ -117,7 +119,7 @@ func TestValidation(t *testing.T) {
 		field string
 	}{
 		{"empty room id", func() error { _, err := m.Create(peer("a"), info(""), nil); return err }, "roomID is empty"},
-		{"bad char", func() error { _, err := m.Join(peer("a"), "a/b"); return err }, "roomID"},
+		{"bad char", func() error { _, err := m.Join(peer("a"), "a/b", ""); return err }, "roomID"},
 		{"long name", func() error {
 			_, err := m.Enter(peer("a"), protocol.RoomInfo{RoomID: "x", RoomName: string(make([]byte, 300))}, nil)
 			return err
@@ -188,7 +190,7 @@ func TestDestroyDelay(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, m.Leave(a, "later"))
 	time.Sleep(500 * time.Millisecond)
-	_, err = m.Join(b, "later")
+	_, err = m.Join(b, "later", "")
 	require.NoError(t, err, "the room lives during its destroy delay")
 	time.Sleep(700 * time.Millisecond)
 	attrs, ok := m.Attributes("", "later")
@@ -201,7 +203,7 @@ func TestDestroyDelay(t *testing.T) {
 	_, ok = m.Attributes("", "later")
 	assert.True(t, ok, "not yet: the delay restarts when the room empties again")
 	assert.Eventually(t, func() bool { _, ok := m.Attributes("", "later"); return !ok }, 2*time.Second, 20*time.Millisecond)
-	_, err = m.Join(b, "later")
+	_, err = m.Join(b, "later", "")
 	assert.Equal(t, protocol.CodeRoomNotExist, code(t, err))
 }
 
@@ -210,7 +212,7 @@ func TestSwitch(t *testing.T) {
 	a, b, c := peer("a"), peer("b"), peer("c")
 	_, err := m.Create(a, info("from"), nil)
 	require.NoError(t, err)
-	_, err = m.Join(b, "from")
+	_, err = m.Join(b, "from", "")
 	require.NoError(t, err)
 	_, err = m.Create(c, info("to"), nil)
 	require.NoError(t, err)
@@ -253,9 +255,9 @@ func TestLimits(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Enter(b, info("r3"), nil)
 	assert.Equal(t, protocol.CodeRoomLimitReached, code(t, err))
-	_, err = m.Join(b, "r1")
+	_, err = m.Join(b, "r1", "")
 	require.NoError(t, err)
-	_, err = m.Join(c, "r1")
+	_, err = m.Join(c, "r1", "")
 	assert.Equal(t, protocol.CodeRoomFull, code(t, err))
 	require.NoError(t, m.Leave(a, "r2"))
 	_, err = m.Create(a, info("r3"), nil)
@@ -268,9 +270,9 @@ func TestPerRoomCapacity(t *testing.T) {
 	m := NewManager(Limits{})
 	_, err := m.Create(peer("a"), info("two"), &protocol.RoomConfig{MaxMembers: 2})
 	require.NoError(t, err)
-	_, err = m.Join(peer("b"), "two")
+	_, err = m.Join(peer("b"), "two", "")
 	require.NoError(t, err)
-	_, err = m.Join(peer("c"), "two")
+	_, err = m.Join(peer("c"), "two", "")
 	assert.Equal(t, protocol.CodeRoomFull, code(t, err))
 	_, err = m.Create(peer("d"), info("bad"), &protocol.RoomConfig{MaxMembers: -1})
 	assert.Equal(t, protocol.CodeInvalidParameter, code(t, err))

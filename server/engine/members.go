@@ -155,16 +155,16 @@ func (m *Manager) MemberAttributesList(p Peer, roomID string, count int, nextFla
 	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > after })
 	for ; i < len(r.order) && len(out.Infos) < count; i++ {
 		mem := r.order[i]
-		if seen[mem.info.UserID] {
+		if seen[mem.userID()] {
 			continue
 		}
-		u := r.users[mem.info.UserID]
-		entry := protocol.MemberAttributes{UserID: mem.info.UserID, Attributes: copyMap(u.attrs)}
+		u := r.users[mem.userID()]
+		entry := protocol.MemberAttributes{UserID: mem.userID(), Attributes: copyMap(u.attrs)}
 		cost := u.attrBytes + len(entry.UserID) + 32
 		if len(out.Infos) > 0 && size+cost > m.limits.MaxReplyBytes {
 			break
 		}
-		seen[mem.info.UserID] = true
+		seen[mem.userID()] = true
 		size += cost
 		out.Infos = append(out.Infos, entry)
 	}

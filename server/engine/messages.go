@@ -35,12 +35,13 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 	if err != nil {
 		return protocol.Message{}, err
 	}
-	sender := p.Member()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.members[p.SessionID()] == nil {
+	me := r.members[p.SessionID()]
+	if me == nil {
 		return protocol.Message{}, notInRoom(roomID)
 	}
+	sender := me.user.member // the name the room knows, renames included
 	r.orderKey++
 	msg.OrderKey = r.orderKey
 	msg.MessageID = strconv.FormatUint(m.messageSeq.Add(1), 10)

@@ -25,7 +25,7 @@ type room struct {
 	attrs    map[string]*attribute
 	users    map[string]*userPlace // by user ID: who is in, however many tabs
 	emptyGen uint64                // bumped each time the room becomes empty
-	timer    *time.Timer           // pending destroy, if any
+	timer    Timer                 // pending destroy, if any
 	closed   bool
 
 	orderKey        uint64          // last message orderKey handed out
@@ -37,11 +37,23 @@ type room struct {
 	historyBytes    int       // bytes of history
 	attrBytes       int       // bytes of room attribute keys and values
 	memberAttrBytes int       // all members' attributes, as encoded
+
+	// Session rules (seed 003).
+	passcode    string          // required to join; "" for none
+	hostUser    string          // the host's user ID; "" while there is none
+	shareLocked bool            // only the host and managers may share
+	removed     map[string]bool // users removed from the room: they may not come back
+	idleTimeout time.Duration   // how long the host may be alone before the room ends
+	idleTimer   Timer           // armed while the host is alone
+	idleGen     uint64          // bumped each time idleTimer is armed or stopped
+	clock       Clock           // makes the room's timers
+	onIdle      func(r *room, gen uint64)
 }
 
-// userPlace is one user's presence in a room across their sessions.
+// userPlace is one user's presence in a room across their sessions: one
+// role, name and member state for all of them.
 type userPlace struct {
-	member    protocol.Member
+	member    protocol.Member // as everyone sees the user, role and state included
 	sessions  int
 	attrs     map[string]string // member attributes
 	attrBytes int               // attrs as encoded
@@ -50,16 +62,21 @@ type userPlace struct {
 // member is one session's place in a room.
 type member struct {
 	peer Peer
-	info protocol.Member
+	user *userPlace
 	seq  uint64
 }
 
+// userID is the member's user.
+func (m *member) userID() string { return m.user.member.UserID }
+
 // newRoom makes a room; the attributes of cfg belong to its creator.
 func newRoom(app string, info protocol.RoomInfo, cfg *protocol.RoomConfig, creator string) *room {
-	r := &room{app: app, id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]*attribute{}, users: map[string]*userPlace{}}
+	r := &room{app: app, id: info.RoomID, name: info.RoomName, members: map[string]*member{}, attrs: map[string]*attribute{}, users: map[string]*userPlace{}, removed: map[string]bool{}}
 	if cfg != nil {
 		r.destroyDelay = time.Duration(cfg.RoomDestroyDelayTime) * time.Second
 		r.maxMembers = cfg.MaxMembers
+		r.passcode = cfg.Passcode
+		r.idleTimeout = time.Duration(cfg.SessionIdleTimeoutMins) * time.Minute
 		for k, v := range cfg.RoomAttributes {
 			r.attrs[k] = &attribute{value: v, owner: creator}
 		}
@@ -69,24 +86,35 @@ func newRoom(app string, info protocol.RoomInfo, cfg *protocol.RoomConfig, creat
 
 func (r *room) info() protocol.RoomInfo { return protocol.RoomInfo{RoomID: r.id, RoomName: r.name} }
 
-// add makes p a member and tells the others. Caller holds r.mu.
+// add makes p a member and tells the others. A user new to the room gets
+// a role: host when its token asks for host and the room has none,
+// manager when it asks and the room has one, participant otherwise; a
+// user's further sessions share its place. Caller holds r.mu.
 func (r *room) add(p Peer) {
 	r.flushLocked()
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	r.seq++
-	m := &member{peer: p, info: p.Member(), seq: r.seq}
-	r.broadcast(protocol.EventRoomMemberJoined, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{m.info}}, "")
-	r.members[p.SessionID()] = m
-	r.order = append(r.order, m)
-	u := r.users[m.info.UserID]
+	info := p.Member()
+	u := r.users[info.UserID]
 	if u == nil {
-		u = &userPlace{member: m.info}
-		r.users[m.info.UserID] = u
+		info.Role = protocol.RoleParticipant
+		if p.AsksForHost() {
+			info.Role = protocol.RoleManager
+			if r.hostUser == "" {
+				info.Role, r.hostUser = protocol.RoleHost, info.UserID
+			}
+		}
+		u = &userPlace{member: info}
+		r.users[info.UserID] = u
 	}
 	u.sessions++
+	r.seq++
+	m := &member{peer: p, user: u, seq: r.seq}
+	r.broadcast(protocol.EventRoomMemberJoined, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{u.member}}, "")
+	r.members[p.SessionID()] = m
+	r.order = append(r.order, m)
 }
 
 // remove takes p out and tells the others; it reports whether the room is
@@ -100,13 +128,16 @@ func (r *room) remove(p Peer) (empty bool) {
 	delete(r.members, p.SessionID())
 	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq >= m.seq })
 	r.order = append(r.order[:i], r.order[i+1:]...)
-	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{m.info}}, "")
-	if u := r.users[m.info.UserID]; u != nil {
-		if u.sessions--; u.sessions == 0 {
-			r.memberAttrBytes -= u.attrBytes
-			_ = r.usage.charge(-int64(u.attrBytes), "")
-			delete(r.users, m.info.UserID)
-			r.dropOwnedAttributesLocked(m.info.UserID)
+	u := m.user
+	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{u.member}}, "")
+	if u.sessions--; u.sessions == 0 {
+		r.memberAttrBytes -= u.attrBytes
+		_ = r.usage.charge(-int64(u.attrBytes), "")
+		delete(r.users, u.member.UserID)
+		r.dropOwnedAttributesLocked(u.member.UserID)
+		if r.hostUser == u.member.UserID {
+			r.hostUser = ""
+			r.passHostLocked()
 		}
 	}
 	if len(r.members) == 0 {
@@ -152,7 +183,7 @@ func (r *room) page(count int, nextFlag string) (protocol.MemberListReply, error
 	end := min(i+count, len(r.order))
 	out := protocol.MemberListReply{RoomID: r.id, MemberList: make([]protocol.Member, 0, end-i)}
 	for _, m := range r.order[i:end] {
-		out.MemberList = append(out.MemberList, m.info)
+		out.MemberList = append(out.MemberList, m.user.member)
 	}
 	if end < len(r.order) {
 		out.NextFlag = strconv.FormatUint(r.order[end-1].seq, 10)

@@ -279,7 +279,7 @@ func TestMemberEventsAndDisconnectLeaves(t *testing.T) {
 	require.Nil(t, read(t, b).Error)
 	f := read(t, a)
 	assert.Equal(t, protocol.EventRoomMemberJoined, f.Event)
-	assert.JSONEq(t, `{"roomID":"r","memberList":[{"userID":"b","userName":"b"}]}`, string(f.Data), "an empty user name shows as the user ID")
+	assert.JSONEq(t, `{"roomID":"r","memberList":[{"userID":"b","userName":"b","role":"participant"}]}`, string(f.Data), "an empty user name shows as the user ID")
 
 	b.CloseNow()
 	f = read(t, a)

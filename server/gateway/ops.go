@@ -23,11 +23,11 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 		info, err := do(s, req.RoomInfo, req.Config)
 		return roomReply(info, err)
 	case protocol.OpJoinRoom:
-		var req protocol.RoomIDRequest
+		var req protocol.JoinRoomRequest
 		if err := decode(f, &req); err != nil {
 			return nil, err
 		}
-		return roomReply(e.Join(s, req.RoomID))
+		return roomReply(e.Join(s, req.RoomID, req.Passcode))
 	case protocol.OpSwitchRoom:
 		var req protocol.SwitchRoomRequest
 		if err := decode(f, &req); err != nil {
@@ -179,6 +179,54 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 			return nil, err
 		}
 		return s.g.calls.Reject(s, req.CallID, req.Busy)
+	case protocol.OpSetMemberRole:
+		var req protocol.SetMemberRoleRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return memberReply(req.RoomID)(e.SetMemberRole(s, req.RoomID, req.UserID, req.Role))
+	case protocol.OpRenameMember:
+		var req protocol.RenameMemberRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return memberReply(req.RoomID)(e.RenameMember(s, req.RoomID, req.UserID, req.UserName))
+	case protocol.OpSetMemberState:
+		var req protocol.SetMemberStateRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return memberReply(req.RoomID)(e.SetMemberState(s, req))
+	case protocol.OpRemoveMember:
+		var req protocol.UserInRoomRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		if err := e.RemoveMember(s, req.RoomID, req.UserID); err != nil {
+			return nil, err
+		}
+		return protocol.UserInRoomRequest{RoomID: req.RoomID, UserID: req.UserID}, nil
+	case protocol.OpEndRoom:
+		var req protocol.RoomIDRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		if err := e.EndRoom(s, req.RoomID); err != nil {
+			return nil, err
+		}
+		return protocol.LeaveRoomReply{RoomID: req.RoomID}, nil
+	case protocol.OpSetShareLock:
+		var req protocol.ShareLockRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.SetShareLock(s, req.RoomID, req.Locked)
+	case protocol.OpQuerySessionInfo:
+		var req protocol.RoomIDRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.SessionInfo(s, req.RoomID)
 	case protocol.OpPing:
 		return struct{}{}, nil
 	case protocol.OpLogin:
@@ -194,6 +242,16 @@ func attributesReply(roomID string) func([]string, error) (any, error) {
 			return nil, err
 		}
 		return protocol.AttributesReply{RoomID: roomID, ErrorKeys: errorKeys}, nil
+	}
+}
+
+// memberReply shapes the result of an operation on one member.
+func memberReply(roomID string) func(protocol.Member, error) (any, error) {
+	return func(m protocol.Member, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return protocol.MemberReply{RoomID: roomID, Member: m}, nil
 	}
 }
 

@@ -68,6 +68,13 @@ func (s *session) AdmitsRoom(roomID string) bool {
 	return s.claims.AdmitsRoom(roomID)
 }
 
+// AsksForHost implements engine.Peer: the token's role claim is host.
+func (s *session) AsksForHost() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.claims.Role == auth.RoleHost
+}
+
 // Deliver implements engine.Peer: it numbers the frame, keeps it for a
 // resume, and queues it on the attached connection, if any. Replies go
 // the same way as events, so a resumed client gets the replies it missed

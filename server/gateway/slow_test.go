@@ -27,6 +27,7 @@ func (p churnPeer) Member() protocol.Member {
 	return protocol.Member{UserID: p.id, UserName: strings.Repeat("n", 200)}
 }
 func (p churnPeer) AdmitsRoom(string) bool { return true }
+func (p churnPeer) AsksForHost() bool      { return false }
 func (p churnPeer) Deliver([]byte)         {}
 
 // A client that stops reading is disconnected once its outbox is full, and
@@ -75,7 +76,7 @@ func TestSlowClientIsDisconnectedAndOthersCarryOn(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the slow client was never disconnected")
 		for i := range 100 {
 			p := churnPeer{id: fmt.Sprintf("p%d-%d", sent, i)}
-			_, err := eng.Join(p, "busy")
+			_, err := eng.Join(p, "busy", "")
 			require.NoError(t, err)
 			require.NoError(t, eng.Leave(p, "busy"))
 			sent += 2

@@ -49,6 +49,10 @@ const (
 	CodeSessionTakenOver   Code = 6100010 // the session was resumed on another connection
 	CodeStorageLimit       Code = 6100011 // the app's or the server's room data is at its byte limit
 	CodeConnectionLimit    Code = 6100012 // too many connections for the user, app, address or server
+	CodeNotPermitted       Code = 6100013 // the caller's role in the room does not allow the operation
+	CodeWrongPasscode      Code = 6100014 // the room needs a passcode, and it was missing or wrong
+	CodeRemovedFromRoom    Code = 6100015 // the user was removed from the room and may not come back
+	CodeUserNotInRoom      Code = 6100016 // the user an operation names is not in the room
 )
 
 // Error is the error shape of a reply: a code and a message a person can act

@@ -68,6 +68,12 @@ type RoomConfig struct {
 	RoomDestroyDelayTime int               `json:"roomDestroyDelayTime,omitempty"` // seconds
 	// MaxMembers caps the room below the server's limit; 0 = the server's.
 	MaxMembers int `json:"maxMembers,omitempty"`
+	// Passcode, set at creation, is required to join the room: joinRoom's
+	// passcode, or config.passcode of enterRoom and switchRoom.
+	Passcode string `json:"passcode,omitempty"`
+	// SessionIdleTimeoutMins ends the room after its host has been alone
+	// in it this long; 0 = DefaultIdleTimeoutMins.
+	SessionIdleTimeoutMins int `json:"sessionIdleTimeoutMins,omitempty"`
 }
 
 // RoomRequest is the data of createRoom and enterRoom.
@@ -113,6 +119,15 @@ type LeaveAllRoomReply struct {
 type Member struct {
 	UserID   string `json:"userID"`
 	UserName string `json:"userName"`
+	// Role is RoleHost, RoleManager or RoleParticipant; empty only where
+	// the member is not one of a room's (a call's operator).
+	Role string `json:"role,omitempty"`
+	// Audio, Video and Share are what the member publishes (seed 003's
+	// member state): the member sets them, and a host or manager may
+	// turn Audio off or on.
+	Audio bool `json:"audio,omitempty"`
+	Video bool `json:"video,omitempty"`
+	Share bool `json:"share,omitempty"`
 }
 
 // MemberListRequest is the data of queryRoomMemberList.

@@ -157,7 +157,7 @@ func TestRoomLifecycle(t *testing.T) {
 
 	page, err := alice.QueryRoomMemberList(ctx, "r1", 10, "")
 	require.NoError(t, err)
-	assert.Equal(t, []protocol.Member{{UserID: "alice", UserName: "ALICE"}, {UserID: "bob", UserName: "BOB"}}, page.MemberList)
+	assert.Equal(t, []protocol.Member{{UserID: "alice", UserName: "ALICE", Role: "participant"}, {UserID: "bob", UserName: "BOB", Role: "participant"}}, page.MemberList)
 	n, err := bob.QueryRoomOnlineMemberCount(ctx, "r1")
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
