@@ -65,6 +65,8 @@ func Install() {
 		"mintTestToken":           mintTestToken,
 		"makeKitToken":            makeKitToken,
 		"parseKitToken":           parseKitToken,
+		"sessionRoomID":           sessionRoomID,
+		"logoutNow":               b.logoutNow,
 	}
 	for name, fn := range immediate {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -127,6 +129,28 @@ func (b *bridge) login(args []js.Value) (any, error) {
 	b.client = c
 	b.mu.Unlock()
 	return c.Session(), nil
+}
+
+// logoutNow() ends the session at once, for a page going away
+// (leaveOnPageUnload): synchronous, it writes logout before the page dies.
+func (b *bridge) logoutNow([]js.Value) (any, error) {
+	b.mu.Lock()
+	c := b.client
+	b.client = nil
+	b.mu.Unlock()
+	if c != nil {
+		c.LogoutNow()
+	}
+	return struct{}{}, nil
+}
+
+// sessionRoomID(name) -> the room ID of a session name.
+func sessionRoomID(args []js.Value) (any, error) {
+	name, err := stringArg(args, 0, "sessionName")
+	if err != nil {
+		return nil, err
+	}
+	return client.SessionRoomID(name)
 }
 
 func (b *bridge) logout([]js.Value) (any, error) {

@@ -44,7 +44,8 @@ func requireJSError(t *testing.T, e js.Value, code int, msg string) {
 
 func TestExportsExist(t *testing.T) {
 	rk := api(t)
-	for _, name := range []string{"login", "logout", "create", "join", "enter", "switch", "leave", "leaveAll", "getRoomID", "setCallInvitationConfig", "setEventHandler", "mintTestToken"} {
+	for _, name := range []string{"login", "logout", "create", "join", "enter", "switch", "leave", "leaveAll", "getRoomID", "setCallInvitationConfig", "setEventHandler", "mintTestToken",
+		"setMemberRole", "renameMember", "setMemberState", "removeMember", "endRoom", "setShareLock", "querySessionInfo", "sessionRoomID", "logoutNow"} {
 		assert.Equal(t, js.TypeFunction, rk.Get(name).Type(), name)
 	}
 }
@@ -118,4 +119,10 @@ func TestKitTokens(t *testing.T) {
 	requireJSError(t, rk.Call("parseKitToken", 5), 6000001, "not a kit token")
 	kit.Set("token", "nope")
 	requireJSError(t, rk.Call("makeKitToken", kit), 6000001, "JWT")
+}
+
+func TestSessionRoomID(t *testing.T) {
+	rk := api(t)
+	assert.Equal(t, "team%20sync", rk.Call("sessionRoomID", "Team Sync").String())
+	requireJSError(t, rk.Call("sessionRoomID", ""), 6000001, "session name is empty")
 }

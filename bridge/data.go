@@ -43,7 +43,22 @@ func dataExports() map[string]func(*client.Client, []js.Value) (any, error) {
 		"callCancel":                    request((*client.Client).CallCancel),
 		"callQuit":                      request((*client.Client).CallQuit),
 		"callEnd":                       request((*client.Client).CallEnd),
+		"setMemberRole":                 request((*client.Client).SetMemberRole),
+		"renameMember":                  request((*client.Client).RenameMember),
+		"setMemberState":                request((*client.Client).SetMemberState),
+		"removeMember":                  request((*client.Client).RemoveMember),
+		"setShareLock":                  request((*client.Client).SetShareLock),
+		"endRoom":                       request(endRoom),
+		"querySessionInfo":              request(querySessionInfo),
 	}
+}
+
+func endRoom(c *client.Client, ctx context.Context, req protocol.RoomIDRequest) (protocol.LeaveRoomReply, error) {
+	return c.EndRoom(ctx, req.RoomID)
+}
+
+func querySessionInfo(c *client.Client, ctx context.Context, req protocol.RoomIDRequest) (protocol.SessionInfo, error) {
+	return c.QuerySessionInfo(ctx, req.RoomID)
 }
 
 func queryRoomAllAttributes(c *client.Client, ctx context.Context, req protocol.RoomIDRequest) (protocol.AllAttributesReply, error) {

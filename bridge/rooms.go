@@ -63,12 +63,19 @@ func enter(c *client.Client, args []js.Value) (any, error) {
 	return roomResult(c.EnterRoom(context.Background(), info, cfg))
 }
 
+// join(roomID, passcode?)
 func join(c *client.Client, args []js.Value) (any, error) {
 	id, err := stringArg(args, 0, "roomID")
 	if err != nil {
 		return nil, err
 	}
-	return roomResult(c.JoinRoom(context.Background(), id))
+	passcode := ""
+	if v := arg(args, 1); !v.IsUndefined() && !v.IsNull() {
+		if passcode, err = stringArg(args, 1, "passcode"); err != nil {
+			return nil, err
+		}
+	}
+	return roomResult(c.JoinRoomWithPasscode(context.Background(), id, passcode))
 }
 
 // switch(fromRoomID, toRoomInfo, isCreateWhenRoomNotExisted, config?)

@@ -8,6 +8,11 @@
 // This file has no imports: roomkit.js hands it the RoomKit it needs, so
 // the two modules do not import each other.
 
+// memberState is what the member list shows of a room member.
+function memberState(m) {
+  return { userName: m.userName, role: m.role || 'participant', audio: !!m.audio, video: !!m.video, share: !!m.share };
+}
+
 /** The sessionStorage key where a joined call is kept for a reload. */
 export const CALL_STORAGE_KEY = 'roomkit:call';
 
@@ -38,7 +43,7 @@ const STYLE = `
 .rk-call [role=menuitem]:hover, .rk-call [role=menuitem]:focus { background: #e8efff; }
 .rk-call .rk-center { margin: auto; text-align: center; display: flex; flex-direction: column; gap: 10px; max-width: 360px; width: 100%; }
 .rk-call .rk-error { color: #b42318; }
-.rk-call .rk-you { color: #4b5563; font-size: .85em; }
+.rk-call .rk-you, .rk-call .rk-role, .rk-call .rk-state { color: #4b5563; font-size: .85em; }
 .rk-call.rk-overlay { position: fixed; z-index: 1000; left: 50%; top: 20%; transform: translateX(-50%); min-height: 0;
   width: min(360px, calc(100vw - 24px)); box-shadow: 0 8px 32px rgba(0,0,0,.25); background: #fff; border: 1px solid #d0d5dd; }
 .rk-call .rk-actions { display: flex; gap: 8px; justify-content: flex-end; }
@@ -304,7 +309,7 @@ export function makeCallKit(RoomKit, invalid) {
         if (roomID !== this._roomID) return;
         for (const m of memberList) {
           const cur = this._members.get(m.userID);
-          this._members.set(m.userID, { userName: m.userName, places: (cur?.places ?? 0) + 1 });
+          this._members.set(m.userID, { ...memberState(m), places: (cur?.places ?? 0) + 1 });
         }
         this._renderMembers();
         this._config.onUserJoin(memberList.map(({ userID, userName }) => ({ userID, userName })));
@@ -320,6 +325,14 @@ export function makeCallKit(RoomKit, invalid) {
         this._config.onUserLeave(memberList.map(({ userID, userName }) => ({ userID, userName })));
         if (this._config.autoLeaveRoomWhenOnlySelfInRoom && this._joined && this._onlySelfLeft()) this.hangUp();
       });
+      zim.on('roomMemberUpdated', (z, { roomID, memberList }) => {
+        if (roomID !== this._roomID) return;
+        for (const m of memberList) {
+          const cur = this._members.get(m.userID);
+          if (cur) Object.assign(cur, memberState(m));
+        }
+        this._renderMembers();
+      });
       zim.on('receiveRoomMessage', (z, { roomID, messageList }) => {
         if (roomID !== this._roomID) return;
         for (const m of messageList) {
@@ -333,12 +346,17 @@ export function makeCallKit(RoomKit, invalid) {
       });
       zim.on('callInvitationReceived', (z, ev) => this._onInvitation(ev));
       zim.on('callStateChanged', (z, ev) => this._onCallState(ev));
-      zim.on('roomStateChanged', (z, { roomID, state, event }) => {
+      zim.on('roomStateChanged', (z, { roomID, state, event, extendedData }) => {
         if (roomID !== this._roomID || state !== 0 || !this._joined) return;
         if (event === 8) {
           this._joined = false;
           writeCall(null);
-          this._show(el('div', { class: 'rk-center', testid: 'removed-view', role: 'alert' }, el('p', {}, 'You were removed from the call.')));
+          let why = {};
+          try { why = JSON.parse(extendedData || '{}'); } catch { /* a reason of another shape */ }
+          const notice = why.reason === 'ended' ? 'The host ended the session.'
+            : why.reason === 'idleTimeout' ? 'The session ended: the host was alone in it too long.'
+              : 'You were removed from the call.';
+          this._show(el('div', { class: 'rk-center', testid: 'removed-view', role: 'alert' }, el('p', {}, notice)));
           this._config.onYouRemovedFromRoom();
         }
       });
@@ -520,7 +538,7 @@ export function makeCallKit(RoomKit, invalid) {
         const page = await this._zim.queryRoomMemberList(this._roomID, { count: 100, nextFlag });
         for (const m of page.memberList) {
           const cur = members.get(m.userID);
-          members.set(m.userID, { userName: m.userName, places: (cur?.places ?? 0) + 1 });
+          members.set(m.userID, { ...memberState(m), places: (cur?.places ?? 0) + 1 });
         }
         nextFlag = page.nextFlag;
       } while (nextFlag);
@@ -597,7 +615,10 @@ export function makeCallKit(RoomKit, invalid) {
       const me = this._kit.userID;
       this._memberCount.textContent = String(this._members.size);
       this._memberList.replaceChildren(...[...this._members].map(([userID, m]) =>
-        el('li', { testid: `member-${userID}` }, m.userName || userID, userID === me ? el('span', { class: 'rk-you' }, ' (you)') : null)));
+        el('li', { testid: `member-${userID}`, 'data-role': m.role, 'data-audio': String(m.audio) }, m.userName || userID,
+          userID === me ? el('span', { class: 'rk-you' }, ' (you)') : null,
+          m.role === 'host' || m.role === 'manager' ? el('span', { class: 'rk-role' }, ` · ${m.role}`) : null,
+          el('span', { class: 'rk-state', 'aria-label': m.audio ? 'microphone on' : 'microphone off' }, m.audio ? ' · mic on' : ' · muted'))));
     }
 
     // _addChat keeps m and shows it once the call view is up: messages can

@@ -76,6 +76,10 @@ export interface RoomAdvancedConfig {
   roomDestroyDelayTime?: number;
   /** Members the room may hold, below the server's limit; 0 = the server's. */
   maxMembers?: number;
+  /** Set at creation: required to join (at most 10 printable ASCII characters). Presented by enterRoom and switchRoom to join a room that has one. */
+  passcode?: string;
+  /** Minutes a room whose host is alone lives on; default 40, at most 1440. */
+  sessionIdleTimeoutMins?: number;
 }
 
 export interface RoomFullInfo {
@@ -86,9 +90,28 @@ export interface RoomResult {
   roomInfo: RoomFullInfo;
 }
 
+export type MemberRole = 'host' | 'manager' | 'participant';
+
 export interface RoomMember {
   userID: string;
   userName: string;
+  /** The member's role in the room (absent outside rooms, e.g. in calls). */
+  role?: MemberRole;
+  /** What the member publishes; absent means false. */
+  audio?: boolean;
+  video?: boolean;
+  share?: boolean;
+}
+
+/** A room's session settings. */
+export interface SessionInfo {
+  roomID: string;
+  roomName: string;
+  hostUserID: string;
+  passcode: string;
+  shareLocked: boolean;
+  sessionIdleTimeoutMins: number;
+  maxMembers: number;
 }
 
 export interface RoomMemberQueryConfig {
@@ -204,6 +227,8 @@ export interface RoomKitEvents {
   roomStateChanged: RoomStateChangedEvent;
   connectionStateChanged: ConnectionStateChangedEvent;
   tokenWillExpire: TokenWillExpireEvent;
+  roomMemberUpdated: RoomMembersEvent;
+  roomSessionUpdated: SessionInfo;
 }
 
 export declare class RoomKitClient {
@@ -214,8 +239,15 @@ export declare class RoomKitClient {
   /** Why a resume asked for was not granted, or "". */
   readonly resumeError: string;
   createRoom(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
-  joinRoom(roomID: string): Promise<RoomResult>;
+  joinRoom(roomID: string, passcode?: string): Promise<RoomResult>;
   enterRoom(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
+  setMemberRole(userID: string, role: MemberRole, roomID: string): Promise<{ roomID: string; member: RoomMember }>;
+  renameMember(userID: string, userName: string, roomID: string): Promise<{ roomID: string; member: RoomMember }>;
+  setMemberState(state: { audio?: boolean; video?: boolean; share?: boolean }, roomID: string, userID?: string): Promise<{ roomID: string; member: RoomMember }>;
+  removeMember(userID: string, roomID: string): Promise<{ roomID: string; userID: string }>;
+  endRoom(roomID: string): Promise<{ roomID: string }>;
+  setShareLock(locked: boolean, roomID: string): Promise<SessionInfo>;
+  querySessionInfo(roomID: string): Promise<SessionInfo>;
   switchRoom(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted?: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
   leaveRoom(roomID: string): Promise<{ roomID: string }>;
   leaveAllRoom(): Promise<{ roomIDs: string[] }>;
@@ -338,7 +370,7 @@ export interface RoomKitWasm {
   logout(): Promise<object>;
   renewToken(token: string): Promise<{ expiresAt: number }>;
   create(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
-  join(roomID: string): Promise<RoomResult>;
+  join(roomID: string, passcode?: string): Promise<RoomResult>;
   enter(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
   switch(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
   leave(roomID: string): Promise<{ roomID: string }>;
@@ -369,6 +401,15 @@ export interface RoomKitWasm {
   setCallInvitationConfig(config: object): void | RoomKitError;
   getCallInvitationConfig(): object | undefined;
   mintTestToken(appID: number | string, serverSecret: string, userID: string, userName: string, roomID: string, role: number, expirationSeconds: number): string | RoomKitError;
+  setMemberRole(request: { roomID: string; userID: string; role: MemberRole }): Promise<{ roomID: string; member: RoomMember }>;
+  renameMember(request: { roomID: string; userID: string; userName: string }): Promise<{ roomID: string; member: RoomMember }>;
+  setMemberState(request: { roomID: string; userID?: string; audio?: boolean; video?: boolean; share?: boolean }): Promise<{ roomID: string; member: RoomMember }>;
+  removeMember(request: { roomID: string; userID: string }): Promise<{ roomID: string; userID: string }>;
+  endRoom(request: { roomID: string }): Promise<{ roomID: string }>;
+  setShareLock(request: { roomID: string; locked: boolean }): Promise<SessionInfo>;
+  querySessionInfo(request: { roomID: string }): Promise<SessionInfo>;
+  sessionRoomID(sessionName: string): string | RoomKitError;
+  logoutNow(): object;
   readonly protocolVersion: number;
 }
 
@@ -380,7 +421,85 @@ export declare const RoomKit: Readonly<{
   generateKitTokenForProduction(appID: number | string, token: string, roomID: string, userID: string, userName?: string): string;
   parseKitToken(kitToken: string): KitToken;
   storedRooms(): { rooms: string[]; current: string };
+  createClient(): SessionClient;
+  destroyClient(): Promise<void>;
+  generateSessionTokenForTest(appID: number | string, serverSecret: string, sessionName: string, userID: string, role?: 0 | 1, expirationSeconds?: number): string;
+  sessionRoomID(sessionName: string): string;
   wasm: RoomKitWasm;
 }>;
+
+/** A user of a session, as the session client hands it out. */
+export interface SessionUser {
+  userId: string;
+  displayName: string;
+  role: MemberRole;
+  isHost: boolean;
+  isManager: boolean;
+  /** 'computer' while the user publishes audio, '' otherwise. */
+  audio: '' | 'computer';
+  muted: boolean;
+  bVideoOn: boolean;
+  sharerOn: boolean;
+}
+
+export interface SessionInitOptions {
+  /** Leave when the page goes away (pagehide): others see it at once, but a reload no longer resumes. Default false. */
+  leaveOnPageUnload?: boolean;
+  /** The ws:// address of the server's /ws; default this page's host. */
+  server?: string;
+  [ignored: string]: unknown;
+}
+
+export interface ConnectionChange {
+  state: 'Connected' | 'Reconnecting' | 'Closed';
+  /** With Closed: why the server took this client out. */
+  reason?: 'ended by host' | 'kicked by host' | 'idle timeout';
+  message?: string;
+}
+
+export interface SessionEvents {
+  'user-added': SessionUser[];
+  'user-removed': SessionUser[];
+  'user-updated': SessionUser[];
+  'connection-change': ConnectionChange;
+  'current-audio-change': { action: 'muted' | 'unmuted'; source: 'active' | 'passive' };
+  'session-info-change': ReturnType<SessionClient['getSessionInfo']>;
+}
+
+/** The published media state of a session (audio and video travel in calls). */
+export interface SessionMediaStream {
+  startAudio(): Promise<unknown>;
+  stopAudio(): Promise<unknown>;
+  muteAudio(userId?: string): Promise<unknown>;
+  unmuteAudio(userId?: string): Promise<unknown>;
+  isAudioMuted(userId?: string): boolean;
+  startVideo(): Promise<unknown>;
+  stopVideo(): Promise<unknown>;
+  startShareScreen(): Promise<unknown>;
+  stopShareScreen(): Promise<unknown>;
+  lockShare(locked: boolean): Promise<SessionInfo>;
+  isShareLocked(): boolean;
+}
+
+/** Seed 003's VideoClient: RoomKit.createClient(). */
+export interface SessionClient {
+  init(language?: string, region?: string, options?: SessionInitOptions): Promise<void>;
+  join(topic: string, token: string, userName?: string, passcode?: string, sessionIdleTimeoutMins?: number, options?: { maxUsers?: number }): Promise<void>;
+  leave(end?: boolean): Promise<void>;
+  getAllUser(): SessionUser[];
+  getUser(userId: string): SessionUser | undefined;
+  getCurrentUserInfo(): SessionUser | undefined;
+  getSessionInfo(): { topic: string; password: string; userId: string; userName: string; isInMeeting: boolean; sessionId: string; hostUserId: string; shareLocked: boolean; sessionIdleTimeoutMins: number };
+  isHost(): boolean;
+  isManager(): boolean;
+  makeHost(userId: string): Promise<unknown>;
+  makeManager(userId: string): Promise<unknown>;
+  revokeManager(userId: string): Promise<unknown>;
+  removeUser(userId: string): Promise<unknown>;
+  changeName(name: string, userId?: string): Promise<unknown>;
+  getMediaStream(): SessionMediaStream;
+  on<K extends keyof SessionEvents>(event: K, handler: (payload: SessionEvents[K]) => void): void;
+  off<K extends keyof SessionEvents>(event: K, handler?: (payload: SessionEvents[K]) => void): void;
+}
 
 export default RoomKit;

@@ -13,6 +13,7 @@
 // core owns the connection, the rooms and reconnection.
 import './wasm_exec.js';
 import { makeCallKit, CALL_STORAGE_KEY } from './callkit.js';
+import { makeSessionClients } from './session.js';
 
 export { CALL_STORAGE_KEY };
 
@@ -122,7 +123,7 @@ function writeStorage(key, value) {
 const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
   'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
-  'callInvitationReceived', 'callStateChanged',
+  'callInvitationReceived', 'callStateChanged', 'roomMemberUpdated', 'roomSessionUpdated',
 ]);
 
 /** Message types: text, command (delivered, never kept), custom. */
@@ -180,8 +181,11 @@ export class RoomKitClient {
   /** Creates a room and joins it; fails 6000323 when it exists. */
   createRoom(roomInfo, config) { return rk.create(roomInfo, config); }
 
-  /** Joins an existing room; fails 6000322 when there is none. */
-  joinRoom(roomID) { return rk.join(roomID); }
+  /**
+   * Joins an existing room; fails 6000322 when there is none, 6100014
+   * without the passcode a room was created with.
+   */
+  joinRoom(roomID, passcode) { return rk.join(roomID, passcode); }
 
   /** Joins a room, creating it first when needed. */
   enterRoom(roomInfo, config) { return rk.enter(roomInfo, config); }
@@ -269,6 +273,30 @@ export class RoomKitClient {
 
   /** Ends a call for everyone (its initiator only). */
   callEnd(callID) { return rk.callEnd({ callID }); }
+
+  /** Makes userID host (handing the role over), manager or participant; host only. */
+  setMemberRole(userID, role, roomID) { return rk.setMemberRole({ roomID, userID, role }); }
+
+  /** Renames a member: yourself, or another as host or manager. */
+  renameMember(userID, userName, roomID) { return rk.renameMember({ roomID, userID, userName }); }
+
+  /**
+   * Publishes your {audio, video, share} flags (those given change), or,
+   * with userID, turns another member's audio off or on as host or manager.
+   */
+  setMemberState(state, roomID, userID) { return rk.setMemberState({ roomID, userID, ...state }); }
+
+  /** Removes a member from the room for as long as it lasts. */
+  removeMember(userID, roomID) { return rk.removeMember({ roomID, userID }); }
+
+  /** Ends the room for everyone (host only). */
+  endRoom(roomID) { return rk.endRoom({ roomID }); }
+
+  /** Locks or unlocks screen sharing for participants (host or manager). */
+  setShareLock(locked, roomID) { return rk.setShareLock({ roomID, locked: !!locked }); }
+
+  /** The room's session settings: host, passcode, share lock, idle timeout, capacity. */
+  querySessionInfo(roomID) { return rk.querySessionInfo({ roomID }); }
 
   /** Swaps in a fresh token (after tokenWillExpire). */
   renewToken(token) { return rk.renewToken(token); }
@@ -401,10 +429,30 @@ export const RoomKit = Object.freeze({
     return new CallKit(kitToken);
   },
 
+  /** The session client of this tab (seed 003's createClient); one a tab. */
+  createClient() { return sessions.createClient(); },
+
+  /** Leaves and releases the session client, so createClient makes a new one. */
+  destroyClient() { return sessions.destroyClient(); },
+
+  /**
+   * Mints a session token in the page (development only: a page that holds
+   * the secret can log in as anyone). role 1 asks for host. The token admits
+   * the session's room alone, as a video SDK token's topic does.
+   */
+  generateSessionTokenForTest(appID, serverSecret, sessionName, userID, role = 0, expirationSeconds = 7200) {
+    const roomID = RoomKit.sessionRoomID(sessionName);
+    return sync(rk.mintTestToken(appID, serverSecret, userID, '', roomID, role === 1 || role === '1' ? 1 : 0, expirationSeconds));
+  },
+
+  /** The room ID that holds a session name (lower-cased, %XX-escaped; see the README). */
+  sessionRoomID(sessionName) { return sync(rk.sessionRoomID(sessionName)); },
+
   /** The wasm module's raw exports (globalThis.roomkit). */
   wasm: rk,
 });
 
 const CallKit = makeCallKit(RoomKit, invalid);
+const sessions = makeSessionClients(RoomKit, invalid);
 
 export default RoomKit;

@@ -541,6 +541,30 @@ func (c *Client) Logout(ctx context.Context) error {
 	return nil
 }
 
+// LogoutNow ends the session at once without waiting for anything: it
+// writes logout and closes the connection, so the others see this client
+// leave straight away. It is for a page that is going away (pagehide),
+// where nothing asynchronous runs any more; events stop.
+func (c *Client) LogoutNow() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	conn := c.conn
+	c.conn = nil
+	c.nextID++
+	frame, _ := protocol.Marshal(protocol.Frame{ID: c.nextID, Op: protocol.OpLogout, Data: json.RawMessage("{}")})
+	c.failPendingLocked(protocol.Errorf(protocol.CodeNotLoggedIn, "logged out"))
+	c.events.drop()
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.Write(context.Background(), frame)
+		conn.Close()
+	}
+}
+
 // Suspend stops the client without leaving its rooms, for a page that is
 // going away (a reload): the server keeps the session's places for its
 // grace period. It returns what a new Login needs in Config.Resume to take

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"roomkit/server/app"
 	"roomkit/server/auth"
 	"roomkit/server/protocol"
 )
@@ -85,4 +86,22 @@ func TestSessionOperations(t *testing.T) {
 	rh.waitFor(t, "room s 0 8")
 	assert.Empty(t, p.Rooms())
 	assert.Empty(t, host.Rooms())
+}
+
+// A page going away with leaveOnPageUnload logs out at once: the others
+// see it leave now, not after the resume grace.
+func TestLogoutNowLeavesAtOnce(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Gateway.ResumeGrace = time.Minute })
+	ctx := context.Background()
+	alice, ra := login(t, srv, "alice")
+	bob, _ := login(t, srv, "bob")
+	_, err := alice.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	_, err = bob.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+	ra.waitFor(t, "roomMemberJoined r bob")
+	bob.LogoutNow()
+	ra.waitFor(t, "roomMemberLeft r bob")
+	_, err = bob.QueryRoomOnlineMemberCount(ctx, "r")
+	assert.Equal(t, int(protocol.CodeNotLoggedIn), codeOf(err))
 }

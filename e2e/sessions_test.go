@@ -1,0 +1,151 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
+)
+
+// sessionPage is what a page using seed 003's session client does: it
+// binds the global name, creates and inits the client, and shows the
+// users with their role and audio, and any notice the session gives.
+const sessionPage = `
+const ZoomVideo = RK.RoomKit;
+const client = ZoomVideo.createClient();
+window.client = client;
+window.ZoomVideo = ZoomVideo;
+window.notices = [];
+window.audioChanges = [];
+const list = document.body.appendChild(document.createElement('ul'));
+list.id = 'users';
+const render = () => list.replaceChildren(...client.getAllUser().map((u) => {
+  const li = document.createElement('li');
+  li.dataset.user = u.userId;
+  li.textContent = u.displayName + ' ' + (u.isHost ? 'host' : u.isManager ? 'manager' : 'participant') + ' ' + (u.muted ? 'muted' : 'unmuted');
+  return li;
+}));
+window.render = render;
+client.on('user-added', render);
+client.on('user-removed', render);
+client.on('user-updated', render);
+client.on('current-audio-change', (p) => audioChanges.push(p.action + ' ' + p.source));
+client.on('connection-change', (p) => {
+  if (p.state === 'Closed') notices.push(p.reason === 'ended by host' ? 'the host ended the session' : p.reason);
+  render();
+});
+await client.init('en-US', 'Global', { patchJsMedia: true });
+`
+
+// startSession runs sessionPage in p and joins the session as user with
+// a role (1 host) and passcode; it returns the join's outcome.
+func (p *page) startSession(user string, role int, passcode, extra string) string {
+	p.t.Helper()
+	return evalAs[string](p, fmt.Sprintf(`(async () => {
+		%s
+		const token = ZoomVideo.generateSessionTokenForTest(%q, %q, 'Team Sync', %q, %d, 3600);
+		try {
+			await client.join('Team Sync', token, %q, %q%s);
+			render();
+			return 'joined';
+		} catch (err) {
+			return 'error ' + err.code + ' ' + err.message;
+		}
+	})()`, sessionPage, app.DevAppID, secret, user, role, strings.ToUpper(user), passcode, extra))
+}
+
+// users returns the rendered user list, sorted.
+func (p *page) users() []string {
+	p.t.Helper()
+	return slices.Sorted(slices.Values(evalAs[[]string](p, `[...document.querySelectorAll('#users li')].map((li) => li.textContent)`)))
+}
+
+func (p *page) waitUsers(want ...string) {
+	p.t.Helper()
+	want = slices.Sorted(slices.Values(want))
+	require.Eventually(p.t, func() bool { return slices.Equal(p.users(), want) }, 15*time.Second, 50*time.Millisecond, "users %q, want %q", p.users(), want)
+}
+
+func (p *page) waitNotice(want string) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool { return slices.Contains(evalAs[[]string](p, `notices`), want) }, 15*time.Second, 50*time.Millisecond,
+		"notices %q, want %q", evalAs[[]string](p, `notices`), want)
+}
+
+func TestSessionRolesAndLifeCycle(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
+
+	// join before init resolves fails clearly.
+	assert.Contains(t, evalAs[string](ann, `(async () => {
+		const c = RK.RoomKit.createClient();
+		try { await c.join('Team Sync', 'x', 'A'); return 'joined'; } catch (err) { return err.code + ' ' + err.message; }
+	})()`), "6000001 call init")
+
+	require.Equal(t, "joined", ann.startSession("ann", 1, "pw123", ""))
+	assert.True(t, evalAs[bool](ann, `client.isHost()`))
+	assert.Equal(t, "error 6100014 the passcode for room \"team%20sync\" is wrong", ben.startSession("ben", 0, "nope", ""), "wrong passcode refused")
+	require.Equal(t, "joined", ben.eval2(`client.join('Team Sync', ZoomVideo.generateSessionTokenForTest(`+fmt.Sprintf("%q, %q", app.DevAppID, secret)+`, 'team sync', 'ben', 0, 3600), 'BEN', 'pw123').then(() => { render(); return 'joined'; })`))
+	require.Equal(t, "joined", cat.startSession("cat", 0, "pw123", ""))
+	ann.waitUsers("ANN host muted", "BEN participant muted", "CAT participant muted")
+	assert.Equal(t, "team%20sync", evalAs[string](cat, `client.getSessionInfo().sessionId`))
+	assert.Equal(t, "ann", evalAs[string](cat, `client.getSessionInfo().hostUserId`))
+
+	// ben unmutes; the host mutes him, and ben's own page shows it.
+	ben.eval(`client.getMediaStream().unmuteAudio().then(() => true)`)
+	cat.waitUsers("ANN host muted", "BEN participant unmuted", "CAT participant muted")
+	ann.eval(`client.getMediaStream().muteAudio('ben').then(() => true)`)
+	ben.waitUsers("ANN host muted", "BEN participant muted", "CAT participant muted")
+	assert.Equal(t, []string{"unmuted active", "muted passive"}, evalAs[[]string](ben, `audioChanges`))
+	assert.True(t, evalAs[bool](ben, `client.getMediaStream().isAudioMuted()`))
+
+	// A participant cannot remove anyone, even calling the wasm export directly.
+	assert.Equal(t, "error 6100013 true a participant may not remove a member who is a participant (\"cat\"); ask the host",
+		ben.call(`RK.RoomKit.wasm.removeMember({ roomID: 'team%20sync', userID: 'cat' })`))
+	assert.Equal(t, "error 6100013 true", ben.call(`client.removeUser('cat')`)[:len("error 6100013 true")])
+
+	// The host makes ben a manager, who removes cat.
+	ann.eval(`client.makeManager('ben').then(() => true)`)
+	ben.waitUsers("ANN host muted", "BEN manager muted", "CAT participant muted")
+	assert.True(t, evalAs[bool](ben, `client.isManager()`))
+	ben.eval(`client.removeUser('cat').then(() => true)`)
+	cat.waitNotice("kicked by host")
+	ann.waitUsers("ANN host muted", "BEN manager muted")
+	assert.Contains(t, cat.startSession2(), "6100015", "a removed user cannot come back")
+
+	// The host hands the role to ben, then ben ends the session for all.
+	ann.eval(`client.makeHost('ben').then(() => true)`)
+	ann.waitUsers("ANN manager muted", "BEN host muted")
+	assert.False(t, evalAs[bool](ann, `client.isHost()`))
+	assert.Equal(t, "error 6100013 true only the host can end the session for everyone", ann.call(`client.leave(true)`))
+	ben.eval(`client.leave(true).then(() => true)`)
+	ann.waitNotice("the host ended the session")
+	assert.False(t, evalAs[bool](ann, `client.getSessionInfo().isInMeeting`))
+}
+
+// eval2 evaluates a Promise expression in p and returns its string result.
+func (p *page) eval2(expr string) string {
+	p.t.Helper()
+	return evalAs[string](p, `(`+expr+`).catch((err) => 'error ' + err.code + ' ' + err.message)`)
+}
+
+// startSession2 joins again in a page that already ran sessionPage.
+func (p *page) startSession2() string {
+	p.t.Helper()
+	return p.eval2(fmt.Sprintf(`client.join('Team Sync', RK.RoomKit.generateSessionTokenForTest(%q, %q, 'Team Sync', 'cat', 0, 3600), 'CAT', 'pw123').then(() => 'joined')`, app.DevAppID, secret))
+}
+
+func TestSessionCapacity(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
+	require.Equal(t, "joined", ann.startSession("ann", 1, "", ", undefined, { maxUsers: 2 }"))
+	require.Equal(t, "joined", ben.startSession("ben", 0, "", ""))
+	assert.Equal(t, "error 6100008 room \"team%20sync\" is full (2 members)", cat.startSession("cat", 0, "", ""))
+	ann.waitUsers("ANN host muted", "BEN participant muted")
+}

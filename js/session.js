@@ -1,0 +1,347 @@
+// The session client: seed 003's video SDK life cycle on top of the room
+// client. roomkit.js exposes it as RoomKit.createClient:
+//
+//   const client = RoomKit.createClient();
+//   await client.init('en-US', 'Global', { patchJsMedia: true });
+//   await client.join(sessionName, token, userName, passcode);
+//   const stream = client.getMediaStream();
+//   ...
+//   await client.leave(true); // the host ends it for everyone
+//
+// A session is a room: its ID comes from the session name
+// (RoomKit.sessionRoomID), and the token admits that room alone. Roles,
+// privileges, passcodes and the idle timeout are the server's.
+//
+// This file has no imports: roomkit.js hands it the RoomKit it needs.
+
+const ROLE_HOST = 'host';
+const ROLE_MANAGER = 'manager';
+
+const SESSION_EVENTS = new Set(['user-added', 'user-removed', 'user-updated', 'connection-change', 'current-audio-change', 'session-info-change']);
+
+// Why the server took this client out, as connection-change says it.
+const CLOSED_REASONS = { ended: 'ended by host', removed: 'kicked by host', idleTimeout: 'idle timeout' };
+
+/**
+ * makeSessionClients returns createClient and destroyClient over RoomKit;
+ * invalid makes an Error with the invalid-parameter code.
+ */
+export function makeSessionClients(RoomKit, invalid) {
+  let current = null;
+
+  // userOf turns a room member into the user shape the session client
+  // hands out (the video SDK's participant fields, and roomkit's own).
+  function userOf(m) {
+    return {
+      userId: m.userID,
+      displayName: m.userName || m.userID,
+      role: m.role || 'participant',
+      isHost: m.role === ROLE_HOST,
+      isManager: m.role === ROLE_MANAGER,
+      audio: m.audio ? 'computer' : '',
+      muted: !m.audio,
+      bVideoOn: !!m.video,
+      sharerOn: !!m.share,
+    };
+  }
+
+  /** The media stream of a session: the published audio, video and share state. */
+  class MediaStream {
+    constructor(client) { this._client = client; }
+
+    /** Publishes your audio as on. */
+    startAudio() { return this._client._publish({ audio: true }); }
+
+    /** Publishes your audio as off. */
+    stopAudio() { return this._client._publish({ audio: false }); }
+
+    /** Mutes your audio, or, as host or manager, another user's. */
+    muteAudio(userId) { return this._client._setAudio(userId, false); }
+
+    /** Unmutes your audio, or, as host or manager, another user's. */
+    unmuteAudio(userId) { return this._client._setAudio(userId, true); }
+
+    /** Whether a user's audio (yours by default) is muted. */
+    isAudioMuted(userId) { return this._client._user(userId)?.muted ?? true; }
+
+    /** Publishes your video as on. */
+    startVideo() { return this._client._publish({ video: true }); }
+
+    /** Publishes your video as off. */
+    stopVideo() { return this._client._publish({ video: false }); }
+
+    /** Publishes your screen share as on; refused while sharing is locked for participants. */
+    startShareScreen() { return this._client._publish({ share: true }); }
+
+    /** Publishes your screen share as off. */
+    stopShareScreen() { return this._client._publish({ share: false }); }
+
+    /** Locks or unlocks screen sharing for participants (host or manager). */
+    lockShare(locked) { return this._client._zimCall((zim) => zim.setShareLock(locked, this._client._roomID)); }
+
+    /** Whether screen sharing is locked for participants. */
+    isShareLocked() { return !!this._client._session?.shareLocked; }
+  }
+
+  /** The session client (seed 003's VideoClient). */
+  class SessionClient {
+    constructor() {
+      this._listeners = new Map();
+      this._users = new Map();
+      this._inited = null;
+      this._options = {};
+      this._zim = null;
+      this._roomID = '';
+      this._topic = '';
+      this._passcode = '';
+      this._session = null;
+      this._me = '';
+      this._ownAudio = undefined; // the audio state this client last asked for, until the server confirms it
+      this._stream = new MediaStream(this);
+      this._onPageHide = () => {
+        if (!this._zim) return;
+        this._zim = null;
+        RoomKit.wasm.logoutNow();
+      };
+    }
+
+    /**
+     * Prepares the client. options.leaveOnPageUnload leaves the session when
+     * the page goes away (others see the departure at once, but a reload
+     * no longer resumes); options.server is the ws:// address of /ws
+     * (default: this page's host). Other options are accepted and ignored.
+     */
+    init(language = 'en-US', region = 'Global', options = {}) {
+      this._options = { ...options };
+      this._inited = Promise.resolve();
+      return this._inited;
+    }
+
+    /**
+     * Joins (or starts) the session topic with a session token. The first
+     * host-capable joiner (token role 1) is host. passcode is required when
+     * the session was started with one; sessionIdleTimeoutMins (default 40)
+     * ends a session whose host is alone that long. roomkit's own sixth
+     * argument, { maxUsers }, caps a session it starts.
+     */
+    async join(topic, token, userName, passcode = '', sessionIdleTimeoutMins, { maxUsers } = {}) {
+      if (!this._inited) throw invalid('call init and wait for it to resolve before join');
+      await this._inited;
+      if (this._zim) throw invalid('already in a session; leave it first (one session a tab)');
+      if (typeof topic !== 'string' || topic === '') throw invalid('the session name (topic) must be a non-empty string');
+      const roomID = RoomKit.sessionRoomID(topic);
+      const config = {};
+      if (passcode) config.passcode = String(passcode);
+      if (sessionIdleTimeoutMins) config.sessionIdleTimeoutMins = Number(sessionIdleTimeoutMins);
+      if (maxUsers) config.maxMembers = Number(maxUsers);
+      // A session is one tab's: resuming would bring back another session's rooms.
+      const zim = await RoomKit.login({ token, server: this._options.server, resume: !this._options.leaveOnPageUnload });
+      try {
+        this._listen(zim, roomID);
+        if (!zim.getRooms().includes(roomID)) await zim.enterRoom({ roomID, roomName: topic.slice(0, 64) }, config);
+        this._zim = zim;
+        this._roomID = roomID;
+        this._topic = topic;
+        this._passcode = config.passcode ?? '';
+        this._me = zim.user.userID;
+        await this._load();
+        if (userName && userName !== this._user()?.displayName) {
+          await zim.renameMember(this._me, String(userName).slice(0, 200), roomID);
+        }
+      } catch (err) {
+        this._zim = null;
+        await zim.logout().catch(() => {});
+        throw err;
+      }
+      if (this._options.leaveOnPageUnload) globalThis.addEventListener?.('pagehide', this._onPageHide);
+      this._emit('connection-change', { state: 'Connected' });
+    }
+
+    /** Leaves the session; leave(true) ends it for everyone (host only). */
+    async leave(end = false) {
+      const zim = this._zim;
+      if (!zim) return;
+      if (end && !this.isHost()) throw Object.assign(invalid('only the host can end the session for everyone'), { code: 6100013 });
+      try {
+        if (end) await zim.endRoom(this._roomID);
+        else await zim.leaveRoom(this._roomID).catch(() => {});
+      } finally {
+        this._closed();
+        await zim.logout().catch(() => {});
+      }
+    }
+
+    /** Every user in the session, yourself included. */
+    getAllUser() { return [...this._users.values()].map((u) => ({ ...u })); }
+
+    /** One user, or undefined. */
+    getUser(userId) { const u = this._users.get(userId); return u && { ...u }; }
+
+    /** You, as the others see you. */
+    getCurrentUserInfo() { return this.getUser(this._me); }
+
+    /** The session: its name, passcode, you, the host and the share lock. */
+    getSessionInfo() {
+      const me = this._user();
+      return {
+        topic: this._topic,
+        password: this._passcode,
+        userId: this._me,
+        userName: me?.displayName ?? '',
+        isInMeeting: !!this._zim,
+        sessionId: this._roomID,
+        hostUserId: this._session?.hostUserID ?? '',
+        shareLocked: !!this._session?.shareLocked,
+        sessionIdleTimeoutMins: this._session?.sessionIdleTimeoutMins ?? 0,
+      };
+    }
+
+    /** Whether you are the host. */
+    isHost() { return !!this._user()?.isHost; }
+
+    /** Whether you are a manager. */
+    isManager() { return !!this._user()?.isManager; }
+
+    /** Hands the host role to userId (host only); you become a manager. */
+    makeHost(userId) { return this._zimCall((zim) => zim.setMemberRole(userId, ROLE_HOST, this._roomID)); }
+
+    /** Makes userId a manager (host only). */
+    makeManager(userId) { return this._zimCall((zim) => zim.setMemberRole(userId, ROLE_MANAGER, this._roomID)); }
+
+    /** Makes a manager a participant again (host only). */
+    revokeManager(userId) { return this._zimCall((zim) => zim.setMemberRole(userId, 'participant', this._roomID)); }
+
+    /** Removes userId from the session (host: anyone; manager: participants). */
+    removeUser(userId) { return this._zimCall((zim) => zim.removeMember(userId, this._roomID)); }
+
+    /** Renames userId (yourself by default; others as host or manager). */
+    changeName(name, userId) { return this._zimCall((zim) => zim.renameMember(userId || this._me, String(name), this._roomID)); }
+
+    /** The session's media stream. */
+    getMediaStream() { return this._stream; }
+
+    /** Calls handler(payload) on each `event`. */
+    on(event, handler) {
+      if (!SESSION_EVENTS.has(event)) throw invalid(`unknown event "${event}"; use one of ${[...SESSION_EVENTS].join(', ')}`);
+      if (typeof handler !== 'function') throw invalid('the handler must be a function');
+      if (!this._listeners.has(event)) this._listeners.set(event, new Set());
+      this._listeners.get(event).add(handler);
+    }
+
+    /** Removes handler, or every handler of event when none is given. */
+    off(event, handler) {
+      const set = this._listeners.get(event);
+      if (!set) return;
+      if (handler) set.delete(handler); else set.clear();
+    }
+
+    _user(userId) { return this._users.get(userId || this._me); }
+
+    async _zimCall(f) {
+      if (!this._zim) throw Object.assign(invalid('not in a session; join first'), { code: 6000321 });
+      return f(this._zim);
+    }
+
+    _publish(state) {
+      if ('audio' in state) this._ownAudio = state.audio;
+      return this._zimCall((zim) => zim.setMemberState(state, this._roomID));
+    }
+
+    _setAudio(userId, on) {
+      if (userId && userId !== this._me) return this._zimCall((zim) => zim.setMemberState({ audio: on }, this._roomID, userId));
+      return this._publish({ audio: on });
+    }
+
+    async _load() {
+      const users = new Map();
+      let nextFlag = '';
+      do {
+        const page = await this._zim.queryRoomMemberList(this._roomID, { count: 100, nextFlag });
+        for (const m of page.memberList) users.set(m.userID, userOf(m));
+        nextFlag = page.nextFlag;
+      } while (nextFlag);
+      this._users = users;
+      this._session = await this._zim.querySessionInfo(this._roomID);
+    }
+
+    _listen(zim, roomID) {
+      zim.on('roomMemberJoined', (z, { roomID: r, memberList }) => {
+        if (r !== roomID) return;
+        const added = memberList.filter((m) => !this._users.has(m.userID)).map(userOf);
+        for (const u of added) this._users.set(u.userId, u);
+        if (added.length) this._emit('user-added', added);
+      });
+      zim.on('roomMemberLeft', (z, { roomID: r, memberList }) => {
+        if (r !== roomID) return;
+        // A user with another tab still in stays; the room sends each tab's leave.
+        zim.queryRoomMembers(memberList.map((m) => m.userID), roomID).then(({ errorUserList }) => {
+          const gone = errorUserList.filter((id) => this._users.has(id)).map((id) => this._users.get(id));
+          for (const u of gone) this._users.delete(u.userId);
+          if (gone.length) this._emit('user-removed', gone);
+        }).catch(() => {});
+      });
+      zim.on('roomMemberUpdated', (z, { roomID: r, memberList }) => {
+        if (r !== roomID) return;
+        const updated = memberList.map(userOf);
+        for (const u of updated) {
+          const before = this._users.get(u.userId);
+          this._users.set(u.userId, u);
+          if (u.userId === this._me && before && before.muted !== u.muted) {
+            // active: this client asked for it; passive: a host or manager did.
+            const active = this._ownAudio === !u.muted;
+            this._ownAudio = undefined;
+            this._emit('current-audio-change', { action: u.muted ? 'muted' : 'unmuted', source: active ? 'active' : 'passive' });
+          }
+          if (u.isHost && this._session) this._session.hostUserID = u.userId;
+        }
+        this._emit('user-updated', updated);
+      });
+      zim.on('roomSessionUpdated', (z, info) => {
+        if (info.roomID !== roomID) return;
+        this._session = info;
+        this._emit('session-info-change', this.getSessionInfo());
+      });
+      zim.on('roomStateChanged', (z, { roomID: r, state, event, extendedData }) => {
+        if (r !== roomID || state !== 0 || event !== 8 || !this._zim) return;
+        let why = {};
+        try { why = JSON.parse(extendedData || '{}'); } catch { /* not ours */ }
+        this._closed();
+        zim.logout().catch(() => {});
+        this._emit('connection-change', { state: 'Closed', reason: CLOSED_REASONS[why.reason] ?? 'kicked by host', message: why.message ?? '' });
+      });
+      zim.on('connectionStateChanged', (z, { state }) => {
+        if (!this._zim) return;
+        if (state === 3) this._emit('connection-change', { state: 'Reconnecting' });
+        else if (state === 2) this._emit('connection-change', { state: 'Connected' });
+      });
+    }
+
+    _closed() {
+      globalThis.removeEventListener?.('pagehide', this._onPageHide);
+      this._zim = null;
+    }
+
+    _emit(name, payload) {
+      for (const handler of [...(this._listeners.get(name) ?? [])]) {
+        try {
+          handler(payload);
+        } catch (err) {
+          console.error(`roomkit: a ${name} handler threw`, err);
+        }
+      }
+    }
+  }
+
+  return {
+    createClient() {
+      current ??= new SessionClient();
+      return current;
+    },
+    async destroyClient() {
+      const c = current;
+      current = null;
+      await c?.leave().catch(() => {});
+      c?._listeners.clear();
+    },
+  };
+}
