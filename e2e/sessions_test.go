@@ -40,7 +40,7 @@ client.on('connection-change', (p) => {
   if (p.state === 'Closed') notices.push(p.reason === 'ended by host' ? 'the host ended the session' : p.reason);
   render();
 });
-await client.init('en-US', 'Global', { patchJsMedia: true });
+await client.init('en-US', 'Global', window.initOptions ?? { patchJsMedia: true });
 `
 
 // startSession runs sessionPage in p and joins the session as user with
@@ -126,6 +126,7 @@ func TestSessionRolesAndLifeCycle(t *testing.T) {
 	assert.Equal(t, "error 6100013 true only the host can end the session for everyone", ann.call(`client.leave(true)`))
 	ben.eval(`client.leave(true).then(() => true)`)
 	ann.waitNotice("the host ended the session")
+	ben.waitNotice("the host ended the session")
 	assert.False(t, evalAs[bool](ann, `client.getSessionInfo().isInMeeting`))
 }
 
@@ -148,4 +149,67 @@ func TestSessionCapacity(t *testing.T) {
 	require.Equal(t, "joined", ben.startSession("ben", 0, "", ""))
 	assert.Equal(t, "error 6100008 room \"team%20sync\" is full (2 members)", cat.startSession("cat", 0, "", ""))
 	ann.waitUsers("ANN host muted", "BEN participant muted")
+}
+
+// With leaveOnPageUnload, a page going away leaves the session at once:
+// the others see it go although the server would hold a silent page's
+// place for a long grace period.
+func TestLeaveOnPageUnload(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Gateway.ResumeGrace = 5 * time.Minute })
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.eval(`window.initOptions = { leaveOnPageUnload: true }`)
+	require.Equal(t, "joined", ann.startSession("ann", 1, "", ""))
+	require.Equal(t, "joined", ben.startSession("ben", 0, "", ""))
+	ben.waitUsers("ANN host muted", "BEN participant muted")
+	ann.reload()
+	ben.waitUsers("BEN host muted")
+}
+
+// joinCallAs joins the call kit into room as user, whose token asks for
+// host when host is set.
+func (p *page) joinCallAs(user, room string, host bool) {
+	p.t.Helper()
+	role := 0
+	if host {
+		role = 1
+	}
+	p.eval(fmt.Sprintf(`(async () => {
+		const { RoomKit } = await import('/js/roomkit.js');
+		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
+		const box = document.createElement('div');
+		document.body.prepend(box);
+		const jwt = RoomKit.wasm.mintTestToken(appID, serverSecret, %q, %q, '', %d, 3600);
+		window.zp = RoomKit.create(RoomKit.generateKitTokenForProduction(appID, jwt, %q, %q, %q));
+		await zp.joinRoom({ container: box, showPreJoinView: false, autoLeaveRoomWhenOnlySelfInRoom: false });
+		return true;
+	})()`, user, strings.ToUpper(user), role, room, user, strings.ToUpper(user)))
+}
+
+// The call kit lists roles and offers moderation only to those whose role
+// allows it; the host removes a member, who is told.
+func TestCallKitModeration(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCallAs("ann", "mod", true)
+	ben.joinCallAs("ben", "mod", false)
+	ann.waitMembers("ann", "ben")
+	ben.waitMembers("ann", "ben")
+	assert.Equal(t, "host", evalAs[string](ben, `document.querySelector('[data-testid=member-ann]').dataset.role`))
+	ann.waitText(`[data-testid=member-ann]`, "host")
+	ann.waitText(`[data-testid=remove-ben]`, "Remove")
+	assert.False(t, evalAs[bool](ben, `!!document.querySelector('[data-testid^=remove-]')`), "a participant is offered no removal")
+
+	ann.eval(`(document.querySelector('[data-testid=remove-ben]').click(), true)`)
+	ben.waitText(`[data-testid=removed-view]`, "You were removed from the call.")
+	ann.waitMembers("ann")
+
+	// Only the host's menu offers to end the call for everyone.
+	cat := openPage(t, s)
+	cat.joinCallAs("cat", "mod", false)
+	ann.waitMembers("ann", "cat")
+	cat.eval(`(document.querySelector('[data-testid=more-button]').click(), true)`)
+	assert.False(t, evalAs[bool](cat, `!!document.querySelector('[data-testid=menu-end-all]')`))
+	ann.eval(`(document.querySelector('[data-testid=more-button]').click(), document.querySelector('[data-testid=menu-end-all]').click(), true)`)
+	cat.waitText(`[data-testid=removed-view]`, "The host ended the session.")
+	ann.waitText(`[data-testid=removed-view]`, "The host ended the session.")
 }

@@ -44,6 +44,7 @@ const STYLE = `
 .rk-call .rk-center { margin: auto; text-align: center; display: flex; flex-direction: column; gap: 10px; max-width: 360px; width: 100%; }
 .rk-call .rk-error { color: #b42318; }
 .rk-call .rk-you, .rk-call .rk-role, .rk-call .rk-state { color: #4b5563; font-size: .85em; }
+.rk-call .rk-small { margin-left: .4em; padding: .1em .5em; font-size: .8em; }
 .rk-call.rk-overlay { position: fixed; z-index: 1000; left: 50%; top: 20%; transform: translateX(-50%); min-height: 0;
   width: min(360px, calc(100vw - 24px)); box-shadow: 0 8px 32px rgba(0,0,0,.25); background: #fff; border: 1px solid #d0d5dd; }
 .rk-call .rk-actions { display: flex; gap: 8px; justify-content: flex-end; }
@@ -55,7 +56,7 @@ function el(tag, props = {}, ...children) {
     if (k === 'testid') node.dataset.testid = v;
     else if (k === 'class') node.className = v;
     else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (k.startsWith('aria-') || k === 'role') node.setAttribute(k, v);
+    else if (k.startsWith('aria-') || k.startsWith('data-') || k === 'role') node.setAttribute(k, v);
     else node[k] = v;
   }
   node.append(...children.filter((c) => c != null));
@@ -578,7 +579,10 @@ export function makeCallKit(RoomKit, invalid) {
       this._renderMenu = () => menu.replaceChildren(
         this._canInvite() ? el('button', { role: 'menuitem', testid: 'menu-invite', onclick: () => { closeMenu(); this._openInviteList(); } }, 'Invite members') : null,
         el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; closeMenu(); } }, 'Show or hide chat'),
-        el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(this._roomID).catch(() => {}); closeMenu(); } }, 'Copy room ID'));
+        el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(this._roomID).catch(() => {}); closeMenu(); } }, 'Copy room ID'),
+        this._members.get(this._kit.userID)?.role === 'host'
+          ? el('button', { role: 'menuitem', testid: 'menu-end-all', onclick: () => { closeMenu(); this._zim.endRoom(this._roomID).catch((err) => this._addNote(`Could not end the call (${err.code}): ${err.message}`)); } }, 'End for everyone')
+          : null);
       const more = el('button', { class: 'rk-secondary', testid: 'more-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': 'More options',
         onclick: () => { this._renderMenu(); menu.hidden = !menu.hidden; more.setAttribute('aria-expanded', String(!menu.hidden)); if (!menu.hidden) menu.querySelector('button').focus(); } }, '⋯');
       const closeMenu = () => { menu.hidden = true; more.setAttribute('aria-expanded', 'false'); more.focus(); };
@@ -613,12 +617,21 @@ export function makeCallKit(RoomKit, invalid) {
     _renderMembers() {
       if (!this._memberList) return;
       const me = this._kit.userID;
+      const myRole = this._members.get(me)?.role;
+      // Offer only what the role allows (the server decides anyway): the
+      // host mutes and removes anyone, a manager mutes all but the host and
+      // removes participants.
+      const mayMute = (m) => myRole === 'host' || (myRole === 'manager' && m.role !== 'host');
+      const mayRemove = (m) => myRole === 'host' || (myRole === 'manager' && m.role === 'participant');
+      const act = (label, testid, f) => el('button', { class: 'rk-secondary rk-small', testid, onclick: () => f().catch((err) => this._addNote(`${label} failed (${err.code}): ${err.message}`)) }, label);
       this._memberCount.textContent = String(this._members.size);
       this._memberList.replaceChildren(...[...this._members].map(([userID, m]) =>
         el('li', { testid: `member-${userID}`, 'data-role': m.role, 'data-audio': String(m.audio) }, m.userName || userID,
           userID === me ? el('span', { class: 'rk-you' }, ' (you)') : null,
           m.role === 'host' || m.role === 'manager' ? el('span', { class: 'rk-role' }, ` · ${m.role}`) : null,
-          el('span', { class: 'rk-state', 'aria-label': m.audio ? 'microphone on' : 'microphone off' }, m.audio ? ' · mic on' : ' · muted'))));
+          el('span', { class: 'rk-state', 'aria-label': m.audio ? 'microphone on' : 'microphone off' }, m.audio ? ' · mic on' : ' · muted'),
+          userID !== me && m.audio && mayMute(m) ? act('Mute', `mute-${userID}`, () => this._zim.setMemberState({ audio: false }, this._roomID, userID)) : null,
+          userID !== me && mayRemove(m) ? act('Remove', `remove-${userID}`, () => this._zim.removeMember(userID, this._roomID)) : null)));
     }
 
     // _addChat keeps m and shows it once the call view is up: messages can

@@ -414,8 +414,12 @@ export interface RoomKitWasm {
 }
 
 export declare const RoomKit: Readonly<{
-  /** resume (default true) takes back the session a reloaded page left. */
-  login(options: { server?: string; token: string; resume?: boolean }): Promise<RoomKitClient>;
+  /**
+   * resume (default true) takes back the session a reloaded page left;
+   * leaveOnPageUnload (default false) logs out on pagehide instead, so the
+   * others see the user leave at once (and a reload is a new session).
+   */
+  login(options: { server?: string; token: string; resume?: boolean; leaveOnPageUnload?: boolean }): Promise<RoomKitClient>;
   create(kitToken: string): CallKit;
   generateKitTokenForTest(appID: number | string, serverSecret: string, roomID: string, userID: string, userName?: string, expirationSeconds?: number): string;
   generateKitTokenForProduction(appID: number | string, token: string, roomID: string, userID: string, userName?: string): string;

@@ -155,7 +155,7 @@ function invalid(message) {
 
 /** The room client returned by RoomKit.login. */
 export class RoomKitClient {
-  constructor(session, server) {
+  constructor(session, server, leaveOnPageUnload = false) {
     /** The logged-in user. */
     this.user = { userID: session.userID, userName: session.userName };
     this.sessionID = session.sessionID;
@@ -168,10 +168,15 @@ export class RoomKitClient {
     this._held = null;
     // When the page unloads (a reload), keep the session for the next page
     // instead of leaving the rooms: the server holds our places for its
-    // grace period.
+    // grace period. With leaveOnPageUnload, log out at once instead, so
+    // the others see us go.
     this._onPageHide = () => {
       if (this._closed) return;
       this._closed = true;
+      if (leaveOnPageUnload) {
+        rk.logoutNow();
+        return;
+      }
       const state = rk.suspend();
       if (state && !(state instanceof Error)) writeStorage(SESSION_STORAGE_KEY, { server, userID: this.user.userID, ...state });
     };
@@ -373,7 +378,7 @@ export const RoomKit = Object.freeze({
    * Logs in with a token (a JWT from your app server, or a kit token) and
    * resolves with the room client once the server has accepted it.
    */
-  async login({ server, token, resume = true } = {}) {
+  async login({ server, token, resume = true, leaveOnPageUnload = false } = {}) {
     if (typeof token !== 'string' || token === '') throw invalid('login needs {token}');
     if (token.startsWith(KIT_PREFIX)) token = RoomKit.parseKitToken(token).token;
     server = server || defaultServer();
@@ -385,7 +390,7 @@ export const RoomKit = Object.freeze({
       ? { sessionID: stored.sessionID, key: stored.key, received: stored.received }
       : undefined;
     early = [];
-    const client = new RoomKitClient(await rk.login({ server, token, resume: resumeState }), server);
+    const client = new RoomKitClient(await rk.login({ server, token, resume: resumeState }), server, leaveOnPageUnload);
     // Events that came during login, and any until the caller has added its
     // handlers, are handed over in order on the next task.
     client._held = early;

@@ -98,11 +98,6 @@ export function makeSessionClients(RoomKit, invalid) {
       this._me = '';
       this._ownAudio = undefined; // the audio state this client last asked for, until the server confirms it
       this._stream = new MediaStream(this);
-      this._onPageHide = () => {
-        if (!this._zim) return;
-        this._zim = null;
-        RoomKit.wasm.logoutNow();
-      };
     }
 
     /**
@@ -135,7 +130,8 @@ export function makeSessionClients(RoomKit, invalid) {
       if (sessionIdleTimeoutMins) config.sessionIdleTimeoutMins = Number(sessionIdleTimeoutMins);
       if (maxUsers) config.maxMembers = Number(maxUsers);
       // A session is one tab's: resuming would bring back another session's rooms.
-      const zim = await RoomKit.login({ token, server: this._options.server, resume: !this._options.leaveOnPageUnload });
+      const leaveOnPageUnload = !!this._options.leaveOnPageUnload;
+      const zim = await RoomKit.login({ token, server: this._options.server, resume: !leaveOnPageUnload, leaveOnPageUnload });
       try {
         this._listen(zim, roomID);
         if (!zim.getRooms().includes(roomID)) await zim.enterRoom({ roomID, roomName: topic.slice(0, 64) }, config);
@@ -153,7 +149,6 @@ export function makeSessionClients(RoomKit, invalid) {
         await zim.logout().catch(() => {});
         throw err;
       }
-      if (this._options.leaveOnPageUnload) globalThis.addEventListener?.('pagehide', this._onPageHide);
       this._emit('connection-change', { state: 'Connected' });
     }
 
@@ -317,7 +312,6 @@ export function makeSessionClients(RoomKit, invalid) {
     }
 
     _closed() {
-      globalThis.removeEventListener?.('pagehide', this._onPageHide);
       this._zim = null;
     }
 

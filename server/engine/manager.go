@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -178,7 +179,7 @@ func (m *Manager) admitLocked(r *room, p Peer, passcode string) error {
 		return protocol.Errorf(protocol.CodeRemovedFromRoom, "you were removed from room %q and may not join it again while it lasts", r.id)
 	case r.passcode != "" && passcode == "":
 		return protocol.Errorf(protocol.CodeWrongPasscode, "room %q needs a passcode; ask its host for it", r.id)
-	case r.passcode != passcode:
+	case subtle.ConstantTimeCompare([]byte(r.passcode), []byte(passcode)) != 1:
 		return protocol.Errorf(protocol.CodeWrongPasscode, "the passcode for room %q is wrong", r.id)
 	case len(r.members) >= m.capacity(r):
 		return protocol.Errorf(protocol.CodeRoomFull, "room %q is full (%d members)", r.id, m.capacity(r))
