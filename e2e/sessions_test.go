@@ -213,3 +213,22 @@ func TestCallKitModeration(t *testing.T) {
 	cat.waitText(`[data-testid=removed-view]`, "The host ended the session.")
 	ann.waitText(`[data-testid=removed-view]`, "The host ended the session.")
 }
+
+// A reload (without leaveOnPageUnload) resumes the session: the host is
+// still host, and the others never saw it leave.
+func TestHostKeepsTheRoleAcrossAReload(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	require.Equal(t, "joined", ann.startSession("ann", 1, "pw", ""))
+	require.Equal(t, "joined", ben.startSession("ben", 0, "pw", ""))
+	ben.eval(`window.removed = []; client.on('user-removed', (us) => removed.push(...us.map((u) => u.userId))); true`)
+	ann.reload()
+	ann.loadModule()
+	require.Equal(t, "joined", ann.startSession("ann", 1, "pw", ""))
+	assert.True(t, evalAs[bool](ann, `client.isHost()`))
+	ann.waitUsers("ANN host muted", "BEN participant muted")
+	assert.Empty(t, evalAs[[]string](ben, `removed`), "nobody saw the host leave")
+	ben.waitUsers("ANN host muted", "BEN participant muted")
+	assert.Equal(t, 2, evalAs[int](ben, `client._zim.queryRoomOnlineMemberCount(client.getSessionInfo().sessionId).then((r) => r.count)`),
+		"the reloaded page took its old place back: no second place for ann")
+}
