@@ -68,8 +68,17 @@ chromium:
 	  echo "installing chromium with apt-get"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
 
+## bench: the Go benchmarks, then the load generator's scenarios against a
+## fresh server process each (join-storm, fanout, idle at their default
+## sizes), one key=value line each, kept in $(BENCHDIR)
+BENCHDIR ?= bench-results
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./server/...
+	mkdir -p $(BENCHDIR)
+	$(GO) build -o $(BENCHDIR)/roomkit ./server/cmd/roomkit
+	$(GO) build -o $(BENCHDIR)/roomkit-load ./server/cmd/roomkit-load
+	$(GO) test -run '^$$' -bench . -benchmem ./server/... | tee $(BENCHDIR)/go-bench.txt
+	$(BENCHDIR)/roomkit-load -server-bin $(BENCHDIR)/roomkit | tee $(BENCHDIR)/load.txt
+	@echo "results in $(BENCHDIR)/"
 
 clean:
 	rm -f js/roomkit.wasm js/wasm_exec.js roomkit-server

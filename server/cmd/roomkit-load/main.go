@@ -1,0 +1,127 @@
+// Command roomkit-load drives a roomkit server with many native clients on
+// loopback and prints one key=value line per scenario run.
+//
+//	roomkit-load -server-bin ./roomkit-server -scenario fanout -clients 1000 -rate 100
+//	roomkit-load -url ws://127.0.0.1:8080/ws -app dev -secret s -pid 1234 -scenario idle
+//
+// With -server-bin it starts a fresh server process for each scenario
+// (with message limits raised for the senders), so each run's server CPU
+// and memory are its own.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"roomkit/server/loadgen"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "roomkit-load:", err)
+		os.Exit(2)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("roomkit-load", flag.ContinueOnError)
+	url := fs.String("url", "", "the server's ws://host:port/ws (loopback); empty: start -server-bin")
+	serverBin := fs.String("server-bin", "", "a roomkit binary to start for each scenario")
+	appID := fs.String("app", "load", "app ID of the tokens")
+	secret := fs.String("secret", "", "the app's server secret (with -url)")
+	pid := fs.Int("pid", 0, "the server's process ID, for CPU and RSS (with -url)")
+	scenario := fs.String("scenario", "all", "one of "+strings.Join(loadgen.Names(), ", ")+", or all")
+	var p loadgen.Params
+	fs.IntVar(&p.Clients, "clients", 0, "clients (0: the scenario's default)")
+	fs.IntVar(&p.Rooms, "rooms", 0, "rooms (idle)")
+	fs.IntVar(&p.Senders, "senders", 0, "senders (fanout)")
+	fs.Float64Var(&p.Rate, "rate", 0, "messages a second (fanout)")
+	fs.DurationVar(&p.Duration, "duration", 0, "how long (fanout, idle)")
+	limit := fs.Duration("limit", time.Minute, "a scenario gives up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	names := loadgen.Names()
+	if *scenario != "all" {
+		if loadgen.Scenarios[*scenario] == nil {
+			return fmt.Errorf("unknown scenario %q: use one of %s", *scenario, strings.Join(names, ", "))
+		}
+		names = []string{*scenario}
+	}
+	for _, name := range names {
+		cfg := loadgen.Config{URL: *url, AppID: *appID, Secret: *secret, ServerPID: *pid, Limit: *limit}
+		stop := func() {}
+		if *url == "" {
+			if *serverBin == "" {
+				return fmt.Errorf("give -url (a running server) or -server-bin (a roomkit binary to start)")
+			}
+			var err error
+			if cfg, stop, err = startServer(*serverBin, cfg); err != nil {
+				return err
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), *limit+2*time.Minute)
+		res, err := loadgen.Scenarios[name](ctx, cfg, p)
+		cancel()
+		stop()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Println(res)
+	}
+	return nil
+}
+
+// startServer starts bin serve on a free loopback port with a fresh
+// secret, and waits until it listens.
+func startServer(bin string, cfg loadgen.Config) (loadgen.Config, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return cfg, nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	cfg.Secret = hex.EncodeToString(b)
+	cmd := exec.Command(bin, "serve", "-addr", addr, "-app", cfg.AppID+"="+cfg.Secret,
+		"-max-conns-per-ip", "-1", "-max-sessions-per-app", "100000", "-max-sessions", "100000", "-max-members", "20000")
+	cmd.Stderr = nil
+	if err := cmd.Start(); err != nil {
+		return cfg, nil, err
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			stop()
+			return cfg, nil, fmt.Errorf("%s did not listen on %s", bin, addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // let it settle before reading its RSS
+	cfg.URL = "ws://" + addr + "/ws"
+	cfg.ServerPID = cmd.Process.Pid
+	return cfg, stop, nil
+}

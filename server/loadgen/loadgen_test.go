@@ -1,0 +1,78 @@
+package loadgen
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
+)
+
+// small runs each scenario small against a real server in this process;
+// the figures must say nothing was lost and everyone got everything.
+func small(t *testing.T) Config {
+	t.Helper()
+	cfg := app.Default()
+	cfg.Apps = map[string]string{"load": "load-secret"}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := app.Serve(cfg, ln, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return Config{URL: "ws://" + srv.Addr() + "/ws", AppID: "load", Secret: "load-secret", ServerPID: os.Getpid(), Limit: 30 * time.Second}
+}
+
+func number(t *testing.T, r *Result, key string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(r.Get(key), 64)
+	require.NoError(t, err, "%s=%q in %s", key, r.Get(key), r)
+	return v
+}
+
+func TestJoinStorm(t *testing.T) {
+	r, err := JoinStorm(context.Background(), small(t), Params{Clients: 60})
+	require.NoError(t, err)
+	t.Log(r)
+	assert.Positive(t, number(t, r, "all_known_ms"), "every client came to know all 60")
+	assert.Positive(t, number(t, r, "server_frames"))
+	assert.Positive(t, number(t, r, "server_cpu_s")+1)
+}
+
+func TestFanout(t *testing.T) {
+	r, err := Fanout(context.Background(), small(t), Params{Clients: 30, Rate: 40, Duration: time.Second})
+	require.NoError(t, err)
+	t.Log(r)
+	sent := number(t, r, "sent")
+	assert.Positive(t, sent)
+	assert.Equal(t, sent*29, number(t, r, "deliveries"))
+	assert.Zero(t, number(t, r, "lost"))
+	assert.Zero(t, number(t, r, "duplicated"))
+	assert.Zero(t, number(t, r, "send_errors"))
+	assert.Positive(t, number(t, r, "latency_p99_ms"))
+}
+
+func TestIdle(t *testing.T) {
+	r, err := Idle(context.Background(), small(t), Params{Clients: 40, Rooms: 4, Duration: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Log(r)
+	assert.Equal(t, "40", r.Get("clients"))
+	assert.NotEmpty(t, r.Get("server_rss_per_conn_kib"))
+}
+
+func TestParsePayload(t *testing.T) {
+	s, q, d, ok := parsePayload("3:17:12345")
+	assert.True(t, ok)
+	assert.Equal(t, []any{3, 17, time.Duration(12345)}, []any{s, q, d})
+	_, _, _, ok = parsePayload("3:x:1")
+	assert.False(t, ok)
+}
