@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"roomkit/server/protocol"
@@ -385,7 +386,8 @@ func kickedOut(roomID string, why protocol.KickedOut) []byte {
 }
 
 // SetShareLock implements Engine: the host or a manager locks or unlocks
-// screen sharing for participants; everyone gets roomSessionUpdated.
+// screen sharing for participants; everyone gets roomSessionUpdated, and
+// participants sharing when it locks stop (roomMemberUpdated).
 func (m *Manager) SetShareLock(p Peer, roomID string, locked bool) (protocol.SessionInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -400,6 +402,20 @@ func (m *Manager) SetShareLock(p Peer, roomID string, locked bool) (protocol.Ses
 	if s.r.shareLocked != locked {
 		s.r.shareLocked = locked
 		s.r.broadcast(protocol.EventRoomSessionUpdated, m.sessionInfoLocked(s.r), "")
+		if locked {
+			// Participants sharing now stop: the lock is on sharing, not
+			// only on starting to.
+			var stopped []*userPlace
+			for _, mem := range s.r.order {
+				if u := mem.user; u.member.Share && u.member.Role == protocol.RoleParticipant && !slices.Contains(stopped, u) {
+					u.member.Share = false
+					stopped = append(stopped, u)
+				}
+			}
+			if len(stopped) > 0 {
+				s.r.updated(stopped...)
+			}
+		}
 	}
 	return m.sessionInfoLocked(s.r), nil
 }

@@ -387,8 +387,13 @@ func TestMemberStateAndShareLock(t *testing.T) {
 	_, err = m.SetMemberState(h, protocol.SetMemberStateRequest{RoomID: "r", UserID: "u-p", Video: &off})
 	assert.Equal(t, protocol.CodeNotPermitted, code(t, err), "another's video is theirs")
 
+	_, err = m.SetMemberState(p, protocol.SetMemberStateRequest{RoomID: "r", Share: &on})
+	require.NoError(t, err, "sharing is open until locked")
 	_, err = m.SetShareLock(mgr, "r", true)
 	require.NoError(t, err)
+	page, err = m.QueryMembers(h, "r", []string{"u-p"})
+	require.NoError(t, err)
+	assert.False(t, page.MemberList[0].Share, "locking stops a participant sharing")
 	_, err = m.SetMemberState(p, protocol.SetMemberStateRequest{RoomID: "r", Share: &on})
 	assert.Equal(t, protocol.CodeNotPermitted, code(t, err))
 	_, err = m.SetMemberState(mgr, protocol.SetMemberStateRequest{RoomID: "r", Share: &on})
