@@ -60,6 +60,13 @@ type Client struct {
 	lastRoom   string                       // the room most recently joined
 	closed     bool                         // logged out: never reconnect
 	loopDone   chan struct{}                // closed when the connection's loop has ended
+
+	// sendTurn is held (a token in it) while a request is numbered and
+	// written, and while a resumed connection's unread requests are sent
+	// again: frames reach a connection in the order of their IDs, so the
+	// server's last read ID tells exactly which it never read. Taken
+	// before mu.
+	sendTurn chan struct{}
 }
 
 // roomEntry is the client's view of one room.
@@ -86,7 +93,7 @@ func Login(ctx context.Context, cfg Config) (*Client, error) {
 	def(&cfg.ReconnectFor, 2*time.Minute)
 	def(&cfg.PingInterval, 10*time.Second)
 	def(&cfg.PingTimeout, 10*time.Second)
-	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]*pendingRequest{}, rooms: map[string]*roomEntry{}, calls: map[string]protocol.CallInfo{}, batches: map[string]*attributesBatch{}}
+	c := &Client{cfg: cfg, events: newEventQueue(cfg.OnEvent), pending: map[uint64]*pendingRequest{}, rooms: map[string]*roomEntry{}, calls: map[string]protocol.CallInfo{}, batches: map[string]*attributesBatch{}, sendTurn: make(chan struct{}, 1)}
 	c.events.push(EventConnectionStateChanged, ConnectionStateChanged{State: protocol.ConnStateConnecting, Event: protocol.ConnEventActiveLogin})
 	if err := c.connect(ctx, cfg.Resume); err != nil {
 		ev := protocol.ConnEventLoginInterrupted
@@ -152,7 +159,17 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 		conn.Close()
 		return protocol.Errorf(protocol.CodeFailed, "login: unreadable reply: %v", err)
 	}
+	// No request is numbered or written from here until the requests the
+	// server never read are sent again, ahead of any new one.
+	select {
+	case c.sendTurn <- struct{}{}:
+	case <-ctx.Done():
+		conn.Close()
+		return protocol.Errorf(protocol.CodeRequestTimeout, "login: a request being written held the connection for %s", c.cfg.RequestTimeout)
+	}
+	defer func() { <-c.sendTurn }()
 	done := make(chan struct{})
+	var resend [][]byte
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -177,7 +194,7 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 		// The server kept our places: nobody saw us leave, and the events
 		// we missed follow.
 		c.reconcileLocked(session.Rooms)
-		c.resendLocked(conn, session.LastRequestID)
+		resend = c.unreadLocked(session.LastRequestID)
 	default:
 		c.framesRead = 0
 		c.failPendingLocked(protocol.Errorf(protocol.CodeNetworkError, "the connection dropped before the reply, and the session could not be resumed (%s); the request may or may not have been served", session.ResumeError))
@@ -185,6 +202,13 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 	c.mu.Unlock()
 	go c.readLoop(conn, done)
 	go c.heartbeat(conn, done)
+	for _, f := range resend {
+		// A failed write is the next lost connection: the requests stay
+		// pending and the next resume sorts them out.
+		if conn.Write(ctx, f) != nil {
+			break
+		}
+	}
 	return nil
 }
 
@@ -272,11 +296,11 @@ type pendingRequest struct {
 	reply chan protocol.Frame // cap 1
 }
 
-// resendLocked sends again, on a resumed session's new connection, the
-// pending requests the server never read (their IDs are past its last);
-// the replies of the others are among the frames it sends again. Caller
-// holds c.mu.
-func (c *Client) resendLocked(conn Conn, lastRead uint64) {
+// unreadLocked returns, in ID order, the frames of the pending requests a
+// resumed session's server never read (their IDs are past its last), to be
+// sent again; the replies of the others are among the frames it sends
+// again. Caller holds c.mu.
+func (c *Client) unreadLocked(lastRead uint64) [][]byte {
 	ids := make([]uint64, 0, len(c.pending))
 	for id := range c.pending {
 		if id > lastRead {
@@ -288,17 +312,7 @@ func (c *Client) resendLocked(conn Conn, lastRead uint64) {
 	for i, id := range ids {
 		frames[i] = c.pending[id].frame
 	}
-	if len(frames) > 0 {
-		go func() {
-			for _, f := range frames {
-				// A failed write is the next lost connection: the frames stay
-				// pending and are sorted out by the next resume.
-				if conn.Write(context.Background(), f) != nil {
-					return
-				}
-			}
-		}()
-	}
+	return frames
 }
 
 // request sends op with data and waits for its reply, decoding the result
@@ -308,14 +322,23 @@ func (c *Client) request(ctx context.Context, op string, data, out any) error {
 	if err != nil {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: %v", op, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	select {
+	case c.sendTurn <- struct{}{}:
+	case <-ctx.Done():
+		return c.requestDone(op, ctx)
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		<-c.sendTurn
 		return protocol.Errorf(protocol.CodeNotLoggedIn, "not logged in; call login first")
 	}
 	conn := c.conn
 	if conn == nil {
 		c.mu.Unlock()
+		<-c.sendTurn
 		return protocol.Errorf(protocol.CodeNetworkError, "%s: the connection is down and reconnecting; try again when connectionStateChanged reports Connected", op)
 	}
 	c.nextID++
@@ -323,17 +346,16 @@ func (c *Client) request(ctx context.Context, op string, data, out any) error {
 	frame, _ := protocol.Marshal(protocol.Frame{ID: id, Op: op, Data: raw})
 	if len(frame) > protocol.MaxFrameBytes {
 		c.mu.Unlock()
+		<-c.sendTurn
 		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: the request is %d bytes; at most %d are allowed", op, len(frame), protocol.MaxFrameBytes)
 	}
 	p := &pendingRequest{frame: frame, reply: make(chan protocol.Frame, 1)}
 	c.pending[id] = p
 	c.mu.Unlock()
-
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
-	defer cancel()
 	// A failed write means the connection is being lost: the request stays
 	// pending, and the resume decides whether it is sent again.
 	_ = conn.Write(ctx, frame)
+	<-c.sendTurn
 	select {
 	case f := <-p.reply:
 		if f.Error != nil {
@@ -347,11 +369,16 @@ func (c *Client) request(ctx context.Context, op string, data, out any) error {
 		return nil
 	case <-ctx.Done():
 		c.forget(id)
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return protocol.Errorf(protocol.CodeRequestTimeout, "%s: no reply within %s", op, c.cfg.RequestTimeout)
-		}
-		return protocol.Errorf(protocol.CodeFailed, "%s: %v", op, ctx.Err())
+		return c.requestDone(op, ctx)
 	}
+}
+
+// requestDone is the error of a request whose context ended first.
+func (c *Client) requestDone(op string, ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return protocol.Errorf(protocol.CodeRequestTimeout, "%s: no reply within %s", op, c.cfg.RequestTimeout)
+	}
+	return protocol.Errorf(protocol.CodeFailed, "%s: %v", op, ctx.Err())
 }
 
 func (c *Client) forget(id uint64) {

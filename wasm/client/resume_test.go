@@ -273,3 +273,77 @@ func TestCallsEndWhenTheSessionIsLost(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"ann": "Disconnected", "ben": "Disconnected"}, got)
 }
+
+// gatedTransport dials natively and holds the first write of an op until
+// release is closed, as a slow goroutine of the application would.
+type gatedTransport struct {
+	cuttableTransport
+	op      string
+	held    chan struct{} // closed once the write is being held
+	release chan struct{}
+	once    sync.Once
+}
+
+func (t *gatedTransport) Dial(ctx context.Context, url string) (Conn, error) {
+	c, err := t.cuttableTransport.Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return gatedConn{Conn: c, t: t}, nil
+}
+
+type gatedConn struct {
+	Conn
+	t *gatedTransport
+}
+
+func (c gatedConn) Write(ctx context.Context, b []byte) error {
+	var f protocol.Frame
+	_ = json.Unmarshal(b, &f)
+	if f.Op == c.t.op {
+		c.t.once.Do(func() {
+			close(c.t.held)
+			<-c.t.release
+		})
+	}
+	return c.Conn.Write(ctx, b)
+}
+
+// Two requests made at once reach the server in the order of their IDs,
+// even when the first one's write is slow: were the second read first and
+// the connection lost before the first, the resumed session's last read ID
+// would hide the first, and it would wait for a reply that never comes.
+func TestRequestsReachTheServerInTheOrderOfTheirIDs(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", nil)
+	ctx := context.Background()
+	tr := &gatedTransport{op: protocol.OpSetRoomAttributes, held: make(chan struct{}), release: make(chan struct{})}
+	bob, err := Login(ctx, Config{URL: "ws://" + srv.Addr() + "/ws", Token: token(t, "bob", time.Hour), Transport: tr,
+		RequestTimeout: 3 * time.Second, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
+	require.NoError(t, err)
+	defer bob.Logout(ctx)
+	_, err = bob.EnterRoom(ctx, info("r"), nil)
+	require.NoError(t, err)
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := bob.SetRoomAttributes(ctx, protocol.SetAttributesRequest{RoomID: "r", Attributes: map[string]string{"k": "v"}})
+		first <- err
+	}()
+	<-tr.held
+	second := make(chan error, 1)
+	go func() {
+		_, err := bob.QueryRoomOnlineMemberCount(ctx, "r")
+		second <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // room for the second to overtake the first, were it allowed to
+	tr.cut()
+	close(tr.release)
+
+	require.NoError(t, <-first, "the first request is answered after the resume")
+	if err := <-second; err != nil {
+		assert.Equal(t, int(protocol.CodeNetworkError), codeOf(err), "the second is answered or told the connection dropped: %v", err)
+	}
+	attrs, err := bob.QueryRoomAllAttributes(ctx, "r")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"k": "v"}, attrs.RoomAttributes)
+}
