@@ -77,6 +77,7 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.Engine.MaxRoomsPerSession, "max-rooms-per-conn", 0, "rooms one connection may be in (0: 100)")
 	fs.IntVar(&c.Engine.MaxMembersPerRoom, "max-members", 0, "members a room (0: 5000)")
 	history := fs.Int("history", 100, "room messages kept per room for late joiners (0: none)")
+	fs.DurationVar(&c.Engine.JoinBatchWindow, "join-batch-window", 0, "joins this soon after a roomMemberJoined go out together (0: 50ms; negative: each at once)")
 	fs.IntVar(&c.Engine.MaxMessageBytes, "max-message-bytes", 0, "largest room message (0: 32 KiB)")
 	fs.IntVar(&c.Engine.MaxRoomsPerApp, "max-rooms-per-app", 0, "rooms of one app (0: 100,000)")
 	fs.IntVar(&c.Engine.MaxHistoryBytes, "history-bytes", 0, "bytes of messages kept per room (0: 1 MiB)")

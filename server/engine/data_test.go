@@ -65,7 +65,7 @@ func room3(t *testing.T, m *Manager) (a, b, c *fakePeer) {
 }
 
 func TestMessagesReachEveryoneInOneOrder(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	a, b, c := room3(t, m)
 	peers := []*fakePeer{a, b, c}
 	var wg sync.WaitGroup
@@ -105,7 +105,7 @@ func TestMessagesReachEveryoneInOneOrder(t *testing.T) {
 }
 
 func TestMessageRulesAndHistory(t *testing.T) {
-	m := NewManager(Limits{HistorySize: 5, MaxMessageBytes: 100})
+	m := newManager(Limits{HistorySize: 5, MaxMessageBytes: 100})
 	a, b, _ := room3(t, m)
 	_, err := m.SendMessage(peer("stranger"), "r", text("hi"))
 	assert.Equal(t, protocol.CodeNotInRoom, code(t, err))
@@ -156,7 +156,7 @@ func TestMessageRulesAndHistory(t *testing.T) {
 }
 
 func TestNoHistoryWhenDisabled(t *testing.T) {
-	m := NewManager(Limits{HistorySize: -1})
+	m := newManager(Limits{HistorySize: -1})
 	a, _, _ := room3(t, m)
 	_, err := m.SendMessage(a, "r", text("gone"))
 	require.NoError(t, err)
@@ -166,7 +166,7 @@ func TestNoHistoryWhenDisabled(t *testing.T) {
 }
 
 func TestAMessageReachesOnlyMembersPresentWhenSent(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	a, _, _ := room3(t, m)
 	_, err := m.SendMessage(a, "r", text("before"))
 	require.NoError(t, err)
@@ -195,7 +195,7 @@ func attrEvents(p *fakePeer, event string) []protocol.AttributesEvent {
 }
 
 func TestAttributeOwnership(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	a, b, c := room3(t, m)
 	keys, err := m.SetAttributes(a, "r", map[string]string{"topic": "go", "mine": "a"}, protocol.AttributesConfig{IsDeleteAfterOwnerLeft: true})
 	require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestAttributeOwnership(t *testing.T) {
 }
 
 func TestAttributeLimitsRollBack(t *testing.T) {
-	m := NewManager(Limits{MaxAttributes: 2, MaxAttributeKeyBytes: 4, MaxAttributeValBytes: 4, MaxAttributesBytes: 12})
+	m := newManager(Limits{MaxAttributes: 2, MaxAttributeKeyBytes: 4, MaxAttributeValBytes: 4, MaxAttributesBytes: 12})
 	a, b, _ := room3(t, m)
 	_, err := m.SetAttributes(a, "r", map[string]string{"k1": "v"}, protocol.AttributesConfig{})
 	require.NoError(t, err)
@@ -253,7 +253,7 @@ func TestAttributeLimitsRollBack(t *testing.T) {
 }
 
 func TestAttributesBatchIsOneEvent(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	a, b, _ := room3(t, m)
 	_, err := m.SetAttributes(b, "r", map[string]string{"theirs": "b"}, protocol.AttributesConfig{})
 	require.NoError(t, err)
@@ -271,7 +271,7 @@ func TestAttributesBatchIsOneEvent(t *testing.T) {
 }
 
 func TestMemberAttributesAndQueries(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	a, b, _ := room3(t, m)
 	res, err := m.SetMemberAttributes(a, "r", []string{"u-a", "u-b", "u-nobody"}, map[string]string{"mic": "on"})
 	require.NoError(t, err)
@@ -313,7 +313,7 @@ func (p quietPeer) AsksForHost() bool      { return false }
 func (p quietPeer) Deliver([]byte)         {}
 
 func TestPagingFiveThousandMembersUnderChurn(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	const n = 5000
 	peers := make([]quietPeer, n)
 	for i := range peers {
@@ -366,7 +366,7 @@ func TestPagingFiveThousandMembersUnderChurn(t *testing.T) {
 // event carrying the final state; a message sent between two changes keeps
 // its place, so the order every member sees is the order they were made.
 func TestMemberAttributeBurstsCoalesce(t *testing.T) {
-	m := NewManager(Limits{MemberAttributesDelay: 100 * time.Millisecond})
+	m := newManager(Limits{MemberAttributesDelay: 100 * time.Millisecond})
 	a, b, _ := room3(t, m)
 	for i := range 50 {
 		_, err := m.SetMemberAttributes(a, "r", []string{"u-a"}, map[string]string{"n": fmt.Sprint(i)})
@@ -398,7 +398,7 @@ func TestMemberAttributeBurstsCoalesce(t *testing.T) {
 // A member's attributes are capped in bytes as well as keys, and so are a
 // room's in all; a refused change leaves what was set.
 func TestMemberAttributeBytesAreCapped(t *testing.T) {
-	m := NewManager(Limits{MaxMemberAttributesBytes: 100, MaxRoomMemberAttributesBytes: 150})
+	m := newManager(Limits{MaxMemberAttributesBytes: 100, MaxRoomMemberAttributesBytes: 150})
 	a, b, _ := room3(t, m)
 	_, err := m.SetMemberAttributes(a, "r", []string{"u-a"}, map[string]string{"k": strings.Repeat("<", 80)})
 	require.NoError(t, err)
@@ -421,7 +421,7 @@ func TestMemberAttributeBytesAreCapped(t *testing.T) {
 // joiner asking for 20 pages of big messages gets what fits, and the rest
 // page by page, none lost.
 func TestHistoryPagesAreBoundedInBytes(t *testing.T) {
-	m := NewManager(Limits{MaxReplyBytes: 100 << 10})
+	m := newManager(Limits{MaxReplyBytes: 100 << 10})
 	a, b, _ := room3(t, m)
 	big := strings.Repeat("<", 30<<10)
 	raw, _ := protocol.Marshal(big)
@@ -453,7 +453,7 @@ func TestHistoryPagesAreBoundedInBytes(t *testing.T) {
 // change is refused with CodeStorageLimit and what was kept stays intact;
 // another app is not charged for it; ending rooms gives the bytes back.
 func TestStoredBytesAreBoundedPerAppAndServer(t *testing.T) {
-	m := NewManager(Limits{MaxStoredBytesPerApp: 200 << 10, MaxStoredBytes: 300 << 10})
+	m := newManager(Limits{MaxStoredBytesPerApp: 200 << 10, MaxStoredBytes: 300 << 10})
 	text, _ := protocol.Marshal(strings.Repeat("x", 10<<10))
 	fill := func(app string) (kept int, err error) {
 		for i := 0; ; i++ {

@@ -136,6 +136,11 @@ type Limits struct {
 	// MemberAttributesDelay is how long a member attribute change waits
 	// for more of the same member's to go out with it; 0 = 50 ms.
 	MemberAttributesDelay time.Duration
+	// JoinBatchWindow is how long after a roomMemberJoined the joins that
+	// follow wait to go out together (up to 100 in one event); a join in
+	// a quiet room goes out at once. 0 = 50 ms; negative = every join at
+	// once, one event each.
+	JoinBatchWindow time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -167,6 +172,9 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxRoomMemberAttributesBytes, 2<<20)
 	if l.MemberAttributesDelay == 0 {
 		l.MemberAttributesDelay = 50 * time.Millisecond
+	}
+	if l.JoinBatchWindow == 0 {
+		l.JoinBatchWindow = 50 * time.Millisecond
 	}
 	if l.MaxDestroyDelay == 0 {
 		l.MaxDestroyDelay = 10800 * time.Second

@@ -48,7 +48,7 @@ func flushNow(m *Manager, id string) {
 }
 
 func TestFanOutSendsTheSameBytesToEveryone(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	peers, n := bigRoom(t, m, 1000)
 	_, err := m.SendMessage(peers[0], "big", text("hello"))
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func TestFanOutSendsTheSameBytesToEveryone(t *testing.T) {
 // BenchmarkFanOut1000 sends one text message to a 1,000-member room and
 // delivers it; it reports allocations per delivered message.
 func BenchmarkFanOut1000(b *testing.B) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	peers, n := bigRoom(b, m, 1000)
 	msg := text("a message of a typical length for a chat room, about eighty bytes")
 	var before, after runtime.MemStats

@@ -142,6 +142,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 		r = newRoom(key.app, info, cfg, p.Member().UserID)
 		r.usage, r.attrBytes = usage, attributesSize(attrs)
 		r.clock, r.onIdle = m.clock, m.endIfIdle
+		r.joinWindow = m.limits.JoinBatchWindow
 		if r.idleTimeout == 0 {
 			r.idleTimeout = protocol.DefaultIdleTimeoutMins * time.Minute
 		}
@@ -329,7 +330,11 @@ func (m *Manager) MemberList(p Peer, roomID string, count int, nextFlag string) 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.page(count, nextFlag)
+	me := r.members[p.SessionID()]
+	if me == nil {
+		return protocol.MemberListReply{}, notInRoom(roomID)
+	}
+	return r.page(me.seq, count, nextFlag)
 }
 
 // MemberCount implements Engine.

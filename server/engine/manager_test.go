@@ -58,6 +58,16 @@ func (p *fakePeer) events() []string {
 	return out
 }
 
+// newManager is NewManager announcing every join at once, so a test reads
+// each event as soon as the call that made it returns. The batching of
+// joins close together has tests of its own (joins_test.go).
+func newManager(l Limits, opts ...Option) *Manager {
+	if l.JoinBatchWindow == 0 {
+		l.JoinBatchWindow = -1
+	}
+	return NewManager(l, opts...)
+}
+
 func code(t *testing.T, err error) protocol.Code {
 	t.Helper()
 	var pe *protocol.Error
@@ -71,7 +81,7 @@ func info(id string) protocol.RoomInfo {
 }
 
 func TestCreateJoinEnterCodes(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	a, b, c := peer("a"), peer("b"), peer("c")
 
 	got, err := m.Create(a, info("r1"), nil)
@@ -104,7 +114,7 @@ func TestCreateJoinEnterCodes(t *testing.T) {
 }
 
 func TestRoomIDsAreExact(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	_, err := m.Create(peer("a"), info("Room"), nil)
 	require.NoError(t, err)
 	_, err = m.Join(peer("b"), "room", "")
@@ -112,7 +122,7 @@ func TestRoomIDsAreExact(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	tests := []struct {
 		name  string
 		call  func() error
@@ -146,7 +156,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestAttributeLimitsAtCreation(t *testing.T) {
-	m := NewManager(Limits{MaxAttributes: 2, MaxAttributeKeyBytes: 3, MaxAttributeValBytes: 4, MaxAttributesBytes: 10})
+	m := newManager(Limits{MaxAttributes: 2, MaxAttributeKeyBytes: 3, MaxAttributeValBytes: 4, MaxAttributesBytes: 10})
 	cases := map[protocol.Code]map[string]string{
 		protocol.CodeAttributeKeyCount:    {"a": "", "b": "", "c": ""},
 		protocol.CodeAttributeKeyLength:   {"abcd": ""},
@@ -165,7 +175,7 @@ func TestAttributeLimitsAtCreation(t *testing.T) {
 }
 
 func TestConfigAppliesOnlyOnCreation(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	_, err := m.Enter(peer("a"), info("r"), &protocol.RoomConfig{RoomAttributes: map[string]string{"k": "first"}})
 	require.NoError(t, err)
 	_, err = m.Enter(peer("b"), info("r"), &protocol.RoomConfig{RoomAttributes: map[string]string{"k": "second"}})
@@ -175,7 +185,7 @@ func TestConfigAppliesOnlyOnCreation(t *testing.T) {
 }
 
 func TestDestroyDelay(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	a, b := peer("a"), peer("b")
 
 	// Delay 0: the room ends when its last member leaves.
@@ -208,7 +218,7 @@ func TestDestroyDelay(t *testing.T) {
 }
 
 func TestSwitch(t *testing.T) {
-	m := NewManager(Limits{MaxRooms: 3})
+	m := newManager(Limits{MaxRooms: 3})
 	a, b, c := peer("a"), peer("b"), peer("c")
 	_, err := m.Create(a, info("from"), nil)
 	require.NoError(t, err)
@@ -247,7 +257,7 @@ func TestSwitch(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	m := NewManager(Limits{MaxRooms: 2, MaxRoomsPerSession: 2, MaxMembersPerRoom: 2})
+	m := newManager(Limits{MaxRooms: 2, MaxRoomsPerSession: 2, MaxMembersPerRoom: 2})
 	a, b, c := peer("a"), peer("b"), peer("c")
 	_, err := m.Create(a, info("r1"), nil)
 	require.NoError(t, err)
@@ -267,7 +277,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestPerRoomCapacity(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	_, err := m.Create(peer("a"), info("two"), &protocol.RoomConfig{MaxMembers: 2})
 	require.NoError(t, err)
 	_, err = m.Join(peer("b"), "two", "")
@@ -279,7 +289,7 @@ func TestPerRoomCapacity(t *testing.T) {
 }
 
 func TestTokenRoomClaim(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	p := peer("a")
 	p.room = "only"
 	_, err := m.Enter(p, info("other"), nil)
@@ -289,7 +299,7 @@ func TestTokenRoomClaim(t *testing.T) {
 }
 
 func TestLeaveAllLeavesOnlyThisSession(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	tab1, tab2 := peer("tab1"), peer("tab2")
 	tab2.user = tab1.user // same user, two tabs
 	for _, id := range []string{"r1", "r2"} {
@@ -307,7 +317,7 @@ func TestLeaveAllLeavesOnlyThisSession(t *testing.T) {
 }
 
 func TestMemberListPaging(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	var peers []*fakePeer
 	for i := range 25 {
 		p := peer(fmt.Sprintf("p%02d", i))
@@ -354,7 +364,7 @@ func TestMemberListPaging(t *testing.T) {
 }
 
 func TestCloseRefusesJoins(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	_, err := m.Create(peer("a"), info("r"), &protocol.RoomConfig{RoomDestroyDelayTime: 60})
 	require.NoError(t, err)
 	m.Close()
@@ -364,7 +374,7 @@ func TestCloseRefusesJoins(t *testing.T) {
 }
 
 func TestConcurrentMembership(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Add(1)

@@ -160,6 +160,7 @@ func (r *room) flushLocked() {
 		r.flushTimer.Stop()
 		r.flushTimer = nil
 	}
+	r.flushJoinsLocked(time.Now())
 	pending := r.pending
 	r.pending = nil
 	for len(pending) > 0 {

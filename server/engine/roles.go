@@ -318,6 +318,7 @@ func (m *Manager) RemoveMember(p Peer, roomID, userID string) error {
 	if len(r.removed) < m.limits.MaxMembersPerRoom {
 		r.removed[userID] = true
 	}
+	r.flushLocked() // what the room said before the removal reaches the removed user too
 	kick := kickedOut(r.id, protocol.KickedOut{Reason: protocol.KickReasonRemoved, Operator: s.me.member.UserID,
 		Message: fmt.Sprintf("%s removed you from the room", s.me.member.UserName)})
 	for _, mem := range r.sessionsOf(userID) {

@@ -100,7 +100,7 @@ func roles(t *testing.T, m *Manager, p Peer, roomID string) map[string]string {
 }
 
 func TestRolesComeFromTheTokenInJoinOrder(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	p1, h1, h2, p2 := peer("p1"), hostPeer("h1"), hostPeer("h2"), peer("p2")
 	for _, p := range []*fakePeer{p1, h1, h2, p2} {
 		_, err := m.Enter(p, info("r"), nil)
@@ -165,7 +165,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 	}
 	// A fresh room for each case: host h; managers m1, m2; participants p1, p2.
 	room := func(t *testing.T) (*Manager, map[string][]*fakePeer) {
-		m := NewManager(Limits{})
+		m := newManager(Limits{})
 		byRole := map[string][]*fakePeer{host: {hostPeer("h")}, manager: {hostPeer("m1"), hostPeer("m2")}, participant: {peer("p1"), peer("p2")}}
 		for _, role := range []string{host, manager, participant} {
 			for _, p := range byRole[role] {
@@ -219,7 +219,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 }
 
 func TestHostSuccession(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	p1, h, mgr, p2 := peer("p1"), hostPeer("h"), hostPeer("m"), peer("p2")
 	for _, p := range []*fakePeer{p1, h, mgr, p2} {
 		_, err := m.Enter(p, info("r"), nil)
@@ -243,7 +243,7 @@ func TestHostSuccession(t *testing.T) {
 }
 
 func TestRemovedMemberCannotComeBack(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	h, p, other := hostPeer("h"), peer("p"), peer("o")
 	pTab := peer("p-tab2")
 	pTab.user = "u-p"
@@ -266,7 +266,7 @@ func TestRemovedMemberCannotComeBack(t *testing.T) {
 }
 
 func TestEndRoomForEveryone(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	h, a, b := hostPeer("h"), peer("a"), peer("b")
 	for _, x := range []*fakePeer{h, a, b} {
 		_, err := m.Enter(x, info("r"), &protocol.RoomConfig{RoomDestroyDelayTime: 600, RoomAttributes: map[string]string{"k": "v"}})
@@ -285,7 +285,7 @@ func TestEndRoomForEveryone(t *testing.T) {
 }
 
 func TestPasscode(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	h, a := hostPeer("h"), peer("a")
 	for _, bad := range []string{"elevenchars", "tab\there", "héllo"} {
 		_, err := m.Create(h, info("r"), &protocol.RoomConfig{Passcode: bad})
@@ -315,7 +315,7 @@ func TestPasscode(t *testing.T) {
 }
 
 func TestCapacityAtTheLimit(t *testing.T) {
-	m := NewManager(Limits{MaxMembersPerRoom: 3})
+	m := newManager(Limits{MaxMembersPerRoom: 3})
 	_, err := m.Create(peer("a"), info("small"), &protocol.RoomConfig{MaxMembers: 2})
 	require.NoError(t, err)
 	_, err = m.Join(peer("b"), "small", "")
@@ -333,7 +333,7 @@ func TestCapacityAtTheLimit(t *testing.T) {
 
 func TestIdleTimeoutEndsARoomWithItsHostAlone(t *testing.T) {
 	clock := &fakeClock{}
-	m := NewManager(Limits{}, WithClock(clock))
+	m := newManager(Limits{}, WithClock(clock))
 	h, a := hostPeer("h"), peer("a")
 	_, err := m.Create(h, info("r"), &protocol.RoomConfig{SessionIdleTimeoutMins: 5})
 	require.NoError(t, err)
@@ -363,7 +363,7 @@ func TestIdleTimeoutEndsARoomWithItsHostAlone(t *testing.T) {
 }
 
 func TestMemberStateAndShareLock(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	h, mgr, p := hostPeer("h"), hostPeer("m"), peer("p")
 	for _, x := range []*fakePeer{h, mgr, p} {
 		_, err := m.Enter(x, info("r"), nil)
@@ -411,7 +411,7 @@ func TestMemberStateAndShareLock(t *testing.T) {
 }
 
 func TestForceRespectsRoles(t *testing.T) {
-	m := NewManager(Limits{})
+	m := newManager(Limits{})
 	h, p, q := hostPeer("h"), peer("p"), peer("q")
 	for _, x := range []*fakePeer{h, p, q} {
 		_, err := m.Enter(x, info("r"), nil)

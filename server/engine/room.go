@@ -28,6 +28,14 @@ type room struct {
 	timer    Timer                 // pending destroy, if any
 	closed   bool
 
+	// Joins not yet announced: members whose roomMemberJoined waits for the
+	// joins that follow it closely, so a crowd entering at once costs each
+	// member one event per batch instead of one per join. They are the
+	// newest in order, with consecutive seqs.
+	joins        []*member
+	joinsFlushed time.Time     // when joins were last announced
+	joinWindow   time.Duration // how long after an announcement joins wait for company
+
 	orderKey        uint64          // last message orderKey handed out
 	history         []storedMessage // the last HistorySize stored messages, oldest first
 	pending         []pendingEvent  // messages and member attribute changes not yet delivered
@@ -91,7 +99,9 @@ func (r *room) info() protocol.RoomInfo { return protocol.RoomInfo{RoomID: r.id,
 // manager when it asks and the room has one, participant otherwise; a
 // user's further sessions share its place. Caller holds r.mu.
 func (r *room) add(p Peer) {
-	r.flushLocked()
+	if len(r.pending) > 0 {
+		r.flushLocked() // messages sent before the join reach the members of then
+	}
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
@@ -112,9 +122,73 @@ func (r *room) add(p Peer) {
 	u.sessions++
 	r.seq++
 	m := &member{peer: p, user: u, seq: r.seq}
-	r.broadcast(protocol.EventRoomMemberJoined, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{u.member}}, "")
 	r.members[p.SessionID()] = m
 	r.order = append(r.order, m)
+	r.joins = append(r.joins, m)
+	// A join in a quiet room is announced at once; joins that follow an
+	// announcement within the window wait for it to pass (or for a full
+	// batch) and go out together.
+	now := time.Now()
+	if wait := r.joinsFlushed.Add(r.joinWindow).Sub(now); wait <= 0 || len(r.joins) >= joinBatchMax {
+		r.flushJoinsLocked(now)
+	} else {
+		r.scheduleFlushLocked(wait)
+	}
+}
+
+// joinBatchMax is the most joins announced in one roomMemberJoined.
+const joinBatchMax = 100
+
+// flushJoinsLocked announces the waiting joins: the members who were in
+// before them get one roomMemberJoined with all of them; each of the
+// joiners gets the joins after its own, as it knows the earlier ones from
+// the member list (which shows a member only the joins announced, its own
+// and those before it). Each member is encoded once; the joiners' frames
+// share the bytes. Caller holds r.mu.
+func (r *room) flushJoinsLocked(now time.Time) {
+	joins := r.joins
+	r.joins = nil
+	if len(joins) == 0 || len(r.members) == 1 {
+		return // nobody to tell: the next join goes out at once
+	}
+	r.joinsFlushed = now
+	encoded := make([][]byte, len(joins))
+	for i, m := range joins {
+		encoded[i], _ = protocol.Marshal(m.user.member)
+	}
+	head, _ := protocol.Marshal(protocol.EventRoomMemberJoined)
+	room, _ := protocol.Marshal(r.id)
+	frame := func(list [][]byte) []byte {
+		b := make([]byte, 0, 64+len(room)+len(list)*(len(list[0])+1))
+		b = append(b, `{"event":`...)
+		b = append(b, head...)
+		b = append(b, `,"data":{"roomID":`...)
+		b = append(b, room...)
+		b = append(b, `,"memberList":[`...)
+		for i, e := range list {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, e...)
+		}
+		return append(b, "]}}"...)
+	}
+	first := joins[0].seq
+	var all []byte
+	for _, m := range r.members {
+		if m.seq >= first {
+			continue
+		}
+		if all == nil {
+			all = frame(encoded)
+		}
+		m.peer.Deliver(all)
+	}
+	for i, m := range joins[:len(joins)-1] {
+		if r.members[m.peer.SessionID()] == m {
+			m.peer.Deliver(frame(encoded[i+1:]))
+		}
+	}
 }
 
 // remove takes p out and tells the others; it reports whether the room is
@@ -174,18 +248,28 @@ func (r *room) deliver(event string, data any, except string) {
 
 // page returns up to count members after nextFlag in join order. Caller
 // holds r.mu.
-func (r *room) page(count int, nextFlag string) (protocol.MemberListReply, error) {
+//
+// A member whose join is not yet announced is listed only to itself and
+// to those who joined after it: the others learn of it from the
+// roomMemberJoined that follows, never twice. asker is the seq of the
+// member asking.
+func (r *room) page(asker uint64, count int, nextFlag string) (protocol.MemberListReply, error) {
 	after, err := parseNextFlag(nextFlag)
 	if err != nil {
 		return protocol.MemberListReply{}, err
 	}
-	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > after })
-	end := min(i+count, len(r.order))
+	listed := len(r.order)
+	if len(r.joins) > 0 {
+		last := max(r.joins[0].seq-1, asker) // the last seq the asker may see
+		listed = sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > last })
+	}
+	i := sort.Search(listed, func(i int) bool { return r.order[i].seq > after })
+	end := min(i+count, listed)
 	out := protocol.MemberListReply{RoomID: r.id, MemberList: make([]protocol.Member, 0, end-i)}
 	for _, m := range r.order[i:end] {
 		out.MemberList = append(out.MemberList, m.user.member)
 	}
-	if end < len(r.order) {
+	if end < listed {
 		out.NextFlag = strconv.FormatUint(r.order[end-1].seq, 10)
 	}
 	return out, nil

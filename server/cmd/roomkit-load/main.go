@@ -35,6 +35,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("roomkit-load", flag.ContinueOnError)
 	url := fs.String("url", "", "the server's ws://host:port/ws (loopback); empty: start -server-bin")
 	serverBin := fs.String("server-bin", "", "a roomkit binary to start for each scenario")
+	serverFlags := fs.String("server-flags", "", "more flags for the server -server-bin starts, space-separated (e.g. \"-join-batch-window -1ns\")")
 	appID := fs.String("app", "load", "app ID of the tokens")
 	secret := fs.String("secret", "", "the app's server secret (with -url)")
 	pid := fs.Int("pid", 0, "the server's process ID, for CPU and RSS (with -url)")
@@ -64,7 +65,7 @@ func run(args []string) error {
 				return fmt.Errorf("give -url (a running server) or -server-bin (a roomkit binary to start)")
 			}
 			var err error
-			if cfg, stop, err = startServer(*serverBin, cfg); err != nil {
+			if cfg, stop, err = startServer(*serverBin, strings.Fields(*serverFlags), cfg); err != nil {
 				return err
 			}
 		}
@@ -82,7 +83,7 @@ func run(args []string) error {
 
 // startServer starts bin serve on a free loopback port with a fresh
 // secret, and waits until it listens.
-func startServer(bin string, cfg loadgen.Config) (loadgen.Config, func(), error) {
+func startServer(bin string, flags []string, cfg loadgen.Config) (loadgen.Config, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return cfg, nil, err
@@ -92,8 +93,9 @@ func startServer(bin string, cfg loadgen.Config) (loadgen.Config, func(), error)
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	cfg.Secret = hex.EncodeToString(b)
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-app", cfg.AppID+"="+cfg.Secret,
-		"-max-conns-per-ip", "-1", "-max-sessions-per-app", "100000", "-max-sessions", "100000", "-max-members", "20000")
+	args := append([]string{"serve", "-addr", addr, "-app", cfg.AppID + "=" + cfg.Secret,
+		"-max-conns-per-ip", "-1", "-max-sessions-per-app", "100000", "-max-sessions", "100000", "-max-members", "20000"}, flags...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = nil
 	if err := cmd.Start(); err != nil {
 		return cfg, nil, err
