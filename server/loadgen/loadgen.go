@@ -75,18 +75,25 @@ func (c Config) token(user string) (string, error) {
 	return auth.Mint(c.Secret, auth.Claims{AppID: auth.AppID(c.AppID), UserID: user}, time.Now(), 2*time.Hour)
 }
 
-// login logs user in with onEvent as its event handler.
-func (c Config) login(ctx context.Context, user string, onEvent func(client.Event)) (*client.Client, error) {
+// login logs user in with onEvent as its event handler, over tr (nil: the
+// default transport).
+func (c Config) login(ctx context.Context, user string, onEvent func(client.Event), tr client.Transport) (*client.Client, error) {
 	tok, err := c.token(user)
 	if err != nil {
 		return nil, err
 	}
-	return client.Login(ctx, client.Config{URL: c.URL, Token: tok, OnEvent: onEvent, RequestTimeout: 30 * time.Second})
+	return client.Login(ctx, client.Config{URL: c.URL, Token: tok, OnEvent: onEvent, RequestTimeout: 30 * time.Second, Transport: tr})
 }
 
 // loginAll logs n clients in, at most 200 at a time, calling onEvent(i)
 // for client i's events.
 func (c Config) loginAll(ctx context.Context, prefix string, n int, onEvent func(i int) func(client.Event)) ([]*client.Client, error) {
+	return c.loginAllOver(ctx, prefix, n, onEvent, nil)
+}
+
+// loginAllOver is loginAll with client i dialling over transport(i) (nil:
+// the default transport).
+func (c Config) loginAllOver(ctx context.Context, prefix string, n int, onEvent func(i int) func(client.Event), transport func(i int) client.Transport) ([]*client.Client, error) {
 	clients := make([]*client.Client, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 200)
@@ -101,7 +108,11 @@ func (c Config) loginAll(ctx context.Context, prefix string, n int, onEvent func
 			if onEvent != nil {
 				h = onEvent(i)
 			}
-			cl, err := c.login(ctx, fmt.Sprintf("%s%d", prefix, i), h)
+			var tr client.Transport
+			if transport != nil {
+				tr = transport(i)
+			}
+			cl, err := c.login(ctx, fmt.Sprintf("%s%d", prefix, i), h, tr)
 			if err != nil {
 				errs <- err
 				return
@@ -221,9 +232,11 @@ func (r *Result) percentiles(prefix string, samples []time.Duration) {
 
 // Scenarios are the load generator's scenarios by name.
 var Scenarios = map[string]func(ctx context.Context, c Config, p Params) (*Result, error){
-	"join-storm": JoinStorm,
-	"fanout":     Fanout,
-	"idle":       Idle,
+	"join-storm":   JoinStorm,
+	"fanout":       Fanout,
+	"idle":         Idle,
+	"churn":        Churn,
+	"resume-storm": ResumeStorm,
 }
 
 // Names returns the scenario names, sorted.
@@ -239,8 +252,8 @@ func Names() []string {
 // Params size a scenario; zero fields take the scenario's defaults.
 type Params struct {
 	Clients  int           // clients (members)
-	Rooms    int           // rooms the clients spread over (idle)
+	Rooms    int           // rooms the clients spread over (idle, churn, resume-storm)
 	Senders  int           // fanout: members that send
-	Rate     float64       // fanout: messages a second, all senders together
-	Duration time.Duration // fanout, idle: how long to run
+	Rate     float64       // fanout: messages a second; churn: operations a second (all clients together)
+	Duration time.Duration // fanout, idle, churn: how long to run
 }

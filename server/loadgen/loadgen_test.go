@@ -76,3 +76,24 @@ func TestParsePayload(t *testing.T) {
 	_, _, _, ok = parsePayload("3:x:1")
 	assert.False(t, ok)
 }
+
+func TestChurn(t *testing.T) {
+	r, err := Churn(context.Background(), small(t), Params{Clients: 40, Rooms: 4, Rate: 100, Duration: time.Second})
+	require.NoError(t, err)
+	t.Log(r)
+	assert.Positive(t, number(t, r, "ops"))
+	assert.Zero(t, number(t, r, "op_errors"))
+	assert.Zero(t, number(t, r, "count_mismatches"), "the server's counts are what the clients think")
+	assert.Positive(t, number(t, r, "op_p99_ms"))
+}
+
+func TestResumeStorm(t *testing.T) {
+	r, err := ResumeStorm(context.Background(), small(t), Params{Clients: 50, Rooms: 5})
+	require.NoError(t, err)
+	t.Log(r)
+	assert.Empty(t, r.Get("timeout"))
+	assert.Equal(t, "50", r.Get("back"), "every client is connected again")
+	assert.Equal(t, "50", r.Get("resumed"), "every session resumed")
+	assert.Equal(t, "0", r.Get("member_left_events"), "nobody saw anybody leave")
+	assert.Positive(t, number(t, r, "back_p99_ms"))
+}
