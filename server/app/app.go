@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 
@@ -54,6 +55,11 @@ func (s *Server) Handler() http.Handler {
 			_ = json.NewEncoder(w).Encode(map[string]string{"appID": DevAppID, "serverSecret": s.cfg.Apps[DevAppID]})
 		})
 	}
+	if s.cfg.Pprof {
+		mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/trace", loopbackOnly(http.HandlerFunc(pprof.Trace)))
+	}
 	if s.cfg.Static != "" {
 		mux.Handle("/", web.NewStatic(s.cfg.Static))
 	}
@@ -88,6 +94,17 @@ func Serve(cfg Config, ln net.Listener, log *slog.Logger) *Server {
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s
+}
+
+// loopbackOnly serves h to loopback addresses only.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackAddr(r.RemoteAddr) {
+			http.Error(w, "profiles are served to loopback only", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // loopbackHost reports whether a request's Host names this machine's

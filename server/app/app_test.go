@@ -271,3 +271,18 @@ func TestMetricsAreLoopbackOnlyByDefault(t *testing.T) {
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Body.String(), "roomkit_connections 0")
 }
+
+// Profiles are served only when asked for, and to loopback only.
+func TestProfilesOnlyWhenAskedAndToLoopback(t *testing.T) {
+	get := func(s *Server, remote string) int {
+		req := httptest.NewRequest(http.MethodGet, "/debug/pprof/", nil)
+		req.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusNotFound, get(start(t, nil), "127.0.0.1:4000"))
+	on := start(t, func(c *Config) { c.Pprof = true })
+	assert.Equal(t, http.StatusOK, get(on, "127.0.0.1:4000"))
+	assert.Equal(t, http.StatusForbidden, get(on, "203.0.113.9:4000"))
+}

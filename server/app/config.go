@@ -21,6 +21,7 @@ type Config struct {
 	Dev             bool              // no app was configured: Apps holds the generated dev app
 	ShutdownTimeout time.Duration     // how long SIGTERM waits for sessions
 	MetricsPublic   bool              // serve /metrics to any address, not loopback only
+	Pprof           bool              // serve Go's profiles at /debug/pprof/, to loopback only
 	HTTP            HTTPConfig
 	Engine          engine.Limits
 	Gateway         gateway.Config
@@ -90,6 +91,7 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.Gateway.Calls.MaxCallsPerApp, "max-calls-per-app", 0, "calls of one app (0: 10,000)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits")
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", false, "serve /metrics to any address (default: loopback only)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's runtime profiles at /debug/pprof/ to loopback addresses")
 	fs.IntVar(&c.HTTP.MaxConnsPerIP, "max-conns-per-ip", 0, "open connections from one address (0: 1,000; -1: unlimited, e.g. behind a proxy)")
 	fs.DurationVar(&c.Gateway.PingInterval, "ping-interval", 0, "how often the server pings each connection (0: 10s)")
 	fs.DurationVar(&c.Gateway.PingTimeout, "ping-timeout", 0, "how long a pong may take before the connection counts as dead (0: 10s)")
