@@ -14,30 +14,39 @@ import (
 // conn is one WebSocket connection: the frames queued for it, its writer,
 // and how it closes. A session is attached to at most one conn at a time;
 // after a page refresh the session moves to the page's new conn.
+//
+// An idle conn costs one goroutine, the read loop: the writer runs only
+// while frames are queued, and the heartbeat is a timer whose goroutine
+// lives for one ping.
 type conn struct {
-	ws    *websocket.Conn
-	out   *outbox
-	stats *counters // the gateway's
+	ws           *websocket.Conn
+	out          *outbox
+	stats        *counters // the gateway's
+	ctx          context.Context
+	cancel       context.CancelFunc // ends ctx when the connection is done
+	writeTimeout time.Duration      // for one turn of the writer
 
 	closeOnce sync.Once
-	closeReq  chan closeRequest // to the writer: close once the queue is written
-	ended     atomic.Bool       // logout or token expiry: the session ends with the conn
-	closing   atomic.Bool       // the outbox overflowed: closing as too slow
-	msgLimit  *tokenBucket      // sendRoomMessage rate; used by the read loop only
+	ended     atomic.Bool  // logout or token expiry: the session ends with the conn
+	closing   atomic.Bool  // the outbox overflowed: closing as too slow
+	msgLimit  *tokenBucket // sendRoomMessage rate; used by the read loop only
+
+	pingMu    sync.Mutex
+	pingTimer *time.Timer // the next heartbeat; nil once stopped
 }
 
-type closeRequest struct {
-	status websocket.StatusCode
-	reason string
-}
-
-func newConn(ws *websocket.Conn, queueBytes int, stats *counters) *conn {
-	return &conn{ws: ws, out: newOutbox(queueBytes), stats: stats, closeReq: make(chan closeRequest, 1)}
+func newConn(parent context.Context, ws *websocket.Conn, queueBytes int, writeTimeout time.Duration, stats *counters) *conn {
+	ctx, cancel := context.WithCancel(parent)
+	return &conn{ws: ws, out: newOutbox(queueBytes), stats: stats, ctx: ctx, cancel: cancel, writeTimeout: writeTimeout}
 }
 
 // push queues frame; when the queue is full the conn is closed as too slow.
 func (c *conn) push(frame []byte, queueBytes int) {
-	if !c.out.push(frame) {
+	ok, start := c.out.push(frame)
+	if start {
+		go c.write()
+	}
+	if !ok {
 		if c.closing.CompareAndSwap(false, true) {
 			c.stats.slowCloses.Add(1)
 		}
@@ -46,66 +55,73 @@ func (c *conn) push(frame []byte, queueBytes int) {
 	}
 }
 
-// writeLoop writes queued frames until ctx ends or a close is requested.
-func (c *conn) writeLoop(ctx context.Context, timeout time.Duration) {
+// write writes what is queued, turn after turn, until the queue is empty
+// (or the close asked for is done, or a write fails), then returns.
+func (c *conn) write() {
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.out.wake:
-			if !c.writeQueued(ctx, timeout) {
-				return
-			}
-		case req := <-c.closeReq:
+		frames, req := c.out.next()
+		switch {
+		case req != nil:
 			// A peer that does not read gets two seconds, then is dropped.
 			drop := time.AfterFunc(2*time.Second, func() { c.ws.CloseNow() })
-			c.writeQueued(ctx, timeout)
 			c.ws.Close(req.status, req.reason)
 			drop.Stop()
 			return
-		}
-	}
-}
-
-func (c *conn) writeQueued(ctx context.Context, timeout time.Duration) bool {
-	for _, frame := range c.out.take() {
-		wctx, cancel := context.WithTimeout(ctx, timeout)
-		err := c.ws.Write(wctx, websocket.MessageText, frame)
-		cancel()
-		if err != nil {
-			c.ws.CloseNow()
-			return false
-		}
-		c.stats.framesSent.Add(1)
-		c.stats.bytesSent.Add(uint64(len(frame)))
-	}
-	return true
-}
-
-// heartbeat pings the peer every interval until ctx ends. A peer whose
-// pong does not come within timeout is gone without a word (network
-// lost, laptop closed): the connection is dropped, so its read loop ends
-// and its session waits for a resume as after any other loss.
-func (c *conn) heartbeat(ctx context.Context, interval, timeout time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+		case frames == nil:
 			return
-		case <-t.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, timeout)
+		ctx, cancel := context.WithTimeout(c.ctx, c.writeTimeout)
+		for _, frame := range frames {
+			if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
+				cancel()
+				c.out.stop()
+				c.ws.CloseNow()
+				return
+			}
+			c.stats.framesSent.Add(1)
+			c.stats.bytesSent.Add(uint64(len(frame)))
+		}
+		cancel()
+	}
+}
+
+// startHeartbeat pings the peer every interval until the conn is done. A
+// peer whose pong does not come within timeout is gone without a word
+// (network lost, laptop closed): the connection is dropped, so its read
+// loop ends and its session waits for a resume as after any other loss.
+func (c *conn) startHeartbeat(interval, timeout time.Duration) {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	c.pingTimer = time.AfterFunc(interval, func() {
+		pctx, cancel := context.WithTimeout(c.ctx, timeout)
 		err := c.ws.Ping(pctx)
 		cancel()
 		if err != nil {
-			if ctx.Err() == nil {
+			if c.ctx.Err() == nil {
 				c.stats.deadPeers.Add(1)
 				c.ws.CloseNow()
 			}
 			return
 		}
+		c.pingMu.Lock()
+		defer c.pingMu.Unlock()
+		if c.pingTimer != nil {
+			c.pingTimer.Reset(interval)
+		}
+	})
+}
+
+// done ends what the conn runs besides its read loop: the heartbeat, the
+// writer (a write under way fails) and its queue.
+func (c *conn) done() {
+	c.pingMu.Lock()
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+		c.pingTimer = nil
 	}
+	c.pingMu.Unlock()
+	c.cancel()
+	c.out.stop()
 }
 
 // close ends the connection now with a reason the client can read: the
@@ -126,6 +142,8 @@ func (c *conn) close(status websocket.StatusCode, e *protocol.Error) {
 // written, or after two seconds if the peer does not take it.
 func (c *conn) closeAfterQueue(status websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
-		c.closeReq <- closeRequest{status: status, reason: reason}
+		if c.out.closeWhenWritten(closeRequest{status: status, reason: reason}) {
+			go c.write()
+		}
 	})
 }

@@ -159,27 +159,37 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	g.wg.Add(1)
+	g.wg.Add(1) // done when the connection is
 	g.mu.Unlock()
-	defer g.wg.Done()
 
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
 	if err != nil {
+		g.wg.Done()
 		g.log.Debug("websocket accept failed", "err", err)
 		return
 	}
+	// The connection is ours now: it is served on a goroutine of its own,
+	// and the handler returns, so the HTTP server's goroutine (its stack
+	// grown by the request) and the request itself are let go.
+	go g.serveConn(ws)
+}
+
+// serveConn logs a new connection in and serves it until it ends.
+func (g *Gateway) serveConn(ws *websocket.Conn) {
+	defer g.wg.Done()
 	ws.SetReadLimit(protocol.MaxFrameBytes)
-	c := newConn(ws, g.cfg.SendQueueBytes, &g.stats)
+	c := newConn(context.Background(), ws, g.cfg.SendQueueBytes, g.cfg.WriteTimeout, &g.stats)
+	defer c.done()
 	if !g.track(c) {
 		ws.Close(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "server shutting down")))
 		return
 	}
 	defer g.untrack(c)
-	s := g.login(r.Context(), c)
+	s := g.login(c.ctx, c)
 	if s == nil {
 		return
 	}
-	s.serve(r.Context(), c)
+	s.serve(c)
 }
 
 // Shutdown closes every session with a "server shutting down" reason (the

@@ -347,15 +347,49 @@ func TestShutdownTellsClients(t *testing.T) {
 
 func TestOutboxRefusesPastItsLimit(t *testing.T) {
 	o := newOutbox(10)
-	assert.True(t, o.push([]byte("12345")))
-	assert.True(t, o.push([]byte("12345")))
-	assert.False(t, o.push([]byte("1")), "over the limit")
-	assert.False(t, o.push([]byte("1")), "stays refused once full")
-	assert.Empty(t, o.take(), "a full outbox drops what it held: the connection is closing")
+	ok, start := o.push([]byte("12345"))
+	assert.True(t, ok)
+	assert.True(t, start, "the first frame starts a writer")
+	ok, start = o.push([]byte("12345"))
+	assert.True(t, ok)
+	assert.False(t, start, "one writer at a time")
+	ok, _ = o.push([]byte("1"))
+	assert.False(t, ok, "over the limit")
+	ok, _ = o.push([]byte("1"))
+	assert.False(t, ok, "stays refused once full")
+	frames, _ := o.next()
+	assert.Empty(t, frames, "a full outbox drops what it held: the connection is closing")
 
 	o = newOutbox(10)
-	assert.True(t, o.push([]byte("a frame longer than the limit")), "an empty outbox takes any one frame")
-	assert.False(t, o.push([]byte("1")), "but nothing after it")
+	ok, _ = o.push([]byte("a frame longer than the limit"))
+	assert.True(t, ok, "an empty outbox takes any one frame")
+	ok, _ = o.push([]byte("1"))
+	assert.False(t, ok, "but nothing after it")
+}
+
+// The writer runs only while there is something to write: it stops when
+// the queue is empty, the next push starts one again, and a close asked
+// for comes after what was queued.
+func TestOutboxWriterTurns(t *testing.T) {
+	o := newOutbox(100)
+	_, start := o.push([]byte("a"))
+	require.True(t, start)
+	frames, req := o.next()
+	assert.Equal(t, [][]byte{[]byte("a")}, frames)
+	assert.Nil(t, req)
+	frames, req = o.next()
+	assert.Nil(t, frames, "empty: the writer stops")
+	assert.Nil(t, req)
+	_, start = o.push([]byte("b"))
+	assert.True(t, start, "and the next push starts one")
+	assert.False(t, o.closeWhenWritten(closeRequest{status: websocket.StatusNormalClosure}), "the running writer will close")
+	frames, _ = o.next()
+	assert.Equal(t, [][]byte{[]byte("b")}, frames, "what was queued first")
+	_, req = o.next()
+	require.NotNil(t, req, "then the close")
+	assert.Equal(t, websocket.StatusNormalClosure, req.status)
+	_, start = o.push([]byte("c"))
+	assert.False(t, start, "nothing is written after the close")
 }
 
 func TestMessageRateLimit(t *testing.T) {

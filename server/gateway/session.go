@@ -206,21 +206,10 @@ func displayName(c *auth.Claims) string {
 
 // serve runs requests from c, in order, until c ends; then the session
 // ends (logout, expiry) or waits for a resume.
-func (s *session) serve(ctx context.Context, c *conn) {
-	ctx, cancel := context.WithCancel(ctx)
-	loops := make(chan struct{}, 2) // the writer and the heartbeat
-	go func() {
-		defer func() { loops <- struct{}{} }()
-		c.writeLoop(ctx, s.g.cfg.WriteTimeout)
-	}()
-	go func() {
-		defer func() { loops <- struct{}{} }()
-		c.heartbeat(ctx, s.g.cfg.PingInterval, s.g.cfg.PingTimeout)
-	}()
-	s.readLoop(ctx, c)
-	cancel()
-	<-loops
-	<-loops
+func (s *session) serve(c *conn) {
+	c.startHeartbeat(s.g.cfg.PingInterval, s.g.cfg.PingTimeout)
+	s.readLoop(c.ctx, c)
+	c.done()
 	c.ws.CloseNow()
 	if c.ended.Load() {
 		s.mu.Lock()
