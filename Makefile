@@ -68,16 +68,19 @@ chromium:
 	  echo "installing chromium with apt-get"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
 
-## bench: the Go benchmarks, then the load generator's scenarios against a
-## fresh server process each (join-storm, fanout, idle at their default
-## sizes), one key=value line each, kept in $(BENCHDIR)
+## bench: the Go benchmarks (the engine, the native enterRoom+leaveRoom
+## round trip, the browser: module ready cold and cached, enterRoom p50/p99),
+## then the load generator's scenarios against a fresh server process each
+## (join-storm, fanout, idle, churn, resume-storm at their default sizes),
+## one key=value line each, kept in $(BENCHDIR)
 BENCHDIR ?= bench-results
-bench:
+bench: wasm chromium
 	mkdir -p $(BENCHDIR)
 	$(GO) build -o $(BENCHDIR)/roomkit ./server/cmd/roomkit
 	$(GO) build -o $(BENCHDIR)/roomkit-load ./server/cmd/roomkit-load
-	$(GO) test -run '^$$' -bench . -benchmem ./server/... | tee $(BENCHDIR)/go-bench.txt
-	$(BENCHDIR)/roomkit-load -server-bin $(BENCHDIR)/roomkit | tee $(BENCHDIR)/load.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./server/... ./wasm/client/ | tee $(BENCHDIR)/go-bench.txt
+	$(GO) test -run '^$$' -bench Browser -benchtime 1x ./e2e/ | tee $(BENCHDIR)/browser-bench.txt
+	ulimit -n 20000 2>/dev/null; $(BENCHDIR)/roomkit-load -server-bin $(BENCHDIR)/roomkit | tee $(BENCHDIR)/load.txt
 	@echo "results in $(BENCHDIR)/"
 
 clean:

@@ -76,7 +76,7 @@ type server struct {
 
 // startServer starts a dev-mode server on addr ("127.0.0.1:0" for any
 // port) serving the repository's index.html and js/.
-func startServer(t *testing.T, addr string, opts ...func(*app.Config)) *server {
+func startServer(t testing.TB, addr string, opts ...func(*app.Config)) *server {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func startServer(t *testing.T, addr string, opts ...func(*app.Config)) *server {
 	return s
 }
 
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, s.Shutdown(ctx))
@@ -105,13 +105,13 @@ func (s *server) url() string { return "http://" + s.Addr() + "/" }
 
 // page is one user's tab, in a browser context of its own.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 }
 
 // openPage opens the demo page of s in a fresh browser context and waits
 // for the roomkit module to load; the module is then window.RK.
-func openPage(t *testing.T, s *server) *page {
+func openPage(t testing.TB, s *server) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)

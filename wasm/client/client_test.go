@@ -22,7 +22,7 @@ import (
 
 const secret = "test-secret-0123456789"
 
-func startServer(t *testing.T, addr string, mut func(*app.Config)) *app.Server {
+func startServer(t testing.TB, addr string, mut func(*app.Config)) *app.Server {
 	t.Helper()
 	cfg := app.Default()
 	cfg.Addr = addr
@@ -42,7 +42,7 @@ func startServer(t *testing.T, addr string, mut func(*app.Config)) *app.Server {
 	return srv
 }
 
-func token(t *testing.T, user string, ttl time.Duration) string {
+func token(t testing.TB, user string, ttl time.Duration) string {
 	t.Helper()
 	tok, err := auth.Mint(secret, auth.Claims{AppID: "app", UserID: user, UserName: strings.ToUpper(user)}, time.Now(), ttl)
 	require.NoError(t, err)
