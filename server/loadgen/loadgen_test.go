@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,4 +98,32 @@ func TestResumeStorm(t *testing.T) {
 	assert.Equal(t, "50", r.Get("resumed"), "every session resumed")
 	assert.Equal(t, "0", r.Get("member_left_events"), "nobody saw anybody leave")
 	assert.Positive(t, number(t, r, "back_p99_ms"))
+}
+
+// A bench run's report puts each budget line beside its figure, says
+// whether it is met, finds the fan-out knee and plots the sweep.
+func TestReport(t *testing.T) {
+	bench := map[string]float64{}
+	ReadGoBench(strings.NewReader("goos: linux\nBenchmarkEnterLeaveRoundTrip-2   	    3000	    123854 ns/op	        81.00 p50-µs	       706.0 p99-µs\nPASS\n"), bench)
+	assert.Equal(t, 81.0, bench["BenchmarkEnterLeaveRoundTrip p50-µs"])
+	f := Figures{Bench: bench, Runs: []*Result{
+		ParseResult("scenario=fanout clients=1000 rate=100.000 latency_p50_ms=5 latency_p90_ms=9 latency_p99_ms=30 lost=0 duplicated=0"),
+		ParseResult("scenario=fanout clients=1000 rate=400.000 latency_p50_ms=20 latency_p90_ms=45 latency_p99_ms=80 lost=0 duplicated=0"),
+		ParseResult("scenario=idle clients=10000 server_rss_per_conn_kib=31.5"),
+	}}
+	rate, ok := f.Knee()
+	assert.True(t, ok)
+	assert.Equal(t, 400.0, rate)
+	dir := t.TempDir()
+	require.NoError(t, WriteReport(dir, "test machine", f))
+	report, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(report), "| fanout: 1,000 members, 100 msg/s, p99 | ≤ 40 ms | 30 ms | yes |")
+	assert.Contains(t, string(report), "| idle: server RSS per connection | ≤ 20 KiB | 31.5 KiB | no |")
+	assert.Contains(t, string(report), "| native round trip (enterRoom+leaveRoom), p50 | ≤ 300 µs | 81 µs | yes |")
+	assert.Contains(t, string(report), "| browser: enterRoom p50 | ≤ 3 ms | not run | — |")
+	assert.Contains(t, string(report), "knee (lowest rate with p99 over 50 ms, 1,000 members): 400 msg/s")
+	svg, err := os.ReadFile(filepath.Join(dir, "fanout.svg"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, strings.Count(string(svg), "<polyline"), "p50, p90 and p99")
 }

@@ -18,6 +18,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -47,17 +49,43 @@ func run(args []string) error {
 	fs.Float64Var(&p.Rate, "rate", 0, "messages a second (fanout)")
 	fs.DurationVar(&p.Duration, "duration", 0, "how long (fanout, idle)")
 	limit := fs.Duration("limit", time.Minute, "a scenario gives up after this long")
+	rates := fs.String("rates", "", "fanout: run once per rate, comma-separated (e.g. 50,100,200,400,800)")
+	out := fs.String("out", "", "a folder for results.txt, report.md (the budget with each figure) and fanout.svg; it may hold go test -bench output (*bench.txt) to include")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	names := loadgen.Names()
-	if *scenario != "all" {
-		if loadgen.Scenarios[*scenario] == nil {
-			return fmt.Errorf("unknown scenario %q: use one of %s", *scenario, strings.Join(names, ", "))
-		}
-		names = []string{*scenario}
+	type run struct {
+		scenario string
+		params   loadgen.Params
 	}
-	for _, name := range names {
+	var runs []run
+	switch {
+	case *scenario == "all":
+		// The bench suite: the budget's sizes, bounded in time.
+		runs = []run{
+			{"join-storm", loadgen.Params{Clients: 2000}},
+			{"join-storm", loadgen.Params{Clients: 5000}},
+		}
+		for _, r := range []float64{50, 100, 200, 400, 800} {
+			runs = append(runs, run{"fanout", loadgen.Params{Clients: 1000, Rate: r, Duration: 10 * time.Second}})
+		}
+		runs = append(runs, run{"idle", loadgen.Params{Clients: 10000}}, run{"churn", p}, run{"resume-storm", p})
+	case loadgen.Scenarios[*scenario] == nil:
+		return fmt.Errorf("unknown scenario %q: use one of %s, or all", *scenario, strings.Join(loadgen.Names(), ", "))
+	case *rates != "":
+		for _, r := range strings.Split(*rates, ",") {
+			q := p
+			if _, err := fmt.Sscan(r, &q.Rate); err != nil {
+				return fmt.Errorf("-rates: %q is not a number", r)
+			}
+			runs = append(runs, run{*scenario, q})
+		}
+	default:
+		runs = []run{{*scenario, p}}
+	}
+	var figures loadgen.Figures
+	var lines strings.Builder
+	for _, r := range runs {
 		cfg := loadgen.Config{URL: *url, AppID: *appID, Secret: *secret, ServerPID: *pid, Limit: *limit}
 		stop := func() {}
 		if *url == "" {
@@ -70,15 +98,48 @@ func run(args []string) error {
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), *limit+2*time.Minute)
-		res, err := loadgen.Scenarios[name](ctx, cfg, p)
+		res, err := loadgen.Scenarios[r.scenario](ctx, cfg, r.params)
 		cancel()
 		stop()
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", r.scenario, err)
 		}
 		fmt.Println(res)
+		lines.WriteString(res.String() + "\n")
+		figures.Runs = append(figures.Runs, res)
 	}
+	if *out == "" {
+		return nil
+	}
+	figures.Bench = map[string]float64{}
+	benchFiles, _ := filepath.Glob(filepath.Join(*out, "*bench.txt"))
+	for _, name := range benchFiles {
+		if f, err := os.Open(name); err == nil {
+			loadgen.ReadGoBench(f, figures.Bench)
+			f.Close()
+		}
+	}
+	if err := os.WriteFile(filepath.Join(*out, "results.txt"), []byte(lines.String()), 0o644); err != nil {
+		return err
+	}
+	if err := loadgen.WriteReport(*out, machine(), figures); err != nil {
+		return err
+	}
+	fmt.Printf("report: %s\n", filepath.Join(*out, "report.md"))
 	return nil
+}
+
+// machine describes this machine in one line: cores, memory, kernel, Go.
+func machine() string {
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		if _, err := fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %f kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.1f GiB", kb/(1<<20))
+		}
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return fmt.Sprintf("%d cores%s, %s %s, %s", runtime.NumCPU(), mem, runtime.GOOS, strings.TrimSpace(string(kernel)), runtime.Version())
 }
 
 // startServer starts bin serve on a free loopback port with a fresh
