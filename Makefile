@@ -81,7 +81,7 @@ bench: wasm chromium
 	$(GO) build -o $(BENCHDIR)/roomkit-load ./server/cmd/roomkit-load
 	$(GO) test -run '^$$' -bench . -benchmem ./server/... ./wasm/client/ | tee $(BENCHDIR)/go-bench.txt
 	$(GO) test -run '^$$' -bench Browser -benchtime 1x ./e2e/ | tee $(BENCHDIR)/browser-bench.txt
-	ulimit -n 30000 2>/dev/null; $(BENCHDIR)/roomkit-load -server-bin $(BENCHDIR)/roomkit -out $(BENCHDIR)
+	ulimit -n $$(ulimit -Hn); $(BENCHDIR)/roomkit-load -server-bin $(BENCHDIR)/roomkit -out $(BENCHDIR)
 	@echo "results in $(BENCHDIR)/ (report.md, fanout.svg)"
 
 clean:
