@@ -177,21 +177,21 @@ func Fanout(ctx context.Context, c Config, p Params) (*Result, error) {
 				return
 			}
 			now := time.Since(t0)
-			var ev protocol.MessagesEvent
+			// One pass over the event: the payload is a JSON string of
+			// digits and colons, read without decoding it again.
+			var ev struct {
+				MessageList []struct {
+					Message json.RawMessage `json:"message"`
+				} `json:"messageList"`
+			}
 			if e.Decode(&ev) != nil {
 				return
 			}
 			rc := recv[i]
 			rc.mu.Lock()
 			defer rc.mu.Unlock()
-			for _, raw := range ev.MessageList {
-				var m protocol.Message
-				if json.Unmarshal(raw, &m) != nil {
-					continue
-				}
-				var text string
-				_ = json.Unmarshal(m.Message, &text)
-				sender, seq, sent, ok := parsePayload(text)
+			for _, m := range ev.MessageList {
+				sender, seq, sent, ok := parsePayload(strings.Trim(string(m.Message), `"`))
 				if !ok {
 					continue
 				}

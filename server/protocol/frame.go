@@ -109,3 +109,33 @@ func EncodeError(id uint64, e *Error) []byte {
 	b, _ := Marshal(Frame{ID: id, Error: e}) // a Frame of plain fields always encodes
 	return b
 }
+
+// DecodeServerFrame reads a frame a server sent. Frames in the shapes
+// EncodeEvent and EncodeReply write ({"event":"name","data":…} and
+// {"id":N,"data":…}) are split without scanning their data, which the
+// receiver decodes anyway; any other frame goes through encoding/json. It
+// is for a client reading its server, not for untrusted input: data is
+// not validated.
+func DecodeServerFrame(b []byte) (Frame, error) {
+	if rest, ok := bytes.CutPrefix(b, []byte(`{"event":"`)); ok && len(b) > 0 && b[len(b)-1] == '}' {
+		if end := bytes.IndexByte(rest, '"'); end > 0 && bytes.IndexByte(rest[:end], '\\') < 0 {
+			if data, ok := bytes.CutPrefix(rest[end+1:], []byte(`,"data":`)); ok && len(data) > 1 {
+				return Frame{Event: string(rest[:end]), Data: data[:len(data)-1]}, nil
+			}
+		}
+	}
+	if rest, ok := bytes.CutPrefix(b, []byte(`{"id":`)); ok && len(b) > 0 && b[len(b)-1] == '}' {
+		end := 0
+		for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+			end++
+		}
+		if id, err := strconv.ParseUint(string(rest[:end]), 10, 64); err == nil {
+			if data, ok := bytes.CutPrefix(rest[end:], []byte(`,"data":`)); ok && len(data) > 1 {
+				return Frame{ID: id, Data: data[:len(data)-1]}, nil
+			}
+		}
+	}
+	var f Frame
+	err := json.Unmarshal(b, &f)
+	return f, err
+}

@@ -245,8 +245,8 @@ func (c *Client) readLoop(conn Conn, done chan struct{}) {
 			c.connectionLost(conn, err)
 			return
 		}
-		var f protocol.Frame
-		if json.Unmarshal(b, &f) != nil {
+		f, err := protocol.DecodeServerFrame(b)
+		if err != nil {
 			c.mu.Lock()
 			c.framesRead++
 			c.mu.Unlock()

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -51,8 +52,20 @@ func run(args []string) error {
 	limit := fs.Duration("limit", time.Minute, "a scenario gives up after this long")
 	rates := fs.String("rates", "", "fanout: run once per rate, comma-separated (e.g. 50,100,200,400,800)")
 	out := fs.String("out", "", "a folder for results.txt, report.md (the budget with each figure) and fanout.svg; it may hold go test -bench output (*bench.txt) to include")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the load generator itself here")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	type run struct {
 		scenario string
