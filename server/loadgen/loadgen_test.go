@@ -110,6 +110,7 @@ func TestReport(t *testing.T) {
 		ParseResult("scenario=fanout clients=1000 rate=100.000 latency_p50_ms=5 latency_p90_ms=9 latency_p99_ms=30 lost=0 duplicated=0"),
 		ParseResult("scenario=fanout clients=1000 rate=400.000 latency_p50_ms=20 latency_p90_ms=45 latency_p99_ms=80 lost=0 duplicated=0"),
 		ParseResult("scenario=idle clients=10000 server_rss_per_conn_kib=31.5"),
+		ParseResult("scenario=churn clients=0 failed=true"),
 	}}
 	rate, ok := f.Knee()
 	assert.True(t, ok)
@@ -122,6 +123,7 @@ func TestReport(t *testing.T) {
 	assert.Contains(t, string(report), "| idle: server RSS per connection | ≤ 20 KiB | 31.5 KiB | no |")
 	assert.Contains(t, string(report), "| native round trip (enterRoom+leaveRoom), p50 | ≤ 300 µs | 81 µs | yes |")
 	assert.Contains(t, string(report), "| browser: enterRoom p50 | ≤ 3 ms | not run | — |")
+	assert.Contains(t, string(report), "| churn: the server's counts equal the clients' (mismatches) | ≤ 0 | failed (see the runs) | no |")
 	assert.Contains(t, string(report), "knee (lowest rate with p99 over 50 ms, 1,000 members): 400 msg/s")
 	svg, err := os.ReadFile(filepath.Join(dir, "fanout.svg"))
 	require.NoError(t, err)

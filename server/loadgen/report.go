@@ -31,10 +31,11 @@ func (r *Result) float(key string) (float64, bool) {
 // Budget is one line of the performance budget: a figure, where it comes
 // from, and the bound it must keep.
 type Budget struct {
-	Line  string  // what is measured, as the budget says it
-	Bound float64 // the bound
-	Unit  string
-	Most  bool // the figure must be at most Bound (else at least)
+	Scenario string  // the load scenario that measures it; "" for a Go benchmark
+	Line     string  // what is measured, as the budget says it
+	Bound    float64 // the bound
+	Unit     string
+	Most     bool // the figure must be at most Bound (else at least)
 	// Figure finds the measured value among the results; ok is false when
 	// the run has none.
 	Figure func(f Figures) (v float64, ok bool)
@@ -93,20 +94,20 @@ func (f Figures) Knee() (rate float64, ok bool) {
 
 // Budgets are the performance budget's lines that a bench run measures.
 var Budgets = []Budget{
-	{Line: "join-storm: 5,000 clients, until all know all", Bound: 5000, Unit: "ms", Most: true,
+	{Scenario: "join-storm", Line: "join-storm: 5,000 clients, until all know all", Bound: 5000, Unit: "ms", Most: true,
 		Figure: func(f Figures) (float64, bool) {
 			return f.figure("join-storm", "all_known_ms", map[string]string{"clients": "5000"})
 		}},
-	{Line: "join-storm: 5,000 clients, frames the server sent / N²", Bound: 0.1, Unit: "", Most: true,
+	{Scenario: "join-storm", Line: "join-storm: 5,000 clients, frames the server sent / N²", Bound: 0.1, Unit: "", Most: true,
 		Figure: func(f Figures) (float64, bool) {
 			v, ok := f.figure("join-storm", "server_frames", map[string]string{"clients": "5000"})
 			return v / 25e6, ok
 		}},
-	{Line: "fanout: 1,000 members, 100 msg/s, p99", Bound: 40, Unit: "ms", Most: true,
+	{Scenario: "fanout", Line: "fanout: 1,000 members, 100 msg/s, p99", Bound: 40, Unit: "ms", Most: true,
 		Figure: func(f Figures) (float64, bool) {
 			return f.figure("fanout", "latency_p99_ms", map[string]string{"clients": "1000", "rate": "100.000"})
 		}},
-	{Line: "fanout: deliveries lost or duplicated", Bound: 0, Unit: "", Most: true,
+	{Scenario: "fanout", Line: "fanout: deliveries lost or duplicated", Bound: 0, Unit: "", Most: true,
 		Figure: func(f Figures) (float64, bool) {
 			total, any := 0.0, false
 			for _, r := range f.Runs {
@@ -118,7 +119,7 @@ var Budgets = []Budget{
 			}
 			return total, any
 		}},
-	{Line: "idle: server RSS per connection", Bound: 20, Unit: "KiB", Most: true,
+	{Scenario: "idle", Line: "idle: server RSS per connection", Bound: 20, Unit: "KiB", Most: true,
 		Figure: func(f Figures) (float64, bool) {
 			return f.figure("idle", "server_rss_per_conn_kib", nil)
 		}},
@@ -133,9 +134,9 @@ var Budgets = []Budget{
 		Figure: func(f Figures) (float64, bool) { v, ok := f.Bench["BenchmarkBrowser enter-p99-ms"]; return v, ok }},
 	{Line: "browser: module ready, warm cache", Bound: 300, Unit: "ms", Most: true,
 		Figure: func(f Figures) (float64, bool) { v, ok := f.Bench["BenchmarkBrowser ready-cached-ms"]; return v, ok }},
-	{Line: "churn: the server's counts equal the clients' (mismatches)", Bound: 0, Unit: "", Most: true,
+	{Scenario: "churn", Line: "churn: the server's counts equal the clients' (mismatches)", Bound: 0, Unit: "", Most: true,
 		Figure: func(f Figures) (float64, bool) { return f.figure("churn", "count_mismatches", nil) }},
-	{Line: "resume-storm: roomMemberLeft seen", Bound: 0, Unit: "", Most: true,
+	{Scenario: "resume-storm", Line: "resume-storm: roomMemberLeft seen", Bound: 0, Unit: "", Most: true,
 		Figure: func(f Figures) (float64, bool) { return f.figure("resume-storm", "member_left_events", nil) }},
 }
 
@@ -173,6 +174,9 @@ func WriteReport(dir, machine string, f Figures) error {
 		}
 		v, ok := bg.Figure(f)
 		measured, met := "not run", "—"
+		if !ok && bg.Scenario != "" && f.find(bg.Scenario, map[string]string{"failed": "true"}) != nil {
+			measured, met = "failed (see the runs)", "no"
+		}
 		if ok {
 			measured = strconv.FormatFloat(v, 'g', 4, 64) + " " + bg.Unit
 			met = "no"
@@ -180,7 +184,8 @@ func WriteReport(dir, machine string, f Figures) error {
 				met = "yes"
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s %g %s | %s | %s |\n", bg.Line, op, bg.Bound, bg.Unit, strings.TrimSpace(measured), met)
+		bound := strings.TrimSpace(fmt.Sprintf("%s %g %s", op, bg.Bound, bg.Unit))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", bg.Line, bound, strings.TrimSpace(measured), met)
 	}
 	if rate, ok := f.Knee(); ok {
 		fmt.Fprintf(&b, "\nFan-out knee (lowest rate with p99 over 50 ms, 1,000 members): %g msg/s\n", rate)

@@ -115,7 +115,13 @@ func run(args []string) error {
 		cancel()
 		stop()
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.scenario, err)
+			// One scenario failing (a budget far out of reach, say) does
+			// not stop the suite: its line says so, and why goes to stderr.
+			fmt.Fprintf(os.Stderr, "roomkit-load: %s: %v\n", r.scenario, err)
+			res = &loadgen.Result{}
+			res.Set("scenario", r.scenario)
+			res.Set("clients", r.params.Clients)
+			res.Set("failed", true)
 		}
 		fmt.Println(res)
 		lines.WriteString(res.String() + "\n")
