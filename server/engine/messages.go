@@ -160,7 +160,9 @@ func (r *room) flushLocked() {
 		r.flushTimer.Stop()
 		r.flushTimer = nil
 	}
-	r.flushJoinsLocked(time.Now())
+	if len(r.joins) > 0 {
+		r.flushJoinsLocked(time.Now())
+	}
 	pending := r.pending
 	r.pending = nil
 	for len(pending) > 0 {
