@@ -38,7 +38,8 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	counter("roomkit_requests_total", "Requests received, logins and refused ones included.", g.Requests)
 	counter("roomkit_messages_total", "Room messages accepted.", g.Messages)
 	counter("roomkit_frames_sent_total", "Frames written to connections.", g.FramesSent)
-	counter("roomkit_bytes_sent_total", "Bytes of the frames written to connections.", g.BytesSent)
+	counter("roomkit_ws_messages_sent_total", "WebSocket messages written to connections (one carries several frames).", g.MessagesSent)
+	counter("roomkit_bytes_sent_total", "Bytes of the messages written to connections.", g.BytesSent)
 	counter("roomkit_slow_consumer_closes_total", "Connections closed for falling behind (6100005).", g.SlowCloses)
 	counter("roomkit_dead_peer_closes_total", "Connections closed for an unanswered heartbeat.", g.DeadPeers)
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,7 +63,12 @@ func dial(t *testing.T, srv *httptest.Server) *websocket.Conn {
 	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	require.NoError(t, err)
 	c.SetReadLimit(1 << 20)
-	t.Cleanup(func() { c.CloseNow() })
+	t.Cleanup(func() {
+		c.CloseNow()
+		unread.Lock()
+		delete(unread.frames, c)
+		unread.Unlock()
+	})
 	return c
 }
 
@@ -71,11 +77,38 @@ func send(t *testing.T, c *websocket.Conn, s string) {
 	require.NoError(t, c.Write(context.Background(), websocket.MessageText, []byte(s)))
 }
 
+// unread holds the frames of messages read and not yet handed out: one
+// message from the server may carry several.
+var unread = struct {
+	sync.Mutex
+	frames map[*websocket.Conn][][]byte
+}{frames: map[*websocket.Conn][][]byte{}}
+
+// readFrame returns c's next frame.
+func readFrame(ctx context.Context, c *websocket.Conn) ([]byte, error) {
+	unread.Lock()
+	defer unread.Unlock()
+	for len(unread.frames[c]) == 0 {
+		unread.Unlock()
+		_, msg, err := c.Read(ctx)
+		unread.Lock()
+		if err != nil {
+			return nil, err
+		}
+		for f := range protocol.SplitFrames(msg) {
+			unread.frames[c] = append(unread.frames[c], f)
+		}
+	}
+	f := unread.frames[c][0]
+	unread.frames[c] = unread.frames[c][1:]
+	return f, nil
+}
+
 func read(t *testing.T, c *websocket.Conn) protocol.Frame {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, b, err := c.Read(ctx)
+	b, err := readFrame(ctx, c)
 	require.NoError(t, err)
 	var f protocol.Frame
 	require.NoError(t, json.Unmarshal(b, &f))
@@ -165,7 +198,7 @@ func quiet(t *testing.T, c *websocket.Conn) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, b, err := c.Read(ctx)
+	b, err := readFrame(ctx, c)
 	require.Error(t, err, "got %s", b)
 }
 
@@ -179,6 +212,7 @@ func TestLoginRefusals(t *testing.T) {
 		{"not login first", `{"id":1,"op":"joinRoom","data":{"roomID":"r"}}`, protocol.CodeNotLoggedIn},
 		{"bad token", loginFrame("x.y.z", protocol.Version), protocol.CodeTokenInvalid},
 		{"old version", loginFrame(tokenFor(t, "u", time.Hour), 0), protocol.CodeUnsupportedVersion},
+		{"future version", loginFrame(tokenFor(t, "u", time.Hour), protocol.Version+1), protocol.CodeUnsupportedVersion},
 		{"not json", `hello`, protocol.CodeMalformedFrame},
 	}
 	for _, tt := range tests {

@@ -71,7 +71,7 @@ func pump(t *testing.T, c *websocket.Conn) <-chan protocol.Frame {
 	frames := make(chan protocol.Frame, 100)
 	go func() {
 		for {
-			_, b, err := c.Read(context.Background())
+			b, err := readFrame(context.Background(), c)
 			if err != nil {
 				return
 			}

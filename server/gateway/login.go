@@ -34,8 +34,8 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 	if perr == nil {
 		perr = decode(f, &req)
 	}
-	if perr == nil && req.Version != protocol.Version {
-		perr = protocol.Errorf(protocol.CodeUnsupportedVersion, "protocol version %d is not supported; this server speaks version %d; update the roomkit client", req.Version, protocol.Version)
+	if perr == nil && (req.Version < protocol.MinVersion || req.Version > protocol.Version) {
+		perr = protocol.Errorf(protocol.CodeUnsupportedVersion, "protocol version %d is not supported; this server speaks versions %d to %d; update the roomkit client", req.Version, protocol.MinVersion, protocol.Version)
 	}
 	var claims *auth.Claims
 	if perr == nil {
@@ -45,6 +45,7 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 		g.refuse(ctx, c, f.ID, perr)
 		return nil
 	}
+	c.batch.Store(req.Version >= 2)
 
 	reply := func(s *session, resumeErr string) func(bool) []byte {
 		var rooms []protocol.RoomInfo

@@ -12,10 +12,18 @@ import (
 type counters struct {
 	requests, messages    atomic.Uint64
 	framesSent, bytesSent atomic.Uint64
+	messagesSent          atomic.Uint64
 	slowCloses, deadPeers atomic.Uint64
 
 	mu      sync.Mutex
 	refused map[protocol.Code]uint64
+}
+
+// sent counts one WebSocket message of frames frames and size bytes.
+func (c *counters) sent(frames, size int) {
+	c.framesSent.Add(uint64(frames))
+	c.messagesSent.Add(1)
+	c.bytesSent.Add(uint64(size))
 }
 
 func (c *counters) refuse(code protocol.Code) {
@@ -29,15 +37,16 @@ func (c *counters) refuse(code protocol.Code) {
 
 // Stats is a snapshot of the gateway for metrics.
 type Stats struct {
-	Connections int    // open WebSocket connections, logged in or not
-	Sessions    int    // sessions, attached or waiting for a resume
-	OutboxBytes int    // bytes queued to all connections, not yet written
-	Requests    uint64 // requests served, refused ones included
-	Messages    uint64 // room messages accepted
-	FramesSent  uint64 // frames written to connections
-	BytesSent   uint64 // bytes of those frames
-	SlowCloses  uint64 // connections closed for falling behind
-	DeadPeers   uint64 // connections closed for an unanswered heartbeat
+	Connections  int    // open WebSocket connections, logged in or not
+	Sessions     int    // sessions, attached or waiting for a resume
+	OutboxBytes  int    // bytes queued to all connections, not yet written
+	Requests     uint64 // requests served, refused ones included
+	Messages     uint64 // room messages accepted
+	FramesSent   uint64 // frames written to connections
+	MessagesSent uint64 // WebSocket messages they went in (one holds several frames)
+	BytesSent    uint64 // bytes of those messages
+	SlowCloses   uint64 // connections closed for falling behind
+	DeadPeers    uint64 // connections closed for an unanswered heartbeat
 	// Refused counts refused requests and logins by error code.
 	Refused map[protocol.Code]uint64
 	// Calls and Ringing count calls under way and invitations ringing.
@@ -54,6 +63,7 @@ func (g *Gateway) Stats() Stats {
 	g.mu.Unlock()
 	st.Requests, st.Messages = g.stats.requests.Load(), g.stats.messages.Load()
 	st.FramesSent, st.BytesSent = g.stats.framesSent.Load(), g.stats.bytesSent.Load()
+	st.MessagesSent = g.stats.messagesSent.Load()
 	st.SlowCloses, st.DeadPeers = g.stats.slowCloses.Load(), g.stats.deadPeers.Load()
 	g.stats.mu.Lock()
 	st.Refused = make(map[protocol.Code]uint64, len(g.stats.refused))

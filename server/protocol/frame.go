@@ -9,12 +9,42 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"strconv"
 )
 
-// Version is the protocol version this build speaks. A login carrying
-// another version is refused with CodeUnsupportedVersion.
-const Version = 1
+// Version is the protocol version this build speaks. Version 2 batches
+// frames: one server WebSocket message carries one or more frames,
+// separated by FrameSeparator. A server speaks every version from
+// MinVersion to Version (a version 1 client gets one frame per message); a
+// login carrying another version is refused with CodeUnsupportedVersion.
+const Version = 2
+
+// MinVersion is the oldest protocol version a server still speaks.
+const MinVersion = 1
+
+// FrameSeparator separates the frames of one server WebSocket message
+// (protocol version 2). Frames are compact JSON, which never holds a raw
+// newline, so a message splits on it without parsing.
+const FrameSeparator = '\n'
+
+// SplitFrames returns the frames one server WebSocket message carries, in
+// order. The frames share msg's memory.
+func SplitFrames(msg []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(msg) > 0 {
+			i := bytes.IndexByte(msg, FrameSeparator)
+			if i < 0 {
+				yield(msg)
+				return
+			}
+			if i > 0 && !yield(msg[:i]) {
+				return
+			}
+			msg = msg[i+1:]
+		}
+	}
+}
 
 // MaxFrameBytes is the largest frame either side accepts.
 const MaxFrameBytes = 64 << 10

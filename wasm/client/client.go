@@ -7,6 +7,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -145,6 +146,9 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 		}
 		return protocol.Errorf(protocol.CodeNetworkError, "login: %v", err)
 	}
+	// The login reply may share its message with the frames that follow
+	// it (a resumed session's missed events): the read loop takes those.
+	b, rest, _ := bytes.Cut(b, []byte{protocol.FrameSeparator})
 	var reply protocol.Frame
 	if err := json.Unmarshal(b, &reply); err != nil {
 		conn.Close()
@@ -200,7 +204,7 @@ func (c *Client) connect(ctx context.Context, resume *protocol.ResumeRequest) er
 		c.failPendingLocked(protocol.Errorf(protocol.CodeNetworkError, "the connection dropped before the reply, and the session could not be resumed (%s); the request may or may not have been served", session.ResumeError))
 	}
 	c.mu.Unlock()
-	go c.readLoop(conn, done)
+	go c.readLoop(conn, done, rest)
 	go c.heartbeat(conn, done)
 	for _, f := range resend {
 		// A failed write is the next lost connection: the requests stay
@@ -236,34 +240,47 @@ func (c *Client) heartbeat(conn Conn, done <-chan struct{}) {
 }
 
 // readLoop routes replies to their requests and events to the queue until
-// the connection ends, then hands over to reconnection.
-func (c *Client) readLoop(conn Conn, done chan struct{}) {
+// the connection ends, then hands over to reconnection. One message may
+// carry several frames (protocol.SplitFrames); first holds those that came
+// in the login reply's message.
+func (c *Client) readLoop(conn Conn, done chan struct{}, first []byte) {
 	defer close(done)
+	for frame := range protocol.SplitFrames(first) {
+		c.handleFrame(frame)
+	}
 	for {
 		b, err := conn.Read(context.Background())
 		if err != nil {
 			c.connectionLost(conn, err)
 			return
 		}
-		f, err := protocol.DecodeServerFrame(b)
-		if err != nil {
-			c.mu.Lock()
-			c.framesRead++
-			c.mu.Unlock()
-			continue
+		for frame := range protocol.SplitFrames(b) {
+			c.handleFrame(frame)
 		}
-		if f.Event != "" {
-			c.handleEvent(f)
-			continue
-		}
+	}
+}
+
+// handleFrame routes one frame from the server: a reply to its request,
+// an event to the queue.
+func (c *Client) handleFrame(b []byte) {
+	f, err := protocol.DecodeServerFrame(b)
+	if err != nil {
 		c.mu.Lock()
 		c.framesRead++
-		p := c.pending[f.ID]
-		delete(c.pending, f.ID)
 		c.mu.Unlock()
-		if p != nil {
-			p.reply <- f
-		}
+		return
+	}
+	if f.Event != "" {
+		c.handleEvent(f)
+		return
+	}
+	c.mu.Lock()
+	c.framesRead++
+	p := c.pending[f.ID]
+	delete(c.pending, f.ID)
+	c.mu.Unlock()
+	if p != nil {
+		p.reply <- f
 	}
 }
 
