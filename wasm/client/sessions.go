@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"roomkit/server/protocol"
+	"roomkit/wasm/client/internal/sha256"
 )
 
 // JoinRoomWithPasscode joins an existing room that has a passcode.

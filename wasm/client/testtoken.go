@@ -1,11 +1,11 @@
 package client
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"time"
+
+	"roomkit/wasm/client/internal/sha256"
 )
 
 // TestTokenClaims are the claims MintTestToken signs.
@@ -22,8 +22,8 @@ type TestTokenClaims struct {
 // MintTestToken signs an HS256 token with the app's server secret, as the
 // server's own minting does. It exists for development and tests
 // (generateKitTokenForTest): a production page never holds the secret and
-// gets its tokens from its app server instead. It is written with the
-// standard library alone so the browser bundle stays small.
+// gets its tokens from its app server instead. It signs with the
+// client's own small SHA-256 so the browser bundle stays small.
 func MintTestToken(secret string, c TestTokenClaims, now time.Time, ttl time.Duration) string {
 	c.IssuedAt = now.Unix()
 	c.Expires = now.Add(ttl).Unix()
@@ -31,7 +31,6 @@ func MintTestToken(secret string, c TestTokenClaims, now time.Time, ttl time.Dur
 	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 	body, _ := json.Marshal(c) // plain strings and numbers always encode
 	signing := header + "." + enc.EncodeToString(body)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(signing))
-	return signing + "." + enc.EncodeToString(mac.Sum(nil))
+	mac := sha256.HMAC([]byte(secret), []byte(signing))
+	return signing + "." + enc.EncodeToString(mac[:])
 }
