@@ -29,7 +29,7 @@ test: vet wasm chromium
 ## make test counts executions: a duration can end the run with a spurious
 ## "context deadline exceeded" in Go's fuzz coordinator (go.dev/issue/75804).
 FUZZTIME ?= 30000x
-FUZZ_TARGETS := ./server/gateway:FuzzParseFrame ./server/gateway:FuzzDispatch ./server/auth:FuzzVerify ./wasm/client:FuzzParseKitToken
+FUZZ_TARGETS := ./server/protocol:FuzzDecodeRequest ./server/gateway:FuzzParseFrame ./server/gateway:FuzzDispatch ./server/auth:FuzzVerify ./wasm/client:FuzzParseKitToken
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$t for $(FUZZTIME)"; \

@@ -24,14 +24,14 @@ func closeReason(e *protocol.Error) string {
 
 // parseFrame checks a frame's type, encoding and shape.
 func parseFrame(typ websocket.MessageType, b []byte) (protocol.Frame, *protocol.Error) {
-	var f protocol.Frame
 	if typ != websocket.MessageText {
-		return f, protocol.Errorf(protocol.CodeMalformedFrame, "binary frames are not accepted; send JSON text frames")
+		return protocol.Frame{}, protocol.Errorf(protocol.CodeMalformedFrame, "binary frames are not accepted; send JSON text frames")
 	}
 	if !utf8.Valid(b) {
-		return f, protocol.Errorf(protocol.CodeMalformedFrame, "the frame is not valid UTF-8")
+		return protocol.Frame{}, protocol.Errorf(protocol.CodeMalformedFrame, "the frame is not valid UTF-8")
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
+	f, err := protocol.DecodeRequest(b)
+	if err != nil {
 		return protocol.Frame{}, protocol.Errorf(protocol.CodeMalformedFrame, "the frame is not a JSON object of the frame shape: %v", err)
 	}
 	if f.ID == 0 || f.Op == "" {
