@@ -46,8 +46,22 @@ func TestJoinStorm(t *testing.T) {
 	require.NoError(t, err)
 	t.Log(r)
 	assert.Positive(t, number(t, r, "all_known_ms"), "every client came to know all 60")
+	assert.Zero(t, number(t, r, "request_errors"))
 	assert.Positive(t, number(t, r, "server_frames"))
 	assert.Positive(t, number(t, r, "server_cpu_s")+1)
+}
+
+// A join storm that cannot finish within its limit ends there and says how
+// much of the room its clients had learnt.
+func TestJoinStormStopsAtItsLimit(t *testing.T) {
+	cfg := small(t)
+	cfg.Limit = time.Millisecond
+	r, err := JoinStorm(context.Background(), cfg, Params{Clients: 200})
+	require.NoError(t, err)
+	t.Log(r)
+	assert.Equal(t, "timeout", r.Get("all_known_ms"))
+	assert.Less(t, number(t, r, "known_pct"), 100.0)
+	assert.Less(t, number(t, r, "complete_views"), 200.0)
 }
 
 func TestFanout(t *testing.T) {
@@ -111,6 +125,7 @@ func TestReport(t *testing.T) {
 		ParseResult("scenario=fanout clients=1000 rate=400.000 latency_p50_ms=20 latency_p90_ms=45 latency_p99_ms=80 lost=0 duplicated=0"),
 		ParseResult("scenario=idle clients=10000 server_rss_per_conn_kib=31.5"),
 		ParseResult("scenario=churn clients=0 failed=true"),
+		ParseResult("scenario=join-storm clients=5000 entered_ms=60000 all_known_ms=timeout limit_s=60.000 known_pct=41.250 complete_views=12"),
 	}}
 	rate, ok := f.Knee()
 	assert.True(t, ok)
@@ -124,6 +139,7 @@ func TestReport(t *testing.T) {
 	assert.Contains(t, string(report), "| native round trip (enterRoom+leaveRoom), p50 | ≤ 300 µs | 81 µs | yes |")
 	assert.Contains(t, string(report), "| browser: enterRoom p50 | ≤ 3 ms | not run | — |")
 	assert.Contains(t, string(report), "| churn: the server's counts equal the clients' (mismatches) | ≤ 0 | failed (see the runs) | no |")
+	assert.Contains(t, string(report), "| join-storm: 5,000 clients, until all know all | ≤ 5000 ms | over 60.000 s: 41.250% of the 25 M memberships known then | no |")
 	assert.Contains(t, string(report), "knee (lowest rate with p99 over 50 ms, 1,000 members): 400 msg/s")
 	svg, err := os.ReadFile(filepath.Join(dir, "fanout.svg"))
 	require.NoError(t, err)
