@@ -26,6 +26,7 @@ func request[Req, Res any](do func(*client.Client, context.Context, Req) (Res, e
 func dataExports() map[string]func(*client.Client, []js.Value) (any, error) {
 	return map[string]func(*client.Client, []js.Value) (any, error){
 		"sendMessage":                   request((*client.Client).SendRoomMessage),
+		"sendPeerMessage":               request((*client.Client).SendPeerMessage),
 		"queryHistoryMessage":           request((*client.Client).QueryHistoryRoomMessage),
 		"setRoomAttributes":             request((*client.Client).SetRoomAttributes),
 		"deleteRoomAttributes":          request((*client.Client).DeleteRoomAttributes),

@@ -5,8 +5,10 @@
 //   zp.joinRoom({ container: document.querySelector('#call'),
 //                 onJoinRoom: () => sessionStorage.setItem('roomID', zp.getRoomID()) });
 //
-// This file has no imports: roomkit.js hands it the RoomKit it needs, so
-// the two modules do not import each other.
+// It imports media.js (the WebRTC mesh) and nothing else: roomkit.js hands
+// it the RoomKit it needs, so the two modules do not import each other.
+
+import { LevelMeter, LocalMedia, Mesh, mediaErrorMessage } from './media.js';
 
 // memberState is what the member list shows of a room member.
 function memberState(m) {
@@ -48,6 +50,21 @@ const STYLE = `
 .rk-call.rk-overlay { position: fixed; z-index: 1000; left: 50%; top: 20%; transform: translateX(-50%); min-height: 0;
   width: min(360px, calc(100vw - 24px)); box-shadow: 0 8px 32px rgba(0,0,0,.25); background: #fff; border: 1px solid #d0d5dd; }
 .rk-call .rk-actions { display: flex; gap: 8px; justify-content: flex-end; }
+.rk-call .rk-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px; }
+@media (max-width: 560px) { .rk-call .rk-grid { grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); } }
+.rk-call .rk-tile { position: relative; background: #1f2937; border-radius: 8px; aspect-ratio: 16 / 9; overflow: hidden; color: #fff; }
+.rk-call .rk-tile video { width: 100%; height: 100%; object-fit: cover; display: block; background: #111827; }
+.rk-call .rk-tile[data-camera=off] video { visibility: hidden; }
+.rk-call .rk-tile .rk-avatar { position: absolute; inset: 0; display: none; align-items: center; justify-content: center; font-size: 2rem; }
+.rk-call .rk-tile[data-camera=off] .rk-avatar { display: flex; }
+.rk-call .rk-tile .rk-name { position: absolute; left: 6px; bottom: 6px; background: rgba(0,0,0,.6); padding: 2px 8px; border-radius: 6px;
+  font-size: .85em; max-width: calc(100% - 12px); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.rk-call .rk-tile .rk-net { position: absolute; right: 6px; top: 6px; background: rgba(180,35,24,.9); padding: 2px 8px; border-radius: 6px; font-size: .8em; }
+.rk-call .rk-tile.rk-speaking { outline: 3px solid #16a34a; outline-offset: -3px; }
+.rk-call .rk-controls { display: flex; gap: 8px; flex-wrap: wrap; justify-content: center; }
+.rk-call button[aria-pressed=false] { background: #fff; color: #b42318; border-color: #b42318; }
+.rk-call .rk-preview { width: 100%; aspect-ratio: 16 / 9; background: #111827; border-radius: 8px; object-fit: cover; }
+.rk-call select { font: inherit; min-height: 40px; width: 100%; border-radius: 8px; border: 1px solid #6b7280; padding: 4px 8px; }
 `;
 
 function el(tag, props = {}, ...children) {
@@ -91,7 +108,20 @@ const DEFAULTS = {
   onInRoomMessageReceived() {},
   showWaitingCallAcceptAudioVideoView: true,
   callingInvitationListConfig: null,
+  // Media (a browser-to-browser mesh; see media.js).
+  turnOnCameraWhenJoining: true,
+  turnOnMicrophoneWhenJoining: true,
+  showMyCameraToggleButton: true,
+  showMyMicrophoneToggleButton: true,
+  showAudioVideoSettingsButton: true,
+  iceServers: [],       // STUN/TURN servers; none is enough on one host or LAN
+  maxMediaUsers: 6,     // members a mesh call carries audio and video for
+  onMediaError() {},    // ({ kind: 'audio'|'video'|'peer'|'limit', message, name?, userID? })
 };
+
+// The camera asked for: a mesh sends one copy to each member, so 360p is
+// the default; a larger call needs an SFU, not more pixels.
+const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } };
 
 const INVITATION_DEFAULTS = {
   container: null, // where an answered call's UI goes (default: joinRoom's container, or the page)
@@ -140,6 +170,12 @@ export function makeCallKit(RoomKit, invalid) {
       this._ringing = null;      // { call, close } of an incoming invitation
       this._outgoing = null;     // { call, close } of the waiting view
       this._inviteList = { waitingSelectUsers: [], defaultChecked: true };
+      this._local = null;        // LocalMedia: this page's camera and microphone
+      this._mesh = null;         // Mesh: a peer connection per other page in the call
+      this._meter = null;        // LevelMeter for the speaking highlight
+      this._tiles = new Map();   // userID -> { tile, video, ... } of the video grid
+      this._published = null;    // { audio, video } last published to the room
+      this._publishing = 0;      // setMemberState requests under way
     }
 
     /** The room of the call under way (or being joined), or "". */
@@ -160,6 +196,8 @@ export function makeCallKit(RoomKit, invalid) {
       const stored = readCall();
       const rejoining = !!stored && stored.roomID === roomID && stored.userID === this._kit.userID;
       this._roomID = roomID;
+      this._wantMedia = rejoining && stored.media ? stored.media
+        : { audio: !!this._config.turnOnMicrophoneWhenJoining, video: !!this._config.turnOnCameraWhenJoining };
       if (this._config.showPreJoinView && !rejoining) await this._preJoin();
       return this._enter(rejoining);
     }
@@ -169,6 +207,7 @@ export function makeCallKit(RoomKit, invalid) {
       if (!this._joined) return;
       this._joined = false;
       writeCall(null);
+      this._stopMedia();
       const call = this._call;
       this._call = null;
       this._renderPending();
@@ -195,6 +234,7 @@ export function makeCallKit(RoomKit, invalid) {
       this._zim = null;
       this._joined = false;
       writeCall(null);
+      this._stopMedia();
       this._root?.remove();
       this._root = null;
       await zim?.logout();
@@ -206,6 +246,35 @@ export function makeCallKit(RoomKit, invalid) {
       const { message } = await this._zim.sendRoomMessage({ type: 1, message: String(text) }, this._roomID);
       this._addChat(message);
       return message;
+    }
+
+    /** Turns this page's camera on or off; resolves with whether it is on. */
+    async turnCameraOn(on) { return this._setDevice('video', on); }
+
+    /** Turns this page's microphone on or off; resolves with whether it is on. */
+    async turnMicrophoneOn(on) { return this._setDevice('audio', on); }
+
+    /**
+     * The media connection with each other page in the call:
+     * [{ userID, state, audioBytesReceived, videoBytesReceived,
+     * framesDecoded, frameWidth }], from RTCPeerConnection.getStats().
+     */
+    async getMediaStats() {
+      const peers = [...(this._mesh?.peers.values() ?? [])];
+      return Promise.all(peers.map(async (p) => {
+        const out = { userID: p.userID, state: p.state, audioBytesReceived: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
+        const stats = await p.pc.getStats().catch(() => new Map());
+        for (const r of stats.values()) {
+          if (r.type !== 'inbound-rtp') continue;
+          if (r.kind === 'audio') out.audioBytesReceived += r.bytesReceived ?? 0;
+          if (r.kind === 'video') {
+            out.videoBytesReceived += r.bytesReceived ?? 0;
+            out.framesDecoded += r.framesDecoded ?? 0;
+            out.frameWidth = Math.max(out.frameWidth, r.frameWidth ?? 0);
+          }
+        }
+        return out;
+      }));
     }
 
     /**
@@ -299,9 +368,19 @@ export function makeCallKit(RoomKit, invalid) {
         throw err;
       }
       this._joined = true;
-      writeCall({ roomID, userID: this._kit.userID, callID: this._call?.callID ?? '' });
+      this._saveCall();
       this._renderCall();
       cfg.onJoinRoom();
+      // Not awaited: a device that is slow to start (or a permission
+      // question nobody answers) holds up media only, not the call.
+      this._startMedia().catch((err) => this._mediaNote(`Audio and video could not start: ${err.message}`));
+    }
+
+    // _saveCall keeps what a reload needs: the room, and whether the
+    // camera and microphone were on.
+    _saveCall() {
+      writeCall({ roomID: this._roomID, userID: this._kit.userID, callID: this._call?.callID ?? '',
+        media: this._local ? { audio: !!this._local.audio, video: !!this._local.video } : undefined });
     }
 
     _listen() {
@@ -320,7 +399,10 @@ export function makeCallKit(RoomKit, invalid) {
         for (const m of memberList) {
           const cur = this._members.get(m.userID);
           if (cur && cur.places > 1) cur.places--;
-          else this._members.delete(m.userID);
+          else {
+            this._members.delete(m.userID);
+            this._mesh?.drop(m.userID);
+          }
         }
         this._renderMembers();
         this._config.onUserLeave(memberList.map(({ userID, userName }) => ({ userID, userName })));
@@ -331,6 +413,12 @@ export function makeCallKit(RoomKit, invalid) {
         for (const m of memberList) {
           const cur = this._members.get(m.userID);
           if (cur) Object.assign(cur, memberState(m));
+          // Muted by the host or a manager: the microphone goes off here
+          // too. (An echo of this page's own change is not that: those
+          // arrive while its request is under way.)
+          if (m.userID === this._kit.userID && !m.audio && this._local?.audio && this._publishing === 0 && this._published?.audio) {
+            this._setDevice('audio', false).then(() => this._mediaNote('Your microphone was muted by the host.'));
+          }
         }
         this._renderMembers();
       });
@@ -567,11 +655,224 @@ export function makeCallKit(RoomKit, invalid) {
       return new Promise((resolve) => {
         const name = el('input', { testid: 'prejoin-name', readOnly: true, value: this._kit.userName || this._kit.userID, id: 'rk-prejoin-name' });
         const join = el('button', { testid: 'prejoin-join', type: 'submit' }, 'Join');
+        const preview = el('video', { class: 'rk-preview', testid: 'prejoin-preview', muted: true, autoplay: true, playsInline: true, 'aria-label': 'Your camera' });
+        this._mediaNotes = el('div', { testid: 'media-notes' });
         this._show(el('form', { class: 'rk-center', testid: 'prejoin-view', onsubmit: (e) => { e.preventDefault(); resolve(); } },
-          el('h2', {}, `Join ${this._roomID}`),
+          el('h2', {}, `Join ${this._roomID}`), preview, this._mediaNotes,
           el('label', { htmlFor: 'rk-prejoin-name' }, 'Your name'), name, join));
         join.focus();
+        // The camera preview: the devices are asked for now, so the
+        // browser's permission question comes before the call.
+        this._startLocal().then(() => { preview.srcObject = this._local.stream; });
       });
+    }
+
+    // _startLocal turns on the camera and microphone the config (or, after
+    // a reload, the page before it) asked for. A device that cannot start
+    // stays off, with a message and onMediaError; joining goes on.
+    _startLocal() {
+      if (!this._localReady) {
+        const local = new LocalMedia({ video: VIDEO });
+        this._local = local;
+        const want = this._wantMedia ?? { audio: false, video: false };
+        this._localReady = Promise.all(['audio', 'video'].map((kind) => want[kind] && local.set(kind, true).catch((err) => this._mediaError(kind, err))));
+      }
+      return this._localReady;
+    }
+
+    // _startMedia joins the mesh: the devices on, the state published, and
+    // a hello to every other member, whose pages answer and connect.
+    async _startMedia() {
+      const cfg = this._config;
+      await this._startLocal();
+      if (!this._joined) return;
+      this._saveCall();
+      this._renderControls?.();
+      this._meter = new LevelMeter();
+      this._speaking = setInterval(() => this._renderSpeaking(), 250);
+      this._renderTile(this._kit.userID);
+      await this._publishMedia();
+      if (this._members.size > cfg.maxMediaUsers) {
+        const message = `This call has ${this._members.size} members; audio and video work for up to ${cfg.maxMediaUsers} in a browser-to-browser call, so you are in it with chat only.`;
+        this._mediaNote(message);
+        cfg.onMediaError({ kind: 'limit', message });
+        return;
+      }
+      this._mesh = new Mesh({
+        zim: this._zim, roomID: this._roomID, userID: this._kit.userID, local: this._local, iceServers: cfg.iceServers,
+        events: {
+          onStream: (peer) => this._renderTile(peer.userID),
+          onPeerState: (peer) => {
+            this._renderTile(peer.userID);
+            if (peer.state === 'unreachable') {
+              const message = `${this._members.get(peer.userID)?.userName || peer.userID} cannot be reached: no network path between you works (a TURN server in iceServers would relay it).`;
+              this._mediaNote(message);
+              cfg.onMediaError({ kind: 'peer', userID: peer.userID, message });
+            }
+          },
+          onPeerGone: (peer) => this._renderTile(peer.userID),
+          onError: (message, peer) => {
+            this._mediaNote(message);
+            cfg.onMediaError({ kind: 'peer', userID: peer?.userID, message });
+          },
+        },
+      });
+      this._mesh.hello([...this._members.keys()]);
+    }
+
+    _stopMedia() {
+      this._mesh?.close();
+      this._mesh = null;
+      this._local?.stop();
+      this._local = null;
+      this._localReady = null;
+      this._meter?.close();
+      this._meter = null;
+      clearInterval(this._speaking);
+      this._tiles.clear();
+      this._published = null;
+    }
+
+    // _setDevice turns kind on or off here, on every connection, and in
+    // the state the room sees.
+    async _setDevice(kind, on) {
+      if (!this._joined || !this._local) throw invalid('not in a call; joinRoom first');
+      try {
+        const track = await this._local.set(kind, on);
+        await this._mesh?.replaceTrack(kind, track);
+      } catch (err) {
+        this._mediaError(kind, err);
+      }
+      this._saveCall();
+      this._renderControls?.();
+      this._renderTile(this._kit.userID);
+      await this._publishMedia();
+      return !!this._local?.[kind];
+    }
+
+    // _publishMedia tells the room whether the camera and microphone are
+    // on, so every page shows it, also before its media connects.
+    async _publishMedia() {
+      if (!this._local || !this._joined) return;
+      const state = { audio: !!this._local.audio, video: !!this._local.video };
+      if (this._published && this._published.audio === state.audio && this._published.video === state.video) return;
+      this._published = state;
+      this._publishing++;
+      try {
+        await this._zim.setMemberState(state, this._roomID);
+      } catch (err) {
+        this._mediaNote(`Could not tell the others your camera and microphone state (${err.code}): ${err.message}`);
+      } finally {
+        this._publishing--;
+      }
+    }
+
+    _mediaError(kind, err) {
+      const message = mediaErrorMessage(kind, err);
+      this._mediaNote(message);
+      this._config.onMediaError({ kind, name: err?.name ?? '', message });
+    }
+
+    _mediaNote(text) {
+      this._mediaNotes?.append(el('p', { class: 'rk-error', role: 'alert', testid: 'media-error' }, text));
+    }
+
+    // _renderTile draws userID's video tile: the stream (this page's own,
+    // or the newest connection's with that user), the camera and
+    // microphone state the member published, and the connection's state.
+    _renderTile(userID) {
+      if (!this._grid) return;
+      const m = this._members.get(userID);
+      let t = this._tiles.get(userID);
+      if (!m) {
+        t?.tile.remove();
+        this._tiles.delete(userID);
+        return;
+      }
+      const me = userID === this._kit.userID;
+      if (!t) {
+        const video = el('video', { autoplay: true, playsInline: true, muted: me, testid: `video-${userID}` });
+        if (!me) video.dataset.remote = 'true';
+        const name = el('span', { class: 'rk-name' });
+        const net = el('span', { class: 'rk-net', testid: `net-${userID}`, hidden: true });
+        const avatar = el('span', { class: 'rk-avatar', 'aria-hidden': 'true' });
+        t = { tile: el('div', { class: 'rk-tile', testid: `tile-${userID}` }, video, avatar, name, net), video, name, net, avatar };
+        this._tiles.set(userID, t);
+      }
+      if (t.tile.parentNode !== this._grid) this._grid.append(t.tile);
+      let stream = null;
+      let state = '';
+      if (me) stream = this._local?.stream ?? null;
+      else {
+        const peers = [...(this._mesh?.peers.values() ?? [])].filter((p) => p.userID === userID);
+        const peer = peers.find((p) => p.state === 'connected') ?? peers.at(-1);
+        stream = peer?.stream ?? null;
+        state = peer?.state ?? '';
+      }
+      if (t.video.srcObject !== stream) {
+        t.video.srcObject = stream;
+        if (stream) t.video.play().catch(() => { t.video.muted = true; t.video.play().catch(() => {}); });
+      }
+      t.stream = stream;
+      const video = me ? !!this._local?.video : m.video;
+      const audio = me ? !!this._local?.audio : m.audio;
+      t.tile.dataset.camera = video ? 'on' : 'off';
+      t.tile.dataset.microphone = audio ? 'on' : 'off';
+      t.tile.dataset.peer = state;
+      t.avatar.textContent = (m.userName || userID).slice(0, 1).toUpperCase();
+      t.name.textContent = `${m.userName || userID}${me ? ' (you)' : ''}${audio ? '' : ' · muted'}`;
+      t.net.hidden = !(state === 'reconnecting' || state === 'unreachable');
+      t.net.textContent = state === 'unreachable' ? 'unreachable' : 'reconnecting…';
+    }
+
+    _renderTiles() {
+      if (!this._grid) return;
+      for (const userID of [...this._tiles.keys()]) if (!this._members.has(userID)) this._renderTile(userID);
+      for (const userID of this._members.keys()) this._renderTile(userID);
+    }
+
+    // _renderSpeaking highlights the loudest tile above a threshold.
+    _renderSpeaking() {
+      if (!this._meter) return;
+      let loudest = null;
+      let best = 0.02;
+      for (const [userID, t] of this._tiles) {
+        const level = t.tile.dataset.microphone === 'on' ? this._meter.level(t.stream) : 0;
+        if (level > best) { best = level; loudest = userID; }
+      }
+      for (const [userID, t] of this._tiles) {
+        t.tile.classList.toggle('rk-speaking', userID === loudest);
+        t.tile.dataset.speaking = String(userID === loudest);
+      }
+    }
+
+    async _openSettings() {
+      const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+      const pick = (kind, label, testid) => {
+        const current = kind === 'audioinput' ? this._local?.audio : this._local?.video;
+        const currentID = current?.getSettings().deviceId ?? '';
+        const select = el('select', { testid, id: `rk-${testid}` }, ...devices.filter((d) => d.kind === kind)
+          .map((d, i) => el('option', { value: d.deviceId, selected: d.deviceId === currentID }, d.label || `${label} ${i + 1}`)));
+        select.addEventListener('change', async () => {
+          const k = kind === 'audioinput' ? 'audio' : 'video';
+          try {
+            const track = await this._local.useDevice(k, select.value);
+            await this._mesh?.replaceTrack(k, track);
+            this._renderTile(this._kit.userID);
+          } catch (err) {
+            this._mediaError(k, err);
+          }
+        });
+        return [el('label', { htmlFor: `rk-${testid}` }, label), select];
+      };
+      const close = () => dialog.remove();
+      const dialog = el('div', { class: 'rk-call rk-dialog', role: 'dialog', 'aria-label': 'Audio and video settings', testid: 'av-settings-dialog' },
+        el('h3', {}, 'Audio and video'),
+        ...pick('videoinput', 'Camera', 'select-camera'),
+        ...pick('audioinput', 'Microphone', 'select-microphone'),
+        el('div', { class: 'rk-actions' }, el('button', { testid: 'av-settings-close', onclick: close }, 'Done')));
+      this._overlay(dialog);
+      dialog.querySelector('select, button').focus();
     }
 
     _renderCall() {
@@ -602,11 +903,37 @@ export function makeCallKit(RoomKit, invalid) {
           input.value = '';
           await this.sendInRoomMessage(text).catch((err) => this._addNote(`Not sent (${err.code}): ${err.message}`));
         } }, input, el('button', { testid: 'chat-send', type: 'submit' }, 'Send')));
+      this._grid = el('div', { class: 'rk-grid', testid: 'video-grid', 'aria-label': 'Video' });
+      this._tiles.clear();
+      this._mediaNotes = el('div', { testid: 'media-notes' });
+      const cfg = this._config;
+      const toggle = (kind, testid, label) => {
+        const b = el('button', { testid, onclick: () => this._setDevice(kind, !this._local?.[kind]).catch(() => {}) });
+        b.kind = kind;
+        b.label = label;
+        return b;
+      };
+      const toggles = [
+        cfg.showMyCameraToggleButton ? toggle('video', 'toggle-camera', 'Camera') : null,
+        cfg.showMyMicrophoneToggleButton ? toggle('audio', 'toggle-microphone', 'Microphone') : null,
+      ].filter(Boolean);
+      this._renderControls = () => {
+        for (const b of toggles) {
+          const on = !!this._local?.[b.kind];
+          b.setAttribute('aria-pressed', String(on));
+          b.textContent = `${b.label} ${on ? 'on' : 'off'}`;
+        }
+      };
+      this._renderControls();
       this._show(el('div', { testid: 'call-view', style: 'display:contents' },
         el('header', {},
           el('h2', { testid: 'room-title' }, this._roomID),
           el('div', { class: 'rk-menu-wrap' }, more, menu),
           el('button', { class: 'rk-danger', testid: 'leave-button', onclick: () => this.hangUp() }, 'Leave')),
+        this._grid,
+        el('div', { class: 'rk-controls', testid: 'media-controls' }, ...toggles,
+          cfg.showAudioVideoSettingsButton ? el('button', { class: 'rk-secondary', testid: 'av-settings', onclick: () => this._openSettings() }, 'Settings') : null),
+        this._mediaNotes,
         el('div', { class: 'rk-body' },
           el('section', { 'aria-label': 'Members' }, el('h3', {}, 'Members (', this._memberCount, ')'), this._memberList, this._pendingList),
           chat)));
@@ -625,11 +952,13 @@ export function makeCallKit(RoomKit, invalid) {
       const mayRemove = (m) => myRole === 'host' || (myRole === 'manager' && m.role === 'participant');
       const act = (label, testid, f) => el('button', { class: 'rk-secondary rk-small', testid, onclick: () => f().catch((err) => this._addNote(`${label} failed (${err.code}): ${err.message}`)) }, label);
       this._memberCount.textContent = String(this._members.size);
+      this._renderTiles();
       this._memberList.replaceChildren(...[...this._members].map(([userID, m]) =>
         el('li', { testid: `member-${userID}`, 'data-role': m.role, 'data-audio': String(m.audio) }, m.userName || userID,
           userID === me ? el('span', { class: 'rk-you' }, ' (you)') : null,
           m.role === 'host' || m.role === 'manager' ? el('span', { class: 'rk-role' }, ` · ${m.role}`) : null,
           el('span', { class: 'rk-state', 'aria-label': m.audio ? 'microphone on' : 'microphone off' }, m.audio ? ' · mic on' : ' · muted'),
+          m.video ? null : el('span', { class: 'rk-state', testid: `camera-off-${userID}` }, ' · camera off'),
           userID !== me && m.audio && mayMute(m) ? act('Mute', `mute-${userID}`, () => this._zim.setMemberState({ audio: false }, this._roomID, userID)) : null,
           userID !== me && mayRemove(m) ? act('Remove', `remove-${userID}`, () => this._zim.removeMember(userID, this._roomID)) : null)));
     }

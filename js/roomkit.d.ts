@@ -229,6 +229,16 @@ export interface RoomKitEvents {
   tokenWillExpire: TokenWillExpireEvent;
   roomMemberUpdated: RoomMembersEvent;
   roomSessionUpdated: SessionInfo;
+  peerMessageReceived: PeerMessageEvent;
+}
+
+/** A member-to-member message (see sendPeerMessage). */
+export interface PeerMessageEvent {
+  roomID: string;
+  fromUserID: string;
+  /** The sender's connection (tab) in the room; answer it with config.toConnectionID. It stays the same across a resume after a page refresh; a new join gets a new one. */
+  fromConnectionID: string;
+  data: unknown;
 }
 
 export declare class RoomKitClient {
@@ -254,6 +264,13 @@ export declare class RoomKitClient {
   queryRoomMemberList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; memberList: RoomMember[]; nextFlag: string }>;
   queryRoomOnlineMemberCount(roomID: string): Promise<{ roomID: string; count: number }>;
   sendRoomMessage(message: RoomMessageToSend, roomID: string): Promise<{ message: RoomMessage }>;
+  /**
+   * Sends `data` (any JSON value, at most 16 KiB by default) to one other member of the room: every
+   * connection of `toUserID` there, or the one `config.toConnectionID` names. Only the recipient gets
+   * `peerMessageReceived`; messages from one connection arrive in the order sent. Fails 6000321 when
+   * you are not in the room, 6100016 when the recipient (or that connection) is not.
+   */
+  sendPeerMessage(data: unknown, toUserID: string, roomID: string, config?: { toConnectionID?: string }): Promise<{ roomID: string; connectionID: string; delivered: number }>;
   queryHistoryRoomMessage(roomID: string, config?: { count?: number; nextMessage?: RoomMessage; reverse?: boolean }): Promise<{ roomID: string; messageList: RoomMessage[]; nextOrderKey: number }>;
   setRoomAttributes(roomAttributes: Record<string, string>, roomID: string, config?: RoomAttributesConfig): Promise<RoomAttributesResult>;
   deleteRoomAttributes(keys: string[], roomID: string, config?: RoomAttributesConfig): Promise<RoomAttributesResult>;
@@ -309,6 +326,38 @@ export interface CallJoinConfig {
   onUserLeave?: (users: CallUser[]) => void;
   onYouRemovedFromRoom?: () => void;
   onInRoomMessageReceived?: (info: { fromUser: CallUser; message: string; sendTime: number; messageID: string }) => void;
+  /** Camera on when joining (default true). After a reload, the state before it. */
+  turnOnCameraWhenJoining?: boolean;
+  /** Microphone on when joining (default true). */
+  turnOnMicrophoneWhenJoining?: boolean;
+  showMyCameraToggleButton?: boolean;
+  showMyMicrophoneToggleButton?: boolean;
+  /** A Settings button to pick the camera and microphone (default true). */
+  showAudioVideoSettingsButton?: boolean;
+  /** STUN/TURN servers for RTCPeerConnection (default none: enough on one host or a LAN). */
+  iceServers?: RTCIceServer[];
+  /** Members a browser-to-browser (mesh) call carries audio and video for (default 6); past it, chat only, with a message. */
+  maxMediaUsers?: number;
+  /** A device that could not start, a member who cannot be reached, or the mesh limit; the UI shows the message too. */
+  onMediaError?: (error: MediaError) => void;
+}
+
+export interface MediaError {
+  kind: 'audio' | 'video' | 'peer' | 'limit';
+  message: string;
+  /** The browser's error name for a device (NotAllowedError, NotFoundError, ...). */
+  name?: string;
+  /** The member, for kind 'peer'. */
+  userID?: string;
+}
+
+export interface MediaStats {
+  userID: string;
+  state: 'connecting' | 'connected' | 'reconnecting' | 'unreachable';
+  audioBytesReceived: number;
+  videoBytesReceived: number;
+  framesDecoded: number;
+  frameWidth: number;
 }
 
 /**
@@ -351,6 +400,11 @@ export interface CallKit {
   hangUp(): Promise<void>;
   destroy(): Promise<void>;
   sendInRoomMessage(text: string): Promise<RoomMessage>;
+  /** Turns the camera on or off; resolves with whether it is on (a device that cannot start stays off). */
+  turnCameraOn(on: boolean): Promise<boolean>;
+  turnMicrophoneOn(on: boolean): Promise<boolean>;
+  /** The media connection with each other page in the call, from getStats(). */
+  getMediaStats(): Promise<MediaStats[]>;
   /** Turns invitations on; resolves once they can reach this user. */
   setCallInvitationConfig(config: CallInvitationConfig): Promise<void>;
   sendCallInvitation(invitation: { callees: CallUser[]; callType?: number; timeout?: number; data?: string; roomID?: string }): Promise<{ errorInvitees: { userID: string; userName?: string }[] }>;

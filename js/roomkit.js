@@ -124,6 +124,7 @@ const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
   'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
   'callInvitationReceived', 'callStateChanged', 'roomMemberUpdated', 'roomSessionUpdated',
+  'peerMessageReceived',
 ]);
 
 /** Message types: text, command (delivered, never kept), custom. */
@@ -219,6 +220,14 @@ export class RoomKitClient {
    * stamped it (messageID, timestamp, orderKey).
    */
   sendRoomMessage(message, roomID) { return rk.sendMessage({ roomID, message }); }
+  /**
+   * Sends `data` (any JSON value) to one other member of `roomID`: every tab
+   * of `toUserID` there, or only `config.toConnectionID`. The recipient gets
+   * `peerMessageReceived`; nobody else sees it. Media signalling runs on it.
+   */
+  sendPeerMessage(data, toUserID, roomID, config = {}) {
+    return rk.sendPeerMessage({ roomID, toUserID, toConnectionID: config.toConnectionID, data });
+  }
 
   /**
    * A page of a room's kept messages in orderKey order. With reverse (the

@@ -80,6 +80,7 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	history := fs.Int("history", 100, "room messages kept per room for late joiners (0: none)")
 	fs.DurationVar(&c.Engine.JoinBatchWindow, "join-batch-window", 0, "joins this soon after a roomMemberJoined go out together (0: 50ms; negative: each at once)")
 	fs.IntVar(&c.Engine.MaxMessageBytes, "max-message-bytes", 0, "largest room message (0: 32 KiB)")
+	fs.IntVar(&c.Engine.MaxPeerMessageBytes, "max-peer-message-bytes", 0, "largest member-to-member (signalling) message (0: 16 KiB)")
 	fs.IntVar(&c.Engine.MaxRoomsPerApp, "max-rooms-per-app", 0, "rooms of one app (0: 100,000)")
 	fs.IntVar(&c.Engine.MaxHistoryBytes, "history-bytes", 0, "bytes of messages kept per room (0: 1 MiB)")
 	fs.Int64Var(&c.Engine.MaxStoredBytesPerApp, "max-stored-bytes-per-app", 0, "history and attribute bytes one app's rooms may hold (0: 512 MiB)")

@@ -63,6 +63,10 @@ type Engine interface {
 	MemberCount(p Peer, roomID string) (int, error)
 	// SendMessage stamps msg and delivers it to roomID's other members.
 	SendMessage(p Peer, roomID string, msg protocol.Message) (protocol.Message, error)
+	// SendPeerMessage delivers req's data to the member it names, at once
+	// and to no one else; CodeUserNotInRoom when that member (or that
+	// connection of it) is not in the room.
+	SendPeerMessage(p Peer, req protocol.SendPeerMessageRequest) (protocol.SendPeerMessageReply, error)
 	// History returns a page of roomID's kept messages.
 	History(p Peer, req protocol.HistoryRequest) (protocol.HistoryReply, error)
 	// SetAttributes sets room attributes as p's user; it returns the keys
@@ -117,6 +121,7 @@ type Limits struct {
 	MaxMemberListPageSize int           // also the history page size; 0 = 100
 	MaxReplyBytes         int           // a paged reply stops before this many bytes of entries; 0 = 256 KiB
 	MaxMessageBytes       int           // message plus extendedData; 0 = 32 KiB
+	MaxPeerMessageBytes   int           // a sendPeerMessage's data as JSON; 0 = 16 KiB
 	HistorySize           int           // messages kept per room; 0 = 100, negative = none
 	MaxHistoryBytes       int           // bytes of messages kept per room (the oldest go first); 0 = 1 MiB
 	// MaxStoredBytesPerApp bounds what one app's rooms hold in all:
@@ -159,6 +164,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxMemberListPageSize, 100)
 	def(&l.MaxReplyBytes, 256<<10)
 	def(&l.MaxMessageBytes, 32<<10)
+	def(&l.MaxPeerMessageBytes, 16<<10)
 	def(&l.HistorySize, 100)
 	def(&l.MaxHistoryBytes, 1<<20)
 	if l.MaxStoredBytesPerApp == 0 {

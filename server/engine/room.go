@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -61,8 +62,8 @@ type room struct {
 // userPlace is one user's presence in a room across their sessions: one
 // role, name and member state for all of them.
 type userPlace struct {
-	member    protocol.Member // as everyone sees the user, role and state included
-	sessions  int
+	member    protocol.Member   // as everyone sees the user, role and state included
+	sessions  []*member         // the user's sessions in the room, in join order
 	attrs     map[string]string // member attributes
 	attrBytes int               // attrs as encoded
 }
@@ -119,9 +120,9 @@ func (r *room) add(p Peer) {
 		u = &userPlace{member: info}
 		r.users[info.UserID] = u
 	}
-	u.sessions++
 	r.seq++
 	m := &member{peer: p, user: u, seq: r.seq}
+	u.sessions = append(u.sessions, m)
 	r.members[p.SessionID()] = m
 	r.order = append(r.order, m)
 	r.joins = append(r.joins, m)
@@ -204,7 +205,8 @@ func (r *room) remove(p Peer) (empty bool) {
 	r.order = append(r.order[:i], r.order[i+1:]...)
 	u := m.user
 	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{u.member}}, "")
-	if u.sessions--; u.sessions == 0 {
+	u.sessions = slices.DeleteFunc(u.sessions, func(s *member) bool { return s == m })
+	if len(u.sessions) == 0 {
 		r.memberAttrBytes -= u.attrBytes
 		_ = r.usage.charge(-int64(u.attrBytes), "")
 		delete(r.users, u.member.UserID)

@@ -83,6 +83,15 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 			return nil, err
 		}
 		return protocol.SendMessageReply{Message: msg}, nil
+	case protocol.OpSendPeerMessage:
+		// Counted as a request (the connection's, its user's and its
+		// app's request budgets), not as a room message: call set-up
+		// sends a burst of them, and none of them is stored.
+		var req protocol.SendPeerMessageRequest
+		if err := decode(f, &req); err != nil {
+			return nil, err
+		}
+		return e.SendPeerMessage(s, req)
 	case protocol.OpQueryHistoryRoomMessage:
 		var req protocol.HistoryRequest
 		if err := decode(f, &req); err != nil {

@@ -66,6 +66,10 @@ func (r *recorder) on(e Event) {
 		var ev ConnectionStateChanged
 		_ = e.Decode(&ev)
 		line = fmt.Sprintf("conn %d %d", ev.State, ev.Event)
+	case protocol.EventPeerMessageReceived:
+		var ev protocol.PeerMessageEvent
+		_ = e.Decode(&ev)
+		line = fmt.Sprintf("peer %s from %s %s", ev.RoomID, ev.FromUserID, ev.Data)
 	default:
 		var ev protocol.MembersEvent
 		_ = e.Decode(&ev)

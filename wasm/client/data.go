@@ -118,3 +118,13 @@ func (c *Client) QueryRoomMemberAttributesList(ctx context.Context, req protocol
 func (c *Client) QueryRoomMembers(ctx context.Context, req protocol.UserIDsRequest) (protocol.QueryMembersReply, error) {
 	return call[protocol.QueryMembersReply](ctx, c, protocol.OpQueryRoomMembers, req)
 }
+
+// SendPeerMessage sends req.Data to one other member of a room: to every
+// connection (tab, device) of req.ToUserID in it, or to the one
+// req.ToConnectionID names. It is the signalling channel for media between
+// two members (offers, answers, ICE candidates); the recipient gets a
+// peerMessageReceived event, and no one else sees it. The reply names the
+// sender's own connection ID in the room.
+func (c *Client) SendPeerMessage(ctx context.Context, req protocol.SendPeerMessageRequest) (protocol.SendPeerMessageReply, error) {
+	return call[protocol.SendPeerMessageReply](ctx, c, protocol.OpSendPeerMessage, req)
+}

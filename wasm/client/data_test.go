@@ -55,3 +55,33 @@ func TestMessagesAndAttributeBatch(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, all.RoomAttributes)
 }
+
+// A peer message reaches the member it names as peerMessageReceived, in
+// the order sent, and no other member.
+func TestPeerMessages(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", nil)
+	ctx := context.Background()
+	alice, _ := login(t, srv, "alice")
+	bob, rb := login(t, srv, "bob")
+	carol, rc := login(t, srv, "carol")
+	for _, c := range []*Client{alice, bob, carol} {
+		_, err := c.EnterRoom(ctx, info("call"), nil)
+		require.NoError(t, err)
+	}
+	for _, d := range []string{`{"sdp":"offer"}`, `{"candidate":1}`, `{"candidate":2}`} {
+		r, err := alice.SendPeerMessage(ctx, protocol.SendPeerMessageRequest{RoomID: "call", ToUserID: "bob", Data: json.RawMessage(d)})
+		require.NoError(t, err)
+		assert.Equal(t, 1, r.Delivered)
+	}
+	rb.waitFor(t, `peer call from alice {"sdp":"offer"}`, `peer call from alice {"candidate":1}`, `peer call from alice {"candidate":2}`)
+	_, err := carol.SendPeerMessage(ctx, protocol.SendPeerMessageRequest{RoomID: "call", ToUserID: "dave", Data: json.RawMessage(`1`)})
+	codeIs(t, protocol.CodeUserNotInRoom, err)
+	// A room message alice sends after them reaches carol; no peer message
+	// came before it.
+	_, err = alice.SendRoomMessage(ctx, protocol.SendMessageRequest{RoomID: "call", Message: protocol.Message{Type: protocol.MessageTypeText, Message: json.RawMessage(`"all"`)}})
+	require.NoError(t, err)
+	rc.waitFor(t, "receiveRoomMessage call ")
+	for _, e := range rc.take() {
+		assert.NotContains(t, e, "peer ")
+	}
+}

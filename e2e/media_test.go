@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// videoChanges reports whether user's video in p's grid plays frames that
+// differ: two frames, 400 ms apart, drawn to a canvas and compared.
+func (p *page) videoChanges(user string) bool {
+	p.t.Helper()
+	return evalAs[bool](p, `(async () => {
+		const v = document.querySelector('[data-testid=video-`+user+`]');
+		if (!v || !v.videoWidth || v.readyState < 2) return false;
+		const c = Object.assign(document.createElement('canvas'), { width: 64, height: 36 });
+		const g = c.getContext('2d', { willReadFrequently: true });
+		const shot = () => { g.drawImage(v, 0, 0, 64, 36); return g.getImageData(0, 0, 64, 36).data; };
+		const a = shot();
+		await new Promise((r) => setTimeout(r, 400));
+		const b = shot();
+		let diff = 0;
+		for (let i = 0; i < a.length; i++) diff += Math.abs(a[i] - b[i]);
+		return diff > 0;
+	})()`)
+}
+
+// waitVideo waits until user's video plays and changes on p.
+func (p *page) waitVideo(user string) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool { return p.videoChanges(user) }, 30*time.Second, 200*time.Millisecond, "%s's video never played", user)
+}
+
+// audioBytes is how many audio bytes p has received from user so far.
+func (p *page) audioBytes(user string) float64 {
+	p.t.Helper()
+	return evalAs[float64](p, `zp.getMediaStats().then((s) => s.filter((x) => x.userID === '`+user+`').reduce((n, x) => n + x.audioBytesReceived, 0))`)
+}
+
+// waitAudio waits until p's audio from user grows.
+func (p *page) waitAudio(user string) {
+	p.t.Helper()
+	first := p.audioBytes(user)
+	require.Eventually(p.t, func() bool { return p.audioBytes(user) > first }, 20*time.Second, 200*time.Millisecond, "no audio from %s", user)
+}
+
+// attr is the data-attr of the element with testid on p ("" when absent).
+func (p *page) attr(testid, name string) string {
+	p.t.Helper()
+	return evalAs[string](p, `document.querySelector('[data-testid=`+testid+`]')?.dataset.`+name+` ?? ''`)
+}
+
+func (p *page) waitAttr(testid, name, want string) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool { return p.attr(testid, name) == want }, 15*time.Second, 50*time.Millisecond,
+		"%s data-%s is %q, want %q", testid, name, p.attr(testid, name), want)
+}
+
+// Three people in a call see and hear each other; a camera turned off
+// shows as off everywhere; a reload brings the video back; a member who
+// leaves loses their tile everywhere.
+func TestThreePeopleSeeAndHearEachOther(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	users := []string{"ann", "ben", "cal"}
+	pages := map[string]*page{}
+	for _, u := range users {
+		pages[u] = openPage(t, s)
+		pages[u].joinCall(u, "media", "")
+	}
+	for _, u := range users {
+		pages[u].waitMembers(users...)
+	}
+	for _, u := range users {
+		for _, other := range users {
+			if other == u {
+				continue
+			}
+			pages[u].waitVideo(other)
+			pages[u].waitAudio(other)
+		}
+		assert.Equal(t, 2, evalAs[int](pages[u], `document.querySelectorAll('[data-testid=video-grid] video[data-remote]').length`), "%s sees two remote videos", u)
+	}
+
+	// Ben turns his camera off: the others show it off; on again, it plays.
+	pages["ben"].click("toggle-camera")
+	for _, u := range []string{"ann", "cal"} {
+		pages[u].waitAttr("tile-ben", "camera", "off")
+	}
+	assert.Equal(t, "false", evalAs[string](pages["ben"], `document.querySelector('[data-testid=toggle-camera]').getAttribute('aria-pressed')`))
+	pages["ben"].click("toggle-camera")
+	pages["ann"].waitAttr("tile-ben", "camera", "on")
+	pages["ann"].waitVideo("ben")
+
+	// Cal mutes: the others see the badge.
+	pages["cal"].click("toggle-microphone")
+	pages["ann"].waitAttr("tile-cal", "microphone", "off")
+	pages["ben"].waitText(`[data-testid=tile-cal]`, "muted")
+
+	// Ben reloads inside the grace period: no leave, and his video comes
+	// back on the others' pages over new connections.
+	pages["ann"].eval(`window.calls.splice(0), true`)
+	pages["ben"].reload()
+	pages["ben"].runCallPageAs("ben", "media")
+	pages["ben"].waitMembers(users...)
+	for _, u := range []string{"ann", "cal"} {
+		pages[u].waitVideo("ben")
+		pages["ben"].waitVideo(u)
+	}
+	assert.NotContains(t, strings.Join(pages["ann"].calls(), ";"), "userLeave", "nobody saw ben leave")
+
+	// Cal leaves: the tile goes on every page.
+	pages["cal"].eval(`zp.hangUp().then(() => true)`)
+	for _, u := range []string{"ann", "ben"} {
+		pages[u].waitGone("tile-cal")
+	}
+}
+
+// runCallPageAs rejoins after a reload: the kit finds the stored call and
+// rejoins with no pre-join view.
+func (p *page) runCallPageAs(user, room string) {
+	p.t.Helper()
+	p.loadModule()
+	p.joinCall(user, room, "")
+}
+
+// The signalling channel refuses a user who is not in the room, and a
+// recipient who is not.
+func TestPeerMessagesNeedMembership(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, eve := openPage(t, s), openPage(t, s)
+	ann.login("ann")
+	eve.login("eve")
+	ann.mustCall(`zim.enterRoom({ roomID: 'sig' })`)
+	res := eve.call(`zim.sendPeerMessage({ sdp: 'x' }, 'ann', 'sig')`)
+	assert.True(t, strings.HasPrefix(res, "error 6000321 true "), res)
+	res = ann.call(`zim.sendPeerMessage({ sdp: 'x' }, 'eve', 'sig')`)
+	assert.True(t, strings.HasPrefix(res, "error 6100016 true "), res)
+	eve.mustCall(`zim.enterRoom({ roomID: 'sig' })`)
+	eve.eval(`(window.peer = [], zim.on('peerMessageReceived', (z, d) => peer.push(d.fromUserID + ' ' + JSON.stringify(d.data))), true)`)
+	ann.mustCall(`zim.sendPeerMessage({ sdp: 'x' }, 'eve', 'sig')`)
+	require.Eventually(t, func() bool { return len(evalAs[[]string](eve, `peer`)) == 1 }, 10*time.Second, 50*time.Millisecond)
+	assert.Equal(t, []string{`ann {"sdp":"x"}`}, evalAs[[]string](eve, `peer`))
+}
+
+// Screenshots of a three-person call at desktop and phone widths, written
+// to ROOMKIT_SCREENSHOTS (default: a folder in the temp dir).
+func TestMediaCallScreenshots(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	users := []string{"ann", "ben", "cal"}
+	pages := map[string]*page{}
+	for _, u := range users {
+		pages[u] = openPage(t, s)
+		pages[u].joinCall(u, "standup", "")
+	}
+	ann := pages["ann"]
+	ann.waitMembers(users...)
+	ann.waitVideo("ben")
+	ann.waitVideo("cal")
+	pages["cal"].click("toggle-camera")
+	ann.waitAttr("tile-cal", "camera", "off")
+
+	dir := os.Getenv("ROOMKIT_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "roomkit-screenshots")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
+		ctx, cancel := context.WithTimeout(ann.ctx, 20*time.Second)
+		opts := []chromedp.EmulateViewportOption{}
+		if size.mobile {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height, opts...)))
+		ann.waitVideo("ben")
+		img, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`[data-testid=call-root]`)))
+		cancel()
+		require.NoError(t, err)
+		cfg, err := png.DecodeConfig(bytes.NewReader(img))
+		require.NoError(t, err)
+		assert.LessOrEqual(t, int64(cfg.Width), size.width, "the call fits the %s width", size.name)
+		file := filepath.Join(dir, "media-call-"+size.name+".png")
+		require.NoError(t, os.WriteFile(file, img, 0o644))
+		t.Logf("screenshot: %s (%dx%d)", file, cfg.Width, cfg.Height)
+	}
+}
+
+// A camera the browser refuses is explained on the page and to
+// onMediaError; the call goes on with the microphone. (Chromium's fake
+// media UI grants every request, whatever the permission setting, so the
+// page's getUserMedia answers for video as a refusal does.)
+func TestBlockedCameraIsExplainedAndTheCallGoesOn(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.eval(`(() => {
+		const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+		navigator.mediaDevices.getUserMedia = (c) => c.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : real(c);
+		return true;
+	})()`)
+	ben.joinCall("ben", "blocked", "")
+	ann.joinCall("ann", "blocked", "onMediaError: (e) => calls.push('mediaError ' + e.kind + ' ' + e.name),")
+	ann.waitText(`[data-testid=media-notes]`, "The browser blocked the camera")
+	require.Eventually(t, func() bool { return slices.Contains(ann.calls(), "mediaError video NotAllowedError") }, 10*time.Second, 50*time.Millisecond)
+	ann.waitMembers("ann", "ben")
+	ben.waitAttr("tile-ann", "camera", "off")
+	ben.waitAudio("ann")
+	ann.waitVideo("ben")
+	assert.Equal(t, "false", evalAs[string](ann, `document.querySelector('[data-testid=toggle-camera]').getAttribute('aria-pressed')`))
+	assert.Equal(t, "true", evalAs[string](ann, `document.querySelector('[data-testid=toggle-microphone]').getAttribute('aria-pressed')`))
+}
