@@ -48,6 +48,7 @@ export declare const ErrorCode: Readonly<{
   WrongPasscode: 6100014;
   RemovedFromRoom: 6100015;
   UserNotInRoom: 6100016;
+  OriginNotAllowed: 6100017;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;

@@ -75,6 +75,7 @@ export const ErrorCode = Object.freeze({
   WrongPasscode: 6100014,
   RemovedFromRoom: 6100015,
   UserNotInRoom: 6100016,
+  OriginNotAllowed: 6100017,
 });
 
 /** roomStateChanged states. */

@@ -286,3 +286,23 @@ func TestProfilesOnlyWhenAskedAndToLoopback(t *testing.T) {
 	assert.Equal(t, http.StatusOK, get(on, "127.0.0.1:4000"))
 	assert.Equal(t, http.StatusForbidden, get(on, "203.0.113.9:4000"))
 }
+
+// Allowed origins come from -allow-origin (repeatable), else from
+// ROOMKIT_ALLOWED_ORIGINS; flags win.
+func TestAllowedOriginsFromFlagsOrEnvironment(t *testing.T) {
+	env := func(k string) string {
+		if k == "ROOMKIT_ALLOWED_ORIGINS" {
+			return "https://app.example.com, *.example.org"
+		}
+		return ""
+	}
+	c, err := ParseFlags(nil, env)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://app.example.com", "*.example.org"}, c.Gateway.OriginPatterns)
+	c, err = ParseFlags([]string{"-allow-origin", "a.example.com", "-allow-origin", "b.example.com"}, env)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a.example.com", "b.example.com"}, c.Gateway.OriginPatterns)
+	c, err = ParseFlags(nil, func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Empty(t, c.Gateway.OriginPatterns, "the server's own origin only")
+}

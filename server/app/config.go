@@ -65,15 +65,17 @@ func Default() Config {
 }
 
 // ParseFlags reads the serve command's flags and the ROOMKIT_APPS
-// variable ("id=secret,id=secret"; flags win). With no app configured it
+// ("id=secret,id=secret") and ROOMKIT_ALLOWED_ORIGINS ("pattern,pattern")
+// variables; flags win. With no app configured it
 // generates the dev app.
 func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	c := Default()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var apps multiFlag
+	var apps, origins multiFlag
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
 	fs.StringVar(&c.Static, "static", "", "folder with index.html and js/ to serve (empty: none)")
 	fs.Var(&apps, "app", "an app as id=secret (repeatable); none runs dev mode")
+	fs.Var(&origins, "allow-origin", "another origin whose pages may connect, as a host (app.example.com, *.example.com) or a whole origin (https://app.example.com:8443) (repeatable; default: the server's own origin only)")
 	fs.IntVar(&c.Engine.MaxRooms, "max-rooms", 0, "rooms on the server (0: unlimited)")
 	fs.IntVar(&c.Engine.MaxRoomsPerSession, "max-rooms-per-conn", 0, "rooms one connection may be in (0: 100)")
 	fs.IntVar(&c.Engine.MaxMembersPerRoom, "max-members", 0, "members a room (0: 5000)")
@@ -105,6 +107,14 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	}
 	if len(apps) == 0 && getenv("ROOMKIT_APPS") != "" {
 		apps = strings.Split(getenv("ROOMKIT_APPS"), ",")
+	}
+	if len(origins) == 0 && getenv("ROOMKIT_ALLOWED_ORIGINS") != "" {
+		origins = strings.Split(getenv("ROOMKIT_ALLOWED_ORIGINS"), ",")
+	}
+	for _, o := range origins {
+		if o = strings.TrimSpace(o); o != "" {
+			c.Gateway.OriginPatterns = append(c.Gateway.OriginPatterns, o)
+		}
 	}
 	var err error
 	if c.Apps, err = parseApps(apps); err != nil {

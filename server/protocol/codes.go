@@ -53,6 +53,7 @@ const (
 	CodeWrongPasscode      Code = 6100014 // the room needs a passcode, and it was missing or wrong
 	CodeRemovedFromRoom    Code = 6100015 // the user was removed from the room and may not come back
 	CodeUserNotInRoom      Code = 6100016 // the user an operation names is not in the room
+	CodeOriginNotAllowed   Code = 6100017 // the page's origin may not connect to this server
 )
 
 // Error is the error shape of a reply: a code and a message a person can act
