@@ -10,7 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 GOFILES := $(shell find . -name '*.go' -not -path './.git/*')
 
-.PHONY: run test build wasm vet unit wasmtest e2e chromium fuzz bench clean
+.PHONY: run test build wasm vet unit wasmtest e2e chromium fuzz bench typecheck clean
 
 ## run: build the wasm bundle and start the server with the demo page on $(ADDR)
 run: wasm
@@ -19,10 +19,24 @@ run: wasm
 ## test: formatting, vet (native and js/wasm), unit tests with the race
 ## detector, the bridge under node, the browser tests in Chromium, and a
 ## short run of every fuzzer
-test: vet wasm chromium
+test: vet wasm chromium typecheck
 	$(GO) test -race -count=1 ./...
 	$(MAKE) wasmtest
 	$(MAKE) fuzz
+
+## typecheck: js/roomkit.d.ts against the seeds' sample code (and code using
+## the room-messaging SDK's type names) with tsc --strict; TypeScript comes
+## from the npm registry into a scratch folder
+NPMTOOLS := .cache/npm
+TSC      := $(NPMTOOLS)/node_modules/.bin/tsc
+typecheck: $(TSC)
+	$(TSC) -p js/typecheck/tsconfig.json
+
+$(TSC):
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing nodejs and npm with apt-get"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nodejs npm; }
+	npm install --prefix $(NPMTOOLS) --no-audit --no-fund --no-save typescript@5.9.3
 
 ## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run);
 ## their seed corpora are in each package's testdata/fuzz. The short run in
@@ -86,3 +100,4 @@ bench: wasm chromium
 
 clean:
 	rm -f js/roomkit.wasm js/wasm_exec.js roomkit-server
+	rm -rf $(NPMTOOLS)

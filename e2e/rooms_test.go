@@ -138,6 +138,25 @@ func TestLeaveAllAndSessionStorage(t *testing.T) {
 	assert.True(t, evalAs[bool](alice, `sessionStorage.getItem('roomkit:rooms') === null`))
 }
 
+// leaveAllRoom with a list leaves those rooms; with an empty list, as the
+// room-messaging SDK's sample passes, every room. The SDK's enum names are
+// there too.
+func TestLeaveAllRoomWithAList(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	p := openPage(t, s)
+	p.login("alice")
+	for _, id := range []string{"b1", "b2", "b3"} {
+		p.mustCall(`zim.enterRoom({ roomID: '` + id + `' })`)
+	}
+	assert.JSONEq(t, `{"roomIDs":["b1","b3"]}`, p.mustCall(`zim.leaveAllRoom(['b1', 'b3'])`))
+	assert.Equal(t, []string{"b2"}, evalAs[[]string](p, `RK.RoomKit.storedRooms().rooms`))
+	assert.True(t, strings.HasPrefix(p.call(`zim.leaveAllRoom(['b1'])`), "error 6000321 true "), "b1 was left already")
+	assert.True(t, strings.HasPrefix(p.call(`zim.leaveAllRoom('b2')`), "error 6000001 true "), "not a list")
+	assert.JSONEq(t, `{"roomIDs":["b2"]}`, p.mustCall(`zim.leaveAllRoom([])`))
+	assert.Equal(t, 0, evalAs[int](p, `RK.ZIMErrorCode.SUCCESS`))
+	assert.Equal(t, 2, evalAs[int](p, `RK.ZIMRoomState.Connected`))
+}
+
 func TestRefusedToken(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	p := openPage(t, s)

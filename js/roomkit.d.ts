@@ -61,6 +61,33 @@ export declare const ConnectionState: Readonly<{ Disconnected: 0; Connecting: 1;
 export declare const ConnectionEvent: Readonly<{
   Success: 0; ActiveLogin: 1; LoginTimeout: 2; LoginInterrupted: 3; KickedOut: 4; TokenExpired: 5;
 }>;
+
+/** The values of RoomState, RoomEvent, ConnectionState, ConnectionEvent and ErrorCode. */
+export type RoomStateValue = (typeof RoomState)[keyof typeof RoomState];
+export type RoomEventValue = (typeof RoomEvent)[keyof typeof RoomEvent];
+export type ConnectionStateValue = (typeof ConnectionState)[keyof typeof ConnectionState];
+export type ConnectionEventValue = (typeof ConnectionEvent)[keyof typeof ConnectionEvent];
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+// The room-messaging SDK's names, for code written against it: each is a
+// value (where the SDK has an enum) and a type.
+export declare const ZIMRoomState: typeof RoomState;
+export type ZIMRoomState = RoomStateValue;
+export declare const ZIMRoomEvent: typeof RoomEvent;
+export type ZIMRoomEvent = RoomEventValue;
+export declare const ZIMConnectionState: typeof ConnectionState;
+export type ZIMConnectionState = ConnectionStateValue;
+export declare const ZIMConnectionEvent: typeof ConnectionEvent;
+export type ZIMConnectionEvent = ConnectionEventValue;
+/** ErrorCode, with SUCCESS (0) as the SDK has it. */
+export declare const ZIMErrorCode: Readonly<typeof ErrorCode & { SUCCESS: 0 }>;
+export type ZIMErrorCode = ErrorCodeValue | 0;
+export type ZIMError = RoomKitError;
+export type ZIMRoomInfo = RoomInfo;
+export type ZIMRoomFullInfo = RoomFullInfo;
+export type ZIMRoomAdvancedConfig = RoomAdvancedConfig;
+export type ZIMUserInfo = RoomMember;
+export type ZIMRoomMemberQueryConfig = RoomMemberQueryConfig;
 export declare const ROOMS_STORAGE_KEY: 'roomkit:rooms';
 export declare const SESSION_STORAGE_KEY: 'roomkit:session';
 export declare const CALL_STORAGE_KEY: 'roomkit:call';
@@ -127,14 +154,14 @@ export interface RoomMembersEvent {
 
 export interface RoomStateChangedEvent {
   roomID: string;
-  state: number;
-  event: number;
+  state: RoomStateValue;
+  event: RoomEventValue;
   extendedData: string;
 }
 
 export interface ConnectionStateChangedEvent {
-  state: number;
-  event: number;
+  state: ConnectionStateValue;
+  event: ConnectionEventValue;
   extendedData: string;
 }
 
@@ -261,7 +288,8 @@ export declare class RoomKitClient {
   querySessionInfo(roomID: string): Promise<SessionInfo>;
   switchRoom(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted?: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
   leaveRoom(roomID: string): Promise<{ roomID: string }>;
-  leaveAllRoom(): Promise<{ roomIDs: string[] }>;
+  /** Leaves the rooms listed, or, with none listed (or an empty list), every room this connection is in. */
+  leaveAllRoom(roomIDs?: string[]): Promise<{ roomIDs: string[] }>;
   queryRoomMemberList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; memberList: RoomMember[]; nextFlag: string }>;
   queryRoomOnlineMemberCount(roomID: string): Promise<{ roomID: string; count: number }>;
   sendRoomMessage(message: RoomMessageToSend, roomID: string): Promise<{ message: RoomMessage }>;
@@ -308,6 +336,12 @@ export interface KitToken {
 export interface CallUser {
   userID: string;
   userName: string;
+}
+
+/** A user to invite: the call kit's name for it. userName defaults to the user ID. */
+export interface ZegoUser {
+  userID: string;
+  userName?: string;
 }
 
 export interface CallJoinConfig {
@@ -389,7 +423,7 @@ export interface CallInvitationConfig {
 
 export interface CallingInvitationListConfig {
   /** At most 9 users; more is an error. */
-  waitingSelectUsers: CallUser[];
+  waitingSelectUsers: ZegoUser[];
   /** Preselect them (default true). */
   defaultChecked?: boolean;
 }
@@ -408,7 +442,7 @@ export interface CallKit {
   getMediaStats(): Promise<MediaStats[]>;
   /** Turns invitations on; resolves once they can reach this user. */
   setCallInvitationConfig(config: CallInvitationConfig): Promise<void>;
-  sendCallInvitation(invitation: { callees: CallUser[]; callType?: number; timeout?: number; data?: string; roomID?: string }): Promise<{ errorInvitees: { userID: string; userName?: string }[] }>;
+  sendCallInvitation(invitation: { callees: ZegoUser[]; callType?: number; timeout?: number; data?: string; roomID?: string }): Promise<{ errorInvitees: { userID: string; userName?: string }[] }>;
   updateCallingInvitationListConfig(config: CallingInvitationListConfig): void;
 }
 
@@ -477,7 +511,8 @@ export declare const RoomKit: Readonly<{
   login(options: { server?: string; token: string; resume?: boolean; leaveOnPageUnload?: boolean }): Promise<RoomKitClient>;
   create(kitToken: string): CallKit;
   generateKitTokenForTest(appID: number | string, serverSecret: string, roomID: string, userID: string, userName?: string, expirationSeconds?: number): string;
-  generateKitTokenForProduction(appID: number | string, token: string, roomID: string, userID: string, userName?: string): string;
+  /** roomID may be null (sessionStorage.getItem's "nothing stored"): the token then names no room. */
+  generateKitTokenForProduction(appID: number | string, token: string, roomID: string | null, userID: string, userName?: string): string;
   parseKitToken(kitToken: string): KitToken;
   storedRooms(): { rooms: string[]; current: string };
   createClient(): SessionClient;

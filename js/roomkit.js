@@ -94,6 +94,13 @@ export const ConnectionEvent = Object.freeze({
   Success: 0, ActiveLogin: 1, LoginTimeout: 2, LoginInterrupted: 3, KickedOut: 4, TokenExpired: 5,
 });
 
+// The room-messaging SDK's names for the same values.
+export const ZIMRoomState = RoomState;
+export const ZIMRoomEvent = RoomEvent;
+export const ZIMConnectionState = ConnectionState;
+export const ZIMConnectionEvent = ConnectionEvent;
+export const ZIMErrorCode = Object.freeze({ SUCCESS: 0, ...ErrorCode });
+
 /** The sessionStorage key where the joined rooms are kept. */
 export const ROOMS_STORAGE_KEY = 'roomkit:rooms';
 
@@ -206,7 +213,17 @@ export class RoomKitClient {
   leaveRoom(roomID) { return rk.leave(roomID); }
 
   /** Leaves every room of this connection; other tabs keep theirs. */
-  leaveAllRoom() { return rk.leaveAll(); }
+  /**
+   * Leaves the rooms listed, or, with none listed (or an empty list, as the
+   * room-messaging SDK's sample passes), every room of this connection.
+   */
+  async leaveAllRoom(roomIDs) {
+    if (roomIDs == null || (Array.isArray(roomIDs) && roomIDs.length === 0)) return rk.leaveAll();
+    if (!Array.isArray(roomIDs) || roomIDs.some((id) => typeof id !== 'string')) throw invalid('roomIDs must be an array of room IDs');
+    const left = [];
+    for (const id of roomIDs) left.push((await rk.leave(id)).roomID);
+    return { roomIDs: left };
+  }
 
   /** One page of a room's members in join order. */
   queryRoomMemberList(roomID, config = { count: 100, nextFlag: '' }) { return rk.queryMemberList(roomID, config); }
