@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -174,6 +175,9 @@ func TestInvitingIntoACallUnderWay(t *testing.T) {
 	ann.click("more-button")
 	ann.click("menu-invite")
 	ann.waitText(`[data-testid=invite-sidebar]`, "DAN")
+	assert.Less(t, evalAs[float64](ann, `document.querySelector('[data-testid=invitee-dan]').getBoundingClientRect().width`), 30.0, "a checkbox, not a text field's width")
+	assert.Equal(t, evalAs[float64](ann, `Math.round(document.querySelector('[data-testid=invitee-dan]').getBoundingClientRect().top / 10)`),
+		evalAs[float64](ann, `Math.round(document.querySelector('label[for=rk-invitee-dan]').getBoundingClientRect().top / 10)`), "beside its name, not above it")
 	assert.False(t, evalAs[bool](ann, `document.querySelector('[data-testid=invitee-dan]').checked`), "defaultChecked false")
 	ann.do(chromedp.Click(chromedp.CSS(`[data-testid=invitee-cat]`)))
 	ann.click("invite-send")
@@ -189,6 +193,13 @@ func TestInvitingIntoACallUnderWay(t *testing.T) {
 	// a direct call that bypasses the UI.
 	ben.click("more-button")
 	assert.False(t, ben.visible("menu-invite"))
+	assert.NotContains(t, evalAs[string](ben, `document.querySelector('[data-testid=more-menu]').textContent`), "null", "an item left out leaves nothing behind")
+	// The arrow keys move through the menu's items, wrapping around.
+	ben.do(chromedp.KeyEvent(kb.ArrowUp))
+	assert.Equal(t, "menu-copy-room", evalAs[string](ben, `document.activeElement.dataset.testid`))
+	ben.do(chromedp.KeyEvent(kb.ArrowDown))
+	assert.Equal(t, "menu-toggle-chat", evalAs[string](ben, `document.activeElement.dataset.testid`))
+	ben.do(chromedp.KeyEvent(kb.Escape))
 	res := ben.call(`zp.sendCallInvitation({ callees: [{ userID: 'dan' }] })`)
 	assert.True(t, strings.HasPrefix(res, "error 6000275 true only the call's initiator"), res)
 	callID := evalAs[string](ben, `zp._call.callID`)

@@ -28,6 +28,8 @@ const STYLE = `
 .rk-call button.rk-danger { background: #b42318; border-color: #b42318; }
 .rk-call button:focus-visible, .rk-call input:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
 .rk-call input { font: inherit; min-height: 40px; padding: 6px 10px; border: 1px solid #6b7280; border-radius: 8px; width: 100%; }
+.rk-call input[type=checkbox] { width: 20px; min-width: 0; height: 20px; min-height: 0; padding: 0; margin: 0 8px 0 0; flex: none; }
+.rk-call li:has(> input[type=checkbox]) { display: flex; align-items: center; }
 .rk-call header { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 .rk-call header h2 { font-size: 1.05rem; margin: 0; flex: 1; min-width: 8em; overflow-wrap: anywhere; }
 .rk-call .rk-body { display: grid; grid-template-columns: minmax(180px, 1fr) 2fr; gap: 10px; flex: 1; }
@@ -877,17 +879,30 @@ export function makeCallKit(RoomKit, invalid) {
 
     _renderCall() {
       const menu = el('div', { role: 'menu', testid: 'more-menu', hidden: true, 'aria-label': 'More' });
-      this._renderMenu = () => menu.replaceChildren(
+      // Items the member may not use are left out (replaceChildren would
+      // show a null as the text "null").
+      this._renderMenu = () => menu.replaceChildren(...[
         this._canInvite() ? el('button', { role: 'menuitem', testid: 'menu-invite', onclick: () => { closeMenu(); this._openInviteList(); } }, 'Invite members') : null,
         el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; closeMenu(); } }, 'Show or hide chat'),
         el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(this._roomID).catch(() => {}); closeMenu(); } }, 'Copy room ID'),
         this._members.get(this._kit.userID)?.role === 'host'
           ? el('button', { role: 'menuitem', testid: 'menu-end-all', onclick: () => { closeMenu(); this._zim.endRoom(this._roomID).catch((err) => this._addNote(`Could not end the call (${err.code}): ${err.message}`)); } }, 'End for everyone')
-          : null);
+          : null,
+      ].filter(Boolean));
       const more = el('button', { class: 'rk-secondary', testid: 'more-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': 'More options',
         onclick: () => { this._renderMenu(); menu.hidden = !menu.hidden; more.setAttribute('aria-expanded', String(!menu.hidden)); if (!menu.hidden) menu.querySelector('button').focus(); } }, '⋯');
       const closeMenu = () => { menu.hidden = true; more.setAttribute('aria-expanded', 'false'); more.focus(); };
-      menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenu(); });
+      // The menu's keys: Escape closes it; the arrows, Home and End move
+      // between its items, wrapping around.
+      menu.addEventListener('keydown', (e) => {
+        if (e.key === 'Escape') { closeMenu(); return; }
+        const items = [...menu.querySelectorAll('[role=menuitem]')];
+        const at = items.indexOf(document.activeElement);
+        const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[e.key];
+        if (to === undefined || items.length === 0) return;
+        e.preventDefault();
+        items[(to + items.length) % items.length].focus();
+      });
       this._memberList = el('ul', { testid: 'member-list', 'aria-live': 'polite' });
       this._memberCount = el('span', { testid: 'member-count' });
       this._pendingList = el('ul', { testid: 'pending-list', 'aria-label': 'Being called' });
