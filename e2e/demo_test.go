@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -42,6 +45,7 @@ func TestDemoPageInTwoTabs(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	tabs := map[string]*page{"ann": openPage(t, s), "ben": openPage(t, s)}
 	for user, p := range tabs {
+		p.waitReady()
 		p.do(
 			chromedp.SetValue(chromedp.CSS(`[data-testid=user-id]`), user),
 			chromedp.SetValue(chromedp.CSS(`[data-testid=user-name]`), strings.ToUpper(user[:1])+user[1:]),
@@ -89,6 +93,7 @@ func TestDemoCallSurvivesReload(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ben.joinCall("ben", "demo-call", "autoLeaveRoomWhenOnlySelfInRoom: false,")
+	ann.waitReady()
 	ann.do(
 		chromedp.SetValue(chromedp.CSS(`[data-testid=user-id]`), "ann"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=call-room]`), "demo-call"),
@@ -103,4 +108,63 @@ func TestDemoCallSurvivesReload(t *testing.T) {
 	ann.waitMembers("ben", "ann")
 	require.False(t, evalAs[bool](ann, `!!document.querySelector('[data-testid=prejoin-view]')`))
 	require.Empty(t, ben.calls(), "ben saw nothing of ann's reload")
+}
+
+// waitReady waits until the demo's controls are enabled: the module is
+// loaded and the page's handlers are in place.
+func (p *page) waitReady() {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool {
+		return evalAs[bool](p, `!!document.querySelector('[data-testid=controls]') && !document.querySelector('[data-testid=controls]').disabled`)
+	}, 60*time.Second, 50*time.Millisecond, "the demo's controls were never enabled")
+}
+
+// openThrottled opens a tab whose network is slowed (or with the wasm
+// blocked) and starts loading the demo page without waiting for it.
+func openThrottled(t *testing.T, s *server, blockWasm bool) *page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	require.NoError(t, chromedp.Do(ctx)) // the tab, for the context's life
+	_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+	require.NoError(t, err)
+	// 400 KB/s and 100 ms: the bundle takes seconds, as on a slow link.
+	_, err = chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{Latency: 100, DownloadThroughput: 400 << 10, UploadThroughput: 400 << 10}},
+	})
+	require.NoError(t, err)
+	if blockWasm {
+		_, err = chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{
+			URLPatterns: []*network.BlockPattern{{URLPattern: "*://*:*/js/roomkit.wasm", Block: true}},
+		})
+		require.NoError(t, err)
+	}
+	_, err = chromedp.Call(ctx, cdppage.Navigate, cdppage.NavigateParams{URL: s.url()})
+	require.NoError(t, err)
+	return &page{t: t, ctx: ctx}
+}
+
+// While the module loads over a slow link the demo's buttons are disabled
+// and it says it is loading; then they work.
+func TestDemoControlsWaitForTheModule(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	p := openThrottled(t, s, false)
+	require.Eventually(t, func() bool {
+		return evalAs[bool](p, `!!document.querySelector('[data-testid=login]')`)
+	}, 15*time.Second, 20*time.Millisecond)
+	assert.True(t, evalAs[bool](p, `document.querySelector('[data-testid=login]').matches(':disabled')`), "Log in is disabled while loading")
+	assert.True(t, evalAs[bool](p, `!document.querySelector('[data-testid=loading]').hidden`), "the page says it is loading")
+	p.waitReady()
+	assert.True(t, evalAs[bool](p, `document.querySelector('[data-testid=loading]').hidden`))
+	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid=user-id]`), "ann"), chromedp.Click(chromedp.CSS(`[data-testid=login]`)))
+	p.waitText(`[data-testid=status]`, "logged in as")
+}
+
+// A bundle that cannot load is said so on the page, not a blank failure.
+func TestDemoSaysWhenTheModuleCannotLoad(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	p := openThrottled(t, s, true)
+	p.waitText(`[data-testid=loading]`, "roomkit could not load")
+	assert.Equal(t, "alert", evalAs[string](p, `document.querySelector('[data-testid=loading]').getAttribute('role')`))
+	assert.True(t, evalAs[bool](p, `document.querySelector('[data-testid=controls]').disabled`))
 }
