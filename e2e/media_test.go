@@ -221,3 +221,45 @@ func TestBlockedCameraIsExplainedAndTheCallGoesOn(t *testing.T) {
 	assert.Equal(t, "false", evalAs[string](ann, `document.querySelector('[data-testid=toggle-camera]').getAttribute('aria-pressed')`))
 	assert.Equal(t, "true", evalAs[string](ann, `document.querySelector('[data-testid=toggle-microphone]').getAttribute('aria-pressed')`))
 }
+
+// The host mutes a member: the member's microphone goes off on their own
+// page (the track stops being sent, the toggle shows off, a message says
+// why) and the others see the muted badge.
+func TestHostMuteTurnsTheMicrophoneOff(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	// ann's token asks for the host role (role 1), for the session's room.
+	ann.eval(`(async () => {
+		const { RoomKit } = await import('/js/roomkit.js');
+		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
+		const roomID = RoomKit.sessionRoomID('standup');
+		const token = RoomKit.generateSessionTokenForTest(appID, serverSecret, 'standup', 'ann', 1, 3600);
+		const box = document.createElement('div');
+		document.body.prepend(box);
+		window.calls = [];
+		window.zp = RoomKit.create(RoomKit.generateKitTokenForProduction(appID, token, roomID, 'ann', 'ANN'));
+		await zp.joinRoom({ container: box, showPreJoinView: false });
+		return true;
+	})()`)
+	room := evalAs[string](ann, `zp.getRoomID()`)
+	ben.joinCall("ben", room, "")
+	ann.waitMembers("ann", "ben")
+	ann.waitAudio("ben")
+	require.Equal(t, "host", ann.attr("member-ann", "role"))
+
+	ann.click("mute-ben")
+	ben.waitAttr("tile-ben", "microphone", "off")
+	ben.waitText(`[data-testid=media-notes]`, "muted by the host")
+	assert.Equal(t, "false", evalAs[string](ben, `document.querySelector('[data-testid=toggle-microphone]').getAttribute('aria-pressed')`))
+	ann.waitAttr("tile-ben", "microphone", "off")
+	// ann no longer receives ben's audio.
+	require.Eventually(t, func() bool {
+		before := ann.audioBytes("ben")
+		time.Sleep(500 * time.Millisecond)
+		return ann.audioBytes("ben") == before
+	}, 10*time.Second, 100*time.Millisecond, "ben's audio still arrives after the mute")
+	// Ben may turn it on again himself, and is heard again.
+	ben.click("toggle-microphone")
+	ann.waitAttr("tile-ben", "microphone", "on")
+	ann.waitAudio("ben")
+}
