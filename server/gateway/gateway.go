@@ -200,7 +200,8 @@ func (g *Gateway) serveConn(ws *websocket.Conn) {
 		return
 	}
 	defer g.untrack(c)
-	s := g.login(c.ctx, c)
+	var s *session
+	onShortStack(func() { s = g.login(c.ctx, c) }) // a JWT check is deep
 	if s == nil {
 		return
 	}

@@ -235,7 +235,9 @@ func (s *session) readLoop(ctx context.Context, c *conn) {
 			}
 			return
 		}
-		f, perr := parseFrame(typ, b)
+		var f protocol.Frame
+		var perr *protocol.Error
+		onShortStack(func() { f, perr = parseFrame(typ, b) })
 		if !s.read(c, f.ID) {
 			return // the session moved to another connection
 		}
@@ -251,8 +253,23 @@ func (s *session) readLoop(ctx context.Context, c *conn) {
 			s.Deliver(protocol.EncodeError(f.ID, perr))
 			continue
 		}
-		s.serveRequest(c, f)
+		onShortStack(func() { s.serveRequest(c, f) })
 	}
+}
+
+// onShortStack runs f on a goroutine of its own and waits for it. The read
+// loop handles each request this way: decoding, the engine and encoding
+// the reply grow a stack to 8 KiB or more, and a goroutine keeps the stack
+// it grew for as long as it lives, which for the read loop is the life of
+// a mostly idle connection. A short-lived goroutine's stack goes back to
+// the runtime when it ends. It costs a goroutine start per request.
+func onShortStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
 }
 
 // serveRequest runs one request and queues its reply.
