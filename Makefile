@@ -27,7 +27,7 @@ test: vet wasm chromium typecheck
 ## typecheck: js/roomkit.d.ts against the seeds' sample code (and code using
 ## the room-messaging SDK's type names) with tsc --strict; TypeScript comes
 ## from the npm registry into a scratch folder
-NPMTOOLS := .cache/npm
+NPMTOOLS ?= $(HOME)/.cache/roomkit/npm
 TSC      := $(NPMTOOLS)/node_modules/.bin/tsc
 typecheck: $(TSC)
 	$(TSC) -p js/typecheck/tsconfig.json

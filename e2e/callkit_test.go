@@ -216,6 +216,21 @@ func TestCallScreenshots(t *testing.T) {
 	ben.eval(`zp.sendInRoomMessage('Yes, sharing the agenda now.').then(() => true)`)
 	ann.waitText(`[data-testid=chat-list]`, "sharing the agenda")
 
+	// Each shot has the ⋯ menu open.
+	ann.screenshotCall("call", func() func() {
+		ann.do(chromedp.Click(chromedp.CSS(`[data-testid=more-button]`)))
+		return func() { ann.do(chromedp.Click(chromedp.CSS(`[data-testid=more-button]`))) }
+	})
+}
+
+// screenshotCall writes p's call UI at desktop and phone widths to
+// ROOMKIT_SCREENSHOTS (default: a folder in the temp dir) as
+// <prefix>-desktop.png and <prefix>-phone.png, and checks that each fits
+// its width. prepare, when not nil, runs before each shot and returns what
+// to run after it.
+func (p *page) screenshotCall(prefix string, prepare func() (after func())) {
+	t := p.t
+	t.Helper()
 	dir := os.Getenv("ROOMKIT_SCREENSHOTS")
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "roomkit-screenshots")
@@ -226,13 +241,16 @@ func TestCallScreenshots(t *testing.T) {
 		width, height int64
 		mobile        bool
 	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
-		ctx, cancel := context.WithTimeout(ann.ctx, 20*time.Second)
+		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
 		opts := []chromedp.EmulateViewportOption{}
 		if size.mobile {
 			opts = append(opts, chromedp.EmulateMobile)
 		}
 		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height, opts...)))
-		ann.do(chromedp.Click(chromedp.CSS(`[data-testid=more-button]`)))
+		after := func() {}
+		if prepare != nil {
+			after = prepare()
+		}
 		img, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`[data-testid=call-root]`)))
 		cancel()
 		require.NoError(t, err)
@@ -240,10 +258,10 @@ func TestCallScreenshots(t *testing.T) {
 		require.NoError(t, err)
 		assert.LessOrEqual(t, int64(cfg.Width), size.width, "the call UI fits the %s width", size.name)
 		assert.Greater(t, cfg.Height, 200)
-		file := filepath.Join(dir, "call-"+size.name+".png")
+		file := filepath.Join(dir, prefix+"-"+size.name+".png")
 		require.NoError(t, os.WriteFile(file, img, 0o644))
 		t.Logf("screenshot: %s (%dx%d)", file, cfg.Width, cfg.Height)
-		ann.do(chromedp.Click(chromedp.CSS(`[data-testid=more-button]`)))
+		after()
 	}
 }
 

@@ -1,17 +1,11 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"image/png"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -169,33 +163,10 @@ func TestMediaCallScreenshots(t *testing.T) {
 	pages["cal"].click("toggle-camera")
 	ann.waitAttr("tile-cal", "camera", "off")
 
-	dir := os.Getenv("ROOMKIT_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "roomkit-screenshots")
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	for _, size := range []struct {
-		name          string
-		width, height int64
-		mobile        bool
-	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
-		ctx, cancel := context.WithTimeout(ann.ctx, 20*time.Second)
-		opts := []chromedp.EmulateViewportOption{}
-		if size.mobile {
-			opts = append(opts, chromedp.EmulateMobile)
-		}
-		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height, opts...)))
+	ann.screenshotCall("media-call", func() func() {
 		ann.waitVideo("ben")
-		img, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`[data-testid=call-root]`)))
-		cancel()
-		require.NoError(t, err)
-		cfg, err := png.DecodeConfig(bytes.NewReader(img))
-		require.NoError(t, err)
-		assert.LessOrEqual(t, int64(cfg.Width), size.width, "the call fits the %s width", size.name)
-		file := filepath.Join(dir, "media-call-"+size.name+".png")
-		require.NoError(t, os.WriteFile(file, img, 0o644))
-		t.Logf("screenshot: %s (%dx%d)", file, cfg.Width, cfg.Height)
-	}
+		return func() {}
+	})
 }
 
 // A camera the browser refuses is explained on the page and to
