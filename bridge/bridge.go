@@ -1,10 +1,13 @@
 //go:build js && wasm
 
 // Package bridge is the syscall/js glue between the JS module and the
-// client core: it installs globalThis.roomkit, whose functions return
-// Promises resolving with plain objects or rejecting with Errors that carry
-// a numeric code; it delivers the client's events to one JS handler; and it
-// keeps the joined rooms in sessionStorage.
+// client core. It installs one global object, globalThis.roomkit, holding
+// the page-wide functions (tokens, session room IDs, the call invitation
+// config), newClient() for each connection a page opens, and the functions
+// of one default client. A client's functions return Promises resolving
+// with plain objects or rejecting with Errors that carry a numeric code;
+// its events go to the one JS handler it was given; it keeps its joined
+// rooms in sessionStorage under the key it was made with.
 package bridge
 
 import (
@@ -17,74 +20,143 @@ import (
 	"roomkit/wasm/client"
 )
 
-// StorageKey is the sessionStorage key holding the joined rooms as
-// {"rooms": [...], "current": "..."}.
+// StorageKey is the sessionStorage key holding the default client's joined
+// rooms as {"rooms": [...], "current": "..."}.
 const StorageKey = "roomkit:rooms"
 
-// bridge holds the module's one client and what JS handed it.
-type bridge struct {
-	mu         sync.Mutex
-	client     *client.Client
-	handler    js.Value // the JS module's event dispatcher
-	callConfig js.Value // setCallInvitationConfig's config
+// The call kit's invitation config is the page's, not a connection's.
+var (
+	callConfigMu sync.Mutex
+	callConfig   = js.Undefined()
+)
+
+// handle is one client of the page: at most one logged-in client.Client at
+// a time, the JS handler its events go to, and the exported funcs made for
+// it, released with it.
+type handle struct {
+	roomsKey string // sessionStorage key for the joined rooms; "" keeps none
+
+	mu       sync.Mutex
+	client   *client.Client
+	handler  js.Value // the JS module's event dispatcher
+	funcs    []js.Func
+	released bool
 }
 
-// Install sets globalThis.roomkit and then calls globalThis.roomkitReady if
-// the loader defined it. The exported funcs live as long as the module.
+// Install sets globalThis.roomkit. The page-wide funcs and the default
+// client's live as long as the module; a client made by newClient has its
+// funcs released by its release().
 func Install() {
-	b := &bridge{handler: js.Undefined(), callConfig: js.Undefined()}
 	api := jsObject.New()
-	async := map[string]func(args []js.Value) (any, error){
-		"login":            b.login,
-		"logout":           b.logout,
-		"renewToken":       b.withClient(renewToken),
-		"create":           b.withClient(create),
-		"join":             b.withClient(join),
-		"enter":            b.withClient(enter),
-		"switch":           b.withClient(switchRoom),
-		"leave":            b.withClient(leave),
-		"leaveAll":         b.withClient(leaveAll),
-		"queryMemberList":  b.withClient(queryMemberList),
-		"queryMemberCount": b.withClient(queryMemberCount),
-	}
-	for name, op := range dataExports() {
-		async[name] = b.withClient(op)
-	}
-	for name, fn := range async {
-		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
-			return promise(func() (any, error) { return fn(args) })
-		}))
-	}
-	immediate := map[string]func(args []js.Value) (any, error){
-		"getRoomID":               b.getRoomID,
-		"suspend":                 b.suspend,
-		"getRooms":                b.getRooms,
-		"setEventHandler":         b.setEventHandler,
-		"setCallInvitationConfig": b.setCallInvitationConfig,
-		"getCallInvitationConfig": b.getCallInvitationConfig,
+	page := map[string]func(args []js.Value) (any, error){
+		"setCallInvitationConfig": setCallInvitationConfig,
+		"getCallInvitationConfig": getCallInvitationConfig,
 		"mintTestToken":           mintTestToken,
 		"makeKitToken":            makeKitToken,
 		"parseKitToken":           parseKitToken,
 		"sessionRoomID":           sessionRoomID,
-		"logoutNow":               b.logoutNow,
 	}
-	for name, fn := range immediate {
+	for name, fn := range page {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
 			return syncCall(func() (any, error) { return fn(args) })
 		}))
 	}
+	newHandle(StorageKey).export(api)
+	api.Set("newClient", js.FuncOf(func(this js.Value, args []js.Value) any {
+		return syncCall(func() (any, error) { return newClient(args) })
+	}))
 	api.Set("protocolVersion", protocol.Version)
 	js.Global().Set("roomkit", api)
-	if ready := js.Global().Get("roomkitReady"); ready.Type() == js.TypeFunction {
-		ready.Invoke()
+}
+
+func newHandle(roomsKey string) *handle {
+	return &handle{roomsKey: roomsKey, handler: js.Undefined()}
+}
+
+// newClient({roomsStorageKey}) -> an object with a client's functions (the
+// same as the default client's on globalThis.roomkit) and release(), which
+// logs the client out at once if it still is logged in and frees its funcs;
+// it must not be used after that.
+func newClient(args []js.Value) (any, error) {
+	var opts struct {
+		RoomsStorageKey string `json:"roomsStorageKey"`
+	}
+	if err := fromJS("options", arg(args, 0), &opts); err != nil {
+		return nil, err
+	}
+	h := newHandle(opts.RoomsStorageKey)
+	obj := jsObject.New()
+	h.export(obj)
+	var release js.Func
+	release = js.FuncOf(func(js.Value, []js.Value) any {
+		h.release()
+		release.Release()
+		return nil
+	})
+	obj.Set("release", release)
+	return passJS{obj}, nil
+}
+
+// export sets the client's functions on obj.
+func (h *handle) export(obj js.Value) {
+	async := map[string]func(args []js.Value) (any, error){
+		"login":            h.login,
+		"logout":           h.logout,
+		"renewToken":       h.withClient(renewToken),
+		"create":           h.withClient(create),
+		"join":             h.withClient(join),
+		"enter":            h.withClient(enter),
+		"switch":           h.withClient(switchRoom),
+		"leave":            h.withClient(leave),
+		"leaveAll":         h.withClient(leaveAll),
+		"queryMemberList":  h.withClient(queryMemberList),
+		"queryMemberCount": h.withClient(queryMemberCount),
+	}
+	for name, op := range dataExports() {
+		async[name] = h.withClient(op)
+	}
+	for name, fn := range async {
+		f := js.FuncOf(func(this js.Value, args []js.Value) any {
+			return promise(func() (any, error) { return fn(args) })
+		})
+		h.funcs = append(h.funcs, f)
+		obj.Set(name, f)
+	}
+	immediate := map[string]func(args []js.Value) (any, error){
+		"getRoomID":       h.getRoomID,
+		"suspend":         h.suspend,
+		"getRooms":        h.getRooms,
+		"setEventHandler": h.setEventHandler,
+		"logoutNow":       h.logoutNow,
+	}
+	for name, fn := range immediate {
+		f := js.FuncOf(func(this js.Value, args []js.Value) any {
+			return syncCall(func() (any, error) { return fn(args) })
+		})
+		h.funcs = append(h.funcs, f)
+		obj.Set(name, f)
+	}
+}
+
+// release logs out at once (when still logged in) and frees the funcs.
+func (h *handle) release() {
+	h.mu.Lock()
+	c, funcs := h.client, h.funcs
+	h.client, h.funcs, h.handler, h.released = nil, nil, js.Undefined(), true
+	h.mu.Unlock()
+	if c != nil {
+		c.LogoutNow()
+	}
+	for _, f := range funcs {
+		f.Release()
 	}
 }
 
 // withClient adapts an operation on the logged-in client into an export;
 // before login it fails with CodeNotLoggedIn.
-func (b *bridge) withClient(op func(c *client.Client, args []js.Value) (any, error)) func([]js.Value) (any, error) {
+func (h *handle) withClient(op func(c *client.Client, args []js.Value) (any, error)) func([]js.Value) (any, error) {
 	return func(args []js.Value) (any, error) {
-		c, err := b.current()
+		c, err := h.current()
 		if err != nil {
 			return nil, err
 		}
@@ -93,17 +165,17 @@ func (b *bridge) withClient(op func(c *client.Client, args []js.Value) (any, err
 }
 
 // current returns the logged-in client or CodeNotLoggedIn.
-func (b *bridge) current() (*client.Client, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.client == nil {
+func (h *handle) current() (*client.Client, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.client == nil {
 		return nil, protocol.Errorf(protocol.CodeNotLoggedIn, "not logged in; call login first")
 	}
-	return b.client, nil
+	return h.client, nil
 }
 
 // login({server, token}) -> {sessionID, userID, userName, expiresAt}
-func (b *bridge) login(args []js.Value) (any, error) {
+func (h *handle) login(args []js.Value) (any, error) {
 	var opts struct {
 		Server string                  `json:"server"`
 		Token  string                  `json:"token"`
@@ -115,29 +187,36 @@ func (b *bridge) login(args []js.Value) (any, error) {
 	if opts.Server == "" || opts.Token == "" {
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "login needs {server, token}: server is the ws:// address of /ws")
 	}
-	b.mu.Lock()
-	if b.client != nil {
-		b.mu.Unlock()
+	h.mu.Lock()
+	if h.client != nil {
+		h.mu.Unlock()
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "already logged in; call logout first")
 	}
-	b.mu.Unlock()
-	c, err := client.Login(context.Background(), client.Config{URL: opts.Server, Token: opts.Token, Resume: opts.Resume, OnEvent: b.deliver})
+	h.mu.Unlock()
+	c, err := client.Login(context.Background(), client.Config{URL: opts.Server, Token: opts.Token, Resume: opts.Resume, OnEvent: h.deliver})
 	if err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	b.client = c
-	b.mu.Unlock()
+	h.mu.Lock()
+	released := h.released
+	if !released {
+		h.client = c
+	}
+	h.mu.Unlock()
+	if released {
+		c.LogoutNow()
+		return nil, protocol.Errorf(protocol.CodeNotLoggedIn, "the client was released while it logged in")
+	}
 	return c.Session(), nil
 }
 
 // logoutNow() ends the session at once, for a page going away
 // (leaveOnPageUnload): synchronous, it writes logout before the page dies.
-func (b *bridge) logoutNow([]js.Value) (any, error) {
-	b.mu.Lock()
-	c := b.client
-	b.client = nil
-	b.mu.Unlock()
+func (h *handle) logoutNow([]js.Value) (any, error) {
+	h.mu.Lock()
+	c := h.client
+	h.client = nil
+	h.mu.Unlock()
 	if c != nil {
 		c.LogoutNow()
 	}
@@ -153,11 +232,11 @@ func sessionRoomID(args []js.Value) (any, error) {
 	return client.SessionRoomID(name)
 }
 
-func (b *bridge) logout([]js.Value) (any, error) {
-	b.mu.Lock()
-	c := b.client
-	b.client = nil
-	b.mu.Unlock()
+func (h *handle) logout([]js.Value) (any, error) {
+	h.mu.Lock()
+	c := h.client
+	h.client = nil
+	h.mu.Unlock()
 	if c != nil {
 		_ = c.Logout(context.Background())
 	}
@@ -167,11 +246,11 @@ func (b *bridge) logout([]js.Value) (any, error) {
 // suspend() -> {sessionID, key, received}: stops the client without leaving
 // its rooms, for a page about to unload; login({resume}) on the next page
 // takes the session back. null when not logged in.
-func (b *bridge) suspend([]js.Value) (any, error) {
-	b.mu.Lock()
-	c := b.client
-	b.client = nil
-	b.mu.Unlock()
+func (h *handle) suspend([]js.Value) (any, error) {
+	h.mu.Lock()
+	c := h.client
+	h.client = nil
+	h.mu.Unlock()
 	if c == nil {
 		return passJS{js.Null()}, nil
 	}
@@ -179,10 +258,10 @@ func (b *bridge) suspend([]js.Value) (any, error) {
 }
 
 // getRoomID() -> the current room's ID, or "".
-func (b *bridge) getRoomID([]js.Value) (any, error) {
-	b.mu.Lock()
-	c := b.client
-	b.mu.Unlock()
+func (h *handle) getRoomID([]js.Value) (any, error) {
+	h.mu.Lock()
+	c := h.client
+	h.mu.Unlock()
 	if c == nil {
 		return "", nil
 	}
@@ -190,10 +269,10 @@ func (b *bridge) getRoomID([]js.Value) (any, error) {
 }
 
 // getRooms() -> the IDs of the rooms joined or joining.
-func (b *bridge) getRooms([]js.Value) (any, error) {
-	b.mu.Lock()
-	c := b.client
-	b.mu.Unlock()
+func (h *handle) getRooms([]js.Value) (any, error) {
+	h.mu.Lock()
+	c := h.client
+	h.mu.Unlock()
 	if c == nil {
 		return []string{}, nil
 	}
@@ -201,61 +280,62 @@ func (b *bridge) getRooms([]js.Value) (any, error) {
 }
 
 // setEventHandler(fn(name, data)) installs the JS dispatcher of events.
-func (b *bridge) setEventHandler(args []js.Value) (any, error) {
+func (h *handle) setEventHandler(args []js.Value) (any, error) {
 	fn := arg(args, 0)
 	if fn.Type() != js.TypeFunction && !fn.IsNull() {
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "the event handler must be a function")
 	}
-	b.mu.Lock()
-	b.handler = fn
-	b.mu.Unlock()
+	h.mu.Lock()
+	h.handler = fn
+	h.mu.Unlock()
 	return nil, nil
 }
 
 // setCallInvitationConfig(config) keeps the call kit's invitation config.
-func (b *bridge) setCallInvitationConfig(args []js.Value) (any, error) {
+func setCallInvitationConfig(args []js.Value) (any, error) {
 	cfg := arg(args, 0)
 	if cfg.Type() != js.TypeObject {
 		return nil, protocol.Errorf(protocol.CodeInvalidParameter, "setCallInvitationConfig needs a config object")
 	}
-	b.mu.Lock()
-	b.callConfig = cfg
-	b.mu.Unlock()
+	callConfigMu.Lock()
+	callConfig = cfg
+	callConfigMu.Unlock()
 	return nil, nil
 }
 
-func (b *bridge) getCallInvitationConfig([]js.Value) (any, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return passJS{b.callConfig}, nil
+func getCallInvitationConfig([]js.Value) (any, error) {
+	callConfigMu.Lock()
+	defer callConfigMu.Unlock()
+	return passJS{callConfig}, nil
 }
 
 // deliver hands one client event to the JS handler and, for room state
 // changes, writes the joined rooms to sessionStorage.
-func (b *bridge) deliver(e client.Event) {
-	b.mu.Lock()
-	h, c := b.handler, b.client
-	b.mu.Unlock()
-	if e.Name == client.EventRoomStateChanged && c != nil {
-		saveRooms(c)
+func (h *handle) deliver(e client.Event) {
+	h.mu.Lock()
+	fn, c := h.handler, h.client
+	h.mu.Unlock()
+	if e.Name == client.EventRoomStateChanged && c != nil && h.roomsKey != "" {
+		saveRooms(h.roomsKey, c)
 	}
-	if h.Type() == js.TypeFunction {
-		h.Invoke(e.Name, toJS(e.Data))
+	if fn.Type() == js.TypeFunction {
+		fn.Invoke(e.Name, toJS(e.Data))
 	}
 }
 
-// saveRooms writes the joined rooms to sessionStorage, when the page has it.
-func saveRooms(c *client.Client) {
+// saveRooms writes the joined rooms to sessionStorage under key, when the
+// page has it.
+func saveRooms(key string, c *client.Client) {
 	storage := js.Global().Get("sessionStorage")
 	if storage.IsUndefined() || storage.IsNull() {
 		return
 	}
 	rooms := c.Rooms()
 	if len(rooms) == 0 {
-		storage.Call("removeItem", StorageKey)
+		storage.Call("removeItem", key)
 		return
 	}
-	storage.Call("setItem", StorageKey, toJSON(map[string]any{"rooms": rooms, "current": c.CurrentRoom()}))
+	storage.Call("setItem", key, toJSON(map[string]any{"rooms": rooms, "current": c.CurrentRoom()}))
 }
 
 // makeKitToken({appID, token, roomID, userID, userName}) -> "rk1...."

@@ -126,3 +126,20 @@ func TestSessionRoomID(t *testing.T) {
 	assert.Equal(t, "team%20sync", rk.Call("sessionRoomID", "Team Sync").String())
 	requireJSError(t, rk.Call("sessionRoomID", ""), 6000001, "session name is empty")
 }
+
+func TestNewClientHasItsOwnFunctions(t *testing.T) {
+	rk := api(t)
+	a := rk.Call("newClient", map[string]any{"roomsStorageKey": "roomkit:rooms:a"})
+	b := rk.Call("newClient")
+	for _, name := range []string{"login", "logout", "create", "join", "enter", "switch", "leave", "leaveAll", "getRoomID", "getRooms", "suspend", "setEventHandler", "logoutNow", "sendMessage", "callInvite", "release"} {
+		assert.Equal(t, js.TypeFunction, a.Get(name).Type(), name)
+	}
+	assert.False(t, a.Get("join").Equal(b.Get("join")), "each client has its own functions")
+	assert.False(t, a.Get("join").Equal(rk.Get("join")), "and they are not the default client's")
+	_, err := await(t, a.Call("join", "room"))
+	requireJSError(t, err, 6000121, "not logged in")
+	assert.Equal(t, 0, a.Call("getRooms").Length())
+	a.Call("release")
+	b.Call("release")
+	requireJSError(t, rk.Call("newClient", 5), 6000001, "options must be an object")
+}

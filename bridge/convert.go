@@ -36,7 +36,7 @@ func fromJS(field string, v js.Value, out any) error {
 			if te.Field != "" {
 				name = field + "." + te.Field
 			}
-			return protocol.Errorf(protocol.CodeInvalidParameter, "%s must be a %s, not a %s", name, jsTypeName(te.Type.Kind().String()), te.Value)
+			return protocol.Errorf(protocol.CodeInvalidParameter, "%s must be %s, not a %s", name, jsTypeName(te.Type.Kind().String()), te.Value)
 		}
 		return protocol.Errorf(protocol.CodeInvalidParameter, "%s is malformed: %v", field, err)
 	}
@@ -46,15 +46,15 @@ func fromJS(field string, v js.Value, out any) error {
 func jsTypeName(kind string) string {
 	switch kind {
 	case "string":
-		return "string"
+		return "a string"
 	case "bool":
-		return "boolean"
+		return "a boolean"
 	case "struct", "map":
-		return "object"
+		return "an object"
 	case "slice", "array":
-		return "array"
+		return "an array"
 	}
-	return "number"
+	return "a number"
 }
 
 // stringArg reads a required string argument.

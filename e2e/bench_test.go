@@ -20,6 +20,7 @@ import (
 const benchPage = `<!doctype html><meta charset="utf-8"><title>roomkit benchmark</title>
 <script type="module">
 window.RK = await import('./js/roomkit.js');
+await RK.RoomKit.init();
 window.readyAt = performance.now();
 </script>`
 

@@ -21,6 +21,7 @@ import (
 // callPage is the README's "call page in ten lines", as it runs in the
 // page's module script. TestReadmeShowsTheCallPage keeps the two the same.
 const callPage = `import { RoomKit } from '/js/roomkit.js';
+await RoomKit.init();
 const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
 const userID = sessionStorage.getItem('userID') ?? 'user' + Math.floor(Math.random() * 1e6);
 const roomID = sessionStorage.getItem('roomID') ?? 'call';
@@ -63,7 +64,7 @@ func jsString(s string) string {
 func (p *page) joinCall(user, room, extra string) {
 	p.t.Helper()
 	p.eval(`(async () => {
-		const { RoomKit } = await import('/js/roomkit.js');
+		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
 		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
 		window.calls = [];
 		const box = document.createElement('div');
@@ -198,7 +199,7 @@ func TestMalformedKitTokenThrowsAtCreate(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	p := openPage(t, s)
 	got := evalAs[string](p, `(async () => {
-		const { RoomKit } = await import('/js/roomkit.js');
+		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
 		try { RoomKit.create('rk1.not-base64!'); return 'created'; } catch (e) { return (e instanceof Error) + ' ' + e.code + ' ' + e.message; }
 	})()`)
 	assert.Equal(t, "true 6000001 the kit token is damaged: it does not decode", got)

@@ -87,6 +87,61 @@ func TestDemoPageInTwoTabs(t *testing.T) {
 	ben.waitText(`[data-testid=log]`, "join failed (6000322)")
 }
 
+// demoLogin logs the demo page in as user and enters room.
+func (p *page) demoLogin(user, room string) {
+	p.t.Helper()
+	p.waitReady()
+	p.do(
+		chromedp.SetValue(chromedp.CSS(`[data-testid=user-id]`), user),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=user-name]`), strings.ToUpper(user[:1])+user[1:]),
+		chromedp.Click(chromedp.CSS(`[data-testid=login]`)),
+	)
+	p.waitText(`[data-testid=status]`, "logged in as")
+	p.do(
+		chromedp.SetValue(chromedp.CSS(`[data-testid=room-id]`), room),
+		chromedp.Click(chromedp.CSS(`[data-testid=enter]`)),
+	)
+}
+
+// A page holds a room client and a call at once, each with its own
+// connection: joining a call from the demo keeps the user in their room,
+// and logging the room client out leaves the call going.
+func TestDemoRoomClientAndCallInOnePage(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ben.demoLogin("ben", "demo")
+	ann.demoLogin("ann", "demo")
+	ben.waitText(`[data-testid=room-demo]`, "Ann (ann)")
+
+	for _, p := range []*page{ann, ben} {
+		p.do(
+			chromedp.SetValue(chromedp.CSS(`[data-testid=call-room]`), "demo-call"),
+			chromedp.Click(chromedp.CSS(`[data-testid=start-call]`)),
+		)
+		p.waitText(`[data-testid=prejoin-view]`, "Join demo-call")
+		p.do(chromedp.Click(chromedp.CSS(`[data-testid=prejoin-join]`)))
+	}
+	ann.waitMembers("ann", "ben")
+	ben.waitMembers("ann", "ben")
+
+	// The room client is still logged in and in its room.
+	assert.Contains(t, evalAs[string](ann, `document.querySelector('[data-testid=status]').textContent`), "logged in as")
+	ann.do(
+		chromedp.SetValue(chromedp.CSS(`[data-testid=chat-input-demo]`), "on a call"),
+		chromedp.Click(chromedp.CSS(`[data-testid=chat-send-demo]`)),
+	)
+	ben.waitText(`[data-testid=chat-demo]`, "Ann: on a call")
+	assert.NotContains(t, evalAs[string](ben, `document.querySelector('[data-testid=log]').textContent`), "left ann",
+		"ben never saw ann leave the room")
+
+	// Logging the room client out leaves the room; the call goes on.
+	ann.do(chromedp.Click(chromedp.CSS(`[data-testid=logout]`)))
+	ben.waitText(`[data-testid=log]`, "demo: left ann")
+	time.Sleep(300 * time.Millisecond)
+	ben.waitMembers("ann", "ben")
+	ann.waitMembers("ann", "ben")
+}
+
 // The demo page's call section: join with the pre-join view, reload, and
 // the page rejoins by itself with no pre-join view.
 func TestDemoCallSurvivesReload(t *testing.T) {
@@ -154,6 +209,11 @@ func TestDemoControlsWaitForTheModule(t *testing.T) {
 	}, 15*time.Second, 20*time.Millisecond)
 	assert.True(t, evalAs[bool](p, `document.querySelector('[data-testid=login]').matches(':disabled')`), "Log in is disabled while loading")
 	assert.True(t, evalAs[bool](p, `!document.querySelector('[data-testid=loading]').hidden`), "the page says it is loading")
+	// The bar shows the download's progress (RoomKit.init's onProgress).
+	require.Eventually(t, func() bool {
+		return evalAs[bool](p, `(() => { const bar = document.querySelector('[data-testid=loading] progress'); return bar.value > 0 && bar.value < bar.max; })()`)
+	}, 15*time.Second, 20*time.Millisecond, "the progress bar moves while the module downloads")
+	assert.True(t, evalAs[bool](p, `document.querySelector('[data-testid=login]').matches(':disabled')`), "still disabled part way")
 	p.waitReady()
 	assert.True(t, evalAs[bool](p, `document.querySelector('[data-testid=loading]').hidden`))
 	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid=user-id]`), "ann"), chromedp.Click(chromedp.CSS(`[data-testid=login]`)))

@@ -129,7 +129,7 @@ func openPage(t testing.TB, s *server) *page {
 // loadModule imports the module into window.RK.
 func (p *page) loadModule() {
 	p.t.Helper()
-	p.eval(`import('/js/roomkit.js').then((m) => { window.RK = m; return true; })`)
+	p.eval(`import('/js/roomkit.js').then(async (m) => { await m.RoomKit.init(); window.RK = m; return true; })`)
 }
 
 // eval runs a JS expression (a Promise is awaited) and returns its result

@@ -16,7 +16,7 @@ import (
 func (p *page) kit(user, extra string) {
 	p.t.Helper()
 	p.eval(`(async () => {
-		const { RoomKit } = await import('/js/roomkit.js');
+		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
 		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
 		window.ev = [];
 		const box = document.createElement('div');
@@ -203,7 +203,7 @@ func TestInvitingIntoACallUnderWay(t *testing.T) {
 	res := ben.call(`zp.sendCallInvitation({ callees: [{ userID: 'dan' }] })`)
 	assert.True(t, strings.HasPrefix(res, "error 6000275 true only the call's initiator"), res)
 	callID := evalAs[string](ben, `zp._call.callID`)
-	res = ben.call(`(async () => { const { RoomKit } = await import('/js/roomkit.js'); return RoomKit.wasm.callAdd({ callID: ` + jsString(callID) + `, callees: [{ userID: 'dan' }] }); })()`)
+	res = ben.call(`(async () => { return zp._zim._rk.callAdd({ callID: ` + jsString(callID) + `, callees: [{ userID: 'dan' }] }); })()`)
 	assert.True(t, strings.HasPrefix(res, "error 6000275 true "), "the raw wasm export is refused by the server too: %s", res)
 	time.Sleep(200 * time.Millisecond)
 	assert.False(t, dan.visible("incoming-call"))
@@ -247,7 +247,7 @@ func TestInvitationCallResumesAfterReload(t *testing.T) {
 
 	ben.reload()
 	ben.eval(`(async () => {
-		const { RoomKit } = await import('/js/roomkit.js');
+		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
 		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
 		if (sessionStorage.getItem('roomID')) {
 			const roomID = sessionStorage.getItem('roomID');

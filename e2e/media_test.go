@@ -201,7 +201,7 @@ func TestHostMuteTurnsTheMicrophoneOff(t *testing.T) {
 	ann, ben := openPage(t, s), openPage(t, s)
 	// ann's token asks for the host role (role 1), for the session's room.
 	ann.eval(`(async () => {
-		const { RoomKit } = await import('/js/roomkit.js');
+		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
 		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
 		const roomID = RoomKit.sessionRoomID('standup');
 		const token = RoomKit.generateSessionTokenForTest(appID, serverSecret, 'standup', 'ann', 1, 3600);

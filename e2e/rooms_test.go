@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -195,4 +197,53 @@ func TestServerRestartUnderAConnectedPage(t *testing.T) {
 	members := bob.mustCall(`zim.queryRoomMemberList('stay2', { count: 10, nextFlag: '' })`)
 	assert.Contains(t, members, `"userID":"alice"`, "alice is back in her room on the restarted server")
 	alice.waitEvents("joined stay2 bob/BOB")
+}
+
+// Two users in one page, as a test page has them: each login is a client
+// with its own connection, and they see each other as any two users do.
+func TestTwoUsersInOnePage(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	p := openPage(t, s)
+	got := evalAs[[]string](p, fmt.Sprintf(`(async () => {
+		const mint = (user) => RK.RoomKit.generateKitTokenForTest(%q, %q, '', user, user.toUpperCase(), 3600);
+		const ann = await RK.RoomKit.login({ token: mint('ann'), name: 'ann' });
+		const ben = await RK.RoomKit.login({ token: mint('ben'), name: 'ben' });
+		const seen = [];
+		ann.on('roomMemberJoined', (z, d) => seen.push('ann saw ' + d.memberList.map((m) => m.userID).join(',') + ' join'));
+		ann.on('receiveRoomMessage', (z, d) => seen.push('ann got ' + d.messageList.map((m) => m.message).join(',')));
+		ben.on('roomMemberLeft', (z, d) => seen.push('ben saw ' + d.memberList.map((m) => m.userID).join(',') + ' leave'));
+		await ann.enterRoom({ roomID: 'one-page', roomName: 'One page' });
+		await ben.enterRoom({ roomID: 'one-page', roomName: 'One page' });
+		await ben.sendRoomMessage({ type: 1, message: 'hi ann' }, 'one-page');
+		const count = (await ann.queryRoomOnlineMemberCount('one-page')).count;
+		while (seen.length < 2) await new Promise((r) => setTimeout(r, 20));
+		await ann.logout();
+		while (seen.length < 3) await new Promise((r) => setTimeout(r, 20));
+		const after = await ann.enterRoom({ roomID: 'x' }).then(() => 'ok', (e) => String(e.code));
+		return [...seen, 'count ' + count, 'ann after logout ' + after, 'ben rooms ' + ben.getRooms().join(',')];
+	})()`, app.DevAppID, secret))
+	assert.Equal(t, []string{"ann saw ben join", "ann got hi ann", "ben saw ann leave", "count 2", "ann after logout 6000121", "ben rooms one-page"}, got)
+}
+
+// Importing the module and loading it adds one global name, the wasm
+// module's namespace; nothing of Go's runtime (fs, process, path, Go) is
+// left on the page.
+func TestModuleAddsOneGlobalName(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	p := &page{t: t, ctx: ctx}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url()+"js/")))
+	got := evalAs[[]string](p, `(async () => {
+		const before = new Set(Object.getOwnPropertyNames(globalThis));
+		const added = () => Object.getOwnPropertyNames(globalThis).filter((k) => !before.has(k));
+		const m = await import('/js/roomkit.js');
+		const atImport = added().join(',') || 'none';
+		const ready = m.RoomKit.isReady;
+		let early;
+		try { m.RoomKit.parseKitToken('rk1.x'); } catch (e) { early = e.code; }
+		await m.RoomKit.init();
+		return ['import ' + atImport, 'ready ' + ready, 'before init ' + early, 'after init ' + added().join(','), 'ready ' + m.RoomKit.isReady];
+	})()`)
+	assert.Equal(t, []string{"import none", "ready false", "before init 6100018", "after init roomkit", "ready true"}, got)
 }

@@ -337,11 +337,12 @@ export function makeCallKit(RoomKit, invalid) {
       this._renderMenu?.();
     }
 
-    // _login logs the kit in once; the invitation features and the call
-    // share the connection.
+    // _login logs the kit in once, with a connection of its own (a room
+    // client on the same page keeps its own); the invitation features and
+    // the call share it.
     async _login(server) {
       if (this._zim) return;
-      this._zim = await RoomKit.login({ token: this._kit.token, server });
+      this._zim = await RoomKit.login({ token: this._kit.token, server, name: 'call' });
       this._listen();
     }
 

@@ -49,6 +49,7 @@ export declare const ErrorCode: Readonly<{
   RemovedFromRoom: 6100015;
   UserNotInRoom: 6100016;
   OriginNotAllowed: 6100017;
+  ModuleNotReady: 6100018;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;
@@ -452,8 +453,8 @@ export interface ResumeState {
   received: number;
 }
 
-/** globalThis.roomkit, the wasm module's exports. */
-export interface RoomKitWasm {
+/** One client of the wasm module: one connection, logged in at most once at a time. */
+export interface RoomKitWasmClient {
   login(options: { server: string; token: string; resume?: ResumeState }): Promise<{ sessionID: string; userID: string; userName: string; expiresAt: number; resumeKey: string; resumed: boolean; resumeError?: string; rooms?: { roomID: string; roomName: string }[] }>;
   suspend(): ResumeState | null;
   logout(): Promise<object>;
@@ -487,9 +488,7 @@ export interface RoomKitWasm {
   getRoomID(): string;
   getRooms(): string[] | RoomKitError;
   setEventHandler(handler: ((name: string, data: unknown) => void) | null): void | RoomKitError;
-  setCallInvitationConfig(config: object): void | RoomKitError;
-  getCallInvitationConfig(): object | undefined;
-  mintTestToken(appID: number | string, serverSecret: string, userID: string, userName: string, roomID: string, role: number, expirationSeconds: number): string | RoomKitError;
+  setMemberRole(appID: number | string, serverSecret: string, userID: string, userName: string, roomID: string, role: number, expirationSeconds: number): string | RoomKitError;
   setMemberRole(request: { roomID: string; userID: string; role: MemberRole }): Promise<{ roomID: string; member: RoomMember }>;
   renameMember(request: { roomID: string; userID: string; userName: string }): Promise<{ roomID: string; member: RoomMember }>;
   setMemberState(request: { roomID: string; userID?: string; audio?: boolean; video?: boolean; share?: boolean }): Promise<{ roomID: string; member: RoomMember }>;
@@ -497,29 +496,78 @@ export interface RoomKitWasm {
   endRoom(request: { roomID: string }): Promise<{ roomID: string }>;
   setShareLock(request: { roomID: string; locked: boolean }): Promise<SessionInfo>;
   querySessionInfo(request: { roomID: string }): Promise<SessionInfo>;
-  sessionRoomID(sessionName: string): string | RoomKitError;
   logoutNow(): object;
+}
+
+/** A client made by newClient; release() logs it out at once and frees it. */
+export interface RoomKitWasmHandle extends RoomKitWasmClient {
+  release(): void;
+}
+
+/**
+ * globalThis.roomkit, the wasm module's exports: the page-wide functions,
+ * newClient for each connection, and the functions of a default client.
+ */
+export interface RoomKitWasm extends RoomKitWasmClient {
+  newClient(options?: { roomsStorageKey?: string }): RoomKitWasmHandle | RoomKitError;
+  setCallInvitationConfig(config: object): void | RoomKitError;
+  getCallInvitationConfig(): object | undefined;
+  mintTestToken(appID: number | string, serverSecret: string, userID: string, userName: string, roomID: string, role: number, expirationSeconds: number): string | RoomKitError;
+  makeKitToken(kit: KitToken): string | RoomKitError;
+  parseKitToken(kitToken: string): KitToken | RoomKitError;
+  sessionRoomID(sessionName: string): string | RoomKitError;
   readonly protocolVersion: number;
 }
 
+/** RoomKit.init's options. */
+export interface InitOptions {
+  /** Where roomkit.wasm is (default: next to roomkit.js). */
+  wasmURL?: string | URL;
+  /** The ws:// or wss:// address of the server's /ws: every login's default (else this page's host). */
+  server?: string;
+  /** Called as the module downloads; total is 0 when the server does not say the size. */
+  onProgress?: (progress: { loaded: number; total: number }) => void;
+}
+
+/** RoomKit.login's options. */
+export interface LoginOptions {
+  /** The ws:// or wss:// address of /ws (default: init's server, else this page's host). */
+  server?: string;
+  /** A JWT from your app server, or a kit token. */
+  token: string;
+  /** Take back the session a reloaded page left (default true). */
+  resume?: boolean;
+  /** Log out on pagehide instead, so the others see the user leave at once (default false). */
+  leaveOnPageUnload?: boolean;
+  /** Tells this page's clients apart when they resume after a reload (default "default"). */
+  name?: string;
+}
+
+export declare const VERSION: string;
+
 export declare const RoomKit: Readonly<{
-  /**
-   * resume (default true) takes back the session a reloaded page left;
-   * leaveOnPageUnload (default false) logs out on pagehide instead, so the
-   * others see the user leave at once (and a reload is a new session).
-   */
-  login(options: { server?: string; token: string; resume?: boolean; leaveOnPageUnload?: boolean }): Promise<RoomKitClient>;
+  /** This module's version. */
+  version: string;
+  /** Loads the wasm module; resolves with RoomKit once it is ready. The same Promise for every call until one fails. */
+  init(options?: InitOptions): Promise<typeof RoomKit>;
+  /** Resolves once init has loaded the module; rejects if that load fails. */
+  readonly ready: Promise<typeof RoomKit>;
+  /** True once the module is loaded. */
+  readonly isReady: boolean;
+  /** A new client with its own connection; runs init first when needed. */
+  login(options: LoginOptions): Promise<RoomKitClient>;
   create(kitToken: string): CallKit;
   generateKitTokenForTest(appID: number | string, serverSecret: string, roomID: string, userID: string, userName?: string, expirationSeconds?: number): string;
   /** roomID may be null (sessionStorage.getItem's "nothing stored"): the token then names no room. */
   generateKitTokenForProduction(appID: number | string, token: string, roomID: string | null, userID: string, userName?: string): string;
   parseKitToken(kitToken: string): KitToken;
-  storedRooms(): { rooms: string[]; current: string };
+  storedRooms(name?: string): { rooms: string[]; current: string };
   createClient(): SessionClient;
   destroyClient(): Promise<void>;
   generateSessionTokenForTest(appID: number | string, serverSecret: string, sessionName: string, userID: string, role?: 0 | 1, expirationSeconds?: number): string;
   sessionRoomID(sessionName: string): string;
-  wasm: RoomKitWasm;
+  /** The wasm module's exports (globalThis.roomkit), or null before init. */
+  readonly wasm: RoomKitWasm | null;
 }>;
 
 /** A user of a session, as the session client hands it out. */

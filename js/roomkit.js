@@ -1,35 +1,125 @@
-// roomkit: the room client for the browser. Importing this module loads
-// roomkit.wasm (streamed and compiled while it downloads) and resolves once
-// the module is ready; then `RoomKit.login({ server, token })` gives a room
-// client shaped like the room-messaging SDK's:
+// roomkit: the room client for the browser.
 //
-//   import { RoomKit } from './js/roomkit.js';
+//   import { RoomKit } from 'roomkit';
+//   await RoomKit.init({ server: 'wss://rooms.example.com/ws' });   // loads roomkit.wasm
 //   const zim = await RoomKit.login({ token });
 //   zim.on('roomMemberJoined', (zim, { roomID, memberList }) => { ... });
 //   await zim.enterRoom({ roomID: 'lobby', roomName: 'Lobby' });
 //
-// Every operation returns a Promise that rejects with an Error carrying a
-// numeric `code` (see ErrorCode). No room logic lives here: the wasm client
-// core owns the connection, the rooms and reconnection.
-import './wasm_exec.js';
+// Importing this module does nothing but define it: RoomKit.init (or the
+// first RoomKit.login) fetches and compiles roomkit.wasm, by default from
+// next to this file. Every operation returns a Promise that rejects with an
+// Error carrying a numeric `code` (see ErrorCode). No room logic lives here:
+// the wasm client core owns each connection, its rooms and reconnection. A
+// page may hold several clients at once (a room client, a call, two users
+// for a test), each with its own connection.
+import { goRuntime } from './wasm_exec.js';
 import { makeCallKit, CALL_STORAGE_KEY } from './callkit.js';
 import { makeSessionClients } from './session.js';
 
 export { CALL_STORAGE_KEY };
 
-const wasmURL = new URL('./roomkit.wasm', import.meta.url);
+/** This module's version (package.json's). */
+export const VERSION = '0.9.0';
 
-async function load() {
-  const ready = new Promise((resolve) => { globalThis.roomkitReady = resolve; });
-  const go = new Go();
-  const { instance } = await WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject);
-  go.run(instance);
-  await ready;
-  delete globalThis.roomkitReady;
-  return globalThis.roomkit;
+// The wasm module's namespace (globalThis.roomkit) once init has loaded it.
+let rk = null;
+let loading = null;
+let defaultServerURL = '';
+let markReady;
+let markFailed;
+const ready = new Promise((resolve, reject) => { markReady = resolve; markFailed = reject; });
+ready.catch(() => {}); // init's own caller sees the failure; ready's listeners may be none
+
+function loadError(message, cause) {
+  const err = new Error(`roomkit could not load its wasm module: ${message}`, { cause });
+  err.code = ErrorCode.Failed;
+  return err;
 }
 
-const rk = await load();
+// fetchWasm fetches the module, reporting the bytes read to onProgress.
+// total is the decoded size when known: Content-Length of an unencoded
+// response, or X-Decoded-Content-Length (sent by roomkit's server with a
+// precompressed file); 0 when unknown.
+async function fetchWasm(url, onProgress) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    throw loadError(`${url} could not be fetched (${err.message})`, err);
+  }
+  if (!res.ok) throw loadError(`${url} answered ${res.status} ${res.statusText}`.trim());
+  if (typeof onProgress !== 'function' || !res.body) return res;
+  const encoded = res.headers.get('content-encoding');
+  const total = Number(res.headers.get(encoded ? 'x-decoded-content-length' : 'content-length')) || 0;
+  let loaded = 0;
+  const report = () => {
+    try {
+      onProgress({ loaded, total });
+    } catch (err) {
+      console.error('roomkit: the onProgress handler threw', err);
+    }
+  };
+  report();
+  const counted = res.body.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      loaded += chunk.byteLength;
+      report();
+      controller.enqueue(chunk);
+    },
+  }));
+  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+// instantiate compiles while the bytes arrive when the server labels the
+// file application/wasm, and from the whole buffer otherwise.
+async function instantiate(res, imports) {
+  const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+  if (typeof WebAssembly.instantiateStreaming === 'function' && type === 'application/wasm') {
+    return WebAssembly.instantiateStreaming(res, imports);
+  }
+  return WebAssembly.instantiate(await res.arrayBuffer(), imports);
+}
+
+async function load(wasmURL, onProgress) {
+  if (typeof WebAssembly !== 'object' || typeof fetch !== 'function') {
+    throw loadError('this environment has no WebAssembly or fetch (RoomKit runs in a browser)');
+  }
+  const runtime = goRuntime();
+  const go = new runtime.Go();
+  let instance;
+  try {
+    ({ instance } = await instantiate(await fetchWasm(wasmURL, onProgress), go.importObject));
+  } catch (err) {
+    throw err.code ? err : loadError(`${wasmURL} is not a roomkit module (${err.message})`, err);
+  }
+  // The Go runtime reads fs, process and path from the global object once,
+  // as it starts (go.run runs it until main waits): they are there for that
+  // moment only, unless the page already had its own.
+  const lent = [];
+  for (const name of ['fs', 'process', 'path']) {
+    if (!(name in globalThis)) {
+      globalThis[name] = runtime[name];
+      lent.push(name);
+    }
+  }
+  try {
+    go.run(instance).catch((err) => console.error('roomkit: the wasm module stopped', err));
+  } finally {
+    for (const name of lent) delete globalThis[name];
+  }
+  const api = globalThis.roomkit;
+  if (!api || typeof api.newClient !== 'function') throw loadError(`${wasmURL} did not start`);
+  return api;
+}
+
+// api returns the wasm namespace, or throws when init has not finished.
+function api() {
+  if (rk) return rk;
+  const err = new Error('the roomkit module is not loaded yet: await RoomKit.init() first');
+  err.code = ErrorCode.ModuleNotReady;
+  throw err;
+}
 
 /** Error codes carried by rejected operations (`err.code`). */
 export const ErrorCode = Object.freeze({
@@ -76,6 +166,7 @@ export const ErrorCode = Object.freeze({
   RemovedFromRoom: 6100015,
   UserNotInRoom: 6100016,
   OriginNotAllowed: 6100017,
+  ModuleNotReady: 6100018,
 });
 
 /** roomStateChanged states. */
@@ -138,18 +229,6 @@ const EVENTS = new Set([
 /** Message types: text, command (delivered, never kept), custom. */
 export const MessageType = Object.freeze({ Text: 1, Command: 2, Custom: 200 });
 
-// The one logged-in client of this page and its listeners. Events that
-// arrive before login resolves (a resumed session's rooms, its missed
-// events) wait here, so the handlers registered right after login see them.
-let active = null;
-let early = [];
-// (The login's own connectionStateChanged events are not kept: the login
-// Promise already says how it went.)
-rk.setEventHandler((name, data) => {
-  if (active) active._emit(name, data);
-  else if (name !== 'connectionStateChanged') early.push([name, data]);
-});
-
 // sync calls return an Error object instead of throwing; throw it here.
 function sync(value) {
   if (value instanceof Error) throw value;
@@ -162,9 +241,45 @@ function invalid(message) {
   return err;
 }
 
+// A page keeps, for each named client, what the next page needs to resume
+// it after a reload: SESSION_STORAGE_KEY holds { [name]: { server, userID,
+// sessionID, key, received } }.
+function keepSession(name, entry) {
+  const all = readStorage(SESSION_STORAGE_KEY) ?? {};
+  all[name] = entry;
+  writeStorage(SESSION_STORAGE_KEY, all);
+}
+
+// takeSession returns and forgets the entry kept for name: it is used once.
+function takeSession(name) {
+  const all = readStorage(SESSION_STORAGE_KEY);
+  const entry = all?.[name];
+  if (!entry) return null;
+  delete all[name];
+  writeStorage(SESSION_STORAGE_KEY, Object.keys(all).length ? all : null);
+  return entry;
+}
+
+// What a client's calls reach after its logout: nothing.
+const loggedOut = new Proxy({}, {
+  get(_, op) {
+    if (op === 'getRoomID') return () => '';
+    if (op === 'getRooms') return () => [];
+    return () => {
+      const err = new Error('this client has logged out; log in again with RoomKit.login');
+      err.code = ErrorCode.NotLoggedIn;
+      return Promise.reject(err);
+    };
+  },
+});
+
+function roomsStorageKey(name) {
+  return name === 'default' ? ROOMS_STORAGE_KEY : `${ROOMS_STORAGE_KEY}:${name}`;
+}
+
 /** The room client returned by RoomKit.login. */
 export class RoomKitClient {
-  constructor(session, server, leaveOnPageUnload = false) {
+  constructor(handle, session, { server, name, leaveOnPageUnload }) {
     /** The logged-in user. */
     this.user = { userID: session.userID, userName: session.userName };
     this.sessionID = session.sessionID;
@@ -172,6 +287,8 @@ export class RoomKitClient {
     this.resumed = session.resumed;
     /** Why a resume asked for was not granted, or "". */
     this.resumeError = session.resumeError ?? '';
+    this._rk = handle;
+    this._name = name;
     this._listeners = new Map();
     this._closed = false;
     this._held = null;
@@ -183,34 +300,34 @@ export class RoomKitClient {
       if (this._closed) return;
       this._closed = true;
       if (leaveOnPageUnload) {
-        rk.logoutNow();
+        handle.logoutNow();
         return;
       }
-      const state = rk.suspend();
-      if (state && !(state instanceof Error)) writeStorage(SESSION_STORAGE_KEY, { server, userID: this.user.userID, ...state });
+      const state = handle.suspend();
+      if (state && !(state instanceof Error)) keepSession(name, { server, userID: this.user.userID, ...state });
     };
     globalThis.addEventListener?.('pagehide', this._onPageHide);
   }
 
   /** Creates a room and joins it; fails 6000323 when it exists. */
-  createRoom(roomInfo, config) { return rk.create(roomInfo, config); }
+  createRoom(roomInfo, config) { return this._rk.create(roomInfo, config); }
 
   /**
    * Joins an existing room; fails 6000322 when there is none, 6100014
    * without the passcode a room was created with.
    */
-  joinRoom(roomID, passcode) { return rk.join(roomID, passcode); }
+  joinRoom(roomID, passcode) { return this._rk.join(roomID, passcode); }
 
   /** Joins a room, creating it first when needed. */
-  enterRoom(roomInfo, config) { return rk.enter(roomInfo, config); }
+  enterRoom(roomInfo, config) { return this._rk.enter(roomInfo, config); }
 
   /** Leaves fromRoomID and joins toRoomInfo as one step. */
   switchRoom(fromRoomID, toRoomInfo, isCreateWhenRoomNotExisted = false, config) {
-    return rk.switch(fromRoomID, toRoomInfo, !!isCreateWhenRoomNotExisted, config);
+    return this._rk.switch(fromRoomID, toRoomInfo, !!isCreateWhenRoomNotExisted, config);
   }
 
   /** Leaves a room. */
-  leaveRoom(roomID) { return rk.leave(roomID); }
+  leaveRoom(roomID) { return this._rk.leave(roomID); }
 
   /** Leaves every room of this connection; other tabs keep theirs. */
   /**
@@ -218,18 +335,18 @@ export class RoomKitClient {
    * room-messaging SDK's sample passes), every room of this connection.
    */
   async leaveAllRoom(roomIDs) {
-    if (roomIDs == null || (Array.isArray(roomIDs) && roomIDs.length === 0)) return rk.leaveAll();
+    if (roomIDs == null || (Array.isArray(roomIDs) && roomIDs.length === 0)) return this._rk.leaveAll();
     if (!Array.isArray(roomIDs) || roomIDs.some((id) => typeof id !== 'string')) throw invalid('roomIDs must be an array of room IDs');
     const left = [];
-    for (const id of roomIDs) left.push((await rk.leave(id)).roomID);
+    for (const id of roomIDs) left.push((await this._rk.leave(id)).roomID);
     return { roomIDs: left };
   }
 
   /** One page of a room's members in join order. */
-  queryRoomMemberList(roomID, config = { count: 100, nextFlag: '' }) { return rk.queryMemberList(roomID, config); }
+  queryRoomMemberList(roomID, config = { count: 100, nextFlag: '' }) { return this._rk.queryMemberList(roomID, config); }
 
   /** How many members a room has. */
-  queryRoomOnlineMemberCount(roomID) { return rk.queryMemberCount(roomID); }
+  queryRoomOnlineMemberCount(roomID) { return this._rk.queryMemberCount(roomID); }
 
   /**
    * Sends a message to a room: { type: 1, message: 'text' }, { type: 2,
@@ -237,14 +354,14 @@ export class RoomKitClient {
    * message: <JSON>, subType }. Resolves with the message as the server
    * stamped it (messageID, timestamp, orderKey).
    */
-  sendRoomMessage(message, roomID) { return rk.sendMessage({ roomID, message }); }
+  sendRoomMessage(message, roomID) { return this._rk.sendMessage({ roomID, message }); }
   /**
    * Sends `data` (any JSON value) to one other member of `roomID`: every tab
    * of `toUserID` there, or only `config.toConnectionID`. The recipient gets
    * `peerMessageReceived`; nobody else sees it. Media signalling runs on it.
    */
   sendPeerMessage(data, toUserID, roomID, config = {}) {
-    return rk.sendPeerMessage({ roomID, toUserID, toConnectionID: config.toConnectionID, data });
+    return this._rk.sendPeerMessage({ roomID, toUserID, toConnectionID: config.toConnectionID, data });
   }
 
   /**
@@ -253,91 +370,91 @@ export class RoomKitClient {
    * as nextMessage to get the one before it.
    */
   async queryHistoryRoomMessage(roomID, { count = 20, nextMessage, reverse = true } = {}) {
-    return rk.queryHistoryMessage({ roomID, count, reverse, nextOrderKey: nextMessage?.orderKey ?? 0 });
+    return this._rk.queryHistoryMessage({ roomID, count, reverse, nextOrderKey: nextMessage?.orderKey ?? 0 });
   }
 
   /** Sets room attributes; keys owned by others come back in errorKeys unless isForce. */
-  setRoomAttributes(roomAttributes, roomID, config = {}) { return rk.setRoomAttributes({ roomID, roomAttributes, config }); }
+  setRoomAttributes(roomAttributes, roomID, config = {}) { return this._rk.setRoomAttributes({ roomID, roomAttributes, config }); }
 
   /** Deletes room attributes. */
-  deleteRoomAttributes(keys, roomID, config = {}) { return rk.deleteRoomAttributes({ roomID, keys, config }); }
+  deleteRoomAttributes(keys, roomID, config = {}) { return this._rk.deleteRoomAttributes({ roomID, keys, config }); }
 
   /** Holds the following set/delete calls of roomID until endRoomAttributesBatchOperation. */
-  beginRoomAttributesBatchOperation(roomID, config = {}) { return rk.beginRoomAttributesBatch({ roomID, config }); }
+  beginRoomAttributesBatchOperation(roomID, config = {}) { return this._rk.beginRoomAttributesBatch({ roomID, config }); }
 
   /** Sends the held operations as one change (one roomAttributesBatchUpdated). */
-  endRoomAttributesBatchOperation(roomID) { return rk.endRoomAttributesBatch({ roomID }); }
+  endRoomAttributesBatchOperation(roomID) { return this._rk.endRoomAttributesBatch({ roomID }); }
 
   /** Every attribute of a room. */
-  queryRoomAllAttributes(roomID) { return rk.queryRoomAllAttributes({ roomID }); }
+  queryRoomAllAttributes(roomID) { return this._rk.queryRoomAllAttributes({ roomID }); }
 
   /** Sets member attributes (your own; others' come back in errorUserList). */
-  setRoomMembersAttributes(attributes, userIDs, roomID) { return rk.setRoomMembersAttributes({ roomID, userIDs, attributes }); }
+  setRoomMembersAttributes(attributes, userIDs, roomID) { return this._rk.setRoomMembersAttributes({ roomID, userIDs, attributes }); }
 
   /** The listed members' attributes. */
-  queryRoomMembersAttributes(userIDs, roomID) { return rk.queryRoomMembersAttributes({ roomID, userIDs }); }
+  queryRoomMembersAttributes(userIDs, roomID) { return this._rk.queryRoomMembersAttributes({ roomID, userIDs }); }
 
   /** A page of members' attributes in member-list order. */
   queryRoomMemberAttributesList(roomID, config = { count: 100, nextFlag: '' }) {
-    return rk.queryRoomMemberAttributesList({ roomID, count: config.count, nextFlag: config.nextFlag ?? '' });
+    return this._rk.queryRoomMemberAttributesList({ roomID, count: config.count, nextFlag: config.nextFlag ?? '' });
   }
 
   /** The listed users who are in the room; the others in errorUserList. */
-  queryRoomMembers(userIDs, roomID) { return rk.queryRoomMembers({ roomID, userIDs }); }
+  queryRoomMembers(userIDs, roomID) { return this._rk.queryRoomMembers({ roomID, userIDs }); }
 
   /** Starts a call and rings its callees (the call kit's sendCallInvitation uses it). */
-  callInvite(request) { return rk.callInvite(request); }
+  callInvite(request) { return this._rk.callInvite(request); }
 
   /** Invites more users into a call under way. */
-  callAdd(callID, callees, timeout = 0) { return rk.callAdd({ callID, callees, timeout }); }
+  callAdd(callID, callees, timeout = 0) { return this._rk.callAdd({ callID, callees, timeout }); }
 
   /** Answers a ringing invitation. */
-  callAccept(callID) { return rk.callAccept({ callID }); }
+  callAccept(callID) { return this._rk.callAccept({ callID }); }
 
   /** Declines a ringing invitation; busy says the callee is in another call. */
-  callReject(callID, busy = false) { return rk.callReject({ callID, busy }); }
+  callReject(callID, busy = false) { return this._rk.callReject({ callID, busy }); }
 
   /** Stops ringing invitees (all ringing ones when userIDs is empty). */
-  callCancel(callID, userIDs = []) { return rk.callCancel({ callID, userIDs }); }
+  callCancel(callID, userIDs = []) { return this._rk.callCancel({ callID, userIDs }); }
 
   /** Leaves a call. */
-  callQuit(callID) { return rk.callQuit({ callID }); }
+  callQuit(callID) { return this._rk.callQuit({ callID }); }
 
   /** Ends a call for everyone (its initiator only). */
-  callEnd(callID) { return rk.callEnd({ callID }); }
+  callEnd(callID) { return this._rk.callEnd({ callID }); }
 
   /** Makes userID host (handing the role over), manager or participant; host only. */
-  setMemberRole(userID, role, roomID) { return rk.setMemberRole({ roomID, userID, role }); }
+  setMemberRole(userID, role, roomID) { return this._rk.setMemberRole({ roomID, userID, role }); }
 
   /** Renames a member: yourself, or another as host or manager. */
-  renameMember(userID, userName, roomID) { return rk.renameMember({ roomID, userID, userName }); }
+  renameMember(userID, userName, roomID) { return this._rk.renameMember({ roomID, userID, userName }); }
 
   /**
    * Publishes your {audio, video, share} flags (those given change), or,
    * with userID, turns another member's audio off or on as host or manager.
    */
-  setMemberState(state, roomID, userID) { return rk.setMemberState({ roomID, userID, ...state }); }
+  setMemberState(state, roomID, userID) { return this._rk.setMemberState({ roomID, userID, ...state }); }
 
   /** Removes a member from the room for as long as it lasts. */
-  removeMember(userID, roomID) { return rk.removeMember({ roomID, userID }); }
+  removeMember(userID, roomID) { return this._rk.removeMember({ roomID, userID }); }
 
   /** Ends the room for everyone (host only). */
-  endRoom(roomID) { return rk.endRoom({ roomID }); }
+  endRoom(roomID) { return this._rk.endRoom({ roomID }); }
 
   /** Locks or unlocks screen sharing for participants (host or manager). */
-  setShareLock(locked, roomID) { return rk.setShareLock({ roomID, locked: !!locked }); }
+  setShareLock(locked, roomID) { return this._rk.setShareLock({ roomID, locked: !!locked }); }
 
   /** The room's session settings: host, passcode, share lock, idle timeout, capacity. */
-  querySessionInfo(roomID) { return rk.querySessionInfo({ roomID }); }
+  querySessionInfo(roomID) { return this._rk.querySessionInfo({ roomID }); }
 
   /** Swaps in a fresh token (after tokenWillExpire). */
-  renewToken(token) { return rk.renewToken(token); }
+  renewToken(token) { return this._rk.renewToken(token); }
 
   /** The room most recently joined that this client is still in, or "". */
-  getRoomID() { return sync(rk.getRoomID()); }
+  getRoomID() { return sync(this._rk.getRoomID()); }
 
   /** Every room joined or being joined. */
-  getRooms() { return sync(rk.getRooms()); }
+  getRooms() { return sync(this._rk.getRooms()); }
 
   /** Calls handler(zim, data) on each `event`. */
   on(event, handler) {
@@ -359,11 +476,13 @@ export class RoomKitClient {
     if (this._closed) return;
     this._closed = true;
     globalThis.removeEventListener?.('pagehide', this._onPageHide);
-    writeStorage(SESSION_STORAGE_KEY, null);
+    takeSession(this._name);
+    const handle = this._rk;
     try {
-      await rk.logout();
+      await handle.logout();
     } finally {
-      if (active === this) active = null;
+      this._rk = loggedOut;
+      handle.release();
       this._listeners.clear();
     }
   }
@@ -399,30 +518,99 @@ function defaultServer() {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
 }
 
+let readyPromise = ready;
+
 /** The module's entry points. */
 export const RoomKit = Object.freeze({
+  /** This module's version. */
+  version: VERSION,
+
+  /**
+   * Loads the wasm module: fetches wasmURL (by default roomkit.wasm next to
+   * this file), compiling while it downloads, and resolves with RoomKit once
+   * it is ready. Calls after the first return the same Promise; after a
+   * failure the next call tries again. server (the ws:// or wss:// address
+   * of the server's /ws) becomes the default of every login. onProgress is
+   * called with { loaded, total } bytes as the module downloads (total is 0
+   * when the server does not say the size).
+   */
+  init({ wasmURL, server, onProgress } = {}) {
+    if (server !== undefined) {
+      if (typeof server !== 'string' || !/^wss?:\/\//.test(server)) {
+        return Promise.reject(invalid(`server must be a ws:// or wss:// address, not ${JSON.stringify(server)}`));
+      }
+      defaultServerURL = server;
+    }
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      return Promise.reject(invalid('onProgress must be a function'));
+    }
+    if (!loading) {
+      const url = wasmURL ?? new URL('./roomkit.wasm', import.meta.url);
+      loading = load(url, onProgress).then((namespace) => {
+        rk = namespace;
+        markReady(RoomKit);
+        return RoomKit;
+      }, (err) => {
+        loading = null;
+        markFailed(err);
+        readyPromise = new Promise((resolve, reject) => { markReady = resolve; markFailed = reject; });
+        readyPromise.catch(() => {});
+        throw err;
+      });
+    }
+    return loading;
+  },
+
+  /**
+   * A Promise that resolves with RoomKit once init has loaded the module,
+   * and rejects if that load fails (a later init makes a new one).
+   */
+  get ready() { return readyPromise; },
+
+  /** True once the module is loaded. */
+  get isReady() { return rk !== null; },
+
   /**
    * Logs in with a token (a JWT from your app server, or a kit token) and
-   * resolves with the room client once the server has accepted it.
+   * resolves with a new room client, with its own connection, once the
+   * server has accepted it; init runs first if it has not. name tells this
+   * page's clients apart when they resume after a reload (the call kit's
+   * is "call", the session client's "session").
    */
-  async login({ server, token, resume = true, leaveOnPageUnload = false } = {}) {
+  async login({ server, token, resume = true, leaveOnPageUnload = false, name = 'default' } = {}) {
     if (typeof token !== 'string' || token === '') throw invalid('login needs {token}');
+    if (typeof name !== 'string' || name === '') throw invalid('name must be a non-empty string');
+    await RoomKit.init();
     if (token.startsWith(KIT_PREFIX)) token = RoomKit.parseKitToken(token).token;
-    server = server || defaultServer();
-    // After a reload, take back the session the previous page left: its
-    // rooms, and the events it missed. The entry is used once.
-    const stored = readStorage(SESSION_STORAGE_KEY);
-    writeStorage(SESSION_STORAGE_KEY, null);
+    server = server || defaultServerURL || defaultServer();
+    // After a reload, take back the session the previous page left for this
+    // name: its rooms, and the events it missed. The entry is used once.
+    const stored = takeSession(name);
     const resumeState = resume && stored && stored.server === server
       ? { sessionID: stored.sessionID, key: stored.key, received: stored.received }
       : undefined;
-    early = [];
-    const client = new RoomKitClient(await rk.login({ server, token, resume: resumeState }), server, leaveOnPageUnload);
+    const handle = sync(rk.newClient({ roomsStorageKey: roomsStorageKey(name) }));
+    // Events that arrive before login resolves (a resumed session's rooms,
+    // its missed events) wait, so the handlers added right after login see
+    // them. The login's own connectionStateChanged events are not kept: the
+    // login Promise already says how it went.
+    let client = null;
+    const early = [];
+    handle.setEventHandler((event, data) => {
+      if (client) client._emit(event, data);
+      else if (event !== 'connectionStateChanged') early.push([event, data]);
+    });
+    let session;
+    try {
+      session = await handle.login({ server, token, resume: resumeState });
+    } catch (err) {
+      handle.release();
+      throw err;
+    }
+    client = new RoomKitClient(handle, session, { server, name, leaveOnPageUnload });
     // Events that came during login, and any until the caller has added its
     // handlers, are handed over in order on the next task.
     client._held = early;
-    early = [];
-    active = client;
     setTimeout(() => client._release(), 0);
     return client;
   },
@@ -432,7 +620,7 @@ export const RoomKit = Object.freeze({
    * development only: a page that holds the secret can log in as anyone.
    */
   generateKitTokenForTest(appID, serverSecret, roomID, userID, userName, expirationSeconds = 7200) {
-    const token = sync(rk.mintTestToken(appID, serverSecret, userID, userName ?? '', '', 0, expirationSeconds));
+    const token = sync(api().mintTestToken(appID, serverSecret, userID, userName ?? '', '', 0, expirationSeconds));
     return RoomKit.generateKitTokenForProduction(appID, token, roomID, userID, userName);
   },
 
@@ -440,17 +628,20 @@ export const RoomKit = Object.freeze({
   generateKitTokenForProduction(appID, token, roomID, userID, userName) {
     if (typeof token !== 'string') throw invalid('token must be a JWT minted by your app server');
     if (typeof userID !== 'string' || userID === '') throw invalid('userID must be a non-empty string');
-    return sync(rk.makeKitToken({ appID, token, roomID: roomID ?? '', userID, userName: userName ?? '' }));
+    return sync(api().makeKitToken({ appID, token, roomID: roomID ?? '', userID, userName: userName ?? '' }));
   },
 
   /** Reads a kit token; throws a clear Error when it is not one. */
   parseKitToken(kitToken) {
-    return sync(rk.parseKitToken(kitToken));
+    return sync(api().parseKitToken(kitToken));
   },
 
-  /** The room IDs this tab was in, as last kept in sessionStorage. */
-  storedRooms() {
-    return readStorage(ROOMS_STORAGE_KEY) ?? { rooms: [], current: '' };
+  /**
+   * The room IDs the client of this name (see login) was in, as last kept
+   * in sessionStorage.
+   */
+  storedRooms(name = 'default') {
+    return readStorage(roomsStorageKey(name)) ?? { rooms: [], current: '' };
   },
 
   /**
@@ -474,14 +665,14 @@ export const RoomKit = Object.freeze({
    */
   generateSessionTokenForTest(appID, serverSecret, sessionName, userID, role = 0, expirationSeconds = 7200) {
     const roomID = RoomKit.sessionRoomID(sessionName);
-    return sync(rk.mintTestToken(appID, serverSecret, userID, '', roomID, role === 1 || role === '1' ? 1 : 0, expirationSeconds));
+    return sync(api().mintTestToken(appID, serverSecret, userID, '', roomID, role === 1 || role === '1' ? 1 : 0, expirationSeconds));
   },
 
   /** The room ID that holds a session name (lower-cased, %XX-escaped; see the README). */
-  sessionRoomID(sessionName) { return sync(rk.sessionRoomID(sessionName)); },
+  sessionRoomID(sessionName) { return sync(api().sessionRoomID(sessionName)); },
 
-  /** The wasm module's raw exports (globalThis.roomkit). */
-  wasm: rk,
+  /** The wasm module's raw exports (globalThis.roomkit), or null before init. */
+  get wasm() { return rk; },
 });
 
 const CallKit = makeCallKit(RoomKit, invalid);

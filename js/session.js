@@ -104,11 +104,12 @@ export function makeSessionClients(RoomKit, invalid) {
      * Prepares the client. options.leaveOnPageUnload leaves the session when
      * the page goes away (others see the departure at once, but a reload
      * no longer resumes); options.server is the ws:// address of /ws
-     * (default: this page's host). Other options are accepted and ignored.
+     * (default: this page's host). It loads the roomkit module if that has
+     * not been done. Other options are accepted and ignored.
      */
     init(language = 'en-US', region = 'Global', options = {}) {
       this._options = { ...options };
-      this._inited = Promise.resolve();
+      this._inited = RoomKit.init().then(() => {});
       return this._inited;
     }
 
@@ -131,7 +132,7 @@ export function makeSessionClients(RoomKit, invalid) {
       if (maxUsers) config.maxMembers = Number(maxUsers);
       // A session is one tab's: resuming would bring back another session's rooms.
       const leaveOnPageUnload = !!this._options.leaveOnPageUnload;
-      const zim = await RoomKit.login({ token, server: this._options.server, resume: !leaveOnPageUnload, leaveOnPageUnload });
+      const zim = await RoomKit.login({ token, server: this._options.server, resume: !leaveOnPageUnload, leaveOnPageUnload, name: 'session' });
       try {
         this._listen(zim, roomID);
         if (!zim.getRooms().includes(roomID)) await zim.enterRoom({ roomID, roomName: topic.slice(0, 64) }, config);

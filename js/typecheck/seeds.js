@@ -7,7 +7,9 @@
 import { RoomKit } from '../roomkit.js';
 
 // zim (a logged-in room client) and zp (a call kit) are declared in
-// globals.d.ts, as a page's own code would have them.
+// globals.d.ts, as a page's own code would have them. The module is loaded
+// once, before the samples run.
+await RoomKit.init({ wasmURL: '/js/roomkit.wasm', onProgress: ({ loaded, total }) => console.log(loaded, total) });
 const ZegoUIKitPrebuilt = RoomKit;
 const ZoomVideo = RoomKit;
 

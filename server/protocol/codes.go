@@ -54,6 +54,7 @@ const (
 	CodeRemovedFromRoom    Code = 6100015 // the user was removed from the room and may not come back
 	CodeUserNotInRoom      Code = 6100016 // the user an operation names is not in the room
 	CodeOriginNotAllowed   Code = 6100017 // the page's origin may not connect to this server
+	CodeModuleNotReady     Code = 6100018 // (the JS module) a call that needs the wasm module came before RoomKit.init finished
 )
 
 // Error is the error shape of a reply: a code and a message a person can act

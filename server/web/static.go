@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,8 @@ func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := a.raw
 	if a.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		h.Set("Content-Encoding", "gzip")
+		// The module's loader reports download progress against this.
+		h.Set("X-Decoded-Content-Length", strconv.Itoa(len(a.raw)))
 		body = a.gz
 	}
 	http.ServeContent(w, r, "", a.modTime, bytes.NewReader(body))

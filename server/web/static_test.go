@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,6 +48,7 @@ func TestStatic(t *testing.T) {
 	body, err := io.ReadAll(zr)
 	require.NoError(t, err)
 	assert.Equal(t, wasm, body)
+	assert.Equal(t, strconv.Itoa(len(wasm)), res.Header.Get("X-Decoded-Content-Length"), "the loader's progress total")
 
 	res = get("/js/roomkit.wasm", nil)
 	assert.Empty(t, res.Header.Get("Content-Encoding"), "no gzip unless asked")
