@@ -10,7 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 GOFILES := $(shell find . -name '*.go' -not -path './.git/*')
 
-.PHONY: run test build wasm vet unit wasmtest e2e chromium fuzz bench typecheck clean
+.PHONY: run test build wasm vet unit wasmtest e2e chromium fuzz bench typecheck package clean
 
 ## run: build the wasm bundle and start the server with the demo page on $(ADDR)
 run: wasm
@@ -19,24 +19,40 @@ run: wasm
 ## test: formatting, vet (native and js/wasm), unit tests with the race
 ## detector, the bridge under node, the browser tests in Chromium, and a
 ## short run of every fuzzer
-test: vet wasm chromium typecheck
+test: vet wasm chromium typecheck package
 	$(GO) test -race -count=1 ./...
 	$(MAKE) wasmtest
 	$(MAKE) fuzz
 
 ## typecheck: js/roomkit.d.ts against the seeds' sample code (and code using
-## the room-messaging SDK's type names) with tsc --strict; TypeScript comes
-## from the npm registry into a scratch folder
-NPMTOOLS ?= $(HOME)/.cache/roomkit/npm
-TSC      := $(NPMTOOLS)/node_modules/.bin/tsc
-typecheck: $(TSC)
+## the room-messaging SDK's type names) with tsc --strict
+typecheck: $(JSTOOLS)
 	$(TSC) -p js/typecheck/tsconfig.json
 
-$(TSC):
+# The JS tools (TypeScript, esbuild) come from the npm registry into a
+# scratch folder outside the repository; bump the stamp's number with them.
+NPMTOOLS ?= $(HOME)/.cache/roomkit/npm
+JSTOOLS  := $(NPMTOOLS)/tools-1.stamp
+TSC      := $(NPMTOOLS)/node_modules/.bin/tsc
+ESBUILD  := $(NPMTOOLS)/node_modules/.bin/esbuild
+$(JSTOOLS):
 	@command -v npm >/dev/null 2>&1 || { \
 	  echo "installing nodejs and npm with apt-get"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nodejs npm; }
-	npm install --prefix $(NPMTOOLS) --no-audit --no-fund --no-save typescript@5.9.3
+	npm install --prefix $(NPMTOOLS) --no-audit --no-fund --no-save typescript@5.9.3 esbuild@0.28.2
+	touch $@
+
+## package: the npm package (js/package.json) packed into js/dist by npm
+## pack: the module, its types, the wasm and the one-file build
+package: wasm js/roomkit.min.js
+	mkdir -p js/dist
+	rm -f js/dist/roomkit-*.tgz
+	cd js && npm pack --pack-destination dist
+
+# js/roomkit.min.js: the module in one file, for a <script type="module">
+# from a CDN; roomkit.wasm is fetched from next to it.
+js/roomkit.min.js: js/roomkit.js js/callkit.js js/session.js js/media.js js/wasm_exec.js $(JSTOOLS)
+	$(ESBUILD) js/roomkit.js --bundle --format=esm --minify --target=es2022 --log-level=warning --outfile=$@
 
 ## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run);
 ## their seed corpora are in each package's testdata/fuzz. The short run in
@@ -109,5 +125,6 @@ bench: wasm chromium
 	@echo "results in $(BENCHDIR)/ (report.md, fanout.svg)"
 
 clean:
-	rm -f js/roomkit.wasm js/wasm_exec.js roomkit-server
+	rm -f js/roomkit.wasm js/wasm_exec.js js/roomkit.min.js roomkit-server
+	rm -rf js/dist
 	rm -rf $(NPMTOOLS)

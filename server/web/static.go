@@ -1,6 +1,8 @@
 // Package web serves the demo page and the JS bundle: index.html and the
 // files under js/, each with its content type, a strong ETag, and a gzip
-// copy made once and kept in memory until the file changes on disk.
+// copy made once and kept in memory until the file changes on disk. The
+// files under js/ may be loaded by a page on any origin (CORS), as from a
+// CDN.
 package web
 
 import (
@@ -68,6 +70,13 @@ func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache") // revalidate each time; the ETag makes that a 304
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if p != "/index.html" {
+		// The module's files are public code: a page on any origin may load
+		// them from here as from a CDN (a cross-origin module script and its
+		// wasm fetch need CORS), and read the headers its progress uses.
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "Content-Encoding, X-Decoded-Content-Length")
+	}
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, a.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return

@@ -49,6 +49,8 @@ func TestStatic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, wasm, body)
 	assert.Equal(t, strconv.Itoa(len(wasm)), res.Header.Get("X-Decoded-Content-Length"), "the loader's progress total")
+	assert.Equal(t, "*", res.Header.Get("Access-Control-Allow-Origin"), "a page on another origin may load the module")
+	assert.Contains(t, res.Header.Get("Access-Control-Expose-Headers"), "X-Decoded-Content-Length")
 
 	res = get("/js/roomkit.wasm", nil)
 	assert.Empty(t, res.Header.Get("Content-Encoding"), "no gzip unless asked")
@@ -61,6 +63,7 @@ func TestStatic(t *testing.T) {
 	res = get("/", nil)
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
+	assert.Empty(t, res.Header.Get("Access-Control-Allow-Origin"), "the demo page is not shared")
 
 	for _, p := range []string{"/secret.txt", "/js/../secret.txt", "/js/missing.js", "/js/"} {
 		assert.Equal(t, http.StatusNotFound, get(p, nil).StatusCode, p)

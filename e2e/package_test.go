@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
+)
+
+// packageVersion is js/package.json's version.
+func packageVersion(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "js", "package.json"))
+	require.NoError(t, err)
+	var pkg struct{ Version string }
+	require.NoError(t, json.Unmarshal(raw, &pkg))
+	require.NotEmpty(t, pkg.Version)
+	return pkg.Version
+}
+
+// The package's version is the module's RoomKit.version and the
+// changelog's newest entry.
+func TestPackageVersionIsTheModulesAndTheChangelogs(t *testing.T) {
+	v := packageVersion(t)
+	mod, err := os.ReadFile(filepath.Join("..", "js", "roomkit.js"))
+	require.NoError(t, err)
+	assert.Contains(t, string(mod), fmt.Sprintf("export const VERSION = '%s';", v))
+	log, err := os.ReadFile(filepath.Join("..", "js", "CHANGELOG.md"))
+	require.NoError(t, err)
+	i := strings.Index(string(log), "\n## ")
+	require.GreaterOrEqual(t, i, 0, "the changelog has entries")
+	assert.True(t, strings.HasPrefix(string(log)[i:], "\n## "+v+" "), "the newest entry is %s", v)
+}
+
+// run runs a command in dir and fails the test with its output if it fails.
+func run(t *testing.T, dir string, timeout time.Duration, name string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
+}
+
+// The npm package as a web developer uses it: the tarball `make package`
+// packs is installed into a new vite app, which vite builds; the built app,
+// served from an origin of its own, loads the module and the wasm vite
+// copied, logs in and joins a room, and a member already there sees it.
+func TestViteAppUsesThePackage(t *testing.T) {
+	tarball, err := filepath.Abs(filepath.Join("..", "js", "dist", "roomkit-"+packageVersion(t)+".tgz"))
+	require.NoError(t, err)
+	_, err = os.Stat(tarball)
+	require.NoError(t, err, "run make package first (make test does)")
+	_, err = exec.LookPath("npm")
+	require.NoError(t, err, "npm is needed (make test installs it)")
+
+	dir := t.TempDir()
+	files := map[string]string{
+		"package.json": `{ "name": "roomkit-vite-app", "private": true, "type": "module" }`,
+		"index.html": `<!doctype html><html lang="en"><meta charset="utf-8"><title>vite app</title>
+<p id="status">starting</p><p id="progress"></p>
+<script type="module" src="/main.js"></script></html>`,
+		// What a developer writes: the package's name, no paths.
+		"main.js": `import { RoomKit } from 'roomkit';
+const q = new URLSearchParams(location.search);
+const status = document.querySelector('#status');
+try {
+  await RoomKit.init({ server: q.get('server'), onProgress: ({ loaded }) => { document.querySelector('#progress').textContent = String(loaded); } });
+  const zim = await RoomKit.login({ token: q.get('token') });
+  const { roomInfo } = await zim.enterRoom({ roomID: 'vite-room', roomName: 'Vite' });
+  status.textContent = 'joined ' + roomInfo.baseInfo.roomID + ' as ' + zim.user.userID;
+} catch (err) {
+  status.textContent = 'failed ' + err.code + ' ' + err.message;
+}
+`,
+	}
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	run(t, dir, 5*time.Minute, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error", tarball, "vite@8.3.8")
+	run(t, dir, 2*time.Minute, filepath.Join(dir, "node_modules", ".bin", "vite"), "build", "--logLevel", "warn")
+	wasms, err := filepath.Glob(filepath.Join(dir, "dist", "assets", "*.wasm"))
+	require.NoError(t, err)
+	require.Len(t, wasms, 1, "vite copies the package's wasm into the app's assets")
+
+	appSite := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(dir, "dist"))))
+	t.Cleanup(appSite.Close)
+	s := startServer(t, "127.0.0.1:0", func(c *app.Config) {
+		c.Gateway.OriginPatterns = []string{strings.TrimPrefix(appSite.URL, "http://")}
+	})
+	ben := openPage(t, s)
+	ben.login("ben")
+	ben.mustCall(`zim.enterRoom({ roomID: 'vite-room', roomName: 'Vite' })`)
+	token := evalAs[string](ben, fmt.Sprintf(`RK.RoomKit.wasm.mintTestToken(%q, %q, 'ann', 'Ann', '', 0, 3600)`, app.DevAppID, secret))
+
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	ann := &page{t: t, ctx: ctx}
+	q := url.Values{"server": {"ws://" + s.Addr() + "/ws"}, "token": {token}}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(appSite.URL+"/?"+q.Encode())))
+	ann.waitText(`#status`, "joined vite-room as ann")
+	ben.waitEvents("joined vite-room ann/Ann")
+	assert.Equal(t, fmt.Sprint(mustSize(t, wasms[0])), evalAs[string](ann, `document.querySelector('#progress').textContent`),
+		"the progress reached the wasm's size")
+	loaded := evalAs[[]string](ann, `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm'))`)
+	require.Len(t, loaded, 1)
+	assert.True(t, strings.HasPrefix(loaded[0], appSite.URL+"/assets/"), "the wasm came from the app's own assets: %s", loaded[0])
+}
+
+func mustSize(t *testing.T, name string) int64 {
+	st, err := os.Stat(name)
+	require.NoError(t, err)
+	return st.Size()
+}
+
+// The one-file build used as from a CDN: a page on its own origin imports
+// roomkit.min.js from the roomkit server (which serves js/ to any origin),
+// and the module fetches the wasm from next to itself.
+func TestOneFileBuildFromAnotherOrigin(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	cdnPage := `<!doctype html><html lang="en"><meta charset="utf-8"><title>cdn page</title><p id="status">starting</p>
+<script type="module">
+import { RoomKit } from '` + s.url() + `js/roomkit.min.js';
+const q = new URLSearchParams(location.search);
+try {
+  await RoomKit.init({ server: q.get('server') });
+  const zim = await RoomKit.login({ token: q.get('token') });
+  await zim.enterRoom({ roomID: 'cdn-room' });
+  document.querySelector('#status').textContent = 'joined ' + zim.getRoomID() + ' with ' + RoomKit.version;
+} catch (err) {
+  document.querySelector('#status').textContent = 'failed ' + err.code + ' ' + err.message;
+}
+</script></html>`
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(cdnPage))
+	}))
+	t.Cleanup(site.Close)
+	s2 := startServer(t, "127.0.0.1:0", func(c *app.Config) {
+		c.Gateway.OriginPatterns = []string{strings.TrimPrefix(site.URL, "http://")}
+	})
+	ben := openPage(t, s2)
+	ben.login("ben")
+	token := evalAs[string](ben, fmt.Sprintf(`RK.RoomKit.wasm.mintTestToken(%q, %q, 'ann', 'Ann', '', 0, 3600)`, app.DevAppID, secret))
+
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	ann := &page{t: t, ctx: ctx}
+	q := url.Values{"server": {"ws://" + s2.Addr() + "/ws"}, "token": {token}}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(site.URL+"/?"+q.Encode())))
+	ann.waitText(`#status`, "joined cdn-room with "+packageVersion(t))
+	loaded := evalAs[[]string](ann, `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm'))`)
+	assert.Equal(t, []string{s.url() + "js/roomkit.wasm"}, loaded)
+}
