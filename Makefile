@@ -10,7 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 GOFILES := $(shell find . -name '*.go' -not -path './.git/*')
 
-.PHONY: run test build wasm vet unit wasmtest e2e chromium fuzz bench typecheck package clean
+.PHONY: run test build wasm vet unit wasmtest e2e chromium compressors fuzz bench typecheck package clean
 
 ## run: build the wasm bundle and start the server with the demo page on $(ADDR)
 run: wasm
@@ -70,7 +70,25 @@ fuzz:
 build: wasm
 	$(GO) build -o roomkit-server ./server/cmd/roomkit
 
-wasm: js/roomkit.wasm js/wasm_exec.js
+## wasm: the bundle: roomkit.wasm with its brotli and zstd copies (the
+## server sends the smallest one the browser accepts) and wasm_exec.js
+wasm: js/roomkit.wasm js/wasm_exec.js js/roomkit.wasm.br js/roomkit.wasm.zst
+
+# A copy is served only while it is not older than the wasm, and brotli
+# gives its output the input's time (to the second): touch makes it now.
+js/roomkit.wasm.br: js/roomkit.wasm | compressors
+	brotli -q 11 -f -o $@ $<
+	touch $@
+
+js/roomkit.wasm.zst: js/roomkit.wasm | compressors
+	zstd -19 -q -f -o $@ $<
+	touch $@
+
+## compressors: install Debian's brotli and zstd when they are missing
+compressors:
+	@command -v brotli >/dev/null 2>&1 && command -v zstd >/dev/null 2>&1 || { \
+	  echo "installing brotli and zstd with apt-get"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y brotli zstd; }
 
 js/roomkit.wasm: $(GOFILES) go.mod go.sum
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
@@ -125,6 +143,6 @@ bench: wasm chromium
 	@echo "results in $(BENCHDIR)/ (report.md, fanout.svg)"
 
 clean:
-	rm -f js/roomkit.wasm js/wasm_exec.js js/roomkit.min.js roomkit-server
+	rm -f js/roomkit.wasm js/roomkit.wasm.br js/roomkit.wasm.zst js/wasm_exec.js js/roomkit.min.js roomkit-server
 	rm -rf js/dist
 	rm -rf $(NPMTOOLS)

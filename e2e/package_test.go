@@ -11,9 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -166,4 +168,62 @@ try {
 	ann.waitText(`#status`, "joined cdn-room with "+packageVersion(t))
 	loaded := evalAs[[]string](ann, `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm'))`)
 	assert.Equal(t, []string{s.url() + "js/roomkit.wasm"}, loaded)
+}
+
+// What Chromium downloads for the wasm: the smallest copy in an encoding
+// it offers (`make wasm` makes brotli and zstd copies; which ones Chromium
+// offers depends on the scheme and host, so the test reads its header).
+func TestChromiumDownloadsTheSmallestWasm(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	require.NoError(t, chromedp.Do(ctx)) // the tab, for the context's life
+	// The Accept-Encoding Chromium sent for the wasm: the request's URL and
+	// the headers it went out with come in two events.
+	var mu sync.Mutex
+	wasmRequest, offered := network.RequestID(""), map[network.RequestID]string{}
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if strings.HasSuffix(e.Request.URL, "/js/roomkit.wasm") {
+				wasmRequest = e.RequestID
+			}
+		case *network.EventRequestWillBeSentExtraInfo:
+			for k, v := range e.Headers {
+				if strings.EqualFold(k, "accept-encoding") {
+					offered[e.RequestID] = fmt.Sprint(v)
+				}
+			}
+		}
+	}))
+	_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url())))
+	p := &page{t: t, ctx: ctx}
+	p.loadModule()
+
+	raw := mustSize(t, filepath.Join("..", "js", "roomkit.wasm"))
+	copies := map[string]int64{
+		"br":   mustSize(t, filepath.Join("..", "js", "roomkit.wasm.br")),
+		"zstd": mustSize(t, filepath.Join("..", "js", "roomkit.wasm.zst")),
+	}
+	got := evalAs[map[string]int64](p, `(() => {
+		const e = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/js/roomkit.wasm'));
+		return { encoded: e.encodedBodySize, decoded: e.decodedBodySize };
+	})()`)
+	mu.Lock()
+	ae := offered[wasmRequest]
+	mu.Unlock()
+	want := int64(0)
+	for name, size := range copies {
+		if strings.Contains(ae, name) && (want == 0 || size < want) {
+			want = size
+		}
+	}
+	t.Logf("roomkit.wasm %d B; brotli %d B, zstd %d B; Chromium offered %q and downloaded %d B", raw, copies["br"], copies["zstd"], ae, got["encoded"])
+	require.NotZero(t, want, "Chromium offered neither brotli nor zstd: %q", ae)
+	assert.Equal(t, raw, got["decoded"])
+	assert.Equal(t, want, got["encoded"], "the smallest copy it accepts went over the wire")
 }

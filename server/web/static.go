@@ -1,6 +1,9 @@
 // Package web serves the demo page and the JS bundle: index.html and the
 // files under js/, each with its content type, a strong ETag, and a gzip
-// copy made once and kept in memory until the file changes on disk. The
+// copy made once and kept in memory until the file changes on disk. A file
+// with brotli or zstd copies beside it (roomkit.wasm.br, roomkit.wasm.zst,
+// made by make wasm) is served in the smallest encoding the browser
+// accepts, as long as the copy is not older than the file. The
 // files under js/ may be loaded by a page on any origin (CORS), as from a
 // CDN.
 package web
@@ -10,12 +13,14 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,15 +38,26 @@ type Static struct {
 	cache map[string]*asset // by cleaned request path
 }
 
-// asset is one file's bytes, gzip copy and validators, as of modTime/size.
+// asset is one file's bytes, its encoded copies and validators, as of the
+// stamp of the file and of its precompressed siblings.
 type asset struct {
+	stamp   string
 	modTime time.Time
-	size    int64
 	raw     []byte
-	gz      []byte // nil when gzip does not make it smaller
+	encoded []encoding // smallest first; only those smaller than raw
 	etag    string
 	ctype   string
 }
+
+// encoding is one encoded copy of an asset: its Content-Encoding token and
+// bytes.
+type encoding struct {
+	name string
+	body []byte
+}
+
+// precompressed are the sibling suffixes read as encoded copies.
+var precompressed = []struct{ suffix, name string }{{".br", "br"}, {".zst", "zstd"}}
 
 // NewStatic serves root.
 func NewStatic(root string) *Static { return &Static{root: root, cache: map[string]*asset{}} }
@@ -82,17 +98,17 @@ func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := a.raw
-	if a.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		h.Set("Content-Encoding", "gzip")
+	if enc, ok := a.pick(r.Header.Get("Accept-Encoding")); ok {
+		h.Set("Content-Encoding", enc.name)
 		// The module's loader reports download progress against this.
 		h.Set("X-Decoded-Content-Length", strconv.Itoa(len(a.raw)))
-		body = a.gz
+		body = enc.body
 	}
 	http.ServeContent(w, r, "", a.modTime, bytes.NewReader(body))
 }
 
-// load returns the asset for p, reading and compressing it when it is new
-// or changed.
+// load returns the asset for p, reading and compressing it when it, or one
+// of its precompressed copies, is new or changed.
 func (s *Static) load(p string) (*asset, error) {
 	name := filepath.FromSlash(strings.TrimPrefix(p, "/"))
 	root, err := os.OpenRoot(s.root) // no path, link or ".." leads out of it
@@ -104,11 +120,46 @@ func (s *Static) load(p string) (*asset, error) {
 	if err != nil || !st.Mode().IsRegular() {
 		return nil, os.ErrNotExist
 	}
+	// The stamp covers the file and each usable precompressed copy: one
+	// not older than the file.
+	stamp := fmt.Sprint(st.ModTime().UnixNano(), st.Size())
+	var copies []int
+	for i, pc := range precompressed {
+		if cst, err := root.Lstat(name + pc.suffix); err == nil && cst.Mode().IsRegular() && !cst.ModTime().Before(st.ModTime()) {
+			stamp += fmt.Sprint(" ", pc.name, cst.ModTime().UnixNano(), cst.Size())
+			copies = append(copies, i)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a := s.cache[p]; a != nil && a.modTime.Equal(st.ModTime()) && a.size == st.Size() {
+	if a := s.cache[p]; a != nil && a.stamp == stamp {
 		return a, nil
 	}
+	raw, err := readRegular(root, name, st)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	a := &asset{stamp: stamp, modTime: st.ModTime(), raw: raw, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, ctype: contentType(p)}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	a.encoded = append(a.encoded, encoding{"gzip", buf.Bytes()})
+	for _, i := range copies {
+		pc := precompressed[i]
+		if body, err := root.ReadFile(name + pc.suffix); err == nil {
+			a.encoded = append(a.encoded, encoding{pc.name, body})
+		}
+	}
+	a.encoded = slices.DeleteFunc(a.encoded, func(e encoding) bool { return len(e.body) >= len(raw) })
+	slices.SortStableFunc(a.encoded, func(x, y encoding) int { return len(x.body) - len(y.body) })
+	s.cache[p] = a
+	return a, nil
+}
+
+// readRegular reads name, making sure it is still the file st describes.
+func readRegular(root *os.Root, name string, st os.FileInfo) ([]byte, error) {
 	f, err := root.Open(name)
 	if err != nil {
 		return nil, err
@@ -117,21 +168,18 @@ func (s *Static) load(p string) (*asset, error) {
 	if fst, err := f.Stat(); err != nil || !os.SameFile(st, fst) {
 		return nil, os.ErrNotExist // replaced between the look and the open
 	}
-	raw, err := io.ReadAll(f)
-	if err != nil {
-		return nil, err
+	return io.ReadAll(f)
+}
+
+// pick returns the smallest encoded copy that the Accept-Encoding header
+// accepts.
+func (a *asset) pick(acceptEncoding string) (encoding, bool) {
+	for _, e := range a.encoded {
+		if accepts(acceptEncoding, e.name) {
+			return e, true
+		}
 	}
-	sum := sha256.Sum256(raw)
-	a := &asset{modTime: st.ModTime(), size: st.Size(), raw: raw, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, ctype: contentType(p)}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = zw.Write(raw)
-	_ = zw.Close()
-	if buf.Len() < len(raw) {
-		a.gz = buf.Bytes()
-	}
-	s.cache[p] = a
-	return a, nil
+	return encoding{}, false
 }
 
 func contentType(p string) string {
@@ -153,14 +201,22 @@ func contentType(p string) string {
 	return "application/octet-stream"
 }
 
-func acceptsGzip(ae string) bool {
+// accepts reports whether an Accept-Encoding header lists the coding with
+// a weight above zero.
+func accepts(ae, coding string) bool {
 	for _, part := range strings.Split(ae, ",") {
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(params, " ", "") != "q=0" {
+		if strings.EqualFold(strings.TrimSpace(enc), coding) && !zeroWeight(params) {
 			return true
 		}
 	}
 	return false
+}
+
+// zeroWeight reports whether parameters say q=0 (or 0.0, 0.00, 0.000).
+func zeroWeight(params string) bool {
+	q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+	return ok && strings.Trim(q, "0.") == "" && q != ""
 }
 
 func etagMatches(header, etag string) bool {

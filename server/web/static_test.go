@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -100,4 +101,61 @@ func TestStaticServesNoLinks(t *testing.T) {
 		assert.NotContains(t, string(body), "root:x", p)
 		assert.NotContains(t, string(body), "not for the web", p)
 	}
+}
+
+// Precompressed copies beside a file are served in the smallest encoding
+// the request accepts; a copy older than the file (left from an earlier
+// build) is never served, and a new copy is noticed without a restart.
+func TestStaticServesPrecompressedCopies(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "js")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	wasm := bytes.Repeat([]byte("\x00asm wasm bytes "), 1000) // gzip makes it about 100 B
+	file := filepath.Join(dir, "roomkit.wasm")
+	require.NoError(t, os.WriteFile(file, wasm, 0o644))
+	// The copies' bytes are stand-ins: the server never decodes them.
+	br, zst := bytes.Repeat([]byte("b"), 40), bytes.Repeat([]byte("z"), 50)
+	require.NoError(t, os.WriteFile(file+".br", br, 0o644))
+	require.NoError(t, os.WriteFile(file+".zst", zst, 0o644))
+	srv := httptest.NewServer(NewStatic(root))
+	defer srv.Close()
+
+	get := func(ae string) (string, []byte) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/js/roomkit.wasm", nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept-Encoding", ae)
+		res, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		if res.Header.Get("Content-Encoding") != "" {
+			assert.Equal(t, strconv.Itoa(len(wasm)), res.Header.Get("X-Decoded-Content-Length"))
+		}
+		return res.Header.Get("Content-Encoding"), body
+	}
+	enc, body := get("gzip, deflate, br, zstd")
+	assert.Equal(t, "br", enc)
+	assert.Equal(t, br, body)
+	enc, body = get("gzip, zstd")
+	assert.Equal(t, "zstd", enc)
+	assert.Equal(t, zst, body)
+	enc, _ = get("gzip, br;q=0, zstd;q=0.0")
+	assert.Equal(t, "gzip", enc, "a coding refused with q=0 is not used")
+	enc, body = get("identity")
+	assert.Equal(t, "", enc)
+	assert.Equal(t, wasm, body)
+
+	// A rebuilt file makes the older copies stale: gzip (made from the new
+	// bytes) until copies of the new build appear.
+	later := time.Now().Add(time.Minute)
+	require.NoError(t, os.Chtimes(file, later, later))
+	enc, _ = get("gzip, br, zstd")
+	assert.Equal(t, "gzip", enc, "a copy older than its file is not served")
+	br2 := bytes.Repeat([]byte("B"), 30)
+	require.NoError(t, os.WriteFile(file+".br", br2, 0o644))
+	require.NoError(t, os.Chtimes(file+".br", later, later))
+	enc, body = get("gzip, br, zstd")
+	assert.Equal(t, "br", enc)
+	assert.Equal(t, br2, body)
 }
