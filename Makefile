@@ -24,7 +24,7 @@ test: vet wasm chromium typecheck package
 	$(MAKE) wasmtest
 	$(MAKE) fuzz
 
-## typecheck: js/roomkit.d.ts against the seeds' sample code (and code using
+## typecheck: js/roomkit.d.ts against the SDK guides' sample code (and code using
 ## the room-messaging SDK's type names) with tsc --strict
 typecheck: $(JSTOOLS)
 	$(TSC) -p js/typecheck/tsconfig.json

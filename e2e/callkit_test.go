@@ -18,7 +18,7 @@ import (
 	"roomkit/server/app"
 )
 
-// callPage is the README's "call page in ten lines", as it runs in the
+// callPage is the README's "call page in a dozen lines", as it runs in the
 // page's module script. TestReadmeShowsTheCallPage keeps the two the same.
 const callPage = `import { RoomKit } from '/js/roomkit.js';
 await RoomKit.init();

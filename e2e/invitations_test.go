@@ -222,7 +222,7 @@ func TestTenInviteesAreRefused(t *testing.T) {
 	assert.True(t, strings.HasPrefix(res, "error 6000001 true waitingSelectUsers has 10"), res)
 }
 
-// Seed 000's "call with invitation" resume: the callee keeps the room in
+// The call kit guide's "call with invitation" resume: the callee keeps the room in
 // onSetRoomConfigBeforeJoining and turns auto-leave off, so after the
 // caller hangs up and the callee reloads, the callee is back in the call,
 // alone.

@@ -99,7 +99,7 @@ func TestSwitchRoomSequences(t *testing.T) {
 	alice.waitEvents("joined from bob/BOB")
 	alice.takeEvents()
 
-	// Success into an existing room: the seed's exact sequence.
+	// Success into an existing room: the room-messaging SDK's documented sequence.
 	res := alice.mustCall(`zim.switchRoom('from', { roomID: 'to', roomName: 'To' }, false)`)
 	assert.Contains(t, res, `"roomID":"to"`)
 	assert.Equal(t, []string{"room to 1 11", "room to 2 0", "room from 0 0"}, alice.waitEvents("room from 0 0"))

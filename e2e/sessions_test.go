@@ -13,7 +13,7 @@ import (
 	"roomkit/server/app"
 )
 
-// sessionPage is what a page using seed 003's session client does: it
+// sessionPage is what a page using the session client (the video SDK's shape) does: it
 // binds the global name, creates and inits the client, and shows the
 // users with their role and audio, and any notice the session gives.
 const sessionPage = `

@@ -280,7 +280,7 @@ export function makeCallKit(RoomKit, invalid) {
     }
 
     /**
-     * Turns invitations on with config (SPEC section 4's options and
+     * Turns invitations on with config (the call kit's invitation options and
      * callbacks) and logs in, so invitations reach this user. Resolves once
      * they can.
      */

@@ -271,7 +271,9 @@ export interface PeerMessageEvent {
 }
 
 export declare class RoomKitClient {
+  /** The logged-in user: { userID, userName }. */
   readonly user: RoomMember;
+  /** This login's session on the server (the same after a resume). */
   readonly sessionID: string;
   /** True when this login took back the session of the page before a reload. */
   readonly resumed: boolean;
@@ -346,27 +348,41 @@ export interface ZegoUser {
 }
 
 export interface CallJoinConfig {
+  /** The element the call UI fills (default: the page's body). */
   container?: HTMLElement;
   /** ws:// address of the server's /ws; defaults to this page's host. */
   server?: string;
   /** The room to join (default: the kit token's). */
   roomID?: string;
+  /** Show the pre-join view (name, camera preview, Join button) first (default true). */
   showPreJoinView?: boolean;
+  /** Show the inviter a waiting view, with Cancel, until a callee answers (default true). */
   showWaitingCallAcceptAudioVideoView?: boolean;
+  /** The users the in-call "Invite members" list offers. */
   callingInvitationListConfig?: CallingInvitationListConfig;
+  /** The most members the call's room takes, set when this join creates it (default: the server's limit). */
   maxUsers?: number;
+  /** Leave the call when everyone else has left (default true). */
   autoLeaveRoomWhenOnlySelfInRoom?: boolean;
+  /** Called once this page is in the call (also after a reload rejoins it). */
   onJoinRoom?: () => void;
+  /** Called when this page leaves the call (hang up, removal, the call ending). */
   onLeaveRoom?: () => void;
+  /** Members who joined the call. */
   onUserJoin?: (users: CallUser[]) => void;
+  /** Members who left the call. */
   onUserLeave?: (users: CallUser[]) => void;
+  /** A host or manager removed you from the call. */
   onYouRemovedFromRoom?: () => void;
+  /** A chat message from another member. */
   onInRoomMessageReceived?: (info: { fromUser: CallUser; message: string; sendTime: number; messageID: string }) => void;
   /** Camera on when joining (default true). After a reload, the state before it. */
   turnOnCameraWhenJoining?: boolean;
   /** Microphone on when joining (default true). */
   turnOnMicrophoneWhenJoining?: boolean;
+  /** A button to turn the camera on and off (default true). */
   showMyCameraToggleButton?: boolean;
+  /** A button to turn the microphone on and off (default true). */
   showMyMicrophoneToggleButton?: boolean;
   /** A Settings button to pick the camera and microphone (default true). */
   showAudioVideoSettingsButton?: boolean;
@@ -406,19 +422,33 @@ export type CallEndReason = 'Declined' | 'Timeout' | 'Canceled' | 'Busy' | 'Leav
 export interface CallInvitationConfig {
   /** Where an answered call's UI goes (default: joinRoom's container, or the page). */
   container?: HTMLElement;
+  /** Members may invite more users into a call under way (default false). */
   canInvitingInCalling?: boolean;
+  /** With canInvitingInCalling, only the call's initiator may (default false). */
   onlyInitiatorCanInvite?: boolean;
+  /** The call ends for everyone when its initiator leaves (default false). */
   endCallWhenInitiatorLeave?: boolean;
+  /** The joinRoom options of a call this user answers or starts, by call type. */
   onSetRoomConfigBeforeJoining?: (callType: number) => Partial<CallJoinConfig> | void;
+  /** Replaces the incoming-call dialog: call accept() or refuse(). */
   onConfirmDialogWhenReceiving?: (callType: number, caller: CallUser, refuse: () => void, accept: () => void, data: string) => void;
+  /** Replaces the inviter's waiting view: call cancel() to stop ringing. */
   onWaitingPageWhenSending?: (callType: number, callees: CallUser[], cancel: () => void) => void;
+  /** This user's invitation is over without a call: declined, timed out, canceled, busy, or the call ended. */
   onCallInvitationEnded?: (reason: CallEndReason, data: string) => void;
+  /** An invitation rings this user. */
   onIncomingCallReceived?: (callID: string, caller: CallUser, callType: number, callees: CallUser[]) => void;
+  /** The inviter stopped ringing this user. */
   onIncomingCallCanceled?: (callID: string, caller: CallUser) => void;
+  /** This user did not answer in time. */
   onIncomingCallTimeout?: (callID: string, caller: CallUser) => void;
+  /** A callee accepted (the inviter's side). */
   onOutgoingCallAccepted?: (callID: string, callee: CallUser) => void;
+  /** A callee was busy in another call (the inviter's side). */
   onOutgoingCallRejected?: (callID: string, callee: CallUser) => void;
+  /** A callee declined (the inviter's side). */
   onOutgoingCallDeclined?: (callID: string, callee: CallUser) => void;
+  /** Callees who did not answer in time (the inviter's side). */
   onOutgoingCallTimeout?: (callID: string, callees: CallUser[]) => void;
 }
 
@@ -623,7 +653,7 @@ export interface SessionMediaStream {
   isShareLocked(): boolean;
 }
 
-/** Seed 003's VideoClient: RoomKit.createClient(). */
+/** The video SDK's VideoClient shape: RoomKit.createClient(). */
 export interface SessionClient {
   init(language?: string, region?: string, options?: SessionInitOptions): Promise<void>;
   join(topic: string, token: string, userName?: string, passcode?: string, sessionIdleTimeoutMins?: number, options?: { maxUsers?: number }): Promise<void>;

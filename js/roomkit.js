@@ -652,7 +652,7 @@ export const RoomKit = Object.freeze({
     return new CallKit(kitToken);
   },
 
-  /** The session client of this tab (seed 003's createClient); one a tab. */
+  /** The session client of this tab (the video SDK's createClient); one a tab. */
   createClient() { return sessions.createClient(); },
 
   /** Leaves and releases the session client, so createClient makes a new one. */

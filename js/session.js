@@ -1,4 +1,4 @@
-// The session client: seed 003's video SDK life cycle on top of the room
+// The session client: the video SDK's session life cycle on top of the room
 // client. roomkit.js exposes it as RoomKit.createClient:
 //
 //   const client = RoomKit.createClient();
@@ -83,7 +83,7 @@ export function makeSessionClients(RoomKit, invalid) {
     isShareLocked() { return !!this._client._session?.shareLocked; }
   }
 
-  /** The session client (seed 003's VideoClient). */
+  /** The session client (the video SDK's VideoClient). */
   class SessionClient {
     constructor() {
       this._listeners = new Map();

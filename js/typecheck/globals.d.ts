@@ -1,7 +1,7 @@
-// The names the seeds' samples take as given: a logged-in room client and
+// The names the SDK guides' samples take as given: a logged-in room client and
 // a call kit, made earlier on the page.
 declare const zim: import('../roomkit.js').RoomKitClient;
 declare const zp: import('../roomkit.js').CallKit;
-// Seed 002 declares CallingInvitationListConfig with the hosted SDK's name
+// The invitation guide declares CallingInvitationListConfig with the hosted SDK's name
 // for a user.
 type ZegoUser = import('../roomkit.js').ZegoUser;

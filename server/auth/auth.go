@@ -1,5 +1,5 @@
 // Package auth verifies and mints roomkit tokens: HS256 JWTs signed with an
-// app's server secret (SPEC section 6). Verification pins the algorithm, so
+// app's server secret. Verification pins the algorithm, so
 // "none", RS* and ES* tokens are refused whatever their header says.
 package auth
 

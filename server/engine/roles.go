@@ -45,7 +45,7 @@ var actionNames = map[action]string{
 	actSetManager: "make or revoke a manager", actRemove: "remove a member", actLockShare: "lock screen sharing", actEnd: "end the room",
 }
 
-// permitted is the privilege matrix (seed 003): whether a member of role
+// permitted is the privilege matrix (the video SDK's roles): whether a member of role
 // actor may do act to a member of role target ("" for what acts on the
 // room). The host may do everything; a manager may rename and mute anyone
 // but the host, remove participants, and lock sharing; a participant may

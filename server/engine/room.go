@@ -47,7 +47,7 @@ type room struct {
 	attrBytes       int       // bytes of room attribute keys and values
 	memberAttrBytes int       // all members' attributes, as encoded
 
-	// Session rules (seed 003).
+	// Session rules (the video SDK's life cycle).
 	passcode    string          // required to join; "" for none
 	hostUser    string          // the host's user ID; "" while there is none
 	shareLocked bool            // only the host and managers may share

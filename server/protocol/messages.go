@@ -122,7 +122,7 @@ type Member struct {
 	// Role is RoleHost, RoleManager or RoleParticipant; empty only where
 	// the member is not one of a room's (a call's operator).
 	Role string `json:"role,omitempty"`
-	// Audio, Video and Share are what the member publishes (seed 003's
+	// Audio, Video and Share are what the member publishes (the video SDK's
 	// member state): the member sets them, and a host or manager may
 	// turn Audio off or on.
 	Audio bool `json:"audio,omitempty"`

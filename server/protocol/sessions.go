@@ -1,6 +1,6 @@
 package protocol
 
-// Session operations (seed 003's roles and life cycle). Every one is
+// Session operations (the video SDK's roles and life cycle). Every one is
 // decided by the server against the caller's role in the room.
 const (
 	OpSetMemberRole    = "setMemberRole"    // {roomID, userID, role}: make host (transfer), make or revoke manager

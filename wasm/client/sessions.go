@@ -55,10 +55,10 @@ func (c *Client) QuerySessionInfo(ctx context.Context, roomID string) (protocol.
 	return call[protocol.SessionInfo](ctx, c, protocol.OpQuerySessionInfo, protocol.RoomIDRequest{RoomID: roomID})
 }
 
-// MaxSessionNameChars is the longest session name (seed 003's topic).
+// MaxSessionNameChars is the longest session name (the video SDK's topic).
 const MaxSessionNameChars = 150
 
-// SessionRoomID maps a session name (seed 003's topic: case-insensitive,
+// SessionRoomID maps a session name (the video SDK's topic: case-insensitive,
 // up to 150 characters, spaces and symbols allowed) to the room that holds
 // the session. The name is lower-cased; letters, digits and the room ID
 // punctuation but '%' stay as they are, every other byte becomes %XX. A

@@ -1,7 +1,7 @@
-// Seed 002's sample that declares a TypeScript interface: TypeScript, so
-// type-checked as such (see seeds.js).
+// The in-call invitation guide's sample that declares a TypeScript
+// interface: TypeScript, so type-checked as such (see sdk-samples.js).
 
-// seed 002 (call kit: invitations in a call), sample 2
+// the call kit's in-call invitation guide, sample 2
 {
   interface CallingInvitationListConfig {
       waitingSelectUsers: ZegoUser[]; // user members waiting to be invited

@@ -1,7 +1,7 @@
-// The seeds' sample code, as our users paste it, type-checked against
+// The SDK guides' sample code, as our users paste it, type-checked against
 // js/roomkit.d.ts with \`tsc --strict\` (make typecheck, part of make test).
 // Only the global names are bound (below); the samples are verbatim, each
-// in a block of its own, except that a blank the seed leaves for the app to
+// in a block of its own, except that a blank the guide leaves for the app to
 // fill (\`const appID = ;\`) is filled.
 
 import { RoomKit } from '../roomkit.js';
@@ -13,7 +13,7 @@ await RoomKit.init({ wasmURL: '/js/roomkit.wasm', onProgress: ({ loaded, total }
 const ZegoUIKitPrebuilt = RoomKit;
 const ZoomVideo = RoomKit;
 
-// seed 000 (call kit: resume after refresh), sample 1
+// the call kit's resume-after-refresh guide, sample 1
 {
   zp.joinRoom({
       onJoinRoom: () => {
@@ -25,7 +25,7 @@ const ZoomVideo = RoomKit;
   });
 }
 
-// seed 000 (call kit: resume after refresh), sample 2
+// the call kit's resume-after-refresh guide, sample 2
 {
   zp.setCallInvitationConfig({
       onSetRoomConfigBeforeJoining: () => {
@@ -41,7 +41,7 @@ const ZoomVideo = RoomKit;
   });
 }
 
-// seed 000 (call kit: resume after refresh), sample 3
+// the call kit's resume-after-refresh guide, sample 3
 {
   if (sessionStorage.getItem('roomID')){
       // Generate Kit Token
@@ -61,7 +61,7 @@ const ZoomVideo = RoomKit;
   }
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 1
+// the room-messaging SDK's room guide, sample 1
 {
   var roomInfo = { roomID: '', roomName: '' };
   zim.createRoom(roomInfo)
@@ -73,7 +73,7 @@ const ZoomVideo = RoomKit;
       });
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 2
+// the room-messaging SDK's room guide, sample 2
 {
   var roomID = '';
   zim.joinRoom(roomID)
@@ -85,7 +85,7 @@ const ZoomVideo = RoomKit;
       });
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 3
+// the room-messaging SDK's room guide, sample 3
 {
   // Callback for receiving event notification when new room members join the room. And it also returns the information of the user who just joined the room. 
   zim.on('roomMemberJoined', function (zim, { roomID, memberList }) {
@@ -93,7 +93,7 @@ const ZoomVideo = RoomKit;
   });
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 4
+// the room-messaging SDK's room guide, sample 4
 {
   var roomInfo = { roomID: '', roomName: '' };
   zim.enterRoom(roomInfo)
@@ -110,7 +110,7 @@ const ZoomVideo = RoomKit;
   });
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 5
+// the room-messaging SDK's room guide, sample 5
 {
   const fromRoomID = 'fromRoomID';
   const toRoomInfo = { roomID: 'toRoomID', roomName: 'toRoomName' };
@@ -143,7 +143,7 @@ const ZoomVideo = RoomKit;
       });
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 6
+// the room-messaging SDK's room guide, sample 6
 {
   var roomID = '';
   zim.leaveRoom(roomID)
@@ -155,7 +155,7 @@ const ZoomVideo = RoomKit;
       });
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 7
+// the room-messaging SDK's room guide, sample 7
 {
   // Callback for receiving event notification when existing room members leave the room. And it also returns the information of the user who just left the room. 
   zim.on('roomMemberLeft', function (zim, { roomID, memberList }) {
@@ -163,7 +163,7 @@ const ZoomVideo = RoomKit;
   });
 }
 
-// seeds 001/004 (room messaging: manage rooms), sample 8
+// the room-messaging SDK's room guide, sample 8
 {
   var roomIDs = /** @type {string[]} */ ([]);
   zim.leaveAllRoom(roomIDs)
@@ -175,7 +175,7 @@ const ZoomVideo = RoomKit;
       });
 }
 
-// seed 002 (call kit: invitations in a call), sample 1
+// the call kit's in-call invitation guide, sample 1
 {
   zp.setCallInvitationConfig({
       // Whether to enable the feature of inviting users to an ongoing call. 
@@ -187,7 +187,7 @@ const ZoomVideo = RoomKit;
   })
 }
 
-// seed 003 (video SDK: session life cycle), sample 1
+// the video SDK's session life-cycle guide, sample 1
 {
   var client = ZoomVideo.createClient();
   var stream;
@@ -200,7 +200,7 @@ const ZoomVideo = RoomKit;
   });
 }
 
-// seed 003 (video SDK: session life cycle), sample 2
+// the video SDK's session life-cycle guide, sample 2
 {
   var client = ZoomVideo.createClient();
   var stream;
@@ -214,12 +214,12 @@ const ZoomVideo = RoomKit;
   stream = client.getMediaStream();
 }
 
-// seed 003 (video SDK: session life cycle), sample 3
+// the video SDK's session life-cycle guide, sample 3
 {
   client.leave();
 }
 
-// seed 003 (video SDK: session life cycle), sample 4
+// the video SDK's session life-cycle guide, sample 4
 {
   client.leave(true);
 }
