@@ -227,3 +227,32 @@ func TestChromiumDownloadsTheSmallestWasm(t *testing.T) {
 	assert.Equal(t, raw, got["decoded"])
 	assert.Equal(t, want, got["encoded"], "the smallest copy it accepts went over the wire")
 }
+
+// Importing the module where there is no page (Node, server-side
+// rendering) works and changes nothing; only using it fails, clearly.
+func TestModuleImportsUnderNode(t *testing.T) {
+	_, err := exec.LookPath("node")
+	require.NoError(t, err, "node is needed (make test installs it)")
+	mod, err := filepath.Abs(filepath.Join("..", "js", "roomkit.js"))
+	require.NoError(t, err)
+	script := `const before = new Set(Object.getOwnPropertyNames(globalThis));
+const { RoomKit } = await import(process.argv[1]);
+const added = Object.getOwnPropertyNames(globalThis).filter((k) => !before.has(k));
+const init = await RoomKit.init().then(() => 'loaded', (e) => 'error ' + e.code + ' ' + e.message);
+console.log(JSON.stringify({ added, version: RoomKit.version, ready: RoomKit.isReady, init }));`
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "node", "--input-type=module", "-e", script, mod).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	var got struct {
+		Added   []string
+		Version string
+		Ready   bool
+		Init    string
+	}
+	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+	assert.Empty(t, got.Added, "no global name at import")
+	assert.Equal(t, packageVersion(t), got.Version)
+	assert.False(t, got.Ready)
+	assert.True(t, strings.HasPrefix(got.Init, "error 1 roomkit could not load its wasm module: "), got.Init)
+}
