@@ -10,7 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 GOFILES := $(shell find . -name '*.go' -not -path './.git/*')
 
-.PHONY: run test build wasm vet unit wasmtest e2e chromium compressors fuzz bench typecheck package clean
+.PHONY: run test build wasm vet unit wasmtest e2e chromium redis compressors fuzz bench typecheck package clean
 
 ## run: build the wasm bundle and start the server with the demo page on $(ADDR)
 run: wasm
@@ -19,7 +19,7 @@ run: wasm
 ## test: formatting, vet (native and js/wasm), unit tests with the race
 ## detector, the bridge under node, the browser tests in Chromium, and a
 ## short run of every fuzzer
-test: vet wasm chromium typecheck package
+test: vet wasm chromium redis typecheck package
 	$(GO) test -race -count=1 ./...
 	$(MAKE) wasmtest
 	$(MAKE) fuzz
@@ -119,6 +119,14 @@ wasmtest:
 ## e2e: only the browser tests (builds the bundle, installs Chromium if missing)
 e2e: wasm chromium
 	$(GO) test -count=1 -v ./e2e/...
+
+## redis: install Debian's redis-server when it is missing (the several-node
+## tests start their own on a loopback port; none runs as a service)
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server with apt-get"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends redis-server; \
+	  { command -v systemctl >/dev/null 2>&1 && $(SUDO) systemctl disable --now redis-server 2>/dev/null; } || true; }
 
 ## chromium: install Debian's chromium when it is missing
 chromium:
