@@ -70,6 +70,9 @@ func TestMain(m *testing.M) {
 	cancelBrowser()
 	cancelAlloc()
 	os.RemoveAll(dir)
+	if serverBin != "" {
+		os.RemoveAll(filepath.Dir(serverBin))
+	}
 	os.Exit(code)
 }
 
@@ -118,10 +121,17 @@ type page struct {
 // for the roomkit module to load; the module is then window.RK.
 func openPage(t testing.TB, s *server) *page {
 	t.Helper()
+	return openURL(t, s.url())
+}
+
+// openURL opens url in a fresh browser context and imports the roomkit
+// module from its server into window.RK.
+func openURL(t testing.TB, url string) *page {
+	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	p := &page{t: t, ctx: ctx}
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url())))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
 	p.loadModule()
 	return p
 }
@@ -199,8 +209,14 @@ func (p *page) takeEvents() []string {
 // returns all recorded events and clears them.
 func (p *page) waitEvents(want ...string) []string {
 	p.t.Helper()
+	return p.waitEventsWithin(15*time.Second, want...)
+}
+
+// waitEventsWithin is waitEvents with a bound of its own.
+func (p *page) waitEventsWithin(d time.Duration, want ...string) []string {
+	p.t.Helper()
 	var got []string
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(d)
 	for {
 		got = evalAs[[]string](p, `events.slice()`)
 		i := 0

@@ -11,10 +11,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"roomkit/server/auth"
+	"roomkit/server/cluster"
+	"roomkit/server/distributed"
 	"roomkit/server/engine"
 	"roomkit/server/gateway"
 	"roomkit/server/web"
@@ -22,23 +26,36 @@ import (
 
 // Server is a running roomkit server.
 type Server struct {
-	cfg     Config
+	cfg Config
+	// Engine holds the rooms this node owns: every room on a single node.
 	Engine  *engine.Manager
 	Gateway *gateway.Gateway
-	http    *http.Server
-	ln      net.Listener
-	done    chan error
+	// ready reports whether the node can serve: always on a single node;
+	// in a cluster, once its Redis answers.
+	ready func(context.Context) error
+	http  *http.Server
+	ln    net.Listener
+	done  chan error
 
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
 
-// Handler returns the server's HTTP routes: /ws, /healthz, the dev config
+// Handler returns the server's HTTP routes: /ws, /healthz, /readyz, the dev config
 // in dev mode, and the static files when cfg.Static is set.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", s.Gateway)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
 	mux.HandleFunc("/metrics", s.metrics)
 	if s.cfg.Dev {
 		// The demo page reads the dev app's ID and secret here to make test
@@ -66,25 +83,58 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Start listens on cfg.Addr and serves in the background.
+// Start listens on cfg.Addr and serves in the background. With cfg.Redis
+// the server first joins the cluster as a node: it fails if Redis does not
+// answer.
 func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Redis == "" {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return nil, err
+		}
+		return Serve(cfg, ln, log), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	eng, err := distributed.New(ctx, cluster.Config{RedisURL: cfg.Redis, NodeID: cfg.NodeID}, distributed.Config{Limits: cfg.Engine}, log)
 	if err != nil {
 		return nil, err
 	}
-	return Serve(cfg, ln, log), nil
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	log = log.With("node", eng.Node().ID())
+	log.Info("joined the cluster", "redis", redactURL(cfg.Redis))
+	return serve(cfg, ln, log, eng, eng.Local(), eng.Ready), nil
 }
 
-// Serve serves on ln in the background.
+// Serve serves on ln in the background, as a single node.
 func Serve(cfg Config, ln net.Listener, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
 	eng := engine.NewManager(cfg.Engine)
-	s := &Server{cfg: cfg, Engine: eng, ln: ln, done: make(chan error, 1)}
+	return serve(cfg, ln, log, eng, eng, func(context.Context) error { return nil })
+}
+
+// redactURL hides a Redis URL's password for the log.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable)"
+}
+
+func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error) *Server {
+	s := &Server{cfg: cfg, Engine: local, ln: ln, done: make(chan error, 1), ready: ready}
 	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log)
 	h := cfg.HTTP.withDefaults()
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,

@@ -25,6 +25,11 @@ type Config struct {
 	HTTP            HTTPConfig
 	Engine          engine.Limits
 	Gateway         gateway.Config
+	// Redis, redis://host:port/db, makes this server a node of a cluster
+	// sharing that Redis; "" runs one node in memory.
+	Redis string
+	// NodeID names this node in the cluster; "" picks a random one.
+	NodeID string
 }
 
 // HTTPConfig bounds the HTTP side: how long a request or an idle
@@ -65,8 +70,8 @@ func Default() Config {
 }
 
 // ParseFlags reads the serve command's flags and the ROOMKIT_APPS
-// ("id=secret,id=secret") and ROOMKIT_ALLOWED_ORIGINS ("pattern,pattern")
-// variables; flags win. With no app configured it
+// ("id=secret,id=secret"), ROOMKIT_ALLOWED_ORIGINS ("pattern,pattern"),
+// ROOMKIT_REDIS and ROOMKIT_NODE_ID variables; flags win. With no app configured it
 // generates the dev app.
 func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	c := Default()
@@ -98,8 +103,16 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.HTTP.MaxConnsPerIP, "max-conns-per-ip", 0, "open connections from one address (0: 1,000; -1: unlimited, e.g. behind a proxy)")
 	fs.DurationVar(&c.Gateway.PingInterval, "ping-interval", 0, "how often the server pings each connection (0: 10s)")
 	fs.DurationVar(&c.Gateway.PingTimeout, "ping-timeout", 0, "how long a pong may take before the connection counts as dead (0: 10s)")
+	fs.StringVar(&c.Redis, "redis", "", "redis://host:port/db of a Redis shared by several nodes (default: one node, in memory)")
+	fs.StringVar(&c.NodeID, "node-id", "", "this node's name in the cluster (default: random)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.Redis == "" {
+		c.Redis = getenv("ROOMKIT_REDIS")
+	}
+	if c.NodeID == "" {
+		c.NodeID = getenv("ROOMKIT_NODE_ID")
 	}
 	c.Engine.HistorySize = *history
 	if *history == 0 {
@@ -151,6 +164,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr is empty"))
+	}
+	if c.Redis != "" && c.Dev {
+		errs = append(errs, errors.New("several nodes need their apps given (-app id=secret, the same on every node): dev mode makes a secret of its own on each"))
 	}
 	for id, secret := range c.Apps {
 		if len(secret) < 16 {

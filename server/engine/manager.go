@@ -17,6 +17,7 @@ type Manager struct {
 	limits     Limits
 	clock      Clock
 	messageSeq atomic.Uint64 // message IDs, unique on this server
+	messageIDs string        // prefix of every message ID (a node's, in a cluster)
 	budget     *budget       // bytes held by rooms, per app and in all
 
 	mu       sync.Mutex
@@ -49,6 +50,10 @@ type Option func(*Manager)
 // WithClock makes the engine's timers (destroy delays, idle timeouts) on
 // c instead of the wall clock.
 func WithClock(c Clock) Option { return func(m *Manager) { m.clock = c } }
+
+// WithMessageIDPrefix starts every message ID with prefix, so that the
+// engines of several nodes never hand out the same ID.
+func WithMessageIDPrefix(prefix string) Option { return func(m *Manager) { m.messageIDs = prefix } }
 
 // joinMode says what a join does about a missing or existing room.
 type joinMode int
@@ -372,6 +377,13 @@ func (m *Manager) Members() int {
 		n += len(rooms)
 	}
 	return n
+}
+
+// HasRoom reports whether app's room roomID exists here.
+func (m *Manager) HasRoom(app, roomID string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rooms[roomKey{app, roomID}] != nil
 }
 
 // RoomCount returns how many rooms exist, for metrics and tests.

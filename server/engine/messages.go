@@ -44,7 +44,7 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 	sender := me.user.member // the name the room knows, renames included
 	r.orderKey++
 	msg.OrderKey = r.orderKey
-	msg.MessageID = strconv.FormatUint(m.messageSeq.Add(1), 10)
+	msg.MessageID = m.messageIDs + strconv.FormatUint(m.messageSeq.Add(1), 10)
 	msg.Timestamp = time.Now().UnixMilli()
 	msg.SenderUserID, msg.SenderUserName = sender.UserID, sender.UserName
 	msg.ConversationID, msg.ConversationType = roomID, protocol.ConversationTypeRoom

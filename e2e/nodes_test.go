@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
+	"roomkit/server/cluster/redistest"
+)
+
+// The server binary the node tests run, built once.
+var (
+	serverBinOnce sync.Once
+	serverBin     string
+	serverBinErr  error
+)
+
+func buildServer(t *testing.T) string {
+	t.Helper()
+	serverBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "roomkit-node-")
+		if err != nil {
+			serverBinErr = err
+			return
+		}
+		serverBin = filepath.Join(dir, "roomkit")
+		out, err := exec.Command("go", "build", "-o", serverBin, "../server/cmd/roomkit").CombinedOutput()
+		if err != nil {
+			serverBinErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, serverBinErr)
+	return serverBin
+}
+
+// node is a roomkit server process, one node of a cluster.
+type node struct {
+	id   string
+	addr string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (n *node) url() string { return "http://" + n.addr + "/" }
+
+// startNode starts a server process on a free loopback port as a node of
+// the cluster on redisURL, serving the repository's page and bundle.
+func startNode(t *testing.T, redisURL, id string) *node {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	cmd := exec.Command(buildServer(t), "serve", "-addr", "127.0.0.1:0", "-static", root, "-app", app.DevAppID+"="+secret,
+		"-redis", redisURL, "-node-id", id)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node %s logged:\n%s", id, logs.String())
+		}
+	})
+	n := &node{id: id, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(n.done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-n.done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if addr, ok := strings.CutPrefix(lines.Text(), "roomkit listening on http://"); ok {
+			n.addr = strings.TrimSuffix(addr, "/")
+			break
+		}
+	}
+	require.NotEmpty(t, n.addr, "node %s did not say where it listens", id)
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	return n
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's writes and a test's read.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// kill ends the node at once, as a crash would: no goodbye to anyone.
+func (n *node) kill(t *testing.T) {
+	t.Helper()
+	require.NoError(t, n.cmd.Process.Signal(syscall.SIGKILL))
+	<-n.done
+}
+
+func startCluster(t *testing.T, count int) []*node {
+	t.Helper()
+	r := redistest.Start(t)
+	var nodes []*node
+	for i := range count {
+		nodes = append(nodes, startNode(t, r.URL(), fmt.Sprint("node", i+1)))
+	}
+	return nodes
+}
+
+// The room-messaging SDK's room scenario with three users, each on
+// another node: the same event sequences as on one node.
+func TestRoomScenarioAcrossThreeNodes(t *testing.T) {
+	nodes := startCluster(t, 3)
+	alice, bob, carol := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	alice.login("alice")
+	bob.login("bob")
+	carol.login("carol")
+
+	res := alice.mustCall(`zim.createRoom({ roomID: 'r1', roomName: 'Room one' })`)
+	assert.JSONEq(t, `{"roomInfo":{"baseInfo":{"roomID":"r1","roomName":"Room one"}}}`, res)
+	assert.Equal(t, []string{"room r1 1 4", "room r1 2 0"}, alice.waitEvents("room r1 2 0"))
+	assert.Equal(t, `error 6000323 true room "r1" already exists; join or enter it instead`, bob.call(`zim.createRoom({ roomID: 'r1', roomName: 'x' })`))
+	assert.Equal(t, []string{"room r1 1 4", "room r1 0 5"}, bob.waitEvents("room r1 0 5"))
+	assert.True(t, strings.HasPrefix(bob.call(`zim.joinRoom('nope')`), "error 6000322 true "))
+	bob.waitEvents("room nope 0 7")
+
+	assert.Contains(t, bob.mustCall(`zim.joinRoom('r1')`), `"roomName":"Room one"`)
+	bob.waitEvents("room r1 1 6", "room r1 2 0")
+	alice.waitEvents("joined r1 bob/BOB")
+	carol.mustCall(`zim.enterRoom({ roomID: 'r1', roomName: 'ignored' })`)
+	alice.waitEvents("joined r1 carol/CAROL")
+	bob.waitEvents("joined r1 carol/CAROL")
+	members := carol.mustCall(`zim.queryRoomMemberList('r1', { count: 10, nextFlag: '' })`)
+	assert.JSONEq(t, `{"roomID":"r1","memberList":[{"userID":"alice","userName":"ALICE","role":"participant"},{"userID":"bob","userName":"BOB","role":"participant"},{"userID":"carol","userName":"CAROL","role":"participant"}],"nextFlag":""}`, members)
+
+	// Messages: one order for everyone, and the history.
+	for i, p := range []*page{bob, carol, alice, carol} {
+		p.mustCall(fmt.Sprintf(`zim.sendRoomMessage({ type: 1, message: 'm%d' }, 'r1')`, i))
+	}
+	order := func(p *page, n int) []string {
+		var got []string
+		require.Eventually(t, func() bool {
+			got = evalAs[[]string](p, `received.map((m) => m.message)`)
+			return len(got) >= n
+		}, 10*time.Second, 20*time.Millisecond, "%v", got)
+		return got
+	}
+	assert.Equal(t, []string{"m0", "m1", "m3"}, order(alice, 3))
+	assert.Equal(t, []string{"m1", "m2", "m3"}, order(bob, 3))
+	assert.Equal(t, []string{"m0", "m2"}, order(carol, 2))
+	assert.Contains(t, alice.mustCall(`zim.queryHistoryRoomMessage('r1', { count: 10 })`), `"m3"`)
+
+	// Attributes set on one node are seen on the others.
+	bob.mustCall(`zim.setRoomAttributes({ topic: 'launch' }, 'r1')`)
+	carol.waitEvents(`attrs r1 0{"topic":"launch"}`)
+	assert.JSONEq(t, `{"roomID":"r1","roomAttributes":{"topic":"launch"}}`, alice.mustCall(`zim.queryRoomAllAttributes('r1')`))
+
+	// Switch from a room on one node into a room on another.
+	carol.mustCall(`zim.createRoom({ roomID: 'to', roomName: 'To' })`)
+	carol.takeEvents()
+	alice.takeEvents()
+	res = alice.mustCall(`zim.switchRoom('r1', { roomID: 'to', roomName: 'To' }, false)`)
+	assert.Contains(t, res, `"roomID":"to"`)
+	assert.Equal(t, []string{"room to 1 11", "room to 2 0", "room r1 0 0"}, alice.waitEvents("room r1 0 0"))
+	bob.waitEvents("left r1 alice")
+	carol.waitEvents("joined to alice/ALICE")
+	assert.True(t, strings.HasPrefix(alice.call(`zim.switchRoom('to', { roomID: 'missing', roomName: 'M' }, false)`), "error 6000322 true "))
+	assert.Equal(t, []string{"room missing 1 11", "room missing 0 12"}, alice.waitEvents("room missing 0 12"))
+	assert.Equal(t, []string{"to"}, evalAs[[]string](alice, `zim.getRooms()`))
+
+	// leaveAll leaves every room of the connection, on every node.
+	bob.mustCall(`zim.enterRoom({ roomID: 'to', roomName: 'To' })`)
+	alice.waitEvents("joined to bob/BOB")
+	assert.JSONEq(t, `{"roomIDs":["r1","to"]}`, bob.mustCall(`zim.leaveAllRoom()`))
+	alice.waitEvents("left to bob")
+	carol.waitEvents("left r1 bob")
+}
+
+// A node killed while its users are in rooms owned elsewhere: the others
+// see them leave within the dead-node bound (NodeTTL 5 s, checked every
+// second), as if they had closed their tabs.
+func TestMembersOfAKilledNodeLeave(t *testing.T) {
+	nodes := startCluster(t, 3)
+	alice, bob, carol := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	alice.login("alice")
+	bob.login("bob")
+	carol.login("carol")
+	alice.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`)
+	bob.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`)
+	carol.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`)
+	alice.waitEvents("joined busy bob/BOB", "joined busy carol/CAROL")
+
+	start := time.Now()
+	nodes[2].kill(t)
+	alice.waitEventsWithin(15*time.Second, "left busy carol")
+	bob.waitEventsWithin(15*time.Second, "left busy carol")
+	took := time.Since(start)
+	t.Logf("the others saw carol leave %s after her node was killed", took.Round(100*time.Millisecond))
+	assert.Less(t, took, 10*time.Second)
+	assert.JSONEq(t, `{"roomID":"busy","count":2}`, bob.mustCall(`zim.queryRoomOnlineMemberCount('busy')`))
+}

@@ -1,0 +1,569 @@
+// Package distributed is the room engine of one node among several that
+// share a Redis (server/cluster).
+//
+// Each room is owned by one node at a time, the holder of the room's
+// cluster lease: its members, their order, its attributes, history and
+// timers live in that node's engine.Manager, exactly as on a single node.
+// An operation on a room from a connection on another node (its origin) is
+// forwarded to the owner over the cluster bus and runs there for a
+// stand-in peer (remotePeer); the events the room sends that stand-in
+// travel back over the bus, in order and before the operation's reply, to
+// the origin, which hands them to the real connection.
+//
+// Ownership of state: the local Manager owns the rooms held here; Engine.mu
+// guards the bookkeeping around them (which leases are held, operations in
+// flight per room, where other rooms live, the stand-ins of other nodes'
+// peers, this node's peers with rooms elsewhere). Nothing blocks on the
+// network while holding Engine.mu, except a lease's release in sweep.
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"roomkit/server/cluster"
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// Engine implements engine.Engine over a cluster node and a local Manager.
+type Engine struct {
+	node   *cluster.Node
+	local  *engine.Manager
+	limits engine.Limits
+	log    *slog.Logger
+	stop   chan struct{}
+	done   sync.WaitGroup
+
+	mu       sync.Mutex
+	held     map[roomKey]uint64      // leases held here -> their generation
+	gen      uint64                  // bumped at every release, so a stale acquire is not trusted
+	inflight map[roomKey]int         // operations running on a room held here
+	owners   map[roomKey]string      // where other rooms live, as last learnt
+	remotes  map[string]*remotePeer  // stand-ins of other nodes' peers, by session ID
+	origins  map[string]*originState // this node's peers that have rooms, by session ID
+	closed   bool
+}
+
+type roomKey struct{ app, id string }
+
+func (k roomKey) lease() string { return fmt.Sprintf("room:%d:%s:%s", len(k.app), k.app, k.id) }
+
+// originState is what this node knows of one of its own peers: the peer,
+// and the rooms it joined through this engine with their owners (rooms
+// from which it was removed by others may linger until Rooms refreshes
+// it).
+type originState struct {
+	peer  engine.Peer
+	rooms map[string]string // room ID -> owner node
+}
+
+var _ engine.Engine = (*Engine)(nil)
+
+// Config is the engine's settings.
+type Config struct {
+	// Limits are the local Manager's (and MaxRoomsPerSession is checked
+	// across nodes at the origin).
+	Limits engine.Limits
+	// Sweep is how often leases of rooms that have ended are given back;
+	// default 30 s. The dead-node check runs every cluster heartbeat.
+	Sweep time.Duration
+}
+
+// New makes the engine of node. The node must not be started yet: New
+// installs its handler, then starts it.
+func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.Logger, opts ...engine.Option) (*Engine, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
+		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, owners: map[roomKey]string{},
+		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}}
+	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError}, log)
+	if err != nil {
+		return nil, err
+	}
+	e.node = node
+	e.log = log.With("node", node.ID())
+	e.local = engine.NewManager(cfg.Limits, append([]engine.Option{engine.WithMessageIDPrefix(node.ID() + "-")}, opts...)...)
+	if err := node.Start(); err != nil {
+		node.Close()
+		return nil, err
+	}
+	sweep := cfg.Sweep
+	if sweep == 0 {
+		sweep = 30 * time.Second
+	}
+	e.done.Add(1)
+	go e.watch(sweep)
+	return e, nil
+}
+
+func withSessionDefault(l engine.Limits) engine.Limits {
+	if l.MaxRoomsPerSession == 0 {
+		l.MaxRoomsPerSession = 100
+	}
+	return l
+}
+
+// Local is the engine of the rooms this node owns (for metrics and tests).
+func (e *Engine) Local() *engine.Manager { return e.local }
+
+// Node is the cluster node.
+func (e *Engine) Node() *cluster.Node { return e.node }
+
+// Ready reports whether Redis answers.
+func (e *Engine) Ready(ctx context.Context) error { return e.node.Redis().Ping(ctx).Err() }
+
+// errMoved: the room is not (or no longer) held here.
+var errMoved = errors.New("the room moved to another node")
+
+// movedCode marks a reply that says the room lives elsewhere: the origin
+// learns the owner again and retries. Never shown to a client.
+const movedCode = -1
+
+func encodeError(err error) *cluster.RemoteError {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return &cluster.RemoteError{Code: int(pe.Code), Message: pe.Message}
+	}
+	if errors.Is(err, errMoved) {
+		return &cluster.RemoteError{Code: movedCode, Message: err.Error()}
+	}
+	return &cluster.RemoteError{Message: err.Error()}
+}
+
+// decodeError turns a forwarded operation's error back into what the
+// gateway expects: a protocol error with its code.
+func decodeError(err error) error {
+	var re *cluster.RemoteError
+	if errors.As(err, &re) {
+		switch {
+		case re.Code == movedCode:
+			return errMoved
+		case re.Code != 0:
+			return protocol.Errorf(protocol.Code(re.Code), "%s", re.Message)
+		}
+		return protocol.Errorf(protocol.CodeFailed, "%s", re.Message)
+	}
+	if errors.Is(err, cluster.ErrNodeGone) {
+		return protocol.Errorf(protocol.CodeFailed, "the server node holding this room did not answer; try again")
+	}
+	return err
+}
+
+// ownerOf returns the node that owns the room, taking the lease when no
+// live node holds it, and the generation to check a local run against.
+func (e *Engine) ownerOf(key roomKey) (string, uint64, error) {
+	e.mu.Lock()
+	if g, ok := e.held[key]; ok {
+		e.mu.Unlock()
+		return e.node.ID(), g, nil
+	}
+	if o, ok := e.owners[key]; ok {
+		e.mu.Unlock()
+		return o, 0, nil
+	}
+	gen := e.gen
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	holder, _, err := e.node.Acquire(ctx, key.lease())
+	if err != nil {
+		return "", 0, protocol.Errorf(protocol.CodeFailed, "the cluster's Redis did not answer: %v", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if holder != e.node.ID() {
+		e.owners[key] = holder
+		return holder, 0, nil
+	}
+	if e.gen != gen {
+		// A release ran meanwhile: this answer may predate it.
+		return "", 0, errMoved
+	}
+	e.held[key] = gen
+	delete(e.owners, key)
+	return holder, gen, nil
+}
+
+// forget drops what this node believed about where a room lives.
+func (e *Engine) forget(key roomKey) {
+	e.mu.Lock()
+	delete(e.owners, key)
+	e.mu.Unlock()
+}
+
+// runLocal runs fn on a room held here, counted in flight so that the
+// sweep does not give its lease back meanwhile.
+func (e *Engine) runLocal(key roomKey, fn func() (any, error)) (any, error) {
+	e.mu.Lock()
+	if _, ok := e.held[key]; !ok {
+		e.mu.Unlock()
+		return nil, errMoved
+	}
+	e.inflight[key]++
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		if e.inflight[key]--; e.inflight[key] == 0 {
+			delete(e.inflight, key)
+		}
+		e.mu.Unlock()
+	}()
+	return fn()
+}
+
+// forwarded is an operation sent to a room's owner.
+type forwarded struct {
+	Op   string          `json:"op"`
+	Peer peerInfo        `json:"peer"`
+	Room string          `json:"room,omitempty"`
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+// peerInfo describes a peer to the owner of a room it acts on.
+type peerInfo struct {
+	ID     string          `json:"id"`
+	App    string          `json:"app"`
+	Member protocol.Member `json:"member"`
+	Host   bool            `json:"host,omitempty"`
+	Admits bool            `json:"admits,omitempty"` // its token admits the operation's room
+}
+
+func describe(p engine.Peer, room string) peerInfo {
+	return peerInfo{ID: p.SessionID(), App: p.AppID(), Member: p.Member(), Host: p.AsksForHost(), Admits: room != "" && p.AdmitsRoom(room)}
+}
+
+// op is one room operation: run is what the owner does, for the peer
+// itself when the room is local and for its stand-in otherwise.
+type op[A, R any] struct {
+	name string
+	run  func(m *engine.Manager, p engine.Peer, a A) (R, error)
+}
+
+// ops are the owner's side of every op, by name.
+var ops = map[string]func(m *engine.Manager, p engine.Peer, args json.RawMessage) (any, error){}
+
+func define[A, R any](name string, run func(m *engine.Manager, p engine.Peer, a A) (R, error)) op[A, R] {
+	ops[name] = func(m *engine.Manager, p engine.Peer, raw json.RawMessage) (any, error) {
+		var a A
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("op %s: arguments do not decode: %w", name, err)
+		}
+		return run(m, p, a)
+	}
+	return op[A, R]{name: name, run: run}
+}
+
+// call runs o on the room's owner, for p.
+func (o op[A, R]) call(e *Engine, p engine.Peer, room string, a A) (R, error) {
+	var zero R
+	key := roomKey{p.AppID(), room}
+	for range 4 {
+		owner, _, err := e.ownerOf(key)
+		if errors.Is(err, errMoved) {
+			continue
+		}
+		if err != nil {
+			return zero, err
+		}
+		if owner == e.node.ID() {
+			v, err := e.runLocal(key, func() (any, error) { return o.run(e.local, p, a) })
+			if errors.Is(err, errMoved) {
+				continue
+			}
+			if err != nil {
+				return zero, err
+			}
+			return v.(R), nil
+		}
+		args, err := json.Marshal(a)
+		if err != nil {
+			return zero, err
+		}
+		e.noteOrigin(p)
+		raw, err := e.node.Request(context.Background(), owner, "op", p.SessionID(), forwarded{Op: o.name, Peer: describe(p, room), Room: room, Args: args})
+		if err != nil {
+			err = decodeError(err)
+			if errors.Is(err, errMoved) {
+				e.forget(key)
+				continue
+			}
+			if errors.Is(err, cluster.ErrNodeGone) || isNodeGone(err) {
+				e.forget(key) // the next try finds the owner again (or takes the room)
+			}
+			return zero, err
+		}
+		var r R
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return zero, fmt.Errorf("op %s: the reply does not decode: %w", o.name, err)
+		}
+		return r, nil
+	}
+	return zero, protocol.Errorf(protocol.CodeFailed, "room %q kept moving between server nodes; try again", room)
+}
+
+func isNodeGone(err error) bool {
+	var pe *protocol.Error
+	return errors.As(err, &pe) && pe.Code == protocol.CodeFailed && strings.Contains(pe.Message, "did not answer")
+}
+
+// noteOrigin remembers p, so that events for it that arrive from other
+// nodes reach it.
+func (e *Engine) noteOrigin(p engine.Peer) *originState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	o := e.origins[p.SessionID()]
+	if o == nil {
+		o = &originState{peer: p, rooms: map[string]string{}}
+		e.origins[p.SessionID()] = o
+	}
+	return o
+}
+
+// joined and left keep the origin's list of p's rooms.
+func (e *Engine) joined(p engine.Peer, room string) {
+	key := roomKey{p.AppID(), room}
+	e.mu.Lock()
+	owner := e.owners[key]
+	if _, ok := e.held[key]; ok {
+		owner = e.node.ID()
+	}
+	e.mu.Unlock()
+	o := e.noteOrigin(p)
+	e.mu.Lock()
+	o.rooms[room] = owner
+	e.mu.Unlock()
+}
+
+func (e *Engine) left(p engine.Peer, rooms ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if o := e.origins[p.SessionID()]; o != nil {
+		for _, r := range rooms {
+			delete(o.rooms, r)
+		}
+	}
+}
+
+// roomCount is how many rooms this node believes p is in.
+func (e *Engine) roomCount(p engine.Peer) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if o := e.origins[p.SessionID()]; o != nil {
+		return len(o.rooms)
+	}
+	return 0
+}
+
+// handle is the owner's side: it runs a forwarded operation for the
+// stand-in of the peer it names.
+func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
+	var f forwarded
+	if err := json.Unmarshal(body, &f); err != nil {
+		return nil, fmt.Errorf("a forwarded operation does not decode: %w", err)
+	}
+	rp := e.remote(from, f.Peer, f.Room)
+	defer e.dropIfIdle(rp)
+	switch f.Op {
+	case "leaveAll":
+		return e.local.LeaveAll(rp), nil
+	case "rooms":
+		return e.local.Rooms(rp), nil
+	}
+	run := ops[f.Op]
+	if run == nil {
+		return nil, fmt.Errorf("unknown operation %q", f.Op)
+	}
+	key := roomKey{f.Peer.App, f.Room}
+	owner, _, err := e.ownerOf(key)
+	if err != nil {
+		return nil, err
+	}
+	if owner != e.node.ID() {
+		return nil, errMoved
+	}
+	return e.runLocal(key, func() (any, error) { return run(e.local, rp, f.Args) })
+}
+
+// deliver hands frames that other nodes' rooms sent to this node's peers.
+func (e *Engine) deliver(from string, sessions []string, frame json.RawMessage) {
+	e.mu.Lock()
+	peers := make([]engine.Peer, 0, len(sessions))
+	for _, s := range sessions {
+		if o := e.origins[s]; o != nil {
+			peers = append(peers, o.peer)
+		}
+	}
+	e.mu.Unlock()
+	for _, p := range peers {
+		p.Deliver(frame)
+	}
+}
+
+// watch gives back the leases of rooms that ended here, and takes the
+// peers of dead nodes out of the rooms held here.
+func (e *Engine) watch(sweep time.Duration) {
+	defer e.done.Done()
+	dead := time.NewTicker(time.Second)
+	defer dead.Stop()
+	gc := time.NewTicker(sweep)
+	defer gc.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-dead.C:
+			e.removeDeadPeers()
+		case <-gc.C:
+			e.sweep()
+		}
+	}
+}
+
+// removeDeadPeers makes the peers of nodes found dead leave the rooms held
+// here, as their connections would have on leaving.
+func (e *Engine) removeDeadPeers() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	dead, err := e.node.DeadNodes(ctx)
+	if err != nil || len(dead) == 0 {
+		return
+	}
+	isDead := map[string]bool{}
+	for _, d := range dead {
+		isDead[d] = true
+	}
+	e.mu.Lock()
+	var gone []*remotePeer
+	for id, rp := range e.remotes {
+		if isDead[rp.node] {
+			gone = append(gone, rp)
+			delete(e.remotes, id)
+		}
+	}
+	for key, o := range e.owners {
+		if isDead[o] {
+			delete(e.owners, key)
+		}
+	}
+	e.mu.Unlock()
+	for _, rp := range gone {
+		e.log.Info("a node is dead: its member leaves", "dead", rp.node, "session", rp.info.ID)
+		e.local.LeaveAll(rp)
+	}
+	for _, d := range dead {
+		_ = e.node.Forget(ctx, d)
+	}
+}
+
+// sweep gives back the leases of rooms held here that have ended.
+func (e *Engine) sweep() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for key := range e.held {
+		if e.inflight[key] > 0 || e.local.HasRoom(key.app, key.id) {
+			continue
+		}
+		e.gen++
+		delete(e.held, key)
+		if err := e.node.Release(ctx, key.lease()); err != nil {
+			e.log.Warn("giving a room's lease back failed", "room", key.id, "err", err)
+		}
+	}
+}
+
+// Close ends every room held here and leaves the cluster.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	e.closed = true
+	e.mu.Unlock()
+	close(e.stop)
+	e.done.Wait()
+	e.local.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = e.node.Leave(ctx)
+	e.node.Close()
+}
+
+// remotePeer stands in, on a room's owner, for a peer connected to another
+// node: what the room sends it goes over the bus to that node.
+type remotePeer struct {
+	e    *Engine
+	node string
+	info peerInfo
+
+	mu     sync.Mutex
+	admits map[string]bool // rooms its token admits, as its node said
+}
+
+// remote returns the stand-in for info's peer on node from, noting whether
+// its token admits room.
+func (e *Engine) remote(from string, info peerInfo, room string) *remotePeer {
+	e.mu.Lock()
+	rp := e.remotes[info.ID]
+	if rp == nil || rp.node != from {
+		rp = &remotePeer{e: e, node: from, info: info, admits: map[string]bool{}}
+		e.remotes[info.ID] = rp
+	}
+	e.mu.Unlock()
+	rp.mu.Lock()
+	rp.info.Member, rp.info.Host = info.Member, info.Host
+	if room != "" {
+		rp.admits[room] = info.Admits
+	}
+	rp.mu.Unlock()
+	return rp
+}
+
+// dropIfIdle forgets a stand-in that is in no room here.
+func (e *Engine) dropIfIdle(rp *remotePeer) {
+	if len(e.local.Rooms(rp)) > 0 {
+		return
+	}
+	e.mu.Lock()
+	if e.remotes[rp.info.ID] == rp {
+		delete(e.remotes, rp.info.ID)
+	}
+	e.mu.Unlock()
+}
+
+func (rp *remotePeer) SessionID() string { return rp.info.ID }
+func (rp *remotePeer) AppID() string     { return rp.info.App }
+func (rp *remotePeer) Member() protocol.Member {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return rp.info.Member
+}
+func (rp *remotePeer) AdmitsRoom(roomID string) bool {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return rp.admits[roomID]
+}
+func (rp *remotePeer) AsksForHost() bool {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return rp.info.Host
+}
+func (rp *remotePeer) Deliver(frame []byte) { rp.e.node.SendEvent(rp.node, rp.info.ID, frame) }
+
+// sortedRooms sorts room infos by ID.
+func sortedRooms(rooms []protocol.RoomInfo) []protocol.RoomInfo {
+	sort.Slice(rooms, func(i, j int) bool { return rooms[i].RoomID < rooms[j].RoomID })
+	return rooms
+}

@@ -1,0 +1,231 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"roomkit/server/cluster"
+	"roomkit/server/cluster/redistest"
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// testPeer is a connection as the engine sees it; it keeps what it is sent.
+type testPeer struct {
+	id, user, app string
+	mu            sync.Mutex
+	frames        []protocol.Frame
+}
+
+func newPeer(user string) *testPeer { return &testPeer{id: "s-" + user, user: user, app: "app1"} }
+
+func (p *testPeer) SessionID() string { return p.id }
+func (p *testPeer) AppID() string     { return p.app }
+func (p *testPeer) Member() protocol.Member {
+	return protocol.Member{UserID: p.user, UserName: "name " + p.user}
+}
+func (p *testPeer) AdmitsRoom(string) bool { return true }
+func (p *testPeer) AsksForHost() bool      { return false }
+func (p *testPeer) Deliver(b []byte) {
+	var f protocol.Frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		panic(err)
+	}
+	p.mu.Lock()
+	p.frames = append(p.frames, f)
+	p.mu.Unlock()
+}
+
+// lines returns "event room detail" for each frame received, and forgets
+// them: member events name their users, messages their text.
+func (p *testPeer) lines() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, f := range p.frames {
+		switch f.Event {
+		case protocol.EventRoomMemberJoined, protocol.EventRoomMemberLeft:
+			var ev protocol.MembersEvent
+			_ = json.Unmarshal(f.Data, &ev)
+			for _, m := range ev.MemberList {
+				out = append(out, fmt.Sprintf("%s %s %s", f.Event, ev.RoomID, m.UserID))
+			}
+		case protocol.EventReceiveRoomMessage:
+			var ev protocol.MessagesEvent
+			_ = json.Unmarshal(f.Data, &ev)
+			for _, raw := range ev.MessageList {
+				var m protocol.Message
+				_ = json.Unmarshal(raw, &m)
+				out = append(out, fmt.Sprintf("%s %s %s", f.Event, ev.RoomID, strings.Trim(string(m.Message), `"`)))
+			}
+		default:
+			out = append(out, f.Event)
+		}
+	}
+	p.frames = nil
+	return out
+}
+
+// waitLines waits until p has received want (exactly, in order).
+func (p *testPeer) waitLines(t *testing.T, want ...string) {
+	t.Helper()
+	var got []string
+	require.Eventually(t, func() bool {
+		got = append(got, p.lines()...)
+		return len(got) >= len(want)
+	}, 5*time.Second, 5*time.Millisecond, "%s got %v, want %v", p.user, got, want)
+	assert.Equal(t, want, got, p.user)
+}
+
+func startEngines(t *testing.T, n int) []*Engine {
+	t.Helper()
+	r := redistest.Start(t)
+	var out []*Engine
+	for i := range n {
+		e, err := New(context.Background(), cluster.Config{RedisURL: r.URL(), NodeID: fmt.Sprint("node", i+1), Heartbeat: 50 * time.Millisecond, NodeTTL: 400 * time.Millisecond, RequestTimeout: 2 * time.Second},
+			Config{Limits: engine.Limits{JoinBatchWindow: -1}, Sweep: 100 * time.Millisecond}, nil)
+		require.NoError(t, err)
+		t.Cleanup(e.Close)
+		out = append(out, e)
+	}
+	return out
+}
+
+// Three users, each connected to another node, in one room: they see each
+// other come and go, and one order of messages, as on one node.
+func TestOneRoomAcrossThreeNodes(t *testing.T) {
+	es := startEngines(t, 3)
+	ann, ben, cat := newPeer("ann"), newPeer("ben"), newPeer("cat")
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "lobby", RoomName: "Lobby"}, nil)
+	require.NoError(t, err)
+	info, err := es[1].Join(ben, "lobby", "")
+	require.NoError(t, err)
+	assert.Equal(t, "Lobby", info.RoomName, "the room as its owner has it")
+	_, err = es[2].Join(cat, "lobby", "")
+	require.NoError(t, err)
+	ann.waitLines(t, "roomMemberJoined lobby ben", "roomMemberJoined lobby cat")
+	ben.waitLines(t, "roomMemberJoined lobby cat")
+
+	n, err := es[2].MemberCount(cat, "lobby")
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	list, err := es[1].MemberList(ben, "lobby", 10, "")
+	require.NoError(t, err)
+	var users []string
+	for _, m := range list.MemberList {
+		users = append(users, m.UserID)
+	}
+	assert.Equal(t, []string{"ann", "ben", "cat"}, users, "join order")
+
+	for i, p := range []*testPeer{ben, cat, ann, ben} {
+		_, err := es[[]int{1, 2, 0, 1}[i]].SendMessage(p, "lobby", protocol.Message{Type: protocol.MessageTypeText, Message: json.RawMessage(fmt.Sprintf(`"m%d"`, i))})
+		require.NoError(t, err)
+	}
+	ann.waitLines(t, "receiveRoomMessage lobby m0", "receiveRoomMessage lobby m1", "receiveRoomMessage lobby m3")
+	ben.waitLines(t, "receiveRoomMessage lobby m1", "receiveRoomMessage lobby m2")
+	cat.waitLines(t, "receiveRoomMessage lobby m0", "receiveRoomMessage lobby m2", "receiveRoomMessage lobby m3")
+	hist, err := es[2].History(cat, protocol.HistoryRequest{RoomID: "lobby", Count: 10})
+	require.NoError(t, err)
+	require.Len(t, hist.MessageList, 4)
+
+	_, err = es[1].SetAttributes(ben, "lobby", map[string]string{"topic": "launch"}, protocol.AttributesConfig{})
+	require.NoError(t, err)
+	attrs, err := es[2].QueryAttributes(cat, "lobby")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"topic": "launch"}, attrs)
+	ann.lines()
+	cat.lines()
+
+	require.NoError(t, es[1].Leave(ben, "lobby"))
+	ann.waitLines(t, "roomMemberLeft lobby ben")
+	cat.waitLines(t, "roomMemberLeft lobby ben")
+	assert.Empty(t, es[1].Rooms(ben))
+	assert.Equal(t, []string{"lobby"}, es[2].LeaveAll(cat))
+	ann.waitLines(t, "roomMemberLeft lobby cat")
+
+	err = es[1].Leave(ben, "lobby")
+	assert.Equal(t, protocol.CodeNotInRoom, codeOf(err), "errors keep their code across nodes")
+	_, err = es[1].Join(ben, "nowhere", "")
+	assert.Equal(t, protocol.CodeRoomNotExist, codeOf(err))
+}
+
+func codeOf(err error) protocol.Code {
+	if pe, ok := err.(*protocol.Error); ok {
+		return pe.Code
+	}
+	return 0
+}
+
+// A switch between rooms owned by two nodes joins first and leaves after;
+// the others see the same events as on one node.
+func TestSwitchAcrossOwners(t *testing.T) {
+	es := startEngines(t, 2)
+	ann, ben, cat := newPeer("ann"), newPeer("ben"), newPeer("cat")
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "a"}, nil) // node1 owns a
+	require.NoError(t, err)
+	_, err = es[1].Enter(ben, protocol.RoomInfo{RoomID: "b"}, nil) // node2 owns b
+	require.NoError(t, err)
+	_, err = es[0].Join(cat, "a", "")
+	require.NoError(t, err)
+	ann.waitLines(t, "roomMemberJoined a cat")
+
+	_, err = es[0].Switch(cat, "a", protocol.RoomInfo{RoomID: "b"}, false, nil)
+	require.NoError(t, err)
+	ben.waitLines(t, "roomMemberJoined b cat")
+	ann.waitLines(t, "roomMemberLeft a cat")
+	rooms := es[0].Rooms(cat)
+	require.Len(t, rooms, 1)
+	assert.Equal(t, "b", rooms[0].RoomID)
+
+	_, err = es[0].Switch(cat, "a", protocol.RoomInfo{RoomID: "c"}, true, nil)
+	assert.Equal(t, protocol.CodeNotInRoom, codeOf(err))
+}
+
+// When a node dies, the members it carried leave the rooms on the other
+// nodes, and its rooms can be taken by another node.
+func TestMembersOfADeadNodeLeave(t *testing.T) {
+	es := startEngines(t, 3)
+	ann, ben := newPeer("ann"), newPeer("ben")
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "r"}, nil)
+	require.NoError(t, err)
+	_, err = es[2].Join(ben, "r", "")
+	require.NoError(t, err)
+	ann.waitLines(t, "roomMemberJoined r ben")
+
+	es[2].node.Close() // as if killed: no leave, no heartbeat
+	ann.waitLines(t, "roomMemberLeft r ben")
+	n, err := es[0].MemberCount(ann, "r")
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
+// The lease of a room that ended goes back, so another node may own the
+// room when it is made again.
+func TestEndedRoomsGiveTheirLeaseBack(t *testing.T) {
+	es := startEngines(t, 2)
+	ann := newPeer("ann")
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "short"}, nil)
+	require.NoError(t, err)
+	holder, err := es[0].node.Holder(context.Background(), roomKey{"app1", "short"}.lease())
+	require.NoError(t, err)
+	assert.Equal(t, "node1", holder)
+	require.NoError(t, es[0].Leave(ann, "short"))
+	require.Eventually(t, func() bool {
+		h, err := es[0].node.Holder(context.Background(), roomKey{"app1", "short"}.lease())
+		return err == nil && h == ""
+	}, 3*time.Second, 20*time.Millisecond)
+	ben := newPeer("ben")
+	_, err = es[1].Enter(ben, protocol.RoomInfo{RoomID: "short"}, nil)
+	require.NoError(t, err)
+	holder, err = es[1].node.Holder(context.Background(), roomKey{"app1", "short"}.lease())
+	require.NoError(t, err)
+	assert.Equal(t, "node2", holder)
+}
