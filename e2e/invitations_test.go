@@ -12,12 +12,14 @@ import (
 )
 
 // kit sets up user's call kit with invitations on; every callback is
-// recorded in window.ev. extra is added to the invitation config.
+// recorded in window.ev. extra is added to the invitation config. The
+// token is minted with the dev config (window.devConfig when the page set
+// it, else the dev server's).
 func (p *page) kit(user, extra string) {
 	p.t.Helper()
 	p.eval(`(async () => {
 		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
-		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
+		const { appID, serverSecret } = window.devConfig ?? await (await fetch('/dev/config.json')).json();
 		window.ev = [];
 		const box = document.createElement('div');
 		box.id = 'call';

@@ -225,3 +225,47 @@ func TestMembersOfAKilledNodeLeave(t *testing.T) {
 	assert.Less(t, took, 10*time.Second)
 	assert.JSONEq(t, `{"roomID":"busy","count":2}`, bob.mustCall(`zim.queryRoomOnlineMemberCount('busy')`))
 }
+
+// nodeKit sets up user's call kit on a node's page (the nodes have no dev
+// config to fetch: the page is given the app and secret).
+func (p *page) nodeKit(user string) {
+	p.t.Helper()
+	p.eval(fmt.Sprintf(`window.devConfig = { appID: %q, serverSecret: %q }`, app.DevAppID, secret))
+	p.kit(user, "")
+}
+
+// An invitation from a user on node 1 rings the callee's tabs on nodes 2
+// and 3; the first answer wins and the other tab stops ringing. An
+// invitation nobody answers times out once for the inviter, and stops
+// ringing on every tab.
+func TestInvitationAcrossNodes(t *testing.T) {
+	nodes := startCluster(t, 3)
+	ann, ben2, ben3 := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	ann.nodeKit("ann")
+	ben2.nodeKit("ben")
+	ben3.nodeKit("ben")
+	ann.invite(`[{ userID: 'ben' }]`, "")
+	ben2.waitText(`[data-testid=incoming-call]`, "calling you")
+	ben3.waitText(`[data-testid=incoming-call]`, "calling you")
+	ben3.click("incoming-accept")
+	ben2.waitGone("incoming-call")
+	ann.waitEv("accepted ben")
+	ben3.waitMembers("ann", "ben")
+	ann.waitMembers("ann", "ben")
+	assert.False(t, ben2.visible("call-view"), "the other tab stays out of the call")
+
+	dan, cat2, cat3 := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	dan.nodeKit("dan")
+	cat2.nodeKit("cat")
+	cat3.nodeKit("cat")
+	dan.invite(`[{ userID: 'cat' }]`, "timeout: 2")
+	cat2.waitText(`[data-testid=incoming-call]`, "calling you")
+	cat3.waitText(`[data-testid=incoming-call]`, "calling you")
+	dan.waitEv("timeout cat")
+	cat2.waitGone("incoming-call")
+	cat3.waitGone("incoming-call")
+	time.Sleep(500 * time.Millisecond)
+	assert.NotContains(t, dan.ev(), "timeout cat", "it timed out once")
+	assert.Equal(t, `error 6000271 true`, strings.Join(strings.Fields(dan.invite(`[{userID:'a'},{userID:'b'},{userID:'c'},{userID:'d'},{userID:'e'},{userID:'f'},{userID:'g'},{userID:'h'},{userID:'i'},{userID:'j'}]`, ""))[:3], " "),
+		"errors keep their codes from the calls node")
+}

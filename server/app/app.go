@@ -113,7 +113,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	log = log.With("node", eng.Node().ID())
 	log.Info("joined the cluster", "redis", redactURL(cfg.Redis))
-	return serve(cfg, ln, log, eng, eng.Local(), eng.Ready), nil
+	return serve(cfg, ln, log, eng, eng.Local(), eng.Ready, eng), nil
 }
 
 // Serve serves on ln in the background, as a single node.
@@ -122,7 +122,7 @@ func Serve(cfg Config, ln net.Listener, log *slog.Logger) *Server {
 		log = slog.Default()
 	}
 	eng := engine.NewManager(cfg.Engine)
-	return serve(cfg, ln, log, eng, eng, func(context.Context) error { return nil })
+	return serve(cfg, ln, log, eng, eng, func(context.Context) error { return nil }, nil)
 }
 
 // redactURL hides a Redis URL's password for the log.
@@ -133,9 +133,9 @@ func redactURL(raw string) string {
 	return "(unparsable)"
 }
 
-func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error) *Server {
+func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster gateway.Cluster) *Server {
 	s := &Server{cfg: cfg, Engine: local, ln: ln, done: make(chan error, 1), ready: ready}
-	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log)
+	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log, cluster)
 	h := cfg.HTTP.withDefaults()
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
 		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}

@@ -594,6 +594,24 @@ func (m *Manager) UserGone(app, userID string) {
 	}
 }
 
+// ActiveUsers returns, by app, the users who are in a call or inviting:
+// those UserGone would take out.
+func (m *Manager) ActiveUsers() map[string][]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string][]string{}
+	for _, c := range m.calls {
+		for _, pt := range c.users {
+			if pt.state == protocol.CallStateAccepted || pt.state == protocol.CallStateInviting {
+				if !slices.Contains(out[c.app], pt.userID) {
+					out[c.app] = append(out[c.app], pt.userID)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // Count returns the calls under way and the invitations ringing.
 func (m *Manager) Count() (calls, ringing int) {
 	m.mu.Lock()

@@ -277,6 +277,20 @@ func (n *Node) DeadNodes(ctx context.Context) ([]string, error) {
 	return deadScript.Run(ctx, n.rdb, []string{keyNodes}, n.cfg.NodeTTL.Milliseconds()).StringSlice()
 }
 
+// liveScript returns the nodes heard from within ARGV[1] ms.
+var liveScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')`)
+
+// LiveNodes returns the nodes heard from within NodeTTL.
+func (n *Node) LiveNodes(ctx context.Context) ([]string, error) {
+	return liveScript.Run(ctx, n.rdb, []string{keyNodes}, n.cfg.NodeTTL.Milliseconds()).StringSlice()
+}
+
+// NodeTTL is how long a node may go unheard before it counts as dead.
+func (n *Node) NodeTTL() time.Duration { return n.cfg.NodeTTL }
+
 // Alive reports whether node has beaten within NodeTTL.
 func (n *Node) Alive(ctx context.Context, node string) (bool, error) {
 	if node == n.ID() {

@@ -28,8 +28,10 @@ import (
 	"sync"
 	"time"
 
+	"roomkit/server/calls"
 	"roomkit/server/cluster"
 	"roomkit/server/engine"
+	"roomkit/server/gateway"
 	"roomkit/server/protocol"
 )
 
@@ -49,6 +51,9 @@ type Engine struct {
 	owners   map[roomKey]string      // where other rooms live, as last learnt
 	remotes  map[string]*remotePeer  // stand-ins of other nodes' peers, by session ID
 	origins  map[string]*originState // this node's peers that have rooms, by session ID
+	live     map[string]bool         // the live nodes, as of the last check
+	locals   gateway.LocalDirectory  // this node's sessions (nil until Calls)
+	calls    *calls.Manager          // the calls of the apps whose calls lease is held here
 	closed   bool
 }
 
@@ -85,7 +90,7 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 	}
 	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
 		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, owners: map[roomKey]string{},
-		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}}
+		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{}}
 	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError}, log)
 	if err != nil {
 		return nil, err
@@ -97,6 +102,7 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 		node.Close()
 		return nil, err
 	}
+	e.refreshLive()
 	sweep := cfg.Sweep
 	if sweep == 0 {
 		sweep = 30 * time.Second
@@ -236,10 +242,22 @@ type peerInfo struct {
 	Member protocol.Member `json:"member"`
 	Host   bool            `json:"host,omitempty"`
 	Admits bool            `json:"admits,omitempty"` // its token admits the operation's room
+	// Scoped says TokenRoom is known: the one room its token admits, or
+	// "" for any.
+	Scoped    bool   `json:"scoped,omitempty"`
+	TokenRoom string `json:"tokenRoom,omitempty"`
 }
 
+// tokenScoped is a peer that can say which room its token admits (the
+// gateway's sessions can).
+type tokenScoped interface{ TokenRoom() string }
+
 func describe(p engine.Peer, room string) peerInfo {
-	return peerInfo{ID: p.SessionID(), App: p.AppID(), Member: p.Member(), Host: p.AsksForHost(), Admits: room != "" && p.AdmitsRoom(room)}
+	info := peerInfo{ID: p.SessionID(), App: p.AppID(), Member: p.Member(), Host: p.AsksForHost(), Admits: room != "" && p.AdmitsRoom(room)}
+	if ts, ok := p.(tokenScoped); ok {
+		info.Scoped, info.TokenRoom = true, ts.TokenRoom()
+	}
+	return info
 }
 
 // op is one room operation: run is what the owner does, for the peer
@@ -371,6 +389,9 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 	if err := json.Unmarshal(body, &f); err != nil {
 		return nil, fmt.Errorf("a forwarded operation does not decode: %w", err)
 	}
+	if name == "call" {
+		return e.handleCall(from, f)
+	}
 	rp := e.remote(from, f.Peer, f.Room)
 	defer e.dropIfIdle(rp)
 	switch f.Op {
@@ -394,16 +415,36 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 	return e.runLocal(key, func() (any, error) { return run(e.local, rp, f.Args) })
 }
 
-// deliver hands frames that other nodes' rooms sent to this node's peers.
+// deliver hands frames that other nodes sent to this node's peers: to a
+// session by ID, or to every tab of a user (call events) whose token
+// admits the room named.
 func (e *Engine) deliver(from string, sessions []string, frame json.RawMessage) {
 	e.mu.Lock()
+	locals := e.locals
 	peers := make([]engine.Peer, 0, len(sessions))
+	var rest []string
 	for _, s := range sessions {
 		if o := e.origins[s]; o != nil {
 			peers = append(peers, o.peer)
+		} else {
+			rest = append(rest, s)
 		}
 	}
 	e.mu.Unlock()
+	for _, s := range rest {
+		if locals == nil {
+			continue
+		}
+		if app, user, room, ok := parseUserAddress(s); ok {
+			for _, p := range locals.Peers(app, user) {
+				if room == "" || p.AdmitsRoom(room) {
+					peers = append(peers, p)
+				}
+			}
+		} else if p := locals.Session(s); p != nil {
+			peers = append(peers, p)
+		}
+	}
 	for _, p := range peers {
 		p.Deliver(frame)
 	}
@@ -422,6 +463,7 @@ func (e *Engine) watch(sweep time.Duration) {
 		case <-e.stop:
 			return
 		case <-dead.C:
+			e.refreshLive()
 			e.removeDeadPeers()
 		case <-gc.C:
 			e.sweep()
@@ -429,8 +471,26 @@ func (e *Engine) watch(sweep time.Duration) {
 	}
 }
 
+// refreshLive notes which nodes are alive, for the calls' directory.
+func (e *Engine) refreshLive() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	nodes, err := e.node.LiveNodes(ctx)
+	if err != nil {
+		return
+	}
+	live := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		live[n] = true
+	}
+	e.mu.Lock()
+	e.live = live
+	e.mu.Unlock()
+}
+
 // removeDeadPeers makes the peers of nodes found dead leave the rooms held
-// here, as their connections would have on leaving.
+// here, as their connections would have on leaving, and their users who
+// are left nowhere leave the calls kept here.
 func (e *Engine) removeDeadPeers() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -463,6 +523,12 @@ func (e *Engine) removeDeadPeers() {
 	for _, d := range dead {
 		_ = e.node.Forget(ctx, d)
 	}
+	e.mu.Lock()
+	for _, d := range dead {
+		delete(e.live, d)
+	}
+	e.mu.Unlock()
+	e.removeGoneCallers()
 }
 
 // sweep gives back the leases of rooms held here that have ended.
@@ -472,7 +538,7 @@ func (e *Engine) sweep() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for key := range e.held {
-		if e.inflight[key] > 0 || e.local.HasRoom(key.app, key.id) {
+		if key.isCalls() || e.inflight[key] > 0 || e.local.HasRoom(key.app, key.id) {
 			continue
 		}
 		e.gen++
@@ -495,6 +561,9 @@ func (e *Engine) Close() {
 	close(e.stop)
 	e.done.Wait()
 	e.local.Close()
+	if m := e.callManager(); m != nil {
+		m.EndAll(protocol.CallReasonServerShutdown)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = e.node.Leave(ctx)
@@ -523,7 +592,7 @@ func (e *Engine) remote(from string, info peerInfo, room string) *remotePeer {
 	}
 	e.mu.Unlock()
 	rp.mu.Lock()
-	rp.info.Member, rp.info.Host = info.Member, info.Host
+	rp.info.Member, rp.info.Host, rp.info.Scoped, rp.info.TokenRoom = info.Member, info.Host, info.Scoped, info.TokenRoom
 	if room != "" {
 		rp.admits[room] = info.Admits
 	}
@@ -553,6 +622,9 @@ func (rp *remotePeer) Member() protocol.Member {
 func (rp *remotePeer) AdmitsRoom(roomID string) bool {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
+	if rp.info.Scoped {
+		return rp.info.TokenRoom == "" || rp.info.TokenRoom == roomID
+	}
 	return rp.admits[roomID]
 }
 func (rp *remotePeer) AsksForHost() bool {

@@ -229,3 +229,22 @@ func TestEndedRoomsGiveTheirLeaseBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "node2", holder)
 }
+
+// A user is gone everywhere only when no live node has a session of
+// theirs: a dead node's count does not keep them.
+func TestPresenceAcrossNodes(t *testing.T) {
+	es := startEngines(t, 3)
+	es[0].UserOnline("app1", "ann", "Ann")
+	es[1].UserOnline("app1", "ann", "Ann")
+	nodes, name := es[2].userNodes("app1", "ann")
+	assert.ElementsMatch(t, []string{"node1", "node2"}, nodes)
+	assert.Equal(t, "Ann", name)
+	assert.False(t, es[0].UserOffline("app1", "ann"), "still on node2")
+	assert.True(t, es[1].UserOffline("app1", "ann"), "gone everywhere")
+
+	es[2].UserOnline("app1", "ben", "Ben")
+	es[2].node.Close()                 // node3 dies...
+	time.Sleep(600 * time.Millisecond) // ...past its NodeTTL
+	es[0].UserOnline("app1", "ben", "Ben")
+	assert.True(t, es[0].UserOffline("app1", "ben"), "a dead node's sessions do not count")
+}

@@ -47,7 +47,7 @@ func FuzzParseFrame(f *testing.F) {
 // fuzzSession is one logged-in session on an engine of its own, shared by
 // the fuzz inputs, so state builds up the way it would on a connection.
 var fuzzSession = sync.OnceValue(func() *session {
-	g := New(Config{}, engine.NewManager(engine.Limits{}), auth.NewVerifier(testApps, nil), slog.New(slog.DiscardHandler))
+	g := New(Config{}, engine.NewManager(engine.Limits{}), auth.NewVerifier(testApps, nil), slog.New(slog.DiscardHandler), nil)
 	claims := &auth.Claims{AppID: "app", UserID: "fuzz"}
 	claims.ExpiresAt = nil
 	s := newSession(g, claims)

@@ -117,8 +117,9 @@ type Gateway struct {
 	verifier *auth.Verifier
 	log      *slog.Logger
 
-	calls *calls.Manager
-	stats counters
+	calls   CallService
+	cluster Cluster // nil on a single node
+	stats   counters
 
 	mu       sync.Mutex
 	sessions map[string]*session  // by ID, attached or waiting for a resume
@@ -139,15 +140,66 @@ type user struct {
 	limit    *userLimit
 }
 
-// New returns a Gateway over eng that admits tokens v accepts.
-func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger) *Gateway {
+// CallService keeps call invitations. calls.Manager is a single node's; a
+// cluster's reaches the users of every node.
+type CallService interface {
+	Invite(p engine.Peer, req protocol.CallInviteRequest) (protocol.CallInviteReply, error)
+	Add(p engine.Peer, req protocol.CallAddRequest) (protocol.CallInviteReply, error)
+	Accept(p engine.Peer, callID string) (protocol.CallInfo, error)
+	Reject(p engine.Peer, callID string, busy bool) (protocol.CallInfo, error)
+	Cancel(p engine.Peer, callID string, userIDs []string) (protocol.CallInfo, error)
+	Quit(p engine.Peer, callID string) (protocol.CallInfo, error)
+	End(p engine.Peer, callID string) (protocol.CallInfo, error)
+	// UserGone takes a user whose last session (on every node) has ended
+	// out of their calls.
+	UserGone(app, userID string)
+	EndAll(reason string)
+	Count() (calls, ringing int)
+}
+
+var _ CallService = (*calls.Manager)(nil)
+
+// Cluster is what the gateway of one node among several needs from the
+// cluster: a call service reaching every node's users (given this node's
+// directory of sessions), and word of this node's users coming and going.
+type Cluster interface {
+	Calls(local LocalDirectory, limits calls.Limits) CallService
+	// UserOnline says app's user has a first session on this node.
+	UserOnline(app, userID, userName string)
+	// UserOffline says the user's last session on this node ended; it
+	// reports whether the user has none left on any node.
+	UserOffline(app, userID string) (goneEverywhere bool)
+}
+
+// LocalDirectory finds this node's sessions: by ID, and by user (every
+// tab of the user here, attached or waiting for a resume).
+type LocalDirectory interface {
+	calls.Directory
+	Session(id string) engine.Peer
+}
+
+// New returns a Gateway over eng that admits tokens v accepts. With a
+// cluster (nil for a single node), calls and presence go through it.
+func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger, cluster Cluster) *Gateway {
 	if log == nil {
 		log = slog.Default()
 	}
-	g := &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log,
+	g := &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log, cluster: cluster,
 		sessions: map[string]*session{}, users: map[userKey]*user{}, perApp: map[string]int{}, apps: map[string]*appLimit{}, conns: map[*conn]struct{}{}}
-	g.calls = calls.NewManager(g, g.cfg.Calls)
+	if cluster != nil {
+		g.calls = cluster.Calls(g, g.cfg.Calls)
+	} else {
+		g.calls = calls.NewManager(g, g.cfg.Calls)
+	}
 	return g
+}
+
+// Session implements LocalDirectory: the session of this ID here, or nil.
+func (g *Gateway) Session(id string) engine.Peer {
+	if s := g.session(id); s != nil {
+		return s
+	}
+	return nil
 }
 
 // ServeHTTP upgrades the request to a WebSocket and runs the session until
@@ -259,20 +311,30 @@ func (g *Gateway) untrack(c *conn) {
 
 // add registers s under its ID and its user, and gives it the request
 // budget its user's sessions share. It refuses with CodeConnectionLimit
-// when the server, the app or the user has all the sessions it may.
+// when the server, the app or the user has all the sessions it may. The
+// cluster hears of a user's first session here.
 func (g *Gateway) add(s *session) *protocol.Error {
+	first, err := g.addLocked(s)
+	if err == nil && first && g.cluster != nil {
+		g.cluster.UserOnline(s.app, s.userID, s.Member().UserName)
+	}
+	return err
+}
+
+func (g *Gateway) addLocked(s *session) (first bool, _ *protocol.Error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	key := userKey{s.app, s.userID}
 	u := g.users[key]
 	switch {
 	case len(g.sessions) >= g.cfg.MaxSessions:
-		return protocol.Errorf(protocol.CodeConnectionLimit, "the server has %d sessions, its limit; try again later", g.cfg.MaxSessions)
+		return false, protocol.Errorf(protocol.CodeConnectionLimit, "the server has %d sessions, its limit; try again later", g.cfg.MaxSessions)
 	case g.perApp[s.app] >= g.cfg.MaxSessionsPerApp:
-		return protocol.Errorf(protocol.CodeConnectionLimit, "this app has %d sessions on this server, its limit; try again later", g.cfg.MaxSessionsPerApp)
+		return false, protocol.Errorf(protocol.CodeConnectionLimit, "this app has %d sessions on this server, its limit; try again later", g.cfg.MaxSessionsPerApp)
 	case u != nil && len(u.sessions) >= g.cfg.MaxSessionsPerUser:
-		return protocol.Errorf(protocol.CodeConnectionLimit, "user %q has %d sessions (tabs and devices), the most one user may; close one first", s.userID, g.cfg.MaxSessionsPerUser)
+		return false, protocol.Errorf(protocol.CodeConnectionLimit, "user %q has %d sessions (tabs and devices), the most one user may; close one first", s.userID, g.cfg.MaxSessionsPerUser)
 	}
+	first = u == nil
 	g.sessions[s.id] = s
 	g.perApp[s.app]++
 	if u == nil {
@@ -286,7 +348,7 @@ func (g *Gateway) add(s *session) *protocol.Error {
 	}
 	u.sessions[s] = struct{}{}
 	s.limits = u.limit
-	return nil
+	return first, nil
 }
 
 // remove forgets s; it reports whether s was its user's last session.

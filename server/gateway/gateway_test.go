@@ -34,7 +34,7 @@ func newServer(t *testing.T, cfg Config) (*httptest.Server, *Gateway) {
 
 func newServerWith(t *testing.T, cfg Config, limits engine.Limits) (*httptest.Server, *Gateway) {
 	t.Helper()
-	g := New(cfg, engine.NewManager(limits), auth.NewVerifier(testApps, nil), slog.New(slog.DiscardHandler))
+	g := New(cfg, engine.NewManager(limits), auth.NewVerifier(testApps, nil), slog.New(slog.DiscardHandler), nil)
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

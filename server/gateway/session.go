@@ -68,6 +68,14 @@ func (s *session) AdmitsRoom(roomID string) bool {
 	return s.claims.AdmitsRoom(roomID)
 }
 
+// TokenRoom is the one room the session's token admits, or "" for any:
+// what a room's owner on another node checks joins against.
+func (s *session) TokenRoom() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.claims.Room
+}
+
 // AsksForHost implements engine.Peer: the token's role claim is host.
 func (s *session) AsksForHost() bool {
 	s.mu.Lock()
@@ -163,7 +171,7 @@ func (s *session) end() {
 	last := s.g.remove(s)
 	s.g.log.Info("session ended", "app", s.app, "user", s.userID, "session", s.id)
 	s.g.engine.LeaveAll(s)
-	if last {
+	if last && (s.g.cluster == nil || s.g.cluster.UserOffline(s.app, s.userID)) {
 		s.g.calls.UserGone(s.app, s.userID)
 	}
 }

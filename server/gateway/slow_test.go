@@ -35,7 +35,7 @@ func (p churnPeer) Deliver([]byte)         {}
 // served on.
 func TestSlowClientIsDisconnectedAndOthersCarryOn(t *testing.T) {
 	eng := engine.NewManager(engine.Limits{})
-	g := New(Config{SendQueueBytes: 64 << 10, ResumeGrace: -1}, eng, auth.NewVerifier(map[string]string{"app": secret}, nil), slog.New(slog.DiscardHandler))
+	g := New(Config{SendQueueBytes: 64 << 10, ResumeGrace: -1}, eng, auth.NewVerifier(map[string]string{"app": secret}, nil), slog.New(slog.DiscardHandler), nil)
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	defer func() {

@@ -1,0 +1,361 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"roomkit/server/calls"
+	"roomkit/server/engine"
+	"roomkit/server/gateway"
+	"roomkit/server/protocol"
+)
+
+// Calls across nodes. Every call of an app is kept by one node, the holder
+// of the app's calls lease, in a calls.Manager unchanged from a single
+// node's: busy detection, ringing limits, timeouts and the first answer
+// winning need no agreement between nodes. Calls are signalling, rare next
+// to room traffic, so one node per app carries them easily. What the
+// Manager needs of the cluster is a directory reaching a user's tabs on
+// every node: presence in Redis says on which nodes a user has sessions,
+// and a stand-in per (node, user) carries the call's events there.
+
+var _ gateway.Cluster = (*Engine)(nil)
+
+// callsKey is the lease of an app's calls; "\x00" is in no room ID.
+func callsKey(app string) roomKey { return roomKey{app, "\x00calls"} }
+
+func (k roomKey) isCalls() bool { return k.id == "\x00calls" }
+
+// presenceKey is a hash: node -> sessions of the user there, and "name".
+func presenceKey(app, user string) string {
+	return fmt.Sprintf("roomkit:user:%d:%s:%s", len(app), app, user)
+}
+
+// UserOnline implements gateway.Cluster.
+func (e *Engine) UserOnline(app, user, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := e.node.Redis().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, presenceKey(app, user), e.node.ID(), 1)
+		p.HSet(ctx, presenceKey(app, user), "name", name)
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("presence: a user's first session was not recorded", "user", user, "err", err)
+	}
+}
+
+// offlineScript takes one session of node ARGV[1] off the user's hash and
+// returns how many live nodes still have sessions of the user.
+var offlineScript = redis.NewScript(`
+if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local live = 0
+local fields = redis.call('HKEYS', KEYS[1])
+for _, f in ipairs(fields) do
+  if f ~= 'name' then
+    local s = redis.call('ZSCORE', KEYS[2], f)
+    if s and tonumber(s) >= now - tonumber(ARGV[2]) then live = live + 1 end
+  end
+end
+if #fields <= 1 then redis.call('DEL', KEYS[1]) end
+return live`)
+
+// UserOffline implements gateway.Cluster.
+func (e *Engine) UserOffline(app, user string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	live, err := offlineScript.Run(ctx, e.node.Redis(), []string{presenceKey(app, user), "roomkit:nodes"}, e.node.ID(), e.node.NodeTTL().Milliseconds()).Int()
+	if err != nil {
+		e.log.Warn("presence: a user's last session was not recorded", "user", user, "err", err)
+		return true
+	}
+	return live == 0
+}
+
+// userNodes returns the live nodes other than this one where the user has
+// sessions, and the user's name as last recorded.
+func (e *Engine) userNodes(app, user string) ([]string, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	h, err := e.node.Redis().HGetAll(ctx, presenceKey(app, user)).Result()
+	if err != nil {
+		return nil, ""
+	}
+	e.mu.Lock()
+	live := e.live
+	e.mu.Unlock()
+	var nodes []string
+	for f := range h {
+		if f != "name" && f != e.node.ID() && live[f] {
+			nodes = append(nodes, f)
+		}
+	}
+	return nodes, h["name"]
+}
+
+// Calls implements gateway.Cluster: the node's call service. local finds
+// this node's sessions; the calls kept here ring users on every node.
+func (e *Engine) Calls(local gateway.LocalDirectory, limits calls.Limits) gateway.CallService {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.locals = local
+	e.calls = calls.NewManager(directory{e}, limits)
+	return callService{e}
+}
+
+// directory is the calls Manager's: a user's sessions here, and a
+// stand-in for their sessions on each other node.
+type directory struct{ e *Engine }
+
+func (d directory) Peers(app, user string) []engine.Peer {
+	var peers []engine.Peer
+	if l := d.e.localDir(); l != nil {
+		peers = l.Peers(app, user)
+	}
+	nodes, name := d.e.userNodes(app, user)
+	for _, n := range nodes {
+		peers = append(peers, &userPeer{e: d.e, node: n, app: app, user: user, name: name})
+	}
+	return peers
+}
+
+// userPeer stands in for every session of a user on another node. The
+// room it was last asked about goes with what it carries, so that node
+// hands call events only to the tabs whose token admits the call's room.
+type userPeer struct {
+	e                     *Engine
+	node, app, user, name string
+	room                  string
+}
+
+func (u *userPeer) SessionID() string { return "user@" + u.node + ":" + u.user }
+func (u *userPeer) AppID() string     { return u.app }
+func (u *userPeer) Member() protocol.Member {
+	return protocol.Member{UserID: u.user, UserName: u.name}
+}
+func (u *userPeer) AdmitsRoom(room string) bool { u.room = room; return true }
+func (u *userPeer) AsksForHost() bool           { return false }
+func (u *userPeer) Deliver(frame []byte) {
+	u.e.node.SendEvent(u.node, userAddress(u.app, u.user, u.room), frame)
+}
+
+// A user address on the bus: "u", app, user and room, NUL-separated (no
+// ID may hold a NUL).
+func userAddress(app, user, room string) string { return "u\x00" + app + "\x00" + user + "\x00" + room }
+
+func parseUserAddress(s string) (app, user, room string, ok bool) {
+	parts := strings.Split(s, "\x00")
+	if len(parts) != 4 || parts[0] != "u" {
+		return "", "", "", false
+	}
+	return parts[1], parts[2], parts[3], true
+}
+
+// callOp is one call operation, like op for rooms: what the app's calls
+// node runs, for the peer itself or its stand-in.
+type callOp[A, R any] struct {
+	name string
+	run  func(m *calls.Manager, p engine.Peer, a A) (R, error)
+}
+
+var callOps = map[string]func(m *calls.Manager, p engine.Peer, args json.RawMessage) (any, error){}
+
+func defineCall[A, R any](name string, run func(m *calls.Manager, p engine.Peer, a A) (R, error)) callOp[A, R] {
+	callOps[name] = func(m *calls.Manager, p engine.Peer, raw json.RawMessage) (any, error) {
+		var a A
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("call op %s: arguments do not decode: %w", name, err)
+		}
+		return run(m, p, a)
+	}
+	return callOp[A, R]{name: name, run: run}
+}
+
+type callArgs struct {
+	CallID  string   `json:"callID"`
+	Busy    bool     `json:"busy,omitempty"`
+	UserIDs []string `json:"userIDs,omitempty"`
+}
+
+var (
+	callInvite = defineCall("invite", func(m *calls.Manager, p engine.Peer, a protocol.CallInviteRequest) (protocol.CallInviteReply, error) {
+		return m.Invite(p, a)
+	})
+	callAdd = defineCall("add", func(m *calls.Manager, p engine.Peer, a protocol.CallAddRequest) (protocol.CallInviteReply, error) {
+		return m.Add(p, a)
+	})
+	callAccept = defineCall("accept", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
+		return m.Accept(p, a.CallID)
+	})
+	callReject = defineCall("reject", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
+		return m.Reject(p, a.CallID, a.Busy)
+	})
+	callCancel = defineCall("cancel", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
+		return m.Cancel(p, a.CallID, a.UserIDs)
+	})
+	callQuit = defineCall("quit", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
+		return m.Quit(p, a.CallID)
+	})
+	callEnd = defineCall("end", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
+		return m.End(p, a.CallID)
+	})
+	callUserGone = defineCall("userGone", func(m *calls.Manager, p engine.Peer, a struct {
+		UserID string `json:"userID"`
+	}) (struct{}, error) {
+		m.UserGone(p.AppID(), a.UserID)
+		return struct{}{}, nil
+	})
+)
+
+// call runs o on the node keeping p's app's calls.
+func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
+	var zero R
+	key := callsKey(p.AppID())
+	for range 4 {
+		owner, _, err := e.ownerOf(key)
+		if err == errMoved {
+			continue
+		}
+		if err != nil {
+			return zero, err
+		}
+		if owner == e.node.ID() {
+			v, err := e.runLocal(key, func() (any, error) { return o.run(e.callManager(), p, a) })
+			if err == errMoved {
+				continue
+			}
+			if err != nil {
+				return zero, err
+			}
+			return v.(R), nil
+		}
+		args, err := json.Marshal(a)
+		if err != nil {
+			return zero, err
+		}
+		raw, err := e.node.Request(context.Background(), owner, "call", p.SessionID(), forwarded{Op: o.name, Peer: describe(p, ""), Args: args})
+		if err != nil {
+			err = decodeError(err)
+			if err == errMoved || isNodeGone(err) {
+				e.forget(key)
+			}
+			if err == errMoved {
+				continue
+			}
+			return zero, err
+		}
+		var r R
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return zero, fmt.Errorf("call op %s: the reply does not decode: %w", o.name, err)
+		}
+		return r, nil
+	}
+	return zero, protocol.Errorf(protocol.CodeFailed, "the calls of this app kept moving between server nodes; try again")
+}
+
+func (e *Engine) localDir() gateway.LocalDirectory {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.locals
+}
+
+func (e *Engine) callManager() *calls.Manager {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.calls
+}
+
+// handleCall is the calls node's side of a forwarded call operation.
+func (e *Engine) handleCall(from string, f forwarded) (any, error) {
+	run := callOps[f.Op]
+	if run == nil {
+		return nil, fmt.Errorf("unknown call operation %q", f.Op)
+	}
+	key := callsKey(f.Peer.App)
+	owner, _, err := e.ownerOf(key)
+	if err != nil {
+		return nil, err
+	}
+	if owner != e.node.ID() {
+		return nil, errMoved
+	}
+	rp := e.remote(from, f.Peer, "")
+	defer e.dropIfIdle(rp)
+	return e.runLocal(key, func() (any, error) { return run(e.callManager(), rp, f.Args) })
+}
+
+// callService is the gateway's CallService on a cluster node.
+type callService struct{ e *Engine }
+
+func (c callService) Invite(p engine.Peer, req protocol.CallInviteRequest) (protocol.CallInviteReply, error) {
+	return callInvite.call(c.e, p, req)
+}
+func (c callService) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.CallInviteReply, error) {
+	return callAdd.call(c.e, p, req)
+}
+func (c callService) Accept(p engine.Peer, id string) (protocol.CallInfo, error) {
+	return callAccept.call(c.e, p, callArgs{CallID: id})
+}
+func (c callService) Reject(p engine.Peer, id string, busy bool) (protocol.CallInfo, error) {
+	return callReject.call(c.e, p, callArgs{CallID: id, Busy: busy})
+}
+func (c callService) Cancel(p engine.Peer, id string, users []string) (protocol.CallInfo, error) {
+	return callCancel.call(c.e, p, callArgs{CallID: id, UserIDs: users})
+}
+func (c callService) Quit(p engine.Peer, id string) (protocol.CallInfo, error) {
+	return callQuit.call(c.e, p, callArgs{CallID: id})
+}
+func (c callService) End(p engine.Peer, id string) (protocol.CallInfo, error) {
+	return callEnd.call(c.e, p, callArgs{CallID: id})
+}
+
+// UserGone tells the app's calls node, which takes the user out.
+func (c callService) UserGone(app, user string) {
+	if _, err := callUserGone.call(c.e, appPeer{app}, struct {
+		UserID string `json:"userID"`
+	}{user}); err != nil {
+		c.e.log.Warn("calls: a user's leaving was not passed on", "user", user, "err", err)
+	}
+}
+
+// EndAll ends the calls kept here (a node stopping).
+func (c callService) EndAll(reason string) { c.e.callManager().EndAll(reason) }
+
+// Count counts the calls kept here.
+func (c callService) Count() (int, int) { return c.e.callManager().Count() }
+
+// appPeer is the app's own voice (no session), for UserGone.
+type appPeer struct{ app string }
+
+func (a appPeer) SessionID() string       { return "app:" + a.app }
+func (a appPeer) AppID() string           { return a.app }
+func (a appPeer) Member() protocol.Member { return protocol.Member{} }
+func (a appPeer) AdmitsRoom(string) bool  { return false }
+func (a appPeer) AsksForHost() bool       { return false }
+func (a appPeer) Deliver([]byte)          {}
+
+// removeGoneCallers takes out of the calls kept here the users who have
+// no session on any live node left (their node died).
+func (e *Engine) removeGoneCallers() {
+	m, locals := e.callManager(), e.localDir()
+	if m == nil || locals == nil {
+		return
+	}
+	for app, users := range m.ActiveUsers() {
+		for _, u := range users {
+			if len(locals.Peers(app, u)) > 0 {
+				continue
+			}
+			if nodes, _ := e.userNodes(app, u); len(nodes) == 0 {
+				m.UserGone(app, u)
+			}
+		}
+	}
+}
