@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"roomkit/server/auth"
 	"roomkit/wasm/client"
 )
@@ -32,6 +34,24 @@ type Config struct {
 	Secret    string
 	ServerPID int           // for CPU and RSS figures; 0 when unknown
 	Limit     time.Duration // a scenario gives up after this long
+	// MoreURLs are the other nodes of the same cluster: client i dials
+	// URL when i % (len(MoreURLs)+1) is 0, else MoreURLs[that-1].
+	MoreURLs []string
+	// MorePIDs are those nodes' processes, and RedisPID their Redis's,
+	// for CPU and RSS figures (summed over the nodes; Redis's apart).
+	MorePIDs []int
+	RedisPID int
+	// RedisURL is the cluster's Redis, to count the stream entries (bus
+	// messages between nodes) a run adds.
+	RedisURL string
+}
+
+// urlFor is the node client i dials.
+func (c Config) urlFor(i int) string {
+	if k := i % (len(c.MoreURLs) + 1); k > 0 {
+		return c.MoreURLs[k-1]
+	}
+	return c.URL
 }
 
 // Result is one scenario run's figures, in the order they were added.
@@ -77,12 +97,12 @@ func (c Config) token(user string) (string, error) {
 
 // login logs user in with onEvent as its event handler, over tr (nil: the
 // default transport).
-func (c Config) login(ctx context.Context, user string, onEvent func(client.Event), tr client.Transport) (*client.Client, error) {
+func (c Config) login(ctx context.Context, url, user string, onEvent func(client.Event), tr client.Transport) (*client.Client, error) {
 	tok, err := c.token(user)
 	if err != nil {
 		return nil, err
 	}
-	return client.Login(ctx, client.Config{URL: c.URL, Token: tok, OnEvent: onEvent, RequestTimeout: 30 * time.Second, Transport: tr})
+	return client.Login(ctx, client.Config{URL: url, Token: tok, OnEvent: onEvent, RequestTimeout: 30 * time.Second, Transport: tr})
 }
 
 // loginAll logs n clients in, at most 200 at a time, calling onEvent(i)
@@ -112,7 +132,7 @@ func (c Config) loginAllOver(ctx context.Context, prefix string, n int, onEvent 
 			if transport != nil {
 				tr = transport(i)
 			}
-			cl, err := c.login(ctx, fmt.Sprintf("%s%d", prefix, i), h, tr)
+			cl, err := c.login(ctx, c.urlFor(i), fmt.Sprintf("%s%d", prefix, i), h, tr)
 			if err != nil {
 				errs <- err
 				return
@@ -146,16 +166,66 @@ func logoutAll(clients []*client.Client) {
 	wg.Wait()
 }
 
-// serverStats is what the server reports on /metrics and what /proc says
-// of its process.
+// serverStats is what the servers report on /metrics and what /proc says
+// of their processes, summed over the nodes; Redis's CPU apart.
 type serverStats struct {
 	framesSent, bytesSent float64
 	cpu                   time.Duration // user+system
 	rss                   int64         // bytes
+	redisCPU              time.Duration
+	redisXAdds            int64 // bus messages between nodes, as Redis counts XADD
 }
 
-// sample reads the server's counters; fields it cannot read stay zero.
+// sample reads the servers' counters; fields it cannot read stay zero.
 func (c Config) sample() serverStats {
+	var s serverStats
+	for i, u := range append([]string{c.URL}, c.MoreURLs...) {
+		one := Config{URL: u}
+		if i == 0 {
+			one.ServerPID = c.ServerPID
+		} else if i-1 < len(c.MorePIDs) {
+			one.ServerPID = c.MorePIDs[i-1]
+		}
+		n := one.sampleOne()
+		s.framesSent += n.framesSent
+		s.bytesSent += n.bytesSent
+		s.cpu += n.cpu
+		s.rss += n.rss
+	}
+	if c.RedisPID != 0 {
+		s.redisCPU, _ = procStats(c.RedisPID)
+	}
+	if c.RedisURL != "" {
+		s.redisXAdds = redisCalls(c.RedisURL, "xadd")
+	}
+	return s
+}
+
+// redisCalls reads how many times Redis has run cmd (INFO commandstats).
+func redisCalls(url, cmd string) int64 {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return 0
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	info, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls="); ok {
+			n, _ := strconv.ParseInt(strings.SplitN(rest, ",", 2)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// sampleOne reads one server's counters.
+func (c Config) sampleOne() serverStats {
 	var s serverStats
 	base := strings.Replace(strings.TrimSuffix(c.URL, "/ws"), "ws://", "http://", 1)
 	if res, err := http.Get(base + "/metrics"); err == nil {
@@ -214,6 +284,12 @@ func (r *Result) costs(before, after serverStats) {
 	if after.cpu > 0 {
 		r.Set("server_cpu_s", (after.cpu - before.cpu).Seconds())
 		r.Set("server_rss_mib", float64(after.rss)/(1<<20))
+	}
+	if after.redisCPU > 0 {
+		r.Set("redis_cpu_s", (after.redisCPU - before.redisCPU).Seconds())
+	}
+	if after.redisXAdds > 0 {
+		r.Set("redis_bus_messages", after.redisXAdds-before.redisXAdds)
 	}
 }
 

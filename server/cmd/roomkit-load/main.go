@@ -2,11 +2,15 @@
 // loopback and prints one key=value line per scenario run.
 //
 //	roomkit-load -server-bin ./roomkit-server -scenario fanout -clients 1000 -rate 100
+//	roomkit-load -server-bin ./roomkit-server -nodes 3 -scenario join-storm -clients 2000
 //	roomkit-load -url ws://127.0.0.1:8080/ws -app dev -secret s -pid 1234 -scenario idle
 //
 // With -server-bin it starts a fresh server process for each scenario
 // (with message limits raised for the senders), so each run's server CPU
-// and memory are its own.
+// and memory are its own. With -nodes N it starts a redis-server and N
+// server processes as one cluster, and spreads the clients over the nodes
+// round robin; the figures sum the nodes' CPU and memory, and give
+// Redis's CPU apart.
 package main
 
 import (
@@ -39,6 +43,8 @@ func run(args []string) error {
 	url := fs.String("url", "", "the server's ws://host:port/ws (loopback); empty: start -server-bin")
 	serverBin := fs.String("server-bin", "", "a roomkit binary to start for each scenario")
 	serverFlags := fs.String("server-flags", "", "more flags for the server -server-bin starts, space-separated (e.g. \"-join-batch-window -1ns\")")
+	nodes := fs.Int("nodes", 1, "with -server-bin: start this many nodes sharing a redis-server started for the run")
+	redisBin := fs.String("redis-bin", "redis-server", "with -nodes > 1: the redis-server to start")
 	appID := fs.String("app", "load", "app ID of the tokens")
 	secret := fs.String("secret", "", "the app's server secret (with -url)")
 	pid := fs.Int("pid", 0, "the server's process ID, for CPU and RSS (with -url)")
@@ -106,7 +112,13 @@ func run(args []string) error {
 				return fmt.Errorf("give -url (a running server) or -server-bin (a roomkit binary to start)")
 			}
 			var err error
-			if cfg, stop, err = startServer(*serverBin, strings.Fields(*serverFlags), cfg); err != nil {
+			if *nodes > 1 {
+				cfg, stop, err = startCluster(*serverBin, *redisBin, *nodes, strings.Fields(*serverFlags), cfg)
+			} else {
+				cfg.Secret = newSecret()
+				cfg, stop, err = startServer(*serverBin, strings.Fields(*serverFlags), cfg)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -161,18 +173,80 @@ func machine() string {
 	return fmt.Sprintf("%d cores%s, %s %s, %s", runtime.NumCPU(), mem, runtime.GOOS, strings.TrimSpace(string(kernel)), runtime.Version())
 }
 
-// startServer starts bin serve on a free loopback port with a fresh
-// secret, and waits until it listens.
-func startServer(bin string, flags []string, cfg loadgen.Config) (loadgen.Config, func(), error) {
+func newSecret() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startCluster starts a redis-server and n nodes of bin sharing it.
+func startCluster(bin, redisBin string, n int, flags []string, cfg loadgen.Config) (loadgen.Config, func(), error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return cfg, nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	cfg.Secret = hex.EncodeToString(b)
+	_, port, _ := net.SplitHostPort(addr)
+	redis := exec.Command(redisBin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
+	if err := redis.Start(); err != nil {
+		return cfg, nil, fmt.Errorf("starting %s: %w", redisBin, err)
+	}
+	stops := []func(){func() { _ = redis.Process.Kill(); _ = redis.Wait() }}
+	stopAll := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	if err := waitListening(addr); err != nil {
+		stopAll()
+		return cfg, nil, err
+	}
+	cfg.Secret = newSecret()
+	cfg.RedisPID = redis.Process.Pid
+	cfg.RedisURL = "redis://" + addr + "/0"
+	for i := range n {
+		nodeCfg, stop, err := startServer(bin, append([]string{"-redis", "redis://" + addr + "/0", "-node-id", fmt.Sprint("node", i+1)}, flags...), cfg)
+		if err != nil {
+			stopAll()
+			return cfg, nil, err
+		}
+		stops = append(stops, stop)
+		if i == 0 {
+			cfg.URL, cfg.ServerPID = nodeCfg.URL, nodeCfg.ServerPID
+		} else {
+			cfg.MoreURLs = append(cfg.MoreURLs, nodeCfg.URL)
+			cfg.MorePIDs = append(cfg.MorePIDs, nodeCfg.ServerPID)
+		}
+	}
+	return cfg, stopAll, nil
+}
+
+func waitListening(addr string) error {
+	for range 100 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("nothing listens on %s", addr)
+}
+
+// startServer starts bin serve on a free loopback port with cfg's secret,
+// and waits until it listens.
+func startServer(bin string, flags []string, cfg loadgen.Config) (loadgen.Config, func(), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return cfg, nil, err
+	}
 	args := append([]string{"serve", "-addr", addr, "-app", cfg.AppID + "=" + cfg.Secret,
 		"-max-conns-per-ip", "-1", "-max-sessions-per-app", "100000", "-max-sessions", "100000", "-max-members", "20000"}, flags...)
 	cmd := exec.Command(bin, args...)
@@ -191,16 +265,9 @@ func startServer(bin string, flags []string, cfg loadgen.Config) (loadgen.Config
 			<-done
 		}
 	}
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			stop()
-			return cfg, nil, fmt.Errorf("%s did not listen on %s", bin, addr)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitListening(addr); err != nil {
+		stop()
+		return cfg, nil, fmt.Errorf("%s: %w", bin, err)
 	}
 	time.Sleep(500 * time.Millisecond) // let it settle before reading its RSS
 	cfg.URL = "ws://" + addr + "/ws"
