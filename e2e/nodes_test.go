@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -268,4 +272,70 @@ func TestInvitationAcrossNodes(t *testing.T) {
 	assert.NotContains(t, dan.ev(), "timeout cat", "it timed out once")
 	assert.Equal(t, `error 6000271 true`, strings.Join(strings.Fields(dan.invite(`[{userID:'a'},{userID:'b'},{userID:'c'},{userID:'d'},{userID:'e'},{userID:'f'},{userID:'g'},{userID:'h'},{userID:'i'},{userID:'j'}]`, ""))[:3], " "),
 		"errors keep their codes from the calls node")
+}
+
+// switchingProxy stands for a load balancer: it sends every request,
+// WebSocket upgrades included, to the node it currently points at.
+type switchingProxy struct {
+	*httptest.Server
+	target atomic.Pointer[url.URL]
+}
+
+func newSwitchingProxy(t *testing.T, to *node) *switchingProxy {
+	t.Helper()
+	p := &switchingProxy{}
+	p.point(to)
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(p.target.Load())
+		r.Out.Host = r.In.Host // the page's origin is the proxy's: keep it
+	}}
+	p.Server = httptest.NewServer(rp)
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *switchingProxy) point(to *node) {
+	u, _ := url.Parse(to.url())
+	p.target.Store(u)
+}
+
+// A reload that lands on another node behind the load balancer resumes
+// the session there: the others see no leave and no join, and a message
+// sent during the reload arrives once.
+func TestReloadOnAnotherNodeResumes(t *testing.T) {
+	nodes := startCluster(t, 3)
+	lb := newSwitchingProxy(t, nodes[0])
+	alice := openURL(t, lb.URL+"/")
+	bob := openURL(t, nodes[2].url())
+	alice.login("alice")
+	bob.login("bob")
+	alice.mustCall(`zim.enterRoom({ roomID: 'r', roomName: 'R' })`)
+	bob.mustCall(`zim.enterRoom({ roomID: 'r', roomName: 'R' })`)
+	alice.waitEvents("joined r bob/BOB")
+	bob.takeEvents()
+
+	lb.point(nodes[1])
+	alice.reload()
+	bob.mustCall(`zim.sendRoomMessage({ type: 1, message: 'during the reload' }, 'r')`)
+	alice.loadModule()
+	alice.login("alice")
+	assert.True(t, evalAs[bool](alice, `zim.resumed`), "resumed on node2: %s", evalAs[string](alice, `zim.resumeError`))
+	assert.Equal(t, []string{"r"}, evalAs[[]string](alice, `zim.getRooms()`))
+	require.Eventually(t, func() bool {
+		return evalAs[int](alice, `received.filter((m) => m.message === 'during the reload').length`) == 1
+	}, 10*time.Second, 20*time.Millisecond, "the message sent during the reload arrives")
+
+	// The session lives on node2 now: it sends and leaves from there.
+	alice.mustCall(`zim.sendRoomMessage({ type: 1, message: 'back' }, 'r')`)
+	require.Eventually(t, func() bool {
+		return evalAs[int](bob, `received.filter((m) => m.message === 'back').length`) == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 1, evalAs[int](alice, `received.filter((m) => m.message === 'during the reload').length`), "once")
+	for _, e := range bob.takeEvents() {
+		assert.NotContains(t, e, "alice", "bob saw nothing of alice's reload")
+	}
+	assert.JSONEq(t, `{"roomID":"r","count":2}`, bob.mustCall(`zim.queryRoomOnlineMemberCount('r')`))
+	alice.mustCall(`zim.leaveRoom('r')`)
+	bob.waitEvents("left r alice")
 }

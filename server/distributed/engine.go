@@ -385,12 +385,18 @@ func (e *Engine) roomCount(p engine.Peer) int {
 // handle is the owner's side: it runs a forwarded operation for the
 // stand-in of the peer it names.
 func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
+	if name == "handover" {
+		return e.handleHandover(body)
+	}
 	var f forwarded
 	if err := json.Unmarshal(body, &f); err != nil {
 		return nil, fmt.Errorf("a forwarded operation does not decode: %w", err)
 	}
 	if name == "call" {
 		return e.handleCall(from, f)
+	}
+	if f.Op == "rebind" {
+		return e.rebind(f.Peer, f.Args)
 	}
 	rp := e.remote(from, f.Peer, f.Room)
 	defer e.dropIfIdle(rp)

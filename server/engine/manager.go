@@ -379,6 +379,24 @@ func (m *Manager) Members() int {
 	return n
 }
 
+// Rebind makes p the peer of session p.SessionID() in every room that
+// session is in, in place of the one it joined with (the session moved to
+// another connection or server node): its place, role and attributes stay,
+// and later events go to p. It returns the IDs of those rooms.
+func (m *Manager) Rebind(p Peer) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mine := m.joined[p.SessionID()]
+	for _, r := range mine {
+		r.mu.Lock()
+		if mem := r.members[p.SessionID()]; mem != nil {
+			mem.peer = p
+		}
+		r.mu.Unlock()
+	}
+	return sortedKeys(mine)
+}
+
 // HasRoom reports whether app's room roomID exists here.
 func (m *Manager) HasRoom(app, roomID string) bool {
 	m.mu.Lock()

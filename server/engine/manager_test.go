@@ -392,3 +392,25 @@ func TestConcurrentMembership(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 0, m.RoomCount())
 }
+
+// A rebound session keeps its place and gets the room's events at its new
+// peer; the old one gets nothing more.
+func TestRebindMovesDeliveryToTheNewPeer(t *testing.T) {
+	m := newManager(Limits{})
+	a, b := peer("a"), peer("b")
+	_, err := m.Enter(a, info("r"), nil)
+	require.NoError(t, err)
+	_, err = m.Enter(b, info("r"), nil)
+	require.NoError(t, err)
+	a.events()
+	moved := &fakePeer{id: "a", user: "u-a"}
+	assert.Equal(t, []string{"r"}, m.Rebind(moved))
+	c := peer("c")
+	_, err = m.Enter(c, info("r"), nil)
+	require.NoError(t, err)
+	assert.Empty(t, a.events(), "the old peer hears nothing more")
+	assert.Equal(t, []string{"roomMemberJoined r u-c"}, moved.events())
+	ids, _ := m.MemberUserIDs("", "r")
+	assert.Equal(t, []string{"u-a", "u-b", "u-c"}, ids, "its place in the order stays")
+	assert.Empty(t, m.Rebind(peer("nobody")))
+}

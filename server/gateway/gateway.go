@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -169,13 +170,41 @@ type Cluster interface {
 	// UserOffline says the user's last session on this node ended; it
 	// reports whether the user has none left on any node.
 	UserOffline(app, userID string) (goneEverywhere bool)
+	// SessionStarted and SessionEnded record where a session lives, so
+	// that a reload landing on another node finds it.
+	SessionStarted(id string)
+	SessionEnded(id string)
+	// Adopt brings session s.SessionID() from the node holding it to this
+	// one (s is its new, pending self here): that node checks key and
+	// hands over what Handover holds; the session's rooms now deliver to
+	// s. It fails when no live node holds the session or the key is wrong.
+	Adopt(s engine.Peer, key string) (Handover, error)
+	// MoveSession points the rooms session p is in at node to, and returns
+	// them with their owners. When it returns, every frame sent to p
+	// before has reached p.
+	MoveSession(p engine.Peer, to string) (map[string]string, error)
+}
+
+// Handover is a session as its old node hands it to the node its client
+// reconnected to: its recent frames, numbered first to next, the highest
+// request ID it read, and its rooms with the nodes owning them.
+type Handover struct {
+	First    uint64            `json:"first"`
+	Next     uint64            `json:"next"`
+	Frames   []json.RawMessage `json:"frames"`
+	LastRead uint64            `json:"lastRead"`
+	Rooms    map[string]string `json:"rooms"`
 }
 
 // LocalDirectory finds this node's sessions: by ID, and by user (every
-// tab of the user here, attached or waiting for a resume).
+// tab of the user here, attached or waiting for a resume); and hands one
+// over to another node.
 type LocalDirectory interface {
 	calls.Directory
 	Session(id string) engine.Peer
+	// HandOver gives session id, if app's user holds it with key, to node
+	// to: it closes its connection here, moves its rooms, and forgets it.
+	HandOver(id, key, app, userID, to string) (Handover, error)
 }
 
 // New returns a Gateway over eng that admits tokens v accepts. With a
@@ -315,8 +344,13 @@ func (g *Gateway) untrack(c *conn) {
 // cluster hears of a user's first session here.
 func (g *Gateway) add(s *session) *protocol.Error {
 	first, err := g.addLocked(s)
-	if err == nil && first && g.cluster != nil {
-		g.cluster.UserOnline(s.app, s.userID, s.Member().UserName)
+	if err == nil && g.cluster != nil {
+		if first {
+			g.cluster.UserOnline(s.app, s.userID, s.Member().UserName)
+		}
+		if !s.adopting { // an adopted session is recorded once it is here
+			g.cluster.SessionStarted(s.id)
+		}
 	}
 	return err
 }

@@ -65,6 +65,10 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 	resumeErr := ""
 	if req.Resume != nil {
 		s, why := g.resume(claims, req.Resume)
+		if s == nil && why == errSessionEnded && g.cluster != nil {
+			// Not here: perhaps on another node, which hands it over.
+			s, why = g.adopt(claims, req.Resume)
+		}
 		if s != nil {
 			if why = s.attach(c, reply(s, ""), req.Resume.Received, true); why == "" {
 				s.setClaims(claims)

@@ -39,6 +39,10 @@ type session struct {
 	warnTimer *time.Timer
 	expTimer  *time.Timer
 	ended     bool
+	// adopting: the session is coming from another node; frames wait in
+	// pending until its ring arrives, and are numbered after it.
+	adopting bool
+	pending  [][]byte
 }
 
 func newSession(g *Gateway, c *auth.Claims) *session {
@@ -91,6 +95,10 @@ func (s *session) Deliver(frame []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
+		return
+	}
+	if s.adopting {
+		s.pending = append(s.pending, frame)
 		return
 	}
 	s.events.add(frame)
@@ -171,6 +179,9 @@ func (s *session) end() {
 	last := s.g.remove(s)
 	s.g.log.Info("session ended", "app", s.app, "user", s.userID, "session", s.id)
 	s.g.engine.LeaveAll(s)
+	if s.g.cluster != nil {
+		s.g.cluster.SessionEnded(s.id)
+	}
 	if last && (s.g.cluster == nil || s.g.cluster.UserOffline(s.app, s.userID)) {
 		s.g.calls.UserGone(s.app, s.userID)
 	}

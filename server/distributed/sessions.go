@@ -1,0 +1,166 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"roomkit/server/engine"
+	"roomkit/server/gateway"
+)
+
+// Sessions that move. Redis records which node holds each session (a key
+// per session, kept 49 hours: longer than any token lives without being
+// renewed on a reconnect), so that a client reconnecting to another node
+// (a reload behind a load balancer) can be handed its session: the old
+// node points the session's rooms at the new one, owner by owner, and
+// sends what the session kept.
+
+const sessionTTL = 49 * time.Hour
+
+func sessionKey(id string) string { return "roomkit:session:" + id }
+
+// SessionStarted implements gateway.Cluster.
+func (e *Engine) SessionStarted(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := e.node.Redis().Set(ctx, sessionKey(id), e.node.ID(), sessionTTL).Err(); err != nil {
+		e.log.Warn("a session's node was not recorded; a reload on another node will not resume it", "session", id, "err", err)
+	}
+}
+
+// forgetSessionScript deletes the record only while it names this node
+// (a session handed over is the new node's to forget).
+var forgetSessionScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
+// SessionEnded implements gateway.Cluster.
+func (e *Engine) SessionEnded(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = forgetSessionScript.Run(ctx, e.node.Redis(), []string{sessionKey(id)}, e.node.ID()).Err()
+}
+
+// handoverRequest asks a node for one of its sessions.
+type handoverRequest struct {
+	ID   string `json:"id"`
+	Key  string `json:"key"`
+	App  string `json:"app"`
+	User string `json:"user"`
+	To   string `json:"to"`
+}
+
+// Adopt implements gateway.Cluster.
+func (e *Engine) Adopt(s engine.Peer, key string) (gateway.Handover, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	holder, err := e.node.Redis().Get(ctx, sessionKey(s.SessionID())).Result()
+	if errors.Is(err, redis.Nil) || holder == e.node.ID() {
+		return gateway.Handover{}, errors.New("no node holds the session")
+	}
+	if err != nil {
+		return gateway.Handover{}, err
+	}
+	raw, err := e.node.Request(ctx, holder, "handover", s.SessionID(), handoverRequest{ID: s.SessionID(), Key: key, App: s.AppID(), User: s.Member().UserID, To: e.node.ID()})
+	if err != nil {
+		return gateway.Handover{}, fmt.Errorf("node %s: %w", holder, err)
+	}
+	var h gateway.Handover
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return gateway.Handover{}, err
+	}
+	o := e.noteOrigin(s)
+	e.mu.Lock()
+	for room, owner := range h.Rooms {
+		o.rooms[room] = owner
+	}
+	e.mu.Unlock()
+	if err := e.node.Redis().Set(ctx, sessionKey(s.SessionID()), e.node.ID(), sessionTTL).Err(); err != nil {
+		e.log.Warn("a session's new node was not recorded", "session", s.SessionID(), "err", err)
+	}
+	return h, nil
+}
+
+// handleHandover is the old node's side: the gateway checks the key,
+// closes the connection and calls MoveSession.
+func (e *Engine) handleHandover(body json.RawMessage) (any, error) {
+	var req handoverRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	locals := e.localDir()
+	if locals == nil {
+		return nil, errors.New("this node has no sessions")
+	}
+	return locals.HandOver(req.ID, req.Key, req.App, req.User, req.To)
+}
+
+// MoveSession implements gateway.Cluster: the rooms held here point at a
+// stand-in for p on node to, and every other owner of p's rooms is asked
+// to do the same. A rebind request to an owner goes after everything that
+// owner sent p here, and its reply after that too: once every reply is
+// in, p has had every frame sent to it before the move.
+func (e *Engine) MoveSession(p engine.Peer, to string) (map[string]string, error) {
+	info := describe(p, "")
+	rp := e.remote(to, info, "")
+	e.mu.Lock()
+	o := e.origins[p.SessionID()]
+	delete(e.origins, p.SessionID())
+	rooms := map[string]string{}
+	owners := map[string]bool{}
+	if o != nil {
+		for room, owner := range o.rooms {
+			rooms[room] = owner
+			if owner != "" && owner != e.node.ID() {
+				owners[owner] = true
+			}
+		}
+	}
+	e.mu.Unlock()
+	for _, id := range e.local.Rebind(rp) {
+		rooms[id] = e.node.ID()
+	}
+	e.dropIfIdle(rp)
+	var errs []error
+	for owner := range owners {
+		args, _ := json.Marshal(rebindArgs{To: to})
+		if _, err := e.node.Request(context.Background(), owner, "op", p.SessionID(), forwarded{Op: "rebind", Peer: info, Args: args}); err != nil {
+			errs = append(errs, fmt.Errorf("node %s: %w", owner, err))
+		}
+	}
+	return rooms, errors.Join(errs...)
+}
+
+type rebindArgs struct {
+	To string `json:"to"`
+}
+
+// rebind is an owner's side of MoveSession: the session's rooms here go
+// to its stand-in on node to, or to the session itself when it moved here.
+func (e *Engine) rebind(info peerInfo, args json.RawMessage) (any, error) {
+	var a rebindArgs
+	if err := json.Unmarshal(args, &a); err != nil {
+		return nil, err
+	}
+	if a.To == e.node.ID() {
+		if locals := e.localDir(); locals != nil {
+			if p := locals.Session(info.ID); p != nil {
+				e.local.Rebind(p)
+				e.mu.Lock()
+				delete(e.remotes, info.ID)
+				e.mu.Unlock()
+				return struct{}{}, nil
+			}
+		}
+		return nil, fmt.Errorf("session %s is not here", info.ID)
+	}
+	rp := e.remote(a.To, info, "")
+	e.local.Rebind(rp)
+	e.dropIfIdle(rp)
+	return struct{}{}, nil
+}
