@@ -339,3 +339,59 @@ func TestReloadOnAnotherNodeResumes(t *testing.T) {
 	alice.mustCall(`zim.leaveRoom('r')`)
 	bob.waitEvents("left r alice")
 }
+
+// stop sends SIGTERM and waits for the node to exit.
+func (n *node) stop(t *testing.T, within time.Duration) {
+	t.Helper()
+	require.NoError(t, n.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-n.done:
+	case <-time.After(within):
+		t.Fatalf("node %s did not stop within %s", n.id, within)
+	}
+}
+
+// A node stopped gracefully (SIGTERM) hands its rooms to the others before
+// it goes: the room it owned goes on with its members, attributes and
+// history; its own user reconnects through the load balancer to another
+// node and resumes there; nobody sees anyone leave or join.
+func TestGracefulStopHandsRoomsOver(t *testing.T) {
+	nodes := startCluster(t, 3)
+	lb := newSwitchingProxy(t, nodes[0])
+	alice := openURL(t, lb.URL+"/")
+	bob, carol := openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	alice.login("alice")
+	bob.login("bob")
+	carol.login("carol")
+	alice.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' }, { roomAttributes: { topic: 'drain' } })`) // node1 owns it
+	bob.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`)
+	carol.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`)
+	alice.waitEvents("joined busy bob/BOB", "joined busy carol/CAROL")
+	bob.mustCall(`zim.sendRoomMessage({ type: 1, message: 'before' }, 'busy')`)
+	bob.takeEvents()
+	carol.takeEvents()
+
+	lb.point(nodes[1])
+	start := time.Now()
+	nodes[0].stop(t, 15*time.Second)
+	t.Logf("node1 stopped %s after SIGTERM", time.Since(start).Round(100*time.Millisecond))
+
+	// alice's client reconnected to node2 and resumed; the room goes on.
+	require.Eventually(t, func() bool {
+		return strings.HasPrefix(alice.call(`zim.sendRoomMessage({ type: 1, message: 'after' }, 'busy')`), "ok ")
+	}, 15*time.Second, 200*time.Millisecond, "alice can send again")
+	for _, p := range []*page{bob, carol} {
+		require.Eventually(t, func() bool {
+			return evalAs[int](p, `received.filter((m) => m.message === 'after').length`) == 1
+		}, 10*time.Second, 20*time.Millisecond)
+	}
+	assert.JSONEq(t, `{"roomID":"busy","count":3}`, carol.mustCall(`zim.queryRoomOnlineMemberCount('busy')`))
+	assert.JSONEq(t, `{"roomID":"busy","roomAttributes":{"topic":"drain"}}`, bob.mustCall(`zim.queryRoomAllAttributes('busy')`))
+	assert.Contains(t, carol.mustCall(`zim.queryHistoryRoomMessage('busy', { count: 10 })`), `"before"`, "the history came along")
+	for _, p := range []*page{bob, carol} {
+		for _, e := range p.takeEvents() {
+			assert.False(t, strings.HasPrefix(e, "left ") || strings.HasPrefix(e, "joined "), "no leave or join: %s", e)
+		}
+	}
+	assert.Equal(t, 0, evalAs[int](alice, `received.filter((m) => m.message === 'after').length`), "not sent to herself")
+}

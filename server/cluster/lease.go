@@ -62,3 +62,15 @@ func (n *Node) Holder(ctx context.Context, name string) (string, error) {
 	}
 	return h, err
 }
+
+// transferScript moves a lease from ARGV[1] to ARGV[2].
+var transferScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0`)
+
+// Take moves the lease from node from to this node, if from holds it (a
+// node handing its rooms over as it stops); it reports whether it did.
+func (n *Node) Take(ctx context.Context, name, from string) (bool, error) {
+	moved, err := transferScript.Run(ctx, n.rdb, []string{leaseKey(name)}, from, n.ID()).Int()
+	return moved == 1, err
+}

@@ -236,6 +236,10 @@ func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
 			}
 			return v.(R), nil
 		}
+		if !e.alive(owner) {
+			e.forget(key)
+			continue
+		}
 		args, err := json.Marshal(a)
 		if err != nil {
 			return zero, err
@@ -246,7 +250,7 @@ func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
 			if err == errMoved || isNodeGone(err) {
 				e.forget(key)
 			}
-			if err == errMoved {
+			if err == errMoved || (isNodeGone(err) && !e.alive(owner)) {
 				continue
 			}
 			return zero, err

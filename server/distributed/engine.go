@@ -48,6 +48,7 @@ type Engine struct {
 	held     map[roomKey]uint64      // leases held here -> their generation
 	gen      uint64                  // bumped at every release, so a stale acquire is not trusted
 	inflight map[roomKey]int         // operations running on a room held here
+	moving   map[roomKey]bool        // rooms being handed to another node (Drain)
 	owners   map[roomKey]string      // where other rooms live, as last learnt
 	remotes  map[string]*remotePeer  // stand-ins of other nodes' peers, by session ID
 	origins  map[string]*originState // this node's peers that have rooms, by session ID
@@ -89,7 +90,7 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 		log = slog.Default()
 	}
 	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
-		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, owners: map[roomKey]string{},
+		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, owners: map[roomKey]string{},
 		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{}}
 	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError}, log)
 	if err != nil {
@@ -200,6 +201,32 @@ func (e *Engine) ownerOf(key roomKey) (string, uint64, error) {
 	return holder, gen, nil
 }
 
+// alive reports whether node is alive: at once when the last check saw it,
+// else by asking Redis.
+func (e *Engine) alive(node string) bool {
+	e.mu.Lock()
+	ok := e.live[node]
+	e.mu.Unlock()
+	if ok {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	alive, err := e.node.Alive(ctx, node)
+	return err != nil || alive // when Redis cannot say, try the node
+}
+
+// noteOwner updates where p's origin believes one of its rooms lives.
+func (e *Engine) noteOwner(p engine.Peer, room, owner string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if o := e.origins[p.SessionID()]; o != nil {
+		if _, in := o.rooms[room]; in {
+			o.rooms[room] = owner
+		}
+	}
+}
+
 // forget drops what this node believed about where a room lives.
 func (e *Engine) forget(key roomKey) {
 	e.mu.Lock()
@@ -210,8 +237,11 @@ func (e *Engine) forget(key roomKey) {
 // runLocal runs fn on a room held here, counted in flight so that the
 // sweep does not give its lease back meanwhile.
 func (e *Engine) runLocal(key roomKey, fn func() (any, error)) (any, error) {
+	if e.waitMoving(key) {
+		return nil, errMoved // it moved (or came back): find it again
+	}
 	e.mu.Lock()
-	if _, ok := e.held[key]; !ok {
+	if _, ok := e.held[key]; !ok || e.moving[key] {
 		e.mu.Unlock()
 		return nil, errMoved
 	}
@@ -303,6 +333,10 @@ func (o op[A, R]) call(e *Engine, p engine.Peer, room string, a A) (R, error) {
 			}
 			return v.(R), nil
 		}
+		if !e.alive(owner) {
+			e.forget(key) // the next try finds the owner again (or takes the room)
+			continue
+		}
 		args, err := json.Marshal(a)
 		if err != nil {
 			return zero, err
@@ -315,11 +349,15 @@ func (o op[A, R]) call(e *Engine, p engine.Peer, room string, a A) (R, error) {
 				e.forget(key)
 				continue
 			}
-			if errors.Is(err, cluster.ErrNodeGone) || isNodeGone(err) {
-				e.forget(key) // the next try finds the owner again (or takes the room)
+			if isNodeGone(err) {
+				e.forget(key)
+				if !e.alive(owner) {
+					continue
+				}
 			}
 			return zero, err
 		}
+		e.noteOwner(p, room, owner)
 		var r R
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return zero, fmt.Errorf("op %s: the reply does not decode: %w", o.name, err)
@@ -385,8 +423,11 @@ func (e *Engine) roomCount(p engine.Peer) int {
 // handle is the owner's side: it runs a forwarded operation for the
 // stand-in of the peer it names.
 func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
-	if name == "handover" {
+	switch name {
+	case "handover":
 		return e.handleHandover(body)
+	case "importRoom":
+		return e.handleImport(from, body)
 	}
 	var f forwarded
 	if err := json.Unmarshal(body, &f); err != nil {

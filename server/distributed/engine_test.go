@@ -248,3 +248,30 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	es[0].UserOnline("app1", "ben", "Ben")
 	assert.True(t, es[0].UserOffline("app1", "ben"), "a dead node's sessions do not count")
 }
+
+// Draining hands a node's rooms to another live node, whole: the members
+// there keep receiving, nobody is told anything, and the lease moves.
+func TestDrainHandsRoomsToAnotherNode(t *testing.T) {
+	es := startEngines(t, 2)
+	ann, ben := newPeer("ann"), newPeer("ben")
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "r"}, &protocol.RoomConfig{RoomAttributes: map[string]string{"k": "v"}})
+	require.NoError(t, err)
+	_, err = es[1].Join(ben, "r", "")
+	require.NoError(t, err)
+	ann.waitLines(t, "roomMemberJoined r ben")
+
+	require.NoError(t, es[0].Drain(context.Background()))
+	holder, err := es[1].node.Holder(context.Background(), roomKey{"app1", "r"}.lease())
+	require.NoError(t, err)
+	assert.Equal(t, "node2", holder)
+	assert.False(t, es[0].local.HasRoom("app1", "r"))
+	assert.True(t, es[1].local.HasRoom("app1", "r"))
+
+	_, err = es[1].SendMessage(ben, "r", protocol.Message{Type: protocol.MessageTypeText, Message: json.RawMessage(`"after"`)})
+	require.NoError(t, err)
+	ann.waitLines(t, "receiveRoomMessage r after")
+	attrs, err := es[0].QueryAttributes(ann, "r")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"k": "v"}, attrs)
+	assert.Empty(t, ben.lines(), "ben was told nothing")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"time"
 
 	"roomkit/server/engine"
 	"roomkit/server/protocol"
@@ -233,18 +234,8 @@ func (e *Engine) LeaveAll(p engine.Peer) []string {
 	e.mu.Lock()
 	o := e.origins[p.SessionID()]
 	delete(e.origins, p.SessionID())
-	var nodes []string
-	if o != nil {
-		seen := map[string]bool{e.node.ID(): true}
-		for _, owner := range o.rooms {
-			if owner != "" && !seen[owner] {
-				seen[owner] = true
-				nodes = append(nodes, owner)
-			}
-		}
-	}
 	e.mu.Unlock()
-	for _, n := range nodes {
+	for _, n := range e.otherOwners(p, o) {
 		raw, err := e.node.Request(context.Background(), n, "op", p.SessionID(), forwarded{Op: "leaveAll", Peer: describe(p, "")})
 		if err != nil {
 			e.log.Warn("leaving the rooms on another node failed", "owner", n, "err", err)
@@ -264,18 +255,8 @@ func (e *Engine) Rooms(p engine.Peer) []protocol.RoomInfo {
 	rooms := e.local.Rooms(p)
 	e.mu.Lock()
 	o := e.origins[p.SessionID()]
-	var nodes []string
-	if o != nil {
-		seen := map[string]bool{e.node.ID(): true}
-		for _, owner := range o.rooms {
-			if owner != "" && !seen[owner] {
-				seen[owner] = true
-				nodes = append(nodes, owner)
-			}
-		}
-	}
 	e.mu.Unlock()
-	for _, n := range nodes {
+	for _, n := range e.otherOwners(p, o) {
 		raw, err := e.node.Request(context.Background(), n, "op", p.SessionID(), forwarded{Op: "rooms", Peer: describe(p, "")})
 		if err != nil {
 			continue
@@ -286,6 +267,38 @@ func (e *Engine) Rooms(p engine.Peer) []protocol.RoomInfo {
 		}
 	}
 	return sortedRooms(rooms)
+}
+
+// otherOwners returns the other nodes owning the rooms of o (p's), each
+// once; a room whose recorded owner is no longer alive (it stopped, and
+// handed its rooms on) is looked up again.
+func (e *Engine) otherOwners(p engine.Peer, o *originState) []string {
+	if o == nil {
+		return nil
+	}
+	e.mu.Lock()
+	rooms := make(map[string]string, len(o.rooms))
+	for r, owner := range o.rooms {
+		rooms[r] = owner
+	}
+	e.mu.Unlock()
+	seen := map[string]bool{e.node.ID(): true}
+	var nodes []string
+	for room, owner := range rooms {
+		if owner != "" && owner != e.node.ID() && !e.alive(owner) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			owner, _ = e.node.Holder(ctx, roomKey{p.AppID(), room}.lease())
+			cancel()
+			e.mu.Lock()
+			o.rooms[room] = owner
+			e.mu.Unlock()
+		}
+		if owner != "" && !seen[owner] {
+			seen[owner] = true
+			nodes = append(nodes, owner)
+		}
+	}
+	return nodes
 }
 
 // MemberList implements engine.Engine.

@@ -111,17 +111,19 @@ func (e *Engine) MoveSession(p engine.Peer, to string) (map[string]string, error
 	e.mu.Lock()
 	o := e.origins[p.SessionID()]
 	delete(e.origins, p.SessionID())
-	rooms := map[string]string{}
+	e.mu.Unlock()
 	owners := map[string]bool{}
+	for _, n := range e.otherOwners(p, o) {
+		owners[n] = true
+	}
+	rooms := map[string]string{}
 	if o != nil {
+		e.mu.Lock()
 		for room, owner := range o.rooms {
 			rooms[room] = owner
-			if owner != "" && owner != e.node.ID() {
-				owners[owner] = true
-			}
 		}
+		e.mu.Unlock()
 	}
-	e.mu.Unlock()
 	for _, id := range e.local.Rebind(rp) {
 		rooms[id] = e.node.ID()
 	}

@@ -183,6 +183,9 @@ type Cluster interface {
 	// them with their owners. When it returns, every frame sent to p
 	// before has reached p.
 	MoveSession(p engine.Peer, to string) (map[string]string, error)
+	// Drain hands the rooms this node owns to the other nodes, before a
+	// graceful stop.
+	Drain(ctx context.Context) error
 }
 
 // Handover is a session as its old node hands it to the node its client
@@ -221,6 +224,26 @@ func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger, clus
 		g.calls = calls.NewManager(g, g.cfg.Calls)
 	}
 	return g
+}
+
+// waitHandedOver waits, until most of ctx's time is gone, for the
+// sessions here to be taken over by the nodes their clients reconnect to.
+func (g *Gateway) waitHandedOver(ctx context.Context) {
+	until := time.Now().Add(8 * time.Second)
+	if d, ok := ctx.Deadline(); ok {
+		until = time.Now().Add(time.Until(d) * 3 / 4)
+	}
+	for time.Now().Before(until) && g.SessionCount() > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Draining reports whether the gateway is shutting down (it takes no new
+// connection).
+func (g *Gateway) Draining() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closing
 }
 
 // Session implements LocalDirectory: the session of this ID here, or nil.
@@ -299,9 +322,23 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.calls.EndAll(protocol.CallReasonServerShutdown)
 	g.mu.Lock()
 	g.closing = true
+	g.mu.Unlock()
+	if g.cluster != nil {
+		// A node of several: its rooms go on elsewhere, and its clients,
+		// told to reconnect, take their sessions to the node they reach.
+		if err := g.cluster.Drain(ctx); err != nil {
+			g.log.Warn("draining the rooms to other nodes was not complete", "err", err)
+		}
+	}
+	g.mu.Lock()
 	for c := range g.conns {
 		c.closeAfterQueue(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "server shutting down")))
 	}
+	g.mu.Unlock()
+	if g.cluster != nil {
+		g.waitHandedOver(ctx)
+	}
+	g.mu.Lock()
 	sessions := make([]*session, 0, len(g.sessions))
 	for _, s := range g.sessions {
 		sessions = append(sessions, s)

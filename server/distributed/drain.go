@@ -1,0 +1,224 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"roomkit/server/engine"
+)
+
+// Draining: a node about to stop hands each room it owns to another live
+// node, whole (engine.Manager's Detach and Import), before its clients are
+// told to reconnect. The members stay where they are: those connected to
+// the draining node are reached there until their clients reconnect
+// elsewhere and take their sessions along (Adopt). Operations that reach
+// the draining node for a room on its way wait for the move, then go to
+// the new owner.
+
+// importArgs is a room on its way, with where each member's session is.
+type importArgs struct {
+	State engine.RoomState    `json:"state"`
+	Peers map[string]peerSpot `json:"peers"`
+}
+
+// peerSpot is a member's session: its node and how it presents itself.
+type peerSpot struct {
+	Node string   `json:"node"`
+	Info peerInfo `json:"info"`
+}
+
+// Drain implements gateway.Cluster: every room held here goes to another
+// live node, round robin; the calls leases are given up (the calls kept
+// here end with the node). It returns once every room has moved, or ctx
+// ends.
+func (e *Engine) Drain(ctx context.Context) error {
+	live, err := e.node.LiveNodes(ctx)
+	if err != nil {
+		return err
+	}
+	var targets []string
+	for _, n := range live {
+		if n != e.node.ID() {
+			targets = append(targets, n)
+		}
+	}
+	e.mu.Lock()
+	var rooms, callKeys []roomKey
+	for key := range e.held {
+		if key.isCalls() {
+			callKeys = append(callKeys, key)
+		} else {
+			rooms = append(rooms, key)
+		}
+	}
+	e.mu.Unlock()
+	for _, key := range callKeys {
+		e.mu.Lock()
+		delete(e.held, key)
+		e.gen++
+		e.mu.Unlock()
+		_ = e.node.Release(ctx, key.lease())
+	}
+	if len(targets) == 0 {
+		return errors.New("no other live node to take the rooms")
+	}
+	var errs []error
+	for i, key := range rooms {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := e.handOff(ctx, key, targets[i%len(targets)]); err != nil {
+			errs = append(errs, fmt.Errorf("room %q: %w", key.id, err))
+		}
+	}
+	e.log.Info("drained: the rooms went to the other nodes", "rooms", len(rooms), "failed", len(errs))
+	return errors.Join(errs...)
+}
+
+// handOff moves one room to node to.
+func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
+	e.mu.Lock()
+	e.moving[key] = true
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.moving, key)
+		e.mu.Unlock()
+	}()
+	for { // operations under way finish first
+		e.mu.Lock()
+		n := e.inflight[key]
+		e.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	st, ok := e.local.Detach(key.app, key.id)
+	if !ok {
+		e.mu.Lock()
+		delete(e.held, key)
+		e.gen++
+		e.mu.Unlock()
+		return e.node.Release(ctx, key.lease())
+	}
+	args := importArgs{State: st, Peers: map[string]peerSpot{}}
+	e.mu.Lock()
+	for _, m := range st.Members {
+		if rp := e.remotes[m.SessionID]; rp != nil {
+			rp.mu.Lock()
+			args.Peers[m.SessionID] = peerSpot{Node: rp.node, Info: rp.info}
+			rp.mu.Unlock()
+		} else if o := e.origins[m.SessionID]; o != nil {
+			args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: describe(o.peer, "")}
+		}
+	}
+	e.mu.Unlock()
+	if locals := e.localDir(); locals != nil {
+		for _, m := range st.Members {
+			if _, ok := args.Peers[m.SessionID]; !ok {
+				if p := locals.Session(m.SessionID); p != nil {
+					args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: describe(p, "")}
+				}
+			}
+		}
+	}
+	if _, err := e.node.Request(ctx, to, "importRoom", key.id, args); err != nil {
+		// Not taken: the room stays here, as it was.
+		if ierr := e.local.Import(st, e.peerFor(args.Peers)); ierr != nil {
+			e.log.Error("a room could neither move nor stay", "room", key.id, "err", ierr)
+		}
+		return err
+	}
+	e.mu.Lock()
+	delete(e.held, key)
+	e.gen++
+	e.owners[key] = to
+	for _, o := range e.origins {
+		if o.rooms[key.id] == e.node.ID() && o.peer.AppID() == key.app {
+			o.rooms[key.id] = to
+		}
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+// peerFor finds the peers of a room arriving here: this node's sessions
+// themselves, stand-ins for the others'; nil for a session no node has.
+func (e *Engine) peerFor(spots map[string]peerSpot) func(sessionID, userID string) engine.Peer {
+	return func(sessionID, _ string) engine.Peer {
+		spot, ok := spots[sessionID]
+		if !ok {
+			return nil
+		}
+		if spot.Node == e.node.ID() {
+			if locals := e.localDir(); locals != nil {
+				if p := locals.Session(sessionID); p != nil {
+					return p
+				}
+			}
+			e.mu.Lock()
+			o := e.origins[sessionID]
+			e.mu.Unlock()
+			if o != nil {
+				return o.peer
+			}
+			return nil
+		}
+		return e.remote(spot.Node, spot.Info, "")
+	}
+}
+
+// handleImport is the receiving side: the room is made here and its lease
+// moved here from the sender.
+func (e *Engine) handleImport(from string, body json.RawMessage) (any, error) {
+	var a importArgs
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	key := roomKey{a.State.App, a.State.ID}
+	if err := e.local.Import(a.State, e.peerFor(a.Peers)); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	moved, err := e.node.Take(ctx, key.lease(), from)
+	if err != nil || !moved {
+		e.local.Detach(key.app, key.id)
+		return nil, fmt.Errorf("the room's lease did not move here (%v)", err)
+	}
+	e.mu.Lock()
+	e.held[key] = e.gen
+	delete(e.owners, key)
+	for _, m := range a.State.Members {
+		if o := e.origins[m.SessionID]; o != nil {
+			o.rooms[key.id] = e.node.ID()
+		}
+	}
+	e.mu.Unlock()
+	return struct{}{}, nil
+}
+
+// waitMoving waits while key is being handed off; it reports whether it
+// waited.
+func (e *Engine) waitMoving(key roomKey) bool {
+	waited := false
+	for i := 0; i < 2500; i++ {
+		e.mu.Lock()
+		m := e.moving[key]
+		e.mu.Unlock()
+		if !m {
+			return waited
+		}
+		waited = true
+		time.Sleep(2 * time.Millisecond)
+	}
+	return waited
+}

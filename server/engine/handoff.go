@@ -1,0 +1,213 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"roomkit/server/protocol"
+)
+
+// A room can leave one engine and go on in another (a server node handing
+// its rooms over before it stops): Detach takes it out whole, with no
+// event to anyone, and Import makes it again from what Detach returned,
+// with the peers of its members as the new engine knows them. Events
+// queued in the room go out before it is detached.
+
+// RoomState is a room as Detach hands it over: everything its members and
+// later joiners can see, and its rules.
+type RoomState struct {
+	App          string           `json:"app"`
+	ID           string           `json:"id"`
+	Name         string           `json:"name"`
+	DestroyDelay time.Duration    `json:"destroyDelay"`
+	MaxMembers   int              `json:"maxMembers,omitempty"`
+	Seq          uint64           `json:"seq"`
+	OrderKey     uint64           `json:"orderKey"`
+	Members      []MemberState    `json:"members"` // in join order
+	Users        []UserState      `json:"users"`
+	Attributes   []AttributeState `json:"attributes"`
+	History      []HistoryEntry   `json:"history"`
+	Passcode     string           `json:"passcode,omitempty"`
+	HostUser     string           `json:"hostUser,omitempty"`
+	ShareLocked  bool             `json:"shareLocked,omitempty"`
+	Removed      []string         `json:"removed,omitempty"`
+	IdleTimeout  time.Duration    `json:"idleTimeout"`
+}
+
+// MemberState is one session's place.
+type MemberState struct {
+	SessionID string `json:"session"`
+	UserID    string `json:"user"`
+	Seq       uint64 `json:"seq"`
+}
+
+// UserState is one user's presence: as the room shows it, and their
+// member attributes.
+type UserState struct {
+	Member     protocol.Member   `json:"member"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// AttributeState is one room attribute.
+type AttributeState struct {
+	Key                  string `json:"key"`
+	Value                string `json:"value"`
+	Owner                string `json:"owner"`
+	DeleteAfterOwnerLeft bool   `json:"deleteAfterOwnerLeft,omitempty"`
+}
+
+// HistoryEntry is one kept message.
+type HistoryEntry struct {
+	OrderKey uint64          `json:"orderKey"`
+	Message  json.RawMessage `json:"message"`
+}
+
+// HeldRooms returns the keys (app, room ID) of every room here.
+func (m *Manager) HeldRooms() [][2]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([][2]string, 0, len(m.rooms))
+	for k := range m.rooms {
+		out = append(out, [2]string{k.app, k.id})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0]+"\x00"+out[i][1] < out[j][0]+"\x00"+out[j][1] })
+	return out
+}
+
+// Detach takes app's room roomID out of this engine and returns it: its
+// members are no longer in it here, and nobody is told. False when there
+// is no such room.
+func (m *Manager) Detach(app, roomID string) (RoomState, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.rooms[roomKey{app, roomID}]
+	if r == nil {
+		return RoomState{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushJoinsLocked(time.Now())
+	r.flushLocked()
+	st := RoomState{App: r.app, ID: r.id, Name: r.name, DestroyDelay: r.destroyDelay, MaxMembers: r.maxMembers,
+		Seq: r.seq, OrderKey: r.orderKey, Passcode: r.passcode, HostUser: r.hostUser, ShareLocked: r.shareLocked, IdleTimeout: r.idleTimeout}
+	for _, mem := range r.order {
+		st.Members = append(st.Members, MemberState{SessionID: mem.peer.SessionID(), UserID: mem.userID(), Seq: mem.seq})
+		if mine := m.joined[mem.peer.SessionID()]; mine != nil {
+			delete(mine, r.id)
+			if len(mine) == 0 {
+				delete(m.joined, mem.peer.SessionID())
+			}
+		}
+	}
+	for _, id := range sortedKeys(r.users) {
+		u := r.users[id]
+		st.Users = append(st.Users, UserState{Member: u.member, Attributes: u.attrs})
+	}
+	for _, k := range sortedKeys(r.attrs) {
+		a := r.attrs[k]
+		st.Attributes = append(st.Attributes, AttributeState{Key: k, Value: a.value, Owner: a.owner, DeleteAfterOwnerLeft: a.deleteAfterOwnerLeft})
+	}
+	for _, h := range r.history {
+		st.History = append(st.History, HistoryEntry{OrderKey: h.orderKey, Message: h.raw})
+	}
+	st.Removed = sortedKeys(r.removed)
+	r.members, r.order, r.users = map[string]*member{}, nil, map[string]*userPlace{}
+	m.destroyLocked(r)
+	return st, true
+}
+
+// Import makes the room st describes here, with each member's peer as
+// peerFor returns it; members whose peer is nil are left out, and the
+// others told they left (their node is gone). It fails when a room of
+// that ID exists here or the app's stored bytes would pass its limit.
+func (m *Manager) Import(st RoomState, peerFor func(sessionID, userID string) Peer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := roomKey{st.App, st.ID}
+	if m.closed {
+		return protocol.Errorf(protocol.CodeServerShutdown, "the server is shutting down")
+	}
+	if m.rooms[key] != nil {
+		return fmt.Errorf("room %q already exists here", st.ID)
+	}
+	r := newRoom(st.App, protocol.RoomInfo{RoomID: st.ID, RoomName: st.Name}, nil, "")
+	r.destroyDelay, r.maxMembers, r.seq, r.orderKey = st.DestroyDelay, st.MaxMembers, st.Seq, st.OrderKey
+	r.passcode, r.hostUser, r.shareLocked, r.idleTimeout = st.Passcode, st.HostUser, st.ShareLocked, st.IdleTimeout
+	r.clock, r.onIdle, r.joinWindow = m.clock, m.endIfIdle, m.limits.JoinBatchWindow
+	for _, id := range st.Removed {
+		r.removed[id] = true
+	}
+	for _, a := range st.Attributes {
+		r.attrs[a.Key] = &attribute{value: a.Value, owner: a.Owner, deleteAfterOwnerLeft: a.DeleteAfterOwnerLeft}
+	}
+	r.attrBytes = attributesSize(r.attributeValues())
+	for _, h := range st.History {
+		r.history = append(r.history, storedMessage{orderKey: h.OrderKey, raw: h.Message})
+		r.historyBytes += len(h.Message)
+	}
+	for _, u := range st.Users {
+		place := &userPlace{member: u.Member, attrs: u.Attributes}
+		if len(u.Attributes) > 0 {
+			place.attrBytes = encodedSize(u.Attributes)
+			r.memberAttrBytes += place.attrBytes
+		}
+		r.users[u.Member.UserID] = place
+	}
+	usage := m.budget.app(st.App)
+	if err := usage.charge(int64(RoomOverheadBytes+r.attrBytes+r.historyBytes+r.memberAttrBytes), fmt.Sprintf("cannot take room %q over", st.ID)); err != nil {
+		return err
+	}
+	r.usage = usage
+	var gone []protocol.Member
+	for _, ms := range st.Members {
+		u := r.users[ms.UserID]
+		p := peerFor(ms.SessionID, ms.UserID)
+		if u == nil {
+			continue
+		}
+		if p == nil {
+			gone = append(gone, protocol.Member{UserID: ms.UserID, UserName: u.member.UserName})
+			continue
+		}
+		mem := &member{peer: p, user: u, seq: ms.Seq}
+		u.sessions = append(u.sessions, mem)
+		r.members[ms.SessionID] = mem
+		r.order = append(r.order, mem)
+		mine := m.joined[ms.SessionID]
+		if mine == nil {
+			mine = map[string]*room{}
+			m.joined[ms.SessionID] = mine
+		}
+		mine[st.ID] = r
+	}
+	// Users with no session left here are gone from the room.
+	for id, u := range r.users {
+		if len(u.sessions) == 0 {
+			r.memberAttrBytes -= u.attrBytes
+			_ = r.usage.charge(-int64(u.attrBytes), "")
+			delete(r.users, id)
+			if r.hostUser == id {
+				r.hostUser = ""
+			}
+		}
+	}
+	m.rooms[key] = r
+	m.appRooms[key.app]++
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(gone) > 0 {
+		r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: gone}, "")
+	}
+	r.checkIdleLocked()
+	if len(r.members) == 0 {
+		if r.destroyDelay == 0 {
+			m.destroyLocked(r)
+		} else {
+			gen := r.emptyGen
+			r.timer = m.clock.AfterFunc(r.destroyDelay, func() { m.destroyIfStillEmpty(r, gen) })
+		}
+	}
+	return nil
+}
