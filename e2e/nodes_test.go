@@ -395,3 +395,50 @@ func TestGracefulStopHandsRoomsOver(t *testing.T) {
 	}
 	assert.Equal(t, 0, evalAs[int](alice, `received.filter((m) => m.message === 'after').length`), "not sent to herself")
 }
+
+// The node owning a busy room is killed (SIGKILL): another node takes the
+// room over from its copy in Redis, and every client's view converges
+// within 20 s: the members (the killed node's user, reconnected through
+// the load balancer, is back in the room), the attributes and the last
+// messages.
+func TestKilledOwnersRoomGoesOn(t *testing.T) {
+	nodes := startCluster(t, 3)
+	lb := newSwitchingProxy(t, nodes[0])
+	alice := openURL(t, lb.URL+"/")
+	bob, carol := openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	alice.login("alice")
+	bob.login("bob")
+	carol.login("carol")
+	alice.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`) // node1 owns it
+	bob.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`)
+	carol.mustCall(`zim.enterRoom({ roomID: 'busy', roomName: 'Busy' })`)
+	alice.waitEvents("joined busy bob/BOB", "joined busy carol/CAROL")
+	bob.mustCall(`zim.setRoomAttributes({ topic: 'survives' }, 'busy')`)
+	for i := range 5 {
+		carol.mustCall(fmt.Sprintf(`zim.sendRoomMessage({ type: 1, message: 'm%d' }, 'busy')`, i))
+	}
+	time.Sleep(time.Second) // the room's copy is written within 200 ms of a change
+
+	lb.point(nodes[1])
+	start := time.Now()
+	nodes[0].kill(t)
+	bob.waitEventsWithin(20*time.Second, "left busy alice", "joined busy alice/ALICE")
+	carol.waitEventsWithin(20*time.Second, "left busy alice", "joined busy alice/ALICE")
+	t.Logf("bob and carol saw alice leave and come back %s after node1 was killed", time.Since(start).Round(100*time.Millisecond))
+
+	members := func(p *page) string {
+		return p.mustCall(`zim.queryRoomMemberList('busy', { count: 10, nextFlag: '' }).then((r) => r.memberList.map((m) => m.userID).sort())`)
+	}
+	require.Eventually(t, func() bool { return strings.Contains(alice.call(`Promise.resolve(zim.getRooms())`), "busy") }, 20*time.Second, 100*time.Millisecond)
+	for _, p := range []*page{alice, bob, carol} {
+		assert.Equal(t, `["alice","bob","carol"]`, members(p))
+		assert.JSONEq(t, `{"roomID":"busy","roomAttributes":{"topic":"survives"}}`, p.mustCall(`zim.queryRoomAllAttributes('busy')`))
+		assert.Contains(t, p.mustCall(`zim.queryHistoryRoomMessage('busy', { count: 10 })`), `"m4"`, "the last message is in the history")
+	}
+	bob.mustCall(`zim.sendRoomMessage({ type: 1, message: 'still here' }, 'busy')`)
+	for _, p := range []*page{alice, carol} {
+		require.Eventually(t, func() bool {
+			return evalAs[int](p, `received.filter((m) => m.message === 'still here').length`) == 1
+		}, 10*time.Second, 20*time.Millisecond)
+	}
+}

@@ -45,17 +45,20 @@ type Engine struct {
 	done   sync.WaitGroup
 
 	mu       sync.Mutex
-	held     map[roomKey]uint64      // leases held here -> their generation
-	gen      uint64                  // bumped at every release, so a stale acquire is not trusted
-	inflight map[roomKey]int         // operations running on a room held here
-	moving   map[roomKey]bool        // rooms being handed to another node (Drain)
-	owners   map[roomKey]string      // where other rooms live, as last learnt
-	remotes  map[string]*remotePeer  // stand-ins of other nodes' peers, by session ID
-	origins  map[string]*originState // this node's peers that have rooms, by session ID
-	live     map[string]bool         // the live nodes, as of the last check
-	locals   gateway.LocalDirectory  // this node's sessions (nil until Calls)
-	calls    *calls.Manager          // the calls of the apps whose calls lease is held here
-	closed   bool
+	held     map[roomKey]uint64 // leases held here -> their generation
+	gen      uint64             // bumped at every release, so a stale acquire is not trusted
+	inflight map[roomKey]int    // operations running on a room held here
+	moving   map[roomKey]bool   // rooms being handed to another node (Drain)
+	// persistedGone: rooms held here that ended and whose copy in Redis
+	// was deleted (until they are made again).
+	persistedGone map[roomKey]bool
+	owners        map[roomKey]string      // where other rooms live, as last learnt
+	remotes       map[string]*remotePeer  // stand-ins of other nodes' peers, by session ID
+	origins       map[string]*originState // this node's peers that have rooms, by session ID
+	live          map[string]bool         // the live nodes, as of the last check
+	locals        gateway.LocalDirectory  // this node's sessions (nil until Calls)
+	calls         *calls.Manager          // the calls of the apps whose calls lease is held here
+	closed        bool
 }
 
 type roomKey struct{ app, id string }
@@ -90,7 +93,7 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 		log = slog.Default()
 	}
 	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
-		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, owners: map[roomKey]string{},
+		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, owners: map[roomKey]string{},
 		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{}}
 	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError}, log)
 	if err != nil {
@@ -182,9 +185,14 @@ func (e *Engine) ownerOf(key roomKey) (string, uint64, error) {
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	holder, _, err := e.node.Acquire(ctx, key.lease())
+	holder, took, err := e.node.Acquire(ctx, key.lease())
 	if err != nil {
 		return "", 0, protocol.Errorf(protocol.CodeFailed, "the cluster's Redis did not answer: %v", err)
+	}
+	if holder == e.node.ID() && took && !key.isCalls() {
+		// Taken over: from a dead owner, whose copy makes it again here,
+		// or a room nobody held, which has none.
+		e.restore(key)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -505,6 +513,8 @@ func (e *Engine) watch(sweep time.Duration) {
 	defer dead.Stop()
 	gc := time.NewTicker(sweep)
 	defer gc.Stop()
+	snap := time.NewTicker(snapshotEvery)
+	defer snap.Stop()
 	for {
 		select {
 		case <-e.stop:
@@ -514,6 +524,8 @@ func (e *Engine) watch(sweep time.Duration) {
 			e.removeDeadPeers()
 		case <-gc.C:
 			e.sweep()
+		case <-snap.C:
+			e.persist()
 		}
 	}
 }
@@ -547,7 +559,15 @@ func (e *Engine) removeDeadPeers() {
 	}
 	isDead := map[string]bool{}
 	for _, d := range dead {
-		isDead[d] = true
+		isDead[d] = d != e.node.ID() // late itself, it is not dead: it beats again
+	}
+	delete(isDead, e.node.ID())
+	if len(isDead) == 0 {
+		return
+	}
+	dead = dead[:0]
+	for d := range isDead {
+		dead = append(dead, d)
 	}
 	e.mu.Lock()
 	var gone []*remotePeer
@@ -576,6 +596,7 @@ func (e *Engine) removeDeadPeers() {
 	}
 	e.mu.Unlock()
 	e.removeGoneCallers()
+	e.takeOverRoomsOf(isDead)
 }
 
 // sweep gives back the leases of rooms held here that have ended.
@@ -590,6 +611,8 @@ func (e *Engine) sweep() {
 		}
 		e.gen++
 		delete(e.held, key)
+		delete(e.persistedGone, key)
+		_ = e.node.Redis().Del(ctx, stateKey(key)).Err()
 		if err := e.node.Release(ctx, key.lease()); err != nil {
 			e.log.Warn("giving a room's lease back failed", "room", key.id, "err", err)
 		}

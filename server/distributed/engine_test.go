@@ -77,11 +77,16 @@ func (p *testPeer) lines() []string {
 // waitLines waits until p has received want (exactly, in order).
 func (p *testPeer) waitLines(t *testing.T, want ...string) {
 	t.Helper()
+	p.waitLinesWithin(t, 5*time.Second, want...)
+}
+
+func (p *testPeer) waitLinesWithin(t *testing.T, d time.Duration, want ...string) {
+	t.Helper()
 	var got []string
 	require.Eventually(t, func() bool {
 		got = append(got, p.lines()...)
 		return len(got) >= len(want)
-	}, 5*time.Second, 5*time.Millisecond, "%s got %v, want %v", p.user, got, want)
+	}, d, 5*time.Millisecond, "%s got %v, want %v", p.user, got, want)
 	assert.Equal(t, want, got, p.user)
 }
 
@@ -90,7 +95,7 @@ func startEngines(t *testing.T, n int) []*Engine {
 	r := redistest.Start(t)
 	var out []*Engine
 	for i := range n {
-		e, err := New(context.Background(), cluster.Config{RedisURL: r.URL(), NodeID: fmt.Sprint("node", i+1), Heartbeat: 50 * time.Millisecond, NodeTTL: 400 * time.Millisecond, RequestTimeout: 2 * time.Second},
+		e, err := New(context.Background(), cluster.Config{RedisURL: r.URL(), NodeID: fmt.Sprint("node", i+1), Heartbeat: 100 * time.Millisecond, NodeTTL: time.Second, RequestTimeout: 2 * time.Second},
 			Config{Limits: engine.Limits{JoinBatchWindow: -1}, Sweep: 100 * time.Millisecond}, nil)
 		require.NoError(t, err)
 		t.Cleanup(e.Close)
@@ -243,8 +248,8 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	assert.True(t, es[1].UserOffline("app1", "ann"), "gone everywhere")
 
 	es[2].UserOnline("app1", "ben", "Ben")
-	es[2].node.Close()                 // node3 dies...
-	time.Sleep(600 * time.Millisecond) // ...past its NodeTTL
+	es[2].node.Close()                  // node3 dies...
+	time.Sleep(1200 * time.Millisecond) // ...past its NodeTTL
 	es[0].UserOnline("app1", "ben", "Ben")
 	assert.True(t, es[0].UserOffline("app1", "ben"), "a dead node's sessions do not count")
 }
@@ -274,4 +279,46 @@ func TestDrainHandsRoomsToAnotherNode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"k": "v"}, attrs)
 	assert.Empty(t, ben.lines(), "ben was told nothing")
+}
+
+// The owner of a busy room dies: a node with members in it takes the room
+// over from its copy in Redis; the members on live nodes stay (told only
+// that the dead node's member left), with the attributes and history.
+func TestRoomOfADeadOwnerIsTakenOver(t *testing.T) {
+	es := startEngines(t, 3)
+	ann, ben, cat := newPeer("ann"), newPeer("ben"), newPeer("cat")
+	for i, p := range []*testPeer{ann, ben, cat} {
+		es[i].SessionStarted(p.id) // as each node's gateway records its sessions
+	}
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "busy"}, nil) // node1 owns it
+	require.NoError(t, err)
+	_, err = es[1].Join(ben, "busy", "")
+	require.NoError(t, err)
+	_, err = es[2].Join(cat, "busy", "")
+	require.NoError(t, err)
+	_, err = es[1].SetAttributes(ben, "busy", map[string]string{"topic": "kept"}, protocol.AttributesConfig{})
+	require.NoError(t, err)
+	_, err = es[2].SendMessage(cat, "busy", protocol.Message{Type: protocol.MessageTypeText, Message: json.RawMessage(`"before"`)})
+	require.NoError(t, err)
+	ann.waitLines(t, "roomMemberJoined busy ben", "roomMemberJoined busy cat", "roomAttributesUpdated", "receiveRoomMessage busy before")
+	ben.waitLines(t, "roomMemberJoined busy cat", "receiveRoomMessage busy before")
+	cat.waitLines(t, "roomAttributesUpdated")
+	time.Sleep(3 * snapshotEvery) // the copy is written
+
+	es[0].node.Close() // node1 dies: no goodbye
+	ben.waitLinesWithin(t, 10*time.Second, "roomMemberLeft busy ann")
+	cat.waitLinesWithin(t, 10*time.Second, "roomMemberLeft busy ann")
+
+	_, err = es[1].SendMessage(ben, "busy", protocol.Message{Type: protocol.MessageTypeText, Message: json.RawMessage(`"after"`)})
+	require.NoError(t, err)
+	cat.waitLines(t, "receiveRoomMessage busy after")
+	attrs, err := es[2].QueryAttributes(cat, "busy")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"topic": "kept"}, attrs)
+	hist, err := es[2].History(cat, protocol.HistoryRequest{RoomID: "busy", Count: 10})
+	require.NoError(t, err)
+	assert.Len(t, hist.MessageList, 2, "before and after")
+	n, err := es[1].MemberCount(ben, "busy")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
 }

@@ -90,10 +90,8 @@ func (m *Manager) Detach(app, roomID string) (RoomState, bool) {
 	defer r.mu.Unlock()
 	r.flushJoinsLocked(time.Now())
 	r.flushLocked()
-	st := RoomState{App: r.app, ID: r.id, Name: r.name, DestroyDelay: r.destroyDelay, MaxMembers: r.maxMembers,
-		Seq: r.seq, OrderKey: r.orderKey, Passcode: r.passcode, HostUser: r.hostUser, ShareLocked: r.shareLocked, IdleTimeout: r.idleTimeout}
+	st := r.stateLocked()
 	for _, mem := range r.order {
-		st.Members = append(st.Members, MemberState{SessionID: mem.peer.SessionID(), UserID: mem.userID(), Seq: mem.seq})
 		if mine := m.joined[mem.peer.SessionID()]; mine != nil {
 			delete(mine, r.id)
 			if len(mine) == 0 {
@@ -101,9 +99,25 @@ func (m *Manager) Detach(app, roomID string) (RoomState, bool) {
 			}
 		}
 	}
+	r.members, r.order, r.users = map[string]*member{}, nil, map[string]*userPlace{}
+	m.destroyLocked(r)
+	return st, true
+}
+
+// stateLocked is the room as a RoomState. Caller holds r.mu.
+func (r *room) stateLocked() RoomState {
+	st := RoomState{App: r.app, ID: r.id, Name: r.name, DestroyDelay: r.destroyDelay, MaxMembers: r.maxMembers,
+		Seq: r.seq, OrderKey: r.orderKey, Passcode: r.passcode, HostUser: r.hostUser, ShareLocked: r.shareLocked, IdleTimeout: r.idleTimeout}
+	for _, mem := range r.order {
+		st.Members = append(st.Members, MemberState{SessionID: mem.peer.SessionID(), UserID: mem.userID(), Seq: mem.seq})
+	}
 	for _, id := range sortedKeys(r.users) {
 		u := r.users[id]
-		st.Users = append(st.Users, UserState{Member: u.member, Attributes: u.attrs})
+		attrs := make(map[string]string, len(u.attrs))
+		for k, v := range u.attrs {
+			attrs[k] = v
+		}
+		st.Users = append(st.Users, UserState{Member: u.member, Attributes: attrs})
 	}
 	for _, k := range sortedKeys(r.attrs) {
 		a := r.attrs[k]
@@ -113,9 +127,29 @@ func (m *Manager) Detach(app, roomID string) (RoomState, bool) {
 		st.History = append(st.History, HistoryEntry{OrderKey: h.orderKey, Message: h.raw})
 	}
 	st.Removed = sortedKeys(r.removed)
-	r.members, r.order, r.users = map[string]*member{}, nil, map[string]*userPlace{}
-	m.destroyLocked(r)
-	return st, true
+	return st
+}
+
+// Snapshots returns the state of every room here that changed since its
+// last snapshot (of every room, with all), for a copy kept elsewhere; it
+// changes nothing in the rooms.
+func (m *Manager) Snapshots(all bool) []RoomState {
+	m.mu.Lock()
+	rooms := make([]*room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	var out []RoomState
+	for _, r := range rooms {
+		r.mu.Lock()
+		if (r.dirty || all) && !r.closed {
+			r.dirty = false
+			out = append(out, r.stateLocked())
+		}
+		r.mu.Unlock()
+	}
+	return out
 }
 
 // Import makes the room st describes here, with each member's peer as

@@ -69,6 +69,7 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 // room's count and byte limits. It is refused, changing nothing, when the
 // app or the server holds all the bytes it may. Caller holds r.mu.
 func (m *Manager) keepLocked(r *room, s storedMessage) error {
+	r.dirty = true
 	drop, freed := 0, 0
 	for drop < len(r.history) && (len(r.history)-drop >= m.limits.HistorySize || r.historyBytes-freed+len(s.raw) > m.limits.MaxHistoryBytes) {
 		freed += len(r.history[drop].raw)
@@ -155,6 +156,9 @@ func encodedMessageSize(msg protocol.Message) int {
 // Membership changes flush first, so a message reaches exactly the members
 // present when it was sent.
 func (r *room) flushLocked() {
+	if len(r.pending) > 0 || len(r.joins) > 0 {
+		r.dirty = true
+	}
 	r.flushScheduled = false
 	if r.flushTimer != nil {
 		r.flushTimer.Stop()

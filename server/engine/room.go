@@ -57,6 +57,9 @@ type room struct {
 	idleGen     uint64          // bumped each time idleTimer is armed or stopped
 	clock       Clock           // makes the room's timers
 	onIdle      func(r *room, gen uint64)
+
+	// dirty: something a snapshot holds changed since the last one.
+	dirty bool
 }
 
 // userPlace is one user's presence in a room across their sessions: one
@@ -100,6 +103,7 @@ func (r *room) info() protocol.RoomInfo { return protocol.RoomInfo{RoomID: r.id,
 // manager when it asks and the room has one, participant otherwise; a
 // user's further sessions share its place. Caller holds r.mu.
 func (r *room) add(p Peer) {
+	r.dirty = true
 	if len(r.pending) > 0 {
 		r.flushLocked() // messages sent before the join reach the members of then
 	}
@@ -195,6 +199,7 @@ func (r *room) flushJoinsLocked(now time.Time) {
 // remove takes p out and tells the others; it reports whether the room is
 // now empty. Caller holds r.mu.
 func (r *room) remove(p Peer) (empty bool) {
+	r.dirty = true
 	m, ok := r.members[p.SessionID()]
 	if !ok {
 		return len(r.members) == 0
@@ -234,6 +239,7 @@ func (r *room) broadcast(event string, data any, except string) {
 // but the one with session except. Caller holds r.mu, which keeps every
 // member's view of the room in one order.
 func (r *room) deliver(event string, data any, except string) {
+	r.dirty = true // every change the members see comes through here
 	if len(r.members) == 0 || (len(r.members) == 1 && r.members[except] != nil) {
 		return
 	}

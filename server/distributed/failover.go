@@ -1,0 +1,159 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// Failover. The owner of a room writes its state (engine.RoomState) to
+// Redis shortly after each change: every snapshot interval (200 ms), the
+// rooms that changed. When the owner dies, the node that takes the room's
+// lease over makes the room again from that copy: the members whose
+// sessions live on live nodes stay, in their order, with their roles and
+// attributes; those of the dead node are announced as gone; attributes and
+// history are as of the last copy. A change in the last interval before
+// the crash may be lost.
+
+const snapshotEvery = 200 * time.Millisecond
+
+func stateKey(key roomKey) string { return "roomkit:state:" + key.lease() }
+
+// persist writes the rooms held here that changed since the last time,
+// and deletes the copies of rooms that ended here (a copy must never bring
+// an ended room back).
+func (e *Engine) persist() {
+	states := e.local.Snapshots(false)
+	e.mu.Lock()
+	var ended []roomKey
+	for key := range e.held {
+		if !key.isCalls() && !e.persistedGone[key] && e.inflight[key] == 0 && !e.local.HasRoom(key.app, key.id) {
+			ended = append(ended, key)
+			e.persistedGone[key] = true
+		}
+	}
+	e.mu.Unlock()
+	if len(states) == 0 && len(ended) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := e.node.Redis().Pipelined(ctx, func(p redis.Pipeliner) error {
+		gone := map[roomKey]bool{}
+		for _, key := range ended {
+			gone[key] = true
+			p.Del(ctx, stateKey(key))
+		}
+		for _, st := range states {
+			key := roomKey{st.App, st.ID}
+			e.mu.Lock()
+			_, held := e.held[key]
+			e.mu.Unlock()
+			if !held || gone[key] {
+				continue
+			}
+			raw, err := json.Marshal(st)
+			if err != nil {
+				return err
+			}
+			e.mu.Lock()
+			delete(e.persistedGone, key)
+			e.mu.Unlock()
+			p.Set(ctx, stateKey(key), raw, 0)
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("writing the rooms' state to Redis failed; a crash now would lose their latest changes", "err", err)
+	}
+}
+
+// restore makes a room taken over from a dead owner again from its last
+// copy, if there is one; it reports whether it did.
+func (e *Engine) restore(key roomKey) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	raw, err := e.node.Redis().Get(ctx, stateKey(key)).Bytes()
+	if errors.Is(err, redis.Nil) || err != nil {
+		return false
+	}
+	var st engine.RoomState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		e.log.Error("a room's copy in Redis does not decode", "room", key.id, "err", err)
+		return false
+	}
+	names := map[string]protocol.Member{}
+	for _, u := range st.Users {
+		names[u.Member.UserID] = u.Member
+	}
+	err = e.local.Import(st, func(session, user string) engine.Peer {
+		node, err := e.node.Redis().Get(ctx, sessionKey(session)).Result()
+		if err != nil || node == "" {
+			return nil
+		}
+		if node == e.node.ID() {
+			if l := e.localDir(); l != nil {
+				if p := l.Session(session); p != nil {
+					return p
+				}
+			}
+			e.mu.Lock()
+			o := e.origins[session]
+			e.mu.Unlock()
+			if o != nil {
+				return o.peer
+			}
+			return nil
+		}
+		if !e.alive(node) {
+			return nil
+		}
+		m := names[user]
+		return e.remote(node, peerInfo{ID: session, App: key.app, Member: protocol.Member{UserID: m.UserID, UserName: m.UserName}}, "")
+	})
+	if err != nil {
+		e.log.Error("a room could not be made again from its copy", "room", key.id, "err", err)
+		return false
+	}
+	e.log.Info("took over a room from a dead node", "room", key.id, "members", len(st.Members))
+	return true
+}
+
+// takeOverRoomsOf finds a new owner for the rooms this node's sessions are
+// in whose owner died: the first node to ask takes each one over (from its
+// copy); the others learn where it went.
+func (e *Engine) takeOverRoomsOf(dead map[string]bool) {
+	e.mu.Lock()
+	var keys []roomKey
+	seen := map[roomKey]bool{}
+	for _, o := range e.origins {
+		for room, owner := range o.rooms {
+			key := roomKey{o.peer.AppID(), room}
+			if dead[owner] && !seen[key] {
+				seen[key] = true
+				keys = append(keys, key)
+			}
+		}
+	}
+	e.mu.Unlock()
+	for _, key := range keys {
+		e.forget(key)
+		owner, _, err := e.ownerOf(key)
+		if err != nil {
+			continue
+		}
+		e.mu.Lock()
+		for _, o := range e.origins {
+			if _, in := o.rooms[key.id]; in && o.peer.AppID() == key.app {
+				o.rooms[key.id] = owner
+			}
+		}
+		e.mu.Unlock()
+	}
+}
