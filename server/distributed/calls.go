@@ -3,6 +3,7 @@ package distributed
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"roomkit/server/calls"
+	"roomkit/server/cluster"
 	"roomkit/server/engine"
 	"roomkit/server/gateway"
 	"roomkit/server/protocol"
@@ -246,11 +248,12 @@ func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
 		}
 		raw, err := e.node.Request(context.Background(), owner, "call", p.SessionID(), forwarded{Op: o.name, Peer: describe(p, ""), Args: args})
 		if err != nil {
+			gone := errors.Is(err, cluster.ErrNodeGone)
 			err = decodeError(err)
-			if err == errMoved || isNodeGone(err) {
+			if err == errMoved || gone {
 				e.forget(key)
 			}
-			if err == errMoved || (isNodeGone(err) && !e.alive(owner)) {
+			if err == errMoved || (gone && !e.alive(owner)) {
 				continue
 			}
 			return zero, err

@@ -152,28 +152,35 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 
 // peerFor finds the peers of a room arriving here: this node's sessions
 // themselves, stand-ins for the others'; nil for a session no node has.
+// It finds them all first: Import calls what it returns holding the
+// engine's lock, under which Engine.mu is never taken.
 func (e *Engine) peerFor(spots map[string]peerSpot) func(sessionID, userID string) engine.Peer {
-	return func(sessionID, _ string) engine.Peer {
-		spot, ok := spots[sessionID]
-		if !ok {
-			return nil
+	peers := map[string]engine.Peer{}
+	for id := range spots {
+		if p := e.spotPeer(id, spots[id]); p != nil {
+			peers[id] = p
 		}
-		if spot.Node == e.node.ID() {
-			if locals := e.localDir(); locals != nil {
-				if p := locals.Session(sessionID); p != nil {
-					return p
-				}
-			}
-			e.mu.Lock()
-			o := e.origins[sessionID]
-			e.mu.Unlock()
-			if o != nil {
-				return o.peer
-			}
-			return nil
-		}
+	}
+	return func(sessionID, _ string) engine.Peer { return peers[sessionID] }
+}
+
+// spotPeer is one member's peer: this node's session, or a stand-in.
+func (e *Engine) spotPeer(sessionID string, spot peerSpot) engine.Peer {
+	if spot.Node != e.node.ID() {
 		return e.remote(spot.Node, spot.Info, "")
 	}
+	if locals := e.localDir(); locals != nil {
+		if p := locals.Session(sessionID); p != nil {
+			return p
+		}
+	}
+	e.mu.Lock()
+	o := e.origins[sessionID]
+	e.mu.Unlock()
+	if o != nil {
+		return o.peer
+	}
+	return nil
 }
 
 // handleImport is the receiving side: the room is made here and its lease

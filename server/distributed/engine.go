@@ -10,11 +10,19 @@
 // travel back over the bus, in order and before the operation's reply, to
 // the origin, which hands them to the real connection.
 //
+// Beyond the rooms: calls.go keeps each app's calls on one node and finds
+// callees on every node; sessions.go moves a session to the node its
+// client reconnected to; drain.go hands a stopping node's rooms over;
+// failover.go keeps a copy of each room in Redis and makes a dead owner's
+// rooms again from it.
+//
 // Ownership of state: the local Manager owns the rooms held here; Engine.mu
 // guards the bookkeeping around them (which leases are held, operations in
 // flight per room, where other rooms live, the stand-ins of other nodes'
-// peers, this node's peers with rooms elsewhere). Nothing blocks on the
-// network while holding Engine.mu, except a lease's release in sweep.
+// peers, this node's peers with rooms elsewhere). Lock order: Engine.mu,
+// then the Manager's locks, never the reverse (so the peers of an Import
+// are found before it runs). Nothing blocks on the network while holding
+// Engine.mu, except a lease's release in sweep.
 package distributed
 
 import (
@@ -24,7 +32,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -352,15 +359,16 @@ func (o op[A, R]) call(e *Engine, p engine.Peer, room string, a A) (R, error) {
 		e.noteOrigin(p)
 		raw, err := e.node.Request(context.Background(), owner, "op", p.SessionID(), forwarded{Op: o.name, Peer: describe(p, room), Room: room, Args: args})
 		if err != nil {
+			gone := errors.Is(err, cluster.ErrNodeGone)
 			err = decodeError(err)
 			if errors.Is(err, errMoved) {
 				e.forget(key)
 				continue
 			}
-			if isNodeGone(err) {
+			if gone {
 				e.forget(key)
 				if !e.alive(owner) {
-					continue
+					continue // it stopped or died: the room is elsewhere now
 				}
 			}
 			return zero, err
@@ -373,11 +381,6 @@ func (o op[A, R]) call(e *Engine, p engine.Peer, room string, a A) (R, error) {
 		return r, nil
 	}
 	return zero, protocol.Errorf(protocol.CodeFailed, "room %q kept moving between server nodes; try again", room)
-}
-
-func isNodeGone(err error) bool {
-	var pe *protocol.Error
-	return errors.As(err, &pe) && pe.Code == protocol.CodeFailed && strings.Contains(pe.Message, "did not answer")
 }
 
 // noteOrigin remembers p, so that events for it that arrive from other

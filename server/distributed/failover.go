@@ -92,37 +92,48 @@ func (e *Engine) restore(key roomKey) bool {
 	for _, u := range st.Users {
 		names[u.Member.UserID] = u.Member
 	}
-	err = e.local.Import(st, func(session, user string) engine.Peer {
-		node, err := e.node.Redis().Get(ctx, sessionKey(session)).Result()
-		if err != nil || node == "" {
-			return nil
+	// The peers are found before Import, which holds the engine's lock
+	// (Engine.mu is never taken under it).
+	peers := map[string]engine.Peer{}
+	for _, ms := range st.Members {
+		if p := e.restoredPeer(ctx, key, ms.SessionID, names[ms.UserID]); p != nil {
+			peers[ms.SessionID] = p
 		}
-		if node == e.node.ID() {
-			if l := e.localDir(); l != nil {
-				if p := l.Session(session); p != nil {
-					return p
-				}
-			}
-			e.mu.Lock()
-			o := e.origins[session]
-			e.mu.Unlock()
-			if o != nil {
-				return o.peer
-			}
-			return nil
-		}
-		if !e.alive(node) {
-			return nil
-		}
-		m := names[user]
-		return e.remote(node, peerInfo{ID: session, App: key.app, Member: protocol.Member{UserID: m.UserID, UserName: m.UserName}}, "")
-	})
+	}
+	err = e.local.Import(st, func(session, _ string) engine.Peer { return peers[session] })
 	if err != nil {
 		e.log.Error("a room could not be made again from its copy", "room", key.id, "err", err)
 		return false
 	}
 	e.log.Info("took over a room from a dead node", "room", key.id, "members", len(st.Members))
 	return true
+}
+
+// restoredPeer is the peer of a member of a room made again from its
+// copy: this node's session, a stand-in for a live node's, or nil.
+func (e *Engine) restoredPeer(ctx context.Context, key roomKey, session string, m protocol.Member) engine.Peer {
+	node, err := e.node.Redis().Get(ctx, sessionKey(session)).Result()
+	if err != nil || node == "" {
+		return nil
+	}
+	if node == e.node.ID() {
+		if l := e.localDir(); l != nil {
+			if p := l.Session(session); p != nil {
+				return p
+			}
+		}
+		e.mu.Lock()
+		o := e.origins[session]
+		e.mu.Unlock()
+		if o != nil {
+			return o.peer
+		}
+		return nil
+	}
+	if !e.alive(node) {
+		return nil
+	}
+	return e.remote(node, peerInfo{ID: session, App: key.app, Member: protocol.Member{UserID: m.UserID, UserName: m.UserName}}, "")
 }
 
 // takeOverRoomsOf finds a new owner for the rooms this node's sessions are
