@@ -123,6 +123,11 @@ type Handler struct {
 	// EncodeError turns a request's error into a RemoteError (to keep its
 	// code); default: code 0 and the error's text.
 	EncodeError func(error) *RemoteError
+	// Lapse runs (on the heartbeat goroutine) when the node finds, at a
+	// heartbeat, that the others may have taken it for dead: its last beat
+	// is older than NodeTTL, or it was dropped from the live list. What it
+	// held may be someone else's now.
+	Lapse func()
 }
 
 // ErrNodeGone is returned by a request whose receiver died or did not
@@ -145,6 +150,7 @@ type Node struct {
 	nextID  uint64
 	pending map[uint64]chan Envelope
 
+	beaten    bool // a beat has gone in (heartbeat goroutine, after Start)
 	work      []chan Envelope
 	cancel    context.CancelFunc
 	loops     sync.WaitGroup // heartbeat, read, write
@@ -240,14 +246,32 @@ func (n *Node) Leave(ctx context.Context) error {
 }
 
 // beatScript stamps the node with Redis's own clock, so nodes on machines
-// whose clocks differ agree on who is late.
+// whose clocks differ agree on who is late. It returns how long ago (ms)
+// the node last beat, or -1 when it was not on the live list.
 var beatScript = redis.NewScript(`
 local t = redis.call('TIME')
-redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1])
-return 1`)
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local prev = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+if not prev then return -1 end
+return now - tonumber(prev)`)
 
+// beat says the node is alive, and runs the Lapse handler when it had
+// been silent long enough to be taken for dead (or was dropped as dead).
 func (n *Node) beat(ctx context.Context) error {
-	return beatScript.Run(ctx, n.rdb, []string{keyNodes}, n.ID()).Err()
+	since, err := beatScript.Run(ctx, n.rdb, []string{keyNodes}, n.ID()).Int64()
+	if err != nil {
+		return err
+	}
+	lapsed := n.beaten && (since < 0 || since > n.cfg.NodeTTL.Milliseconds())
+	n.beaten = true
+	if lapsed {
+		n.log.Error("this node was silent past the dead-node bound: the others may have taken what it held", "silent_ms", since)
+		if n.h.Lapse != nil {
+			n.h.Lapse()
+		}
+	}
+	return nil
 }
 
 func (n *Node) heartbeat(ctx context.Context) {

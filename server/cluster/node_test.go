@@ -187,3 +187,27 @@ func TestLeasesFollowLiveness(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, h)
 }
+
+// A node dropped from the live list (taken for dead) learns it at its next
+// heartbeat; a node that merely beats on time never does.
+func TestLapseIsNoticedAtTheNextBeat(t *testing.T) {
+	r := redistest.Start(t)
+	lapses := make(chan struct{}, 4)
+	a := startNode(t, r.URL(), "a", Handler{Lapse: func() { lapses <- struct{}{} }})
+	b := startNode(t, r.URL(), "b", Handler{})
+	select {
+	case <-lapses:
+		t.Fatal("a lapse on a node beating on time")
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, b.Forget(context.Background(), "a")) // b took a for dead
+	select {
+	case <-lapses:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a never noticed it had been taken for dead")
+	}
+	alive, err := b.Alive(context.Background(), "a")
+	require.NoError(t, err)
+	assert.True(t, alive, "a beats again")
+	_ = a
+}

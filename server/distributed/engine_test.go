@@ -322,3 +322,19 @@ func TestRoomOfADeadOwnerIsTakenOver(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 }
+
+// A node the others took for dead (its entry dropped from the live list)
+// steps down at its next heartbeat: it lets go of its rooms, whose leases
+// go back, so another node can own them.
+func TestANodeTakenForDeadStepsDown(t *testing.T) {
+	es := startEngines(t, 2)
+	ann := newPeer("ann")
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "r"}, nil)
+	require.NoError(t, err)
+	require.True(t, es[0].local.HasRoom("app1", "r"))
+	require.NoError(t, es[1].node.Forget(context.Background(), "node1"))
+	require.Eventually(t, func() bool { return !es[0].local.HasRoom("app1", "r") }, 3*time.Second, 10*time.Millisecond, "node1 let go of its room")
+	holder, err := es[1].node.Holder(context.Background(), roomKey{"app1", "r"}.lease())
+	require.NoError(t, err)
+	assert.Empty(t, holder, "its lease went back")
+}

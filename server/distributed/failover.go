@@ -168,3 +168,41 @@ func (e *Engine) takeOverRoomsOf(dead map[string]bool) {
 		e.mu.Unlock()
 	}
 }
+
+// stepDown runs when this node finds it was silent long enough to be taken
+// for dead: the others may have removed its members from their rooms and
+// taken its rooms over from their copies. It lets go of everything it
+// held, without a word (the rooms go on elsewhere from their copies), and
+// ends its sessions: their clients reconnect, log in afresh and enter their
+// rooms again, and every view converges.
+func (e *Engine) stepDown() {
+	e.mu.Lock()
+	held := make([]roomKey, 0, len(e.held))
+	for key := range e.held {
+		held = append(held, key)
+	}
+	e.held, e.owners, e.remotes = map[roomKey]uint64{}, map[roomKey]string{}, map[string]*remotePeer{}
+	e.gen++
+	for _, o := range e.origins {
+		for room := range o.rooms {
+			o.rooms[room] = "" // unknown: found again when needed
+		}
+	}
+	calls := e.calls
+	e.mu.Unlock()
+	e.log.Error("stepping down: letting go of every room and ending every session here", "rooms", len(held))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, key := range held {
+		if !key.isCalls() {
+			e.local.Detach(key.app, key.id)
+		}
+		_ = e.node.Release(ctx, key.lease()) // only if still ours
+	}
+	if calls != nil {
+		calls.EndAll(protocol.CallReasonServerShutdown)
+	}
+	if l := e.localDir(); l != nil {
+		go l.EndSessions("this server node lost touch with the others for a moment; reconnecting")
+	}
+}

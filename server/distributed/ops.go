@@ -270,8 +270,8 @@ func (e *Engine) Rooms(p engine.Peer) []protocol.RoomInfo {
 }
 
 // otherOwners returns the other nodes owning the rooms of o (p's), each
-// once; a room whose recorded owner is no longer alive (it stopped, and
-// handed its rooms on) is looked up again.
+// once; a room whose owner is unknown, or no longer alive (it stopped, and
+// handed its rooms on), is looked up again.
 func (e *Engine) otherOwners(p engine.Peer, o *originState) []string {
 	if o == nil {
 		return nil
@@ -285,7 +285,7 @@ func (e *Engine) otherOwners(p engine.Peer, o *originState) []string {
 	seen := map[string]bool{e.node.ID(): true}
 	var nodes []string
 	for room, owner := range rooms {
-		if owner != "" && owner != e.node.ID() && !e.alive(owner) {
+		if owner == "" || (owner != e.node.ID() && !e.alive(owner)) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			owner, _ = e.node.Holder(ctx, roomKey{p.AppID(), room}.lease())
 			cancel()

@@ -208,6 +208,9 @@ type LocalDirectory interface {
 	// HandOver gives session id, if app's user holds it with key, to node
 	// to: it closes its connection here, moves its rooms, and forgets it.
 	HandOver(id, key, app, userID, to string) (Handover, error)
+	// EndSessions ends every session here and tells each client to
+	// reconnect, for a node whose view of the cluster went stale.
+	EndSessions(why string)
 }
 
 // New returns a Gateway over eng that admits tokens v accepts. With a
@@ -235,6 +238,24 @@ func (g *Gateway) waitHandedOver(ctx context.Context) {
 	}
 	for time.Now().Before(until) && g.SessionCount() > 0 {
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// EndSessions implements LocalDirectory: the clients reconnect (they log
+// in afresh and enter their rooms again), and the others see them leave
+// and come back.
+func (g *Gateway) EndSessions(why string) {
+	g.mu.Lock()
+	for c := range g.conns {
+		c.closeAfterQueue(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "%s", why)))
+	}
+	sessions := make([]*session, 0, len(g.sessions))
+	for _, s := range g.sessions {
+		sessions = append(sessions, s)
+	}
+	g.mu.Unlock()
+	for _, s := range sessions {
+		s.end()
 	}
 }
 
