@@ -51,7 +51,7 @@ package: wasm js/roomkit.min.js
 
 # js/roomkit.min.js: the module in one file, for a <script type="module">
 # from a CDN; roomkit.wasm is fetched from next to it.
-js/roomkit.min.js: js/roomkit.js js/callkit.js js/session.js js/media.js js/wasm_exec.js $(JSTOOLS)
+js/roomkit.min.js: js/roomkit.js js/callkit.js js/session.js js/media.js js/listeners.js js/wasm_exec.js $(JSTOOLS)
 	$(ESBUILD) js/roomkit.js --bundle --format=esm --minify --target=es2022 --log-level=warning --outfile=$@
 
 ## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run);

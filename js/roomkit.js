@@ -16,6 +16,7 @@
 import { goRuntime } from './wasm_exec.js';
 import { makeCallKit, CALL_STORAGE_KEY } from './callkit.js';
 import { makeSessionClients } from './session.js';
+import { Listeners } from './listeners.js';
 
 export { CALL_STORAGE_KEY };
 
@@ -289,7 +290,7 @@ export class RoomKitClient {
     this.resumeError = session.resumeError ?? '';
     this._rk = handle;
     this._name = name;
-    this._listeners = new Map();
+    this._listeners = new Listeners(EVENTS, invalid);
     this._closed = false;
     this._held = null;
     // When the page unloads (a reload), keep the session for the next page
@@ -457,19 +458,10 @@ export class RoomKitClient {
   getRooms() { return sync(this._rk.getRooms()); }
 
   /** Calls handler(zim, data) on each `event`. */
-  on(event, handler) {
-    if (!EVENTS.has(event)) throw invalid(`unknown event "${event}"; use one of ${[...EVENTS].join(', ')}`);
-    if (typeof handler !== 'function') throw invalid('the handler must be a function');
-    if (!this._listeners.has(event)) this._listeners.set(event, new Set());
-    this._listeners.get(event).add(handler);
-  }
+  on(event, handler) { this._listeners.add(event, handler); }
 
   /** Removes handler, or every handler of event when none is given. */
-  off(event, handler) {
-    const set = this._listeners.get(event);
-    if (!set) return;
-    if (handler) set.delete(handler); else set.clear();
-  }
+  off(event, handler) { this._listeners.remove(event, handler); }
 
   /** Leaves every room and closes the connection. */
   async logout() {
@@ -498,15 +490,7 @@ export class RoomKitClient {
       this._held.push([name, data]);
       return;
     }
-    const set = this._listeners.get(name);
-    if (!set) return;
-    for (const handler of [...set]) {
-      try {
-        handler(this, data);
-      } catch (err) {
-        console.error(`roomkit: a ${name} handler threw`, err);
-      }
-    }
+    this._listeners.emit(name, this, data);
   }
 }
 

@@ -12,7 +12,8 @@
 // (RoomKit.sessionRoomID), and the token admits that room alone. Roles,
 // privileges, passcodes and the idle timeout are the server's.
 //
-// This file has no imports: roomkit.js hands it the RoomKit it needs.
+// It imports only listeners.js: roomkit.js hands it the RoomKit it needs.
+import { Listeners } from './listeners.js';
 
 const ROLE_HOST = 'host';
 const ROLE_MANAGER = 'manager';
@@ -86,7 +87,7 @@ export function makeSessionClients(RoomKit, invalid) {
   /** The session client (the video SDK's VideoClient). */
   class SessionClient {
     constructor() {
-      this._listeners = new Map();
+      this._listeners = new Listeners(SESSION_EVENTS, invalid);
       this._users = new Map();
       this._inited = null;
       this._options = {};
@@ -217,19 +218,10 @@ export function makeSessionClients(RoomKit, invalid) {
     getMediaStream() { return this._stream; }
 
     /** Calls handler(payload) on each `event`. */
-    on(event, handler) {
-      if (!SESSION_EVENTS.has(event)) throw invalid(`unknown event "${event}"; use one of ${[...SESSION_EVENTS].join(', ')}`);
-      if (typeof handler !== 'function') throw invalid('the handler must be a function');
-      if (!this._listeners.has(event)) this._listeners.set(event, new Set());
-      this._listeners.get(event).add(handler);
-    }
+    on(event, handler) { this._listeners.add(event, handler); }
 
     /** Removes handler, or every handler of event when none is given. */
-    off(event, handler) {
-      const set = this._listeners.get(event);
-      if (!set) return;
-      if (handler) set.delete(handler); else set.clear();
-    }
+    off(event, handler) { this._listeners.remove(event, handler); }
 
     _user(userId) { return this._users.get(userId || this._me); }
 
@@ -316,15 +308,7 @@ export function makeSessionClients(RoomKit, invalid) {
       this._zim = null;
     }
 
-    _emit(name, payload) {
-      for (const handler of [...(this._listeners.get(name) ?? [])]) {
-        try {
-          handler(payload);
-        } catch (err) {
-          console.error(`roomkit: a ${name} handler threw`, err);
-        }
-      }
-    }
+    _emit(name, payload) { this._listeners.emit(name, payload); }
   }
 
   return {
