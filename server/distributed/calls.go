@@ -286,7 +286,7 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 		return nil, fmt.Errorf("unknown call operation %q", f.Op)
 	}
 	key := callsKey(f.Peer.App)
-	owner, _, err := e.ownerOf(key)
+	owner, err := e.resolve(key)
 	if err != nil {
 		return nil, err
 	}

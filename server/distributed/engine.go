@@ -56,6 +56,10 @@ type Engine struct {
 	gen      uint64             // bumped at every release, so a stale acquire is not trusted
 	inflight map[roomKey]int    // operations running on a room held here
 	moving   map[roomKey]bool   // rooms being handed to another node (Drain)
+	// resolving: rooms whose owner an operation is finding; the others
+	// wait for its answer rather than race it (a room made again from its
+	// copy must not be made afresh meanwhile).
+	resolving map[roomKey]chan struct{}
 	// persistedGone: rooms held here that ended and whose copy in Redis
 	// was deleted (until they are made again).
 	persistedGone map[roomKey]bool
@@ -100,7 +104,7 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 		log = slog.Default()
 	}
 	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
-		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, owners: map[roomKey]string{},
+		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, resolving: map[roomKey]chan struct{}{}, owners: map[roomKey]string{},
 		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{}}
 	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError, Lapse: e.stepDown}, log)
 	if err != nil {
@@ -188,8 +192,23 @@ func (e *Engine) ownerOf(key roomKey) (string, uint64, error) {
 		e.mu.Unlock()
 		return o, 0, nil
 	}
+	if wait := e.resolving[key]; wait != nil {
+		// Another operation is finding this room (and may be making it
+		// again from its copy): its answer is this one's.
+		e.mu.Unlock()
+		<-wait
+		return e.ownerOfAgain(key)
+	}
+	done := make(chan struct{})
+	e.resolving[key] = done
 	gen := e.gen
 	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.resolving, key)
+		e.mu.Unlock()
+		close(done)
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	holder, took, err := e.node.Acquire(ctx, key.lease())
@@ -240,6 +259,34 @@ func (e *Engine) noteOwner(p engine.Peer, room, owner string) {
 			o.rooms[room] = owner
 		}
 	}
+}
+
+// resolve is ownerOf, trying again while the answer was overtaken (a
+// release, or another lookup that failed).
+func (e *Engine) resolve(key roomKey) (string, error) {
+	for range 4 {
+		owner, _, err := e.ownerOf(key)
+		if !errors.Is(err, errMoved) {
+			return owner, err
+		}
+	}
+	return "", protocol.Errorf(protocol.CodeFailed, "room %q kept moving between server nodes; try again", key.id)
+}
+
+// ownerOfAgain is ownerOf after waiting for another's lookup: from what it
+// learnt, or by looking again when it failed.
+func (e *Engine) ownerOfAgain(key roomKey) (string, uint64, error) {
+	e.mu.Lock()
+	if g, ok := e.held[key]; ok {
+		e.mu.Unlock()
+		return e.node.ID(), g, nil
+	}
+	if o, ok := e.owners[key]; ok {
+		e.mu.Unlock()
+		return o, 0, nil
+	}
+	e.mu.Unlock()
+	return "", 0, errMoved // the caller tries again
 }
 
 // forget drops what this node believed about where a room lives.
@@ -463,7 +510,7 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("unknown operation %q", f.Op)
 	}
 	key := roomKey{f.Peer.App, f.Room}
-	owner, _, err := e.ownerOf(key)
+	owner, err := e.resolve(key)
 	if err != nil {
 		return nil, err
 	}

@@ -155,7 +155,7 @@ func (e *Engine) takeOverRoomsOf(dead map[string]bool) {
 	e.mu.Unlock()
 	for _, key := range keys {
 		e.forget(key)
-		owner, _, err := e.ownerOf(key)
+		owner, err := e.resolve(key)
 		if err != nil {
 			continue
 		}

@@ -167,11 +167,11 @@ func (e *Engine) Switch(p engine.Peer, from string, to protocol.RoomInfo, create
 	if err := protocol.ValidateRoomInfo(to); err != nil {
 		return protocol.RoomInfo{}, err
 	}
-	fromOwner, _, err := e.ownerOf(roomKey{p.AppID(), from})
+	fromOwner, err := e.resolve(roomKey{p.AppID(), from})
 	if err != nil {
 		return protocol.RoomInfo{}, err
 	}
-	toOwner, _, err := e.ownerOf(roomKey{p.AppID(), to.RoomID})
+	toOwner, err := e.resolve(roomKey{p.AppID(), to.RoomID})
 	if err != nil {
 		return protocol.RoomInfo{}, err
 	}
