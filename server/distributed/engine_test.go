@@ -21,6 +21,7 @@ import (
 // testPeer is a connection as the engine sees it; it keeps what it is sent.
 type testPeer struct {
 	id, user, app string
+	host          bool // the token asks for host
 	mu            sync.Mutex
 	frames        []protocol.Frame
 }
@@ -33,7 +34,7 @@ func (p *testPeer) Member() protocol.Member {
 	return protocol.Member{UserID: p.user, UserName: "name " + p.user}
 }
 func (p *testPeer) AdmitsRoom(string) bool { return true }
-func (p *testPeer) AsksForHost() bool      { return false }
+func (p *testPeer) AsksForHost() bool      { return p.host }
 func (p *testPeer) Deliver(b []byte) {
 	var f protocol.Frame
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -338,4 +339,27 @@ func TestANodeTakenForDeadStepsDown(t *testing.T) {
 		holder, err := es[1].node.Holder(context.Background(), roomKey{"app1", "r"}.lease())
 		return err == nil && holder == ""
 	}, 3*time.Second, 10*time.Millisecond, "its lease went back")
+}
+
+// A session's rules hold for members on any node: the passcode, the host's
+// privileges, removal.
+func TestSessionRulesAcrossNodes(t *testing.T) {
+	es := startEngines(t, 2)
+	host, ben := newPeer("host"), newPeer("ben")
+	host.host = true
+	_, err := es[0].Enter(host, protocol.RoomInfo{RoomID: "s"}, &protocol.RoomConfig{Passcode: "pw"})
+	require.NoError(t, err)
+	_, err = es[1].Join(ben, "s", "nope")
+	assert.Equal(t, protocol.CodeWrongPasscode, codeOf(err))
+	_, err = es[1].Join(ben, "s", "pw")
+	require.NoError(t, err)
+	info, err := es[1].SessionInfo(ben, "s")
+	require.NoError(t, err)
+	assert.Equal(t, "host", info.HostUserID)
+	assert.Equal(t, protocol.CodeNotPermitted, codeOf(es[1].RemoveMember(ben, "s", "host")), "a participant may not remove the host")
+	host.lines()
+	require.NoError(t, es[0].RemoveMember(host, "s", "ben"))
+	require.Eventually(t, func() bool { return len(es[1].Rooms(ben)) == 0 }, 5*time.Second, 20*time.Millisecond, "ben is out")
+	_, err = es[1].Join(ben, "s", "pw")
+	assert.Equal(t, protocol.CodeRemovedFromRoom, codeOf(err), "and may not come back")
 }

@@ -77,6 +77,9 @@ func (g *Gateway) HandOver(id, key, app, userID, to string) (Handover, error) {
 	if conn != nil {
 		conn.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeSessionTakenOver, "the session was resumed on another server node"))
 	}
+	// A request the old connection had sent is answered here first: its
+	// reply goes along in the ring (the client counts it as read).
+	s.waitServed(5 * time.Second)
 	rooms, err := g.cluster.MoveSession(s, to)
 	if err != nil {
 		// Some rooms may point at the new node already: this session

@@ -43,6 +43,7 @@ type session struct {
 	// pending until its ring arrives, and are numbered after it.
 	adopting bool
 	pending  [][]byte
+	serving  int // requests being served (0 or 1: a connection's come in turn)
 }
 
 func newSession(g *Gateway, c *auth.Claims) *session {
@@ -270,9 +271,11 @@ func (s *session) readLoop(ctx context.Context, c *conn) {
 		if perr != nil {
 			s.g.stats.refuse(perr.Code)
 			s.Deliver(protocol.EncodeError(f.ID, perr))
+			s.served()
 			continue
 		}
 		onShortStack(func() { s.serveRequest(c, f) })
+		s.served()
 	}
 }
 
@@ -339,7 +342,28 @@ func (s *session) read(c *conn, id uint64) bool {
 		return false
 	}
 	s.lastRead = max(s.lastRead, id)
+	s.serving++ // until served: the request read is the session's now
 	return true
+}
+
+// served marks the request read last as answered (or refused).
+func (s *session) served() {
+	s.mu.Lock()
+	s.serving--
+	s.mu.Unlock()
+}
+
+// waitServed waits, up to d, until the request the session read last has
+// its reply in the ring: a session handed to another node takes it along.
+func (s *session) waitServed(d time.Duration) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		s.mu.Lock()
+		n := s.serving
+		s.mu.Unlock()
+		if n <= 0 {
+			return
+		}
+	}
 }
 
 // checkResume reports whether key is this session's resume key, in
