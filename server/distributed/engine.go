@@ -669,7 +669,8 @@ func (e *Engine) sweep() {
 	}
 }
 
-// Close ends every room held here and leaves the cluster.
+// Close ends every room held here (deleting their copies and giving their
+// leases back) and leaves the cluster.
 func (e *Engine) Close() {
 	e.mu.Lock()
 	if e.closed {
@@ -684,8 +685,22 @@ func (e *Engine) Close() {
 	if m := e.callManager(); m != nil {
 		m.EndAll(protocol.CallReasonServerShutdown)
 	}
+	// The rooms still here (none after a drain to other nodes) ended with
+	// the engine: their copies must not bring them back.
+	e.mu.Lock()
+	held := make([]roomKey, 0, len(e.held))
+	for key := range e.held {
+		held = append(held, key)
+	}
+	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	for _, key := range held {
+		if !key.isCalls() {
+			_ = e.node.Redis().Del(ctx, stateKey(key)).Err()
+		}
+		_ = e.node.Release(ctx, key.lease())
+	}
 	_ = e.node.Leave(ctx)
 	e.node.Close()
 }
