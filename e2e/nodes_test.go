@@ -442,3 +442,34 @@ func TestKilledOwnersRoomGoesOn(t *testing.T) {
 		}, 10*time.Second, 20*time.Millisecond)
 	}
 }
+
+// The node keeping an app's calls is killed while an invitation from a
+// user on node 2 rings the callee's tabs on nodes 2 and 3: another node
+// takes the calls over from their copy, and the invitation still rings
+// out on time, on both tabs and for the inviter, once.
+func TestCallsOfAKilledNodeGoOn(t *testing.T) {
+	nodes := startCluster(t, 3)
+	eve := openURL(t, nodes[0].url())
+	dan, cat2, cat3 := openURL(t, nodes[1].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	eve.nodeKit("eve")
+	// node1 keeps the app's calls: it serves the app's first call operation.
+	assert.Contains(t, eve.invite(`[{ userID: 'nobody' }]`, ""), `"userID":"nobody"`)
+	dan.nodeKit("dan")
+	cat2.nodeKit("cat")
+	cat3.nodeKit("cat")
+	dan.invite(`[{ userID: 'cat' }]`, "timeout: 8")
+	cat2.waitText(`[data-testid=incoming-call]`, "calling you")
+	cat3.waitText(`[data-testid=incoming-call]`, "calling you")
+	time.Sleep(time.Second) // the calls' copy is written within 200 ms of a change
+
+	start := time.Now()
+	nodes[0].kill(t)
+	dan.waitEv("timeout cat")
+	cat2.waitEv("incoming dan", "ended Timeout")
+	cat3.waitEv("incoming dan", "ended Timeout")
+	assert.False(t, cat2.visible("incoming-call"))
+	assert.False(t, cat3.visible("incoming-call"))
+	t.Logf("the invitation rang out %s after the calls node was killed (8 s timeout)", time.Since(start).Round(100*time.Millisecond))
+	time.Sleep(500 * time.Millisecond)
+	assert.NotContains(t, dan.ev(), "timeout cat", "once")
+}

@@ -35,6 +35,7 @@ type Manager struct {
 	mu         sync.Mutex
 	calls      map[string]*call
 	appCalls   map[string]int  // calls per app
+	dirty      map[string]bool // apps whose calls changed since their last copy
 	ringingBy  map[userKey]int // invitations ringing, by who sent them
 	ringingFor map[userKey]int // invitations ringing, by who they ring
 }
@@ -86,13 +87,14 @@ type party struct {
 	state, reason    string
 	inviter          string      // who rang this user, while Received
 	timer            *time.Timer // rings out the invitation
+	ringsUntil       time.Time   // when it rings out
 }
 
 // NewManager returns a Manager that rings users found in dir, within
 // limits (zero fields take their defaults).
 func NewManager(dir Directory, limits Limits) *Manager {
 	return &Manager{dir: dir, limits: limits.withDefaults(), calls: map[string]*call{}, appCalls: map[string]int{},
-		ringingBy: map[userKey]int{}, ringingFor: map[userKey]int{}}
+		dirty: map[string]bool{}, ringingBy: map[userKey]int{}, ringingFor: map[userKey]int{}}
 }
 
 // Invite starts a call from p and rings the callees.
@@ -202,6 +204,7 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 				pt.userName = peers[0].Member().UserName
 			}
 			userID := pt.userID
+			pt.ringsUntil = time.Now().Add(timeout)
 			pt.timer = time.AfterFunc(timeout, func() { m.timeout(c.id, userID) })
 		}
 		changed = append(changed, pt)
@@ -368,6 +371,7 @@ func (m *Manager) endLocked(c *call, reason string) {
 // changedLocked tells every party of c what changed, and forgets c once no
 // one is in it or being rung. Caller holds m.mu.
 func (m *Manager) changedLocked(c *call, changed ...*party) {
+	m.dirty[c.app] = true
 	if !c.ended {
 		in, ringing := 0, 0
 		for _, pt := range c.users {

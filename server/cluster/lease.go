@@ -74,3 +74,19 @@ func (n *Node) Take(ctx context.Context, name, from string) (bool, error) {
 	moved, err := transferScript.Run(ctx, n.rdb, []string{leaseKey(name)}, from, n.ID()).Int()
 	return moved == 1, err
 }
+
+// LeasesOf returns the names of the leases matching pattern (a glob over
+// lease names) whose holder is one of holders: what dead nodes held. It
+// scans every lease: for the rare event of a node's death.
+func (n *Node) LeasesOf(ctx context.Context, pattern string, holders map[string]bool) ([]string, error) {
+	var out []string
+	iter := n.rdb.Scan(ctx, 0, leaseKey(pattern), 500).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		h, err := n.rdb.Get(ctx, key).Result()
+		if err == nil && holders[h] {
+			out = append(out, key[len(leaseKey("")):])
+		}
+	}
+	return out, iter.Err()
+}

@@ -55,11 +55,12 @@ func (e *Engine) Drain(ctx context.Context) error {
 		}
 	}
 	e.mu.Unlock()
-	for _, key := range callKeys {
+	for _, key := range callKeys { // their calls end with this node
 		e.mu.Lock()
 		delete(e.held, key)
 		e.gen++
 		e.mu.Unlock()
+		_ = e.node.Redis().Del(ctx, callsCopyKey(key.app)).Err()
 		_ = e.node.Release(ctx, key.lease())
 	}
 	if len(targets) == 0 {

@@ -215,10 +215,14 @@ func (e *Engine) ownerOf(key roomKey) (string, uint64, error) {
 	if err != nil {
 		return "", 0, protocol.Errorf(protocol.CodeFailed, "the cluster's Redis did not answer: %v", err)
 	}
-	if holder == e.node.ID() && took && !key.isCalls() {
+	if holder == e.node.ID() && took {
 		// Taken over: from a dead owner, whose copy makes it again here,
-		// or a room nobody held, which has none.
-		e.restore(key)
+		// or a room (or an app's calls) nobody held, which has none.
+		if key.isCalls() {
+			e.restoreCalls(key.app)
+		} else {
+			e.restore(key)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -645,6 +649,7 @@ func (e *Engine) removeDeadPeers() {
 		delete(e.live, d)
 	}
 	e.mu.Unlock()
+	e.takeOverCallsOf(isDead)
 	e.removeGoneCallers()
 	e.takeOverRoomsOf(isDead)
 }
@@ -696,7 +701,9 @@ func (e *Engine) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, key := range held {
-		if !key.isCalls() {
+		if key.isCalls() {
+			_ = e.node.Redis().Del(ctx, callsCopyKey(key.app)).Err() // they ended with the node
+		} else {
 			_ = e.node.Redis().Del(ctx, stateKey(key)).Err()
 		}
 		_ = e.node.Release(ctx, key.lease())

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"roomkit/server/calls"
 	"roomkit/server/engine"
 	"roomkit/server/protocol"
 )
@@ -25,10 +28,15 @@ const snapshotEvery = 200 * time.Millisecond
 
 func stateKey(key roomKey) string { return "roomkit:state:" + key.lease() }
 
+// callsCopyKey holds a copy of an app's calls under way.
+func callsCopyKey(app string) string { return "roomkit:calls:" + callsKey(app).lease() }
+
 // persist writes the rooms held here that changed since the last time,
 // and deletes the copies of rooms that ended here (a copy must never bring
-// an ended room back).
+// an ended room back); and the same for the calls of the apps whose calls
+// are kept here.
 func (e *Engine) persist() {
+	e.persistCalls()
 	states := e.local.Snapshots(false)
 	e.mu.Lock()
 	var ended []roomKey
@@ -205,4 +213,98 @@ func (e *Engine) stepDown() {
 	if l := e.localDir(); l != nil {
 		go l.EndSessions("this server node lost touch with the others for a moment; reconnecting")
 	}
+}
+
+// persistCalls writes the calls of the apps whose calls changed.
+func (e *Engine) persistCalls() {
+	m := e.callManager()
+	if m == nil {
+		return
+	}
+	copies := m.Copies()
+	if len(copies) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := e.node.Redis().Pipelined(ctx, func(p redis.Pipeliner) error {
+		for app, calls := range copies {
+			e.mu.Lock()
+			_, held := e.held[callsKey(app)]
+			e.mu.Unlock()
+			switch {
+			case !held:
+			case len(calls) == 0:
+				p.Del(ctx, callsCopyKey(app))
+			default:
+				raw, err := json.Marshal(calls)
+				if err != nil {
+					return err
+				}
+				p.Set(ctx, callsCopyKey(app), raw, 0)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("writing the calls to Redis failed; a crash now would lose their latest changes", "err", err)
+	}
+}
+
+// restoreCalls makes an app's calls again from their copy, when this node
+// takes them over from a dead one.
+func (e *Engine) restoreCalls(app string) {
+	m := e.callManager()
+	if m == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	raw, err := e.node.Redis().Get(ctx, callsCopyKey(app)).Bytes()
+	if err != nil {
+		return
+	}
+	var copies []calls.CallCopy
+	if err := json.Unmarshal(raw, &copies); err != nil {
+		e.log.Error("the calls' copy in Redis does not decode", "app", app, "err", err)
+		return
+	}
+	m.Restore(app, copies)
+	e.log.Info("took over the calls of an app from a dead node", "app", app, "calls", len(copies))
+}
+
+// takeOverCallsOf takes over the calls of the apps whose calls a dead node
+// kept: their ringing invitations ring out on time, and answers find them.
+// The first node to take an app's calls lease makes them again.
+func (e *Engine) takeOverCallsOf(dead map[string]bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	names, err := e.node.LeasesOf(ctx, "room:*calls", dead)
+	if err != nil {
+		e.log.Warn("looking for the calls a dead node kept failed", "err", err)
+	}
+	for _, name := range names {
+		if app, ok := callsLeaseApp(name); ok {
+			e.forget(callsKey(app))
+			_, _ = e.resolve(callsKey(app))
+		}
+	}
+}
+
+// callsLeaseApp reads the app out of a calls lease's name.
+func callsLeaseApp(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "room:")
+	if !ok {
+		return "", false
+	}
+	n, rest, ok := strings.Cut(rest, ":")
+	size, err := strconv.Atoi(n)
+	if !ok || err != nil || size > len(rest) {
+		return "", false
+	}
+	app := rest[:size]
+	if callsKey(app).lease() != name {
+		return "", false
+	}
+	return app, true
 }
