@@ -57,7 +57,7 @@ func (r *recorder) eventList() []string {
 
 func startNode(t *testing.T, url, id string, h Handler, tweak ...func(*Config)) *Node {
 	t.Helper()
-	cfg := Config{RedisURL: url, NodeID: id, Heartbeat: 50 * time.Millisecond, NodeTTL: 300 * time.Millisecond, RequestTimeout: time.Second}
+	cfg := Config{RedisURL: url, NodeID: id, Heartbeat: 100 * time.Millisecond, NodeTTL: time.Second, RequestTimeout: time.Second}
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -170,7 +170,7 @@ func TestLeasesFollowLiveness(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, alive)
 	b.Close()
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond) // past NodeTTL
 	dead, err := c.DeadNodes(ctx)
 	require.NoError(t, err)
 	assert.Contains(t, dead, "b")
