@@ -95,11 +95,13 @@ func (p *page) members() []string {
 }
 
 // waitMembers waits until the member list holds exactly want, in any
-// order (join order depends on who was quicker).
+// order (join order depends on who was quicker). The bound is generous: a
+// page joining a call starts its camera and microphone, which on a loaded
+// two-core machine has taken more than 15 s.
 func (p *page) waitMembers(want ...string) {
 	p.t.Helper()
 	want = slices.Sorted(slices.Values(want))
-	require.Eventually(p.t, func() bool { return slices.Equal(slices.Sorted(slices.Values(p.members())), want) }, 15*time.Second, 50*time.Millisecond,
+	require.Eventually(p.t, func() bool { return slices.Equal(slices.Sorted(slices.Values(p.members())), want) }, 30*time.Second, 50*time.Millisecond,
 		"members %v, want %v", p.members(), want)
 }
 
