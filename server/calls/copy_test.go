@@ -27,6 +27,8 @@ func TestCallsCopiedAndRestored(t *testing.T) {
 	require.Len(t, copies[""], 2)
 	assert.Empty(t, m.Copies(), "nothing changed since")
 
+	// The first Manager goes (its timers must not ring for the second).
+	m.EndAll(protocol.CallReasonServerShutdown)
 	other := NewManager(d, Limits{})
 	other.Restore("", copies[""])
 	calls, ringing := other.Count()
