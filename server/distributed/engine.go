@@ -184,13 +184,9 @@ func decodeError(err error) error {
 // live node holds it, and the generation to check a local run against.
 func (e *Engine) ownerOf(key roomKey) (string, uint64, error) {
 	e.mu.Lock()
-	if g, ok := e.held[key]; ok {
+	if owner, g, ok := e.knownOwnerLocked(key); ok {
 		e.mu.Unlock()
-		return e.node.ID(), g, nil
-	}
-	if o, ok := e.owners[key]; ok {
-		e.mu.Unlock()
-		return o, 0, nil
+		return owner, g, nil
 	}
 	if wait := e.resolving[key]; wait != nil {
 		// Another operation is finding this room (and may be making it
@@ -281,16 +277,25 @@ func (e *Engine) resolve(key roomKey) (string, error) {
 // learnt, or by looking again when it failed.
 func (e *Engine) ownerOfAgain(key roomKey) (string, uint64, error) {
 	e.mu.Lock()
+	owner, g, ok := e.knownOwnerLocked(key)
+	e.mu.Unlock()
+	if !ok {
+		return "", 0, errMoved // the caller tries again
+	}
+	return owner, g, nil
+}
+
+// knownOwnerLocked is where this node already knows the room lives: here
+// (with the lease's generation), or the owner last learnt. Caller holds
+// e.mu.
+func (e *Engine) knownOwnerLocked(key roomKey) (string, uint64, bool) {
 	if g, ok := e.held[key]; ok {
-		e.mu.Unlock()
-		return e.node.ID(), g, nil
+		return e.node.ID(), g, true
 	}
 	if o, ok := e.owners[key]; ok {
-		e.mu.Unlock()
-		return o, 0, nil
+		return o, 0, true
 	}
-	e.mu.Unlock()
-	return "", 0, errMoved // the caller tries again
+	return "", 0, false
 }
 
 // forget drops what this node believed about where a room lives.
