@@ -10,7 +10,20 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 GOFILES := $(shell find . -name '*.go' -not -path './.git/*')
 
-.PHONY: run test build wasm vet unit wasmtest e2e chromium redis compressors fuzz bench typecheck package clean
+# Every folder the Makefile installs into or caches in is under CACHEDIR
+# (ROOMKIT_CACHE in the environment), outside the repository; .ci/run points
+# it at a new empty folder for each run. Variables named in a rule's
+# prerequisites must be defined before that rule: make expands them as it
+# reads the line.
+CACHEDIR ?= $(or $(ROOMKIT_CACHE),$(HOME)/.cache/roomkit)
+# The JS tools (TypeScript, esbuild) come from the npm registry into a
+# scratch folder; bump the stamp's number with them.
+NPMTOOLS ?= $(CACHEDIR)/npm
+JSTOOLS  := $(NPMTOOLS)/tools-1.stamp
+TSC      := $(NPMTOOLS)/node_modules/.bin/tsc
+ESBUILD  := $(NPMTOOLS)/node_modules/.bin/esbuild
+
+.PHONY: run test build wasm vet unit wasmtest e2e chromium redis compressors nodejs fuzz bench typecheck package clean
 
 ## run: build the wasm bundle and start the server with the demo page on $(ADDR)
 run: wasm
@@ -19,8 +32,11 @@ run: wasm
 ## test: formatting, vet (native and js/wasm), unit tests with the race
 ## detector, the bridge under node, the browser tests in Chromium, and a
 ## short run of every fuzzer
-test: vet wasm chromium redis typecheck package
-	$(GO) test -race -count=1 ./...
+# The suite's own -timeout is well above its wall time (e2e takes the
+# longest, a few minutes), so a slow machine fails a test, not the binary.
+TESTTIMEOUT ?= 30m
+test: vet wasm chromium redis nodejs typecheck package
+	$(GO) test -race -count=1 -timeout $(TESTTIMEOUT) ./...
 	$(MAKE) wasmtest
 	$(MAKE) fuzz
 
@@ -29,22 +45,13 @@ test: vet wasm chromium redis typecheck package
 typecheck: $(JSTOOLS)
 	$(TSC) -p js/typecheck/tsconfig.json
 
-# The JS tools (TypeScript, esbuild) come from the npm registry into a
-# scratch folder outside the repository; bump the stamp's number with them.
-NPMTOOLS ?= $(HOME)/.cache/roomkit/npm
-JSTOOLS  := $(NPMTOOLS)/tools-1.stamp
-TSC      := $(NPMTOOLS)/node_modules/.bin/tsc
-ESBUILD  := $(NPMTOOLS)/node_modules/.bin/esbuild
-$(JSTOOLS):
-	@command -v npm >/dev/null 2>&1 || { \
-	  echo "installing nodejs and npm with apt-get"; \
-	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nodejs npm; }
+$(JSTOOLS): | nodejs
 	npm install --prefix $(NPMTOOLS) --no-audit --no-fund --no-save typescript@5.9.3 esbuild@0.28.2
 	touch $@
 
 ## package: the npm package (js/package.json) packed into js/dist by npm
 ## pack: the module, its types, the wasm and the one-file build
-package: wasm js/roomkit.min.js
+package: wasm js/roomkit.min.js | nodejs
 	mkdir -p js/dist
 	rm -f js/dist/roomkit-*.tgz
 	cd js && npm pack --pack-destination dist
@@ -113,12 +120,12 @@ vet:
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./bridge/... ./server/protocol/...
 
 ## wasmtest: the client core and the bridge built for js/wasm, run by node
-wasmtest:
+wasmtest: | nodejs
 	PATH="$(WASMDIR):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 ./wasm/... ./bridge/...
 
 ## e2e: only the browser tests (builds the bundle, installs Chromium if missing)
-e2e: wasm chromium
-	$(GO) test -count=1 -v ./e2e/...
+e2e: wasm chromium redis nodejs package
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) -v ./e2e/...
 
 ## redis: install Debian's redis-server when it is missing (the several-node
 ## tests start their own on a loopback port; none runs as a service)
@@ -127,6 +134,13 @@ redis:
 	  echo "installing redis-server with apt-get"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends redis-server; \
 	  { command -v systemctl >/dev/null 2>&1 && $(SUDO) systemctl disable --now redis-server 2>/dev/null; } || true; }
+
+## nodejs: install Debian's nodejs and npm when either is missing (the npm
+## tools, the package, the bridge under node and the e2e vite app use them)
+nodejs:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "installing nodejs and npm with apt-get"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nodejs npm; }
 
 ## chromium: install Debian's chromium when it is missing
 chromium:
@@ -141,7 +155,7 @@ chromium:
 ## churn, resume-storm); writes results.txt, report.md (each budget line
 ## with its figure) and fanout.svg to $(BENCHDIR)
 BENCHDIR ?= bench-results
-bench: wasm chromium
+bench: wasm chromium redis
 	mkdir -p $(BENCHDIR)
 	$(GO) build -o $(BENCHDIR)/roomkit ./server/cmd/roomkit
 	$(GO) build -o $(BENCHDIR)/roomkit-load ./server/cmd/roomkit-load
