@@ -226,7 +226,7 @@ func splitRequest(b []byte) (f Frame, ok bool) {
 	if !ok {
 		return Frame{}, false
 	}
-	data = bytes.TrimRight(data[:len(data)-1], " \t\r\n")
+	data = bytes.Trim(data[:len(data)-1], " \t\r\n") // as encoding/json's RawMessage
 	if len(data) == 0 || !json.Valid(data) {
 		return Frame{}, false
 	}

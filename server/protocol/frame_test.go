@@ -56,6 +56,8 @@ func TestDecodeRequest(t *testing.T) {
 		`{"id":1,"op":"ping","data":{}}`,
 		`{"id":1,"op":"ping","data":null}`,
 		`{"id":1,"op":"ping","data":{} }`,
+		`{"id":1,"op":"ping","data": {}}`,
+		"{\"id\":1,\"op\":\"ping\",\"data\":\n\t\"x\" }",
 		`{"id":1,"op":"ping","data":{}}}`,
 		`{"id":1,"op":"ping","data":{},"op":"logout"}`,
 		`{"id":1,"op":"ping","data":"x"}`,
