@@ -29,8 +29,9 @@ import (
 
 // Static serves files from a root directory: "/" is index.html, and paths
 // under /js/ are served from root/js. Nothing else under root is exposed,
-// and only regular files are served: a symbolic link, even one pointing
-// inside the root, is not followed.
+// and only regular files are served: a symbolic link, to a file or a
+// folder, at any depth under the root and even one pointing inside it, is
+// not followed.
 type Static struct {
 	root string
 
@@ -116,9 +117,9 @@ func (s *Static) load(p string) (*asset, error) {
 		return nil, err
 	}
 	defer root.Close()
-	st, err := root.Lstat(name)
-	if err != nil || !st.Mode().IsRegular() {
-		return nil, os.ErrNotExist
+	st, err := lstatNoLinks(root, name)
+	if err != nil {
+		return nil, err
 	}
 	// The stamp covers the file and each usable precompressed copy: one
 	// not older than the file.
@@ -156,6 +157,26 @@ func (s *Static) load(p string) (*asset, error) {
 	slices.SortStableFunc(a.encoded, func(x, y encoding) int { return len(x.body) - len(y.body) })
 	s.cache[p] = a
 	return a, nil
+}
+
+// lstatNoLinks returns the file info of name, a regular file reached
+// through folders none of which is a symbolic link: os.Root keeps a path
+// inside the root but follows a link that stays inside it (js/up -> ..
+// would serve the whole root), so each folder on the way is looked at.
+func lstatNoLinks(root *os.Root, name string) (os.FileInfo, error) {
+	for i := range len(name) {
+		if name[i] != filepath.Separator {
+			continue
+		}
+		if st, err := root.Lstat(name[:i]); err != nil || !st.IsDir() {
+			return nil, os.ErrNotExist
+		}
+	}
+	st, err := root.Lstat(name)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, os.ErrNotExist
+	}
+	return st, nil
 }
 
 // readRegular reads name, making sure it is still the file st describes.

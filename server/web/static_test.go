@@ -77,29 +77,70 @@ func TestStatic(t *testing.T) {
 	assert.NotEqual(t, etag, res.Header.Get("ETag"))
 }
 
-// Only regular files inside the root are served: a symbolic link under
-// js/ is not followed, whether it points out of the root or into it, and
-// neither is a linked directory.
+// Only regular files inside the root are served: a symbolic link is not
+// followed at any depth, to a file or to a folder, whether it points out
+// of the root or into it (js/up -> .. would otherwise serve the root's
+// .git), and neither is a linked js/ folder.
 func TestStaticServesNoLinks(t *testing.T) {
 	root := t.TempDir()
 	outside := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(root, "js"), 0o755))
+	mkdir := func(p string) { require.NoError(t, os.MkdirAll(filepath.Join(root, p), 0o755)) }
+	write := func(p, body string) { require.NoError(t, os.WriteFile(filepath.Join(root, p), []byte(body), 0o644)) }
+	link := func(target, p string) { require.NoError(t, os.Symlink(target, filepath.Join(root, p))) }
+	mkdir("js/a/b")
+	mkdir(".git")
+	write(".git/config", "[core] not for the web")
+	write("private.txt", "not for the web")
+	write("js/real.js", "export {}")
+	write("js/a/b/deep.js", "export {}")
 	require.NoError(t, os.WriteFile(filepath.Join(outside, "passwd"), []byte("root:x:0:0"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(root, "js", "real.js"), []byte("export {}"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(root, "private.txt"), []byte("not for the web"), 0o644))
-	require.NoError(t, os.Symlink(filepath.Join(outside, "passwd"), filepath.Join(root, "js", "out.js")))
-	require.NoError(t, os.Symlink(filepath.Join(root, "private.txt"), filepath.Join(root, "js", "in.js")))
-	require.NoError(t, os.Symlink(outside, filepath.Join(root, "js", "dir")))
+
+	link(filepath.Join(outside, "passwd"), "js/out.js")     // a file outside, first level
+	link(filepath.Join(root, "private.txt"), "js/in.js")    // a file inside, first level
+	link(outside, "js/dir")                                 // a folder outside, first level
+	link("..", "js/up")                                     // a folder inside: the root itself
+	link("../real.js", "js/a/rel.js")                       // a file inside, second level
+	link(filepath.Join(outside, "passwd"), "js/a/b/out.js") // a file outside, third level
+	link(outside, "js/a/b/dir")                             // a folder outside, third level
+	link("b", "js/a/same")                                  // a folder inside js, second level
+	link(filepath.Join(root, "js", "a"), "js/a/b/loop")     // a folder inside, third level
 	srv := httptest.NewServer(NewStatic(root))
 	defer srv.Close()
-	for p, want := range map[string]int{"/js/real.js": 200, "/js/out.js": 404, "/js/in.js": 404, "/js/dir/passwd": 404, "/js/": 404} {
-		res, err := http.Get(srv.URL + p)
+
+	// A second root whose js/ folder is itself a link to the first's.
+	linked := t.TempDir()
+	require.NoError(t, os.Symlink(filepath.Join(root, "js"), filepath.Join(linked, "js")))
+	linkedSrv := httptest.NewServer(NewStatic(linked))
+	defer linkedSrv.Close()
+
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{srv.URL + "/js/real.js", 200},
+		{srv.URL + "/js/a/b/deep.js", 200},
+		{srv.URL + "/js/out.js", 404},
+		{srv.URL + "/js/in.js", 404},
+		{srv.URL + "/js/dir/passwd", 404},
+		{srv.URL + "/js/up/.git/config", 404},
+		{srv.URL + "/js/up/private.txt", 404},
+		{srv.URL + "/js/up/js/real.js", 404},
+		{srv.URL + "/js/a/rel.js", 404},
+		{srv.URL + "/js/a/b/out.js", 404},
+		{srv.URL + "/js/a/b/dir/passwd", 404},
+		{srv.URL + "/js/a/same/deep.js", 404},
+		{srv.URL + "/js/a/b/loop/b/deep.js", 404},
+		{srv.URL + "/js/", 404},
+		{srv.URL + "/js/a", 404},
+		{linkedSrv.URL + "/js/real.js", 404},
+	} {
+		res, err := http.Get(tc.url)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		assert.Equal(t, want, res.StatusCode, p)
-		assert.NotContains(t, string(body), "root:x", p)
-		assert.NotContains(t, string(body), "not for the web", p)
+		assert.Equal(t, tc.want, res.StatusCode, tc.url)
+		assert.NotContains(t, string(body), "root:x", tc.url)
+		assert.NotContains(t, string(body), "not for the web", tc.url)
 	}
 }
 
