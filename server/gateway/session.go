@@ -294,6 +294,13 @@ func onShortStack(f func()) {
 	<-done
 }
 
+// internalError is what a client is told of a failure that is not its
+// own: code 1, the operation, and the session ID by which the server's log
+// finds the detail. It never carries the failure's own text.
+func internalError(op, sessionID string) *protocol.Error {
+	return protocol.Errorf(protocol.CodeFailed, "%s failed on the server; try again, and if it persists give the operator session ID %s", op, sessionID)
+}
+
 // serveRequest runs one request and queues its reply.
 func (s *session) serveRequest(c *conn, f protocol.Frame) {
 	var res any
@@ -301,8 +308,8 @@ func (s *session) serveRequest(c *conn, f protocol.Frame) {
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				s.g.log.Error("panic serving request", "op", f.Op, "panic", p)
-				err = protocol.Errorf(protocol.CodeFailed, "internal error serving %s", f.Op)
+				s.g.log.Error("panic serving request", "session", s.id, "app", s.app, "op", f.Op, "panic", p)
+				err = internalError(f.Op, s.id)
 			}
 		}()
 		res, err = s.dispatch(c, f)
@@ -310,7 +317,11 @@ func (s *session) serveRequest(c *conn, f protocol.Frame) {
 	if err != nil {
 		var pe *protocol.Error
 		if !errors.As(err, &pe) {
-			pe = protocol.Errorf(protocol.CodeFailed, "%s failed: %v", f.Op, err)
+			// Not the client's to read (a Redis or forwarding failure can
+			// name addresses and internals): the detail goes to the log,
+			// the client gets code 1 and the session ID to quote.
+			s.g.log.Error("request failed", "session", s.id, "app", s.app, "op", f.Op, "err", err)
+			pe = internalError(f.Op, s.id)
 		}
 		s.g.stats.refuse(pe.Code)
 		s.g.log.Debug("request refused", "session", s.id, "op", f.Op, "code", int(pe.Code), "message", pe.Message)
@@ -322,7 +333,8 @@ func (s *session) serveRequest(c *conn, f protocol.Frame) {
 	}
 	reply, eerr := protocol.EncodeReply(f.ID, res)
 	if eerr != nil {
-		reply = protocol.EncodeError(f.ID, protocol.Errorf(protocol.CodeFailed, "%s: %v", f.Op, eerr))
+		s.g.log.Error("reply does not encode", "session", s.id, "app", s.app, "op", f.Op, "err", eerr)
+		reply = protocol.EncodeError(f.ID, internalError(f.Op, s.id))
 	}
 	s.Deliver(reply)
 	if f.Op == protocol.OpLogout {
