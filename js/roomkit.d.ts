@@ -294,6 +294,7 @@ export declare class RoomKitClient {
   /** Leaves the rooms listed, or, with none listed (or an empty list), every room this connection is in. */
   leaveAllRoom(roomIDs?: string[]): Promise<{ roomIDs: string[] }>;
   queryRoomMemberList(roomID: string, config?: RoomMemberQueryConfig): Promise<{ roomID: string; memberList: RoomMember[]; nextFlag: string }>;
+  /** The number of members this client has been told of: those its member list shows, so a join still waiting in a `roomMemberJoined` batch counts once that event arrives. */
   queryRoomOnlineMemberCount(roomID: string): Promise<{ roomID: string; count: number }>;
   sendRoomMessage(message: RoomMessageToSend, roomID: string): Promise<{ message: RoomMessage }>;
   /**

@@ -153,3 +153,30 @@ func TestAFullBatchGoesOutAtOnce(t *testing.T) {
 	assert.Len(t, frames[0], joinBatchMax)
 	assert.True(t, slices.Contains(frames[0], "u-p0"))
 }
+
+// The member count is what the asker has been told of: a join still
+// waiting to be announced is counted by the joiner and those after it,
+// and by the others once its roomMemberJoined is out, so a count and the
+// member list always agree.
+func TestMemberCountIsWhatTheAskerWasTold(t *testing.T) {
+	m := NewManager(Limits{JoinBatchWindow: time.Hour})
+	a, b, c, d := peer("a"), peer("b"), peer("c"), peer("d")
+	for _, p := range []*fakePeer{a, b, c, d} { // b's join is announced, c's and d's wait
+		_, err := m.Enter(p, info("r"), nil)
+		require.NoError(t, err)
+	}
+	count := func(p *fakePeer) int {
+		n, err := m.MemberCount(p, "r")
+		require.NoError(t, err)
+		return n
+	}
+	for p, want := range map[*fakePeer]int{a: 2, b: 2, c: 3, d: 4} {
+		assert.Equal(t, want, count(p), p.id)
+		assert.Len(t, allMembers(t, m, p, "r"), want, "%s's member list agrees", p.id)
+	}
+	_, err := m.SetAttributes(a, "r", map[string]string{"k": "v"}, protocol.AttributesConfig{}) // announces the waiting joins first
+	require.NoError(t, err)
+	for _, p := range []*fakePeer{a, b, c, d} {
+		assert.Equal(t, 4, count(p), p.id)
+	}
+}

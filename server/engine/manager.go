@@ -342,7 +342,9 @@ func (m *Manager) MemberList(p Peer, roomID string, count int, nextFlag string) 
 	return r.page(me.seq, count, nextFlag)
 }
 
-// MemberCount implements Engine.
+// MemberCount implements Engine: the members the asker has been told of,
+// the same ones its member list pages through (a join still waiting to be
+// announced counts once its roomMemberJoined is out).
 func (m *Manager) MemberCount(p Peer, roomID string) (int, error) {
 	r, err := m.memberRoom(p, roomID)
 	if err != nil {
@@ -350,7 +352,11 @@ func (m *Manager) MemberCount(p Peer, roomID string) (int, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.members), nil
+	me := r.members[p.SessionID()]
+	if me == nil {
+		return 0, notInRoom(roomID)
+	}
+	return r.visibleLocked(me.seq), nil
 }
 
 // memberRoom returns roomID's room when p is a member of it.

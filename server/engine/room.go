@@ -266,11 +266,7 @@ func (r *room) page(asker uint64, count int, nextFlag string) (protocol.MemberLi
 	if err != nil {
 		return protocol.MemberListReply{}, err
 	}
-	listed := len(r.order)
-	if len(r.joins) > 0 {
-		last := max(r.joins[0].seq-1, asker) // the last seq the asker may see
-		listed = sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > last })
-	}
+	listed := r.visibleLocked(asker)
 	i := sort.Search(listed, func(i int) bool { return r.order[i].seq > after })
 	end := min(i+count, listed)
 	out := protocol.MemberListReply{RoomID: r.id, MemberList: make([]protocol.Member, 0, end-i)}
@@ -281,6 +277,19 @@ func (r *room) page(asker uint64, count int, nextFlag string) (protocol.MemberLi
 		out.NextFlag = strconv.FormatUint(r.order[end-1].seq, 10)
 	}
 	return out, nil
+}
+
+// visibleLocked is how many members, from the start of the join order,
+// the member with seq asker has been told of: all but the joins not yet
+// announced that came after its own. The member list and the member count
+// both stop there, so a count never names a member no event or page has
+// shown. Caller holds r.mu.
+func (r *room) visibleLocked(asker uint64) int {
+	if len(r.joins) == 0 {
+		return len(r.order)
+	}
+	last := max(r.joins[0].seq-1, asker) // the last seq the asker may see
+	return sort.Search(len(r.order), func(i int) bool { return r.order[i].seq > last })
 }
 
 // parseNextFlag reads a member page's nextFlag: "" for the first page.
