@@ -216,23 +216,19 @@ func (m *Manager) Import(st RoomState, peerFor func(sessionID, userID string) Pe
 		}
 		mine[st.ID] = r
 	}
-	// Users with no session left here are gone from the room.
-	for id, u := range r.users {
-		if len(u.sessions) == 0 {
-			r.memberAttrBytes -= u.attrBytes
-			_ = r.usage.charge(-int64(u.attrBytes), "")
-			delete(r.users, id)
-			if r.hostUser == id {
-				r.hostUser = ""
-			}
-		}
-	}
 	m.rooms[key] = r
 	m.appRooms[key.app]++
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(gone) > 0 {
 		r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: gone}, "")
+	}
+	// Users with no session left here are gone from the room, as after a
+	// leave: their owned attributes go, and the host role passes on.
+	for _, id := range sortedKeys(r.users) {
+		if u := r.users[id]; len(u.sessions) == 0 {
+			r.userGoneLocked(u)
+		}
 	}
 	r.checkIdleLocked()
 	if len(r.members) == 0 {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,4 +68,62 @@ func TestDetachAndImportCarryTheRoom(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { b2.mu.Lock(); defer b2.mu.Unlock(); return len(b2.frames) > 0 }, time.Second, 5*time.Millisecond)
 	assert.Error(t, to.Import(st, func(string, string) Peer { return nil }), "a room of that ID is here already")
+}
+
+// A room made again from its copy after its owner node died, with the
+// host's session gone, goes on as after the host left: the others are
+// told the host left, the attributes it owned with isDeleteAfterOwnerLeft
+// are deleted, and the host role passes to the manager; its other
+// attributes stay.
+func TestImportWithTheHostGoneFollowsTheLeaveRules(t *testing.T) {
+	from, to := newManager(Limits{}), newManager(Limits{})
+	a, b, c := peer("a"), peer("b"), peer("c")
+	a.host, b.host = true, true // a is host, b a manager
+	for _, p := range []*fakePeer{a, b, c} {
+		_, err := from.Enter(p, info("r"), nil)
+		require.NoError(t, err)
+	}
+	_, err := from.SetAttributes(a, "r", map[string]string{"hosts-slide": "3"}, protocol.AttributesConfig{IsDeleteAfterOwnerLeft: true})
+	require.NoError(t, err)
+	_, err = from.SetAttributes(a, "r", map[string]string{"topic": "go"}, protocol.AttributesConfig{})
+	require.NoError(t, err)
+	st, ok := from.Detach("", "r")
+	require.True(t, ok)
+
+	b2, c2 := &fakePeer{id: "b", user: "u-b", host: true}, &fakePeer{id: "c", user: "u-c"}
+	require.NoError(t, to.Import(st, func(session, user string) Peer {
+		return map[string]Peer{"b": b2, "c": c2}[session]
+	}))
+	for _, p := range []*fakePeer{b2, c2} {
+		p.mu.Lock()
+		var got []string
+		for _, f := range p.frames {
+			switch f.Event {
+			case protocol.EventRoomMemberLeft, protocol.EventRoomMemberUpdated:
+				var ev protocol.MembersEvent
+				require.NoError(t, json.Unmarshal(f.Data, &ev))
+				got = append(got, f.Event+" "+ev.MemberList[0].UserID+" "+ev.MemberList[0].Role)
+			case protocol.EventRoomAttributesUpdated:
+				var ev protocol.AttributesEvent
+				require.NoError(t, json.Unmarshal(f.Data, &ev))
+				got = append(got, fmt.Sprint(f.Event, " ", ev.Infos[0].Action, " ", ev.Infos[0].RoomAttributes))
+			default:
+				got = append(got, f.Event)
+			}
+		}
+		p.frames = nil
+		p.mu.Unlock()
+		assert.Equal(t, []string{
+			"roomMemberLeft u-a ",
+			"roomAttributesUpdated 1 map[hosts-slide:]",
+			"roomMemberUpdated u-b host",
+		}, got, p.id)
+	}
+	si, err := to.SessionInfo(c2, "r")
+	require.NoError(t, err)
+	assert.Equal(t, "u-b", si.HostUserID, "the manager is host now")
+	attrs, _ := to.Attributes("", "r")
+	assert.Equal(t, map[string]string{"topic": "go"}, attrs)
+	_, err = to.SetMemberRole(b2, "r", "u-c", protocol.RoleManager)
+	require.NoError(t, err, "the new host has the host's rights")
 }

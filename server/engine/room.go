@@ -212,20 +212,30 @@ func (r *room) remove(p Peer) (empty bool) {
 	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{u.member}}, "")
 	u.sessions = slices.DeleteFunc(u.sessions, func(s *member) bool { return s == m })
 	if len(u.sessions) == 0 {
-		r.memberAttrBytes -= u.attrBytes
-		_ = r.usage.charge(-int64(u.attrBytes), "")
-		delete(r.users, u.member.UserID)
-		r.dropOwnedAttributesLocked(u.member.UserID)
-		if r.hostUser == u.member.UserID {
-			r.hostUser = ""
-			r.passHostLocked()
-		}
+		r.userGoneLocked(u)
 	}
 	if len(r.members) == 0 {
 		r.emptyGen++
 		return true
 	}
 	return false
+}
+
+// userGoneLocked forgets u, whose last session has left the room however
+// it went (a leave, a removal, or a failover that found no session of it):
+// its member attributes leave the budget, the room attributes it owned with
+// isDeleteAfterOwnerLeft are deleted (roomAttributesUpdated), and when it
+// was the host the role passes on (roomMemberUpdated). The members are told
+// after they were told it left. Caller holds r.mu.
+func (r *room) userGoneLocked(u *userPlace) {
+	r.memberAttrBytes -= u.attrBytes
+	_ = r.usage.charge(-int64(u.attrBytes), "")
+	delete(r.users, u.member.UserID)
+	r.dropOwnedAttributesLocked(u.member.UserID)
+	if r.hostUser == u.member.UserID {
+		r.hostUser = ""
+		r.passHostLocked()
+	}
 }
 
 // broadcast delivers what is pending, then the event: every member sees
