@@ -187,6 +187,7 @@ func apiReference(t *testing.T) string {
 // js/API.md is what the d.ts and the code's doc comments say, and every
 // method of the entry points and the clients is described.
 func TestAPIReference(t *testing.T) {
+	t.Parallel()
 	got := apiReference(t)
 	name := filepath.Join("..", "js", "API.md")
 	if *updateAPIRef {

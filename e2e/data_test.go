@@ -21,6 +21,7 @@ type message struct {
 }
 
 func TestThreeUsersSeeOneMessageOrder(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	users := []string{"ann", "ben", "cat"}
 	pages := map[string]*page{}
@@ -93,6 +94,7 @@ func TestThreeUsersSeeOneMessageOrder(t *testing.T) {
 }
 
 func TestOversizedMessageIsRefusedAndNothingDelivered(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.login("ann")
@@ -109,6 +111,7 @@ func TestOversizedMessageIsRefusedAndNothingDelivered(t *testing.T) {
 }
 
 func TestRoomAttributesOwnershipAndOwnerLeaving(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
 	for u, p := range map[string]*page{"ann": ann, "ben": ben, "cat": cat} {

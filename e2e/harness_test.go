@@ -1,7 +1,10 @@
 // Package e2e drives real headless Chromium against the real server,
 // started in-process on loopback, with pages loading the real built bundle
 // (js/roomkit.js and js/roomkit.wasm). Chromium starts once per package;
-// each simulated user gets a browser context of their own.
+// each simulated user gets a browser context of their own. Each test has a
+// server (or a cluster with its own redis-server) of its own, so tests run
+// in parallel (t.Parallel), except those that measure media or pixels and
+// the one that restarts a server on a fixed port, which run alone first.
 package e2e
 
 import (

@@ -20,6 +20,7 @@ import (
 // whose prerequisite names a variable defined further down, as a Makefile
 // once did, is caught here: the tool's line comes before its install.
 func TestEveryTargetInstallsWhatItRuns(t *testing.T) {
+	t.Parallel()
 	for _, target := range []string{"test", "run", "e2e", "package", "bench", "build"} {
 		t.Run(target, func(t *testing.T) {
 			home := t.TempDir()
@@ -34,6 +35,7 @@ func TestEveryTargetInstallsWhatItRuns(t *testing.T) {
 // the compressors' install step left out (brotli runs with nothing before it
 // to install it).
 func TestInstallPathCheckCatchesAMissingStep(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile(filepath.Join("..", "Makefile"))
 	require.NoError(t, err)
 	makefile := string(raw)

@@ -17,6 +17,7 @@ import (
 // A page served from another origin (another port) connects to a server
 // that allows that origin, and gets a clear error from one that does not.
 func TestAnotherOriginConnectsOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	mux := http.NewServeMux()

@@ -37,6 +37,7 @@ func packageVersion(t *testing.T) string {
 // The package's version is the module's RoomKit.version and the
 // changelog's newest entry.
 func TestPackageVersionIsTheModulesAndTheChangelogs(t *testing.T) {
+	t.Parallel()
 	v := packageVersion(t)
 	mod, err := os.ReadFile(filepath.Join("..", "js", "roomkit.js"))
 	require.NoError(t, err)
@@ -64,6 +65,7 @@ func run(t *testing.T, dir string, timeout time.Duration, name string, args ...s
 // served from an origin of its own, loads the module and the wasm vite
 // copied, logs in and joins a room, and a member already there sees it.
 func TestViteAppUsesThePackage(t *testing.T) {
+	t.Parallel()
 	tarball, err := filepath.Abs(filepath.Join("..", "js", "dist", "roomkit-"+packageVersion(t)+".tgz"))
 	require.NoError(t, err)
 	_, err = os.Stat(tarball)
@@ -134,6 +136,7 @@ func mustSize(t *testing.T, name string) int64 {
 // roomkit.min.js from the roomkit server (which serves js/ to any origin),
 // and the module fetches the wasm from next to itself.
 func TestOneFileBuildFromAnotherOrigin(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	cdnPage := `<!doctype html><html lang="en"><meta charset="utf-8"><title>cdn page</title><p id="status">starting</p>
 <script type="module">
@@ -174,6 +177,7 @@ try {
 // it offers (`make wasm` makes brotli and zstd copies; which ones Chromium
 // offers depends on the scheme and host, so the test reads its header).
 func TestChromiumDownloadsTheSmallestWasm(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
@@ -231,6 +235,7 @@ func TestChromiumDownloadsTheSmallestWasm(t *testing.T) {
 // Importing the module where there is no page (Node, server-side
 // rendering) works and changes nothing; only using it fails, clearly.
 func TestModuleImportsUnderNode(t *testing.T) {
+	t.Parallel()
 	_, err := exec.LookPath("node")
 	require.NoError(t, err, "node is needed (make test installs it)")
 	mod, err := filepath.Abs(filepath.Join("..", "js", "roomkit.js"))

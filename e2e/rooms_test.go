@@ -15,6 +15,7 @@ import (
 )
 
 func TestCreateJoinLeaveAndMemberEvents(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	alice, bob := openPage(t, s), openPage(t, s)
 	alice.login("alice")
@@ -52,6 +53,7 @@ func TestCreateJoinLeaveAndMemberEvents(t *testing.T) {
 }
 
 func TestEnterWithAttributesAndDestroyDelay(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	alice, bob := openPage(t, s), openPage(t, s)
 	alice.login("alice")
@@ -88,6 +90,7 @@ func TestEnterWithAttributesAndDestroyDelay(t *testing.T) {
 }
 
 func TestSwitchRoomSequences(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	alice, bob, carol := openPage(t, s), openPage(t, s), openPage(t, s)
 	alice.login("alice")
@@ -121,6 +124,7 @@ func TestSwitchRoomSequences(t *testing.T) {
 }
 
 func TestLeaveAllAndSessionStorage(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	alice, bob := openPage(t, s), openPage(t, s)
 	alice.login("alice")
@@ -144,6 +148,7 @@ func TestLeaveAllAndSessionStorage(t *testing.T) {
 // room-messaging SDK's sample passes, every room. The SDK's enum names are
 // there too.
 func TestLeaveAllRoomWithAList(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	p := openPage(t, s)
 	p.login("alice")
@@ -160,6 +165,7 @@ func TestLeaveAllRoomWithAList(t *testing.T) {
 }
 
 func TestRefusedToken(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	p := openPage(t, s)
 	res := evalAs[string](p, `(async () => {
@@ -202,6 +208,7 @@ func TestServerRestartUnderAConnectedPage(t *testing.T) {
 // Two users in one page, as a test page has them: each login is a client
 // with its own connection, and they see each other as any two users do.
 func TestTwoUsersInOnePage(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	p := openPage(t, s)
 	got := evalAs[[]string](p, fmt.Sprintf(`(async () => {
@@ -229,6 +236,7 @@ func TestTwoUsersInOnePage(t *testing.T) {
 // module's namespace; nothing of Go's runtime (fs, process, path, Go) is
 // left on the page.
 func TestModuleAddsOneGlobalName(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)

@@ -79,6 +79,7 @@ func (p *page) waitNotice(want string) {
 }
 
 func TestSessionRolesAndLifeCycle(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
 
@@ -143,6 +144,7 @@ func (p *page) startSession2() string {
 }
 
 func TestSessionCapacity(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
 	require.Equal(t, "joined", ann.startSession("ann", 1, "", ", undefined, { maxUsers: 2 }"))
@@ -155,6 +157,7 @@ func TestSessionCapacity(t *testing.T) {
 // the others see it go although the server would hold a silent page's
 // place for a long grace period.
 func TestLeaveOnPageUnload(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Gateway.ResumeGrace = 5 * time.Minute })
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.eval(`window.initOptions = { leaveOnPageUnload: true }`)
@@ -188,6 +191,7 @@ func (p *page) joinCallAs(user, room string, host bool) {
 // The call kit lists roles and offers moderation only to those whose role
 // allows it; the host removes a member, who is told.
 func TestCallKitModeration(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.joinCallAs("ann", "mod", true)
@@ -217,6 +221,7 @@ func TestCallKitModeration(t *testing.T) {
 // A reload (without leaveOnPageUnload) resumes the session: the host is
 // still host, and the others never saw it leave.
 func TestHostKeepsTheRoleAcrossAReload(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	require.Equal(t, "joined", ann.startSession("ann", 1, "pw", ""))

@@ -54,6 +54,7 @@ func (p *page) publicMethods(expr string) []string {
 // The room client, the call kit and the session client have exactly the
 // methods js/roomkit.d.ts declares: none missing, none undeclared.
 func TestTypesDeclareEveryMethod(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	p := openPage(t, s)
 	p.login("ann")
