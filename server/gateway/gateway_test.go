@@ -35,6 +35,12 @@ func newServer(t *testing.T, cfg Config) (*httptest.Server, *Gateway) {
 func newServerWith(t *testing.T, cfg Config, limits engine.Limits) (*httptest.Server, *Gateway) {
 	t.Helper()
 	g := New(cfg, engine.NewManager(limits), auth.NewVerifier(testApps, nil), slog.New(slog.DiscardHandler), nil)
+	return serve(t, g), g
+}
+
+// serve serves g on loopback until the test ends, then shuts it down.
+func serve(t *testing.T, g *Gateway) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -42,7 +48,7 @@ func newServerWith(t *testing.T, cfg Config, limits engine.Limits) (*httptest.Se
 		_ = g.Shutdown(ctx)
 		srv.Close()
 	})
-	return srv, g
+	return srv
 }
 
 func tokenFor(t *testing.T, user string, ttl time.Duration) string {

@@ -2,11 +2,9 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -61,14 +59,7 @@ func TestInternalErrorsAreNotShownToClients(t *testing.T) {
 	logs := &lockedBuffer{}
 	g := New(Config{}, failingEngine{engine.NewManager(engine.Limits{})}, auth.NewVerifier(testApps, nil),
 		slog.New(slog.NewTextHandler(logs, nil)), nil)
-	srv := httptest.NewServer(g)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = g.Shutdown(ctx)
-		srv.Close()
-	})
-	c := dial(t, srv)
+	c := dial(t, serve(t, g))
 	send(t, c, loginFrame(tokenFor(t, "ann", time.Hour), protocol.Version))
 	login := read(t, c)
 	require.Nil(t, login.Error)
