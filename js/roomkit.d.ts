@@ -417,8 +417,10 @@ export interface MediaStats {
  * Why a call ended. ServerShutdown: the server stopped and ended every
  * call. Disconnected: this page lost its session (the server restarted, or
  * the connection was down past the grace period), so the call ended for it.
+ * RoomEnded: the call's room ended (its host ended it for everyone, or it
+ * passed its idle timeout), and the call with it.
  */
-export type CallEndReason = 'Declined' | 'Timeout' | 'Canceled' | 'Busy' | 'LeaveRoom' | 'ServerShutdown' | 'Disconnected';
+export type CallEndReason = 'Declined' | 'Timeout' | 'Canceled' | 'Busy' | 'LeaveRoom' | 'ServerShutdown' | 'Disconnected' | 'RoomEnded';
 
 export interface CallInvitationConfig {
   /** Where an answered call's UI goes (default: joinRoom's container, or the page). */

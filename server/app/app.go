@@ -140,6 +140,7 @@ func redactURL(raw string) string {
 func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster gateway.Cluster) *Server {
 	s := &Server{cfg: cfg, Engine: local, ln: ln, done: make(chan error, 1), ready: ready}
 	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log, cluster)
+	local.OnRoomEnded(s.Gateway.RoomEnded) // a room ended for all ends its calls
 	h := cfg.HTTP.withDefaults()
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
 		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}

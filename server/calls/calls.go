@@ -581,6 +581,19 @@ func (m *Manager) EndAll(reason string) {
 	}
 }
 
+// RoomEnded ends app's calls in roomID, which has ended: ringing
+// invitations into it are cancelled and its members quit, with reason
+// RoomEnded.
+func (m *Manager) RoomEnded(app, roomID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.calls {
+		if c.app == app && c.roomID == roomID && !c.ended {
+			m.endLocked(c, protocol.CallReasonRoomEnded)
+		}
+	}
+}
+
 // UserGone takes app's user whose last session has ended out of their
 // calls, as if they had quit them.
 func (m *Manager) UserGone(app, userID string) {

@@ -214,6 +214,12 @@ var (
 		m.UserGone(p.AppID(), a.UserID)
 		return struct{}{}, nil
 	})
+	callRoomEnded = defineCall("roomEnded", func(m *calls.Manager, p engine.Peer, a struct {
+		RoomID string `json:"roomID"`
+	}) (struct{}, error) {
+		m.RoomEnded(p.AppID(), a.RoomID)
+		return struct{}{}, nil
+	})
 )
 
 // call runs o on the node keeping p's app's calls.
@@ -329,6 +335,16 @@ func (c callService) UserGone(app, user string) {
 		UserID string `json:"userID"`
 	}{user}); err != nil {
 		c.e.log.Warn("calls: a user's leaving was not passed on", "user", user, "err", err)
+	}
+}
+
+// RoomEnded tells the app's calls node that a room ended, which ends its
+// calls.
+func (c callService) RoomEnded(app, roomID string) {
+	if _, err := callRoomEnded.call(c.e, appPeer{app}, struct {
+		RoomID string `json:"roomID"`
+	}{roomID}); err != nil {
+		c.e.log.Warn("calls: a room's end was not passed on", "room", roomID, "err", err)
 	}
 }
 

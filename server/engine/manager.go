@@ -20,12 +20,20 @@ type Manager struct {
 	messageIDs string        // prefix of every message ID (a node's, in a cluster)
 	budget     *budget       // bytes held by rooms, per app and in all
 
+	onEnded atomic.Pointer[func(app, roomID string)] // told of each room ended for all or idle
+
 	mu       sync.Mutex
 	rooms    map[roomKey]*room
 	appRooms map[string]int              // rooms per app, for the per-app limit
 	joined   map[string]map[string]*room // session ID -> room ID -> room
 	closed   bool
 }
+
+// OnRoomEnded has f told of every room this engine ends for all its
+// members (the host ended it, or it passed its idle timeout), on a
+// goroutine of its own after the room is gone, so f may take any lock.
+// A room that merely empties, or moves to another node, is not ended.
+func (m *Manager) OnRoomEnded(f func(app, roomID string)) { m.onEnded.Store(&f) }
 
 // roomKey names a room on the server: room IDs are an app's own, so two
 // apps' rooms of the same ID are two rooms.

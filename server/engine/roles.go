@@ -375,6 +375,9 @@ func (m *Manager) endLocked(r *room, why protocol.KickedOut) {
 	r.members, r.order, r.users = map[string]*member{}, nil, map[string]*userPlace{}
 	r.stopIdleLocked()
 	m.destroyLocked(r)
+	if f := m.onEnded.Load(); f != nil {
+		go (*f)(r.app, r.id)
+	}
 }
 
 // kickedOut encodes the (Disconnected, KickedOut) a member is sent when

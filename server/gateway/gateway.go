@@ -154,6 +154,8 @@ type CallService interface {
 	// UserGone takes a user whose last session (on every node) has ended
 	// out of their calls.
 	UserGone(app, userID string)
+	// RoomEnded ends the calls in app's room roomID, which has ended.
+	RoomEnded(app, roomID string)
 	EndAll(reason string)
 	Count() (calls, ringing int)
 }
@@ -228,6 +230,10 @@ func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger, clus
 	}
 	return g
 }
+
+// RoomEnded ends the calls in app's room roomID, which the room engine
+// ended (for all, or idle): the engine calls it, once the room is gone.
+func (g *Gateway) RoomEnded(app, roomID string) { g.calls.RoomEnded(app, roomID) }
 
 // waitHandedOver waits, until most of ctx's time is gone, for the
 // sessions here to be taken over by the nodes their clients reconnect to.

@@ -41,6 +41,9 @@ const (
 	// CallReasonServerShutdown: the server ended every call as it shut
 	// down; the parties are told before their connections close.
 	CallReasonServerShutdown = "ServerShutdown"
+	// CallReasonRoomEnded: the call's room ended (the host ended it for
+	// all, or it passed its idle timeout), and the call with it.
+	CallReasonRoomEnded = "RoomEnded"
 	// CallReasonDisconnected: the client lost its session (the server
 	// restarted, or it was away past the grace period), so the call ended
 	// for it. The client makes this one itself, on reconnecting.
