@@ -3,8 +3,9 @@
 // (js/roomkit.js and js/roomkit.wasm). Chromium starts once per package;
 // each simulated user gets a browser context of their own. Each test has a
 // server (or a cluster with its own redis-server) of its own, so tests run
-// in parallel (t.Parallel), except those that measure media or pixels and
-// the one that restarts a server on a fixed port, which run alone first.
+// in parallel (t.Parallel), except those that measure media or pixels, the
+// one that restarts a server on a fixed port, and the several-node tests,
+// whose dead-node bounds are timed: they run alone first.
 package e2e
 
 import (

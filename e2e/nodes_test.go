@@ -140,7 +140,6 @@ func startCluster(t *testing.T, count int) []*node {
 // The room-messaging SDK's room scenario with three users, each on
 // another node: the same event sequences as on one node.
 func TestRoomScenarioAcrossThreeNodes(t *testing.T) {
-	t.Parallel()
 	nodes := startCluster(t, 3)
 	alice, bob, carol := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
 	alice.login("alice")
@@ -211,7 +210,6 @@ func TestRoomScenarioAcrossThreeNodes(t *testing.T) {
 // see them leave within the dead-node bound (NodeTTL 5 s, checked every
 // second), as if they had closed their tabs.
 func TestMembersOfAKilledNodeLeave(t *testing.T) {
-	t.Parallel()
 	nodes := startCluster(t, 3)
 	alice, bob, carol := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
 	alice.login("alice")
@@ -245,7 +243,6 @@ func (p *page) nodeKit(user string) {
 // invitation nobody answers times out once for the inviter, and stops
 // ringing on every tab.
 func TestInvitationAcrossNodes(t *testing.T) {
-	t.Parallel()
 	nodes := startCluster(t, 3)
 	ann, ben2, ben3 := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
 	ann.nodeKit("ann")
@@ -306,7 +303,6 @@ func (p *switchingProxy) point(to *node) {
 // the session there: the others see no leave and no join, and a message
 // sent during the reload arrives once.
 func TestReloadOnAnotherNodeResumes(t *testing.T) {
-	t.Parallel()
 	nodes := startCluster(t, 3)
 	lb := newSwitchingProxy(t, nodes[0])
 	alice := openURL(t, lb.URL+"/")
@@ -360,7 +356,6 @@ func (n *node) stop(t *testing.T, within time.Duration) {
 // history; its own user reconnects through the load balancer to another
 // node and resumes there; nobody sees anyone leave or join.
 func TestGracefulStopHandsRoomsOver(t *testing.T) {
-	t.Parallel()
 	nodes := startCluster(t, 3)
 	lb := newSwitchingProxy(t, nodes[0])
 	alice := openURL(t, lb.URL+"/")
@@ -407,7 +402,6 @@ func TestGracefulStopHandsRoomsOver(t *testing.T) {
 // the load balancer, is back in the room), the attributes and the last
 // messages.
 func TestKilledOwnersRoomGoesOn(t *testing.T) {
-	t.Parallel()
 	nodes := startCluster(t, 3)
 	lb := newSwitchingProxy(t, nodes[0])
 	alice := openURL(t, lb.URL+"/")
@@ -454,7 +448,6 @@ func TestKilledOwnersRoomGoesOn(t *testing.T) {
 // takes the calls over from their copy, and the invitation still rings
 // out on time, on both tabs and for the inviter, once.
 func TestCallsOfAKilledNodeGoOn(t *testing.T) {
-	t.Parallel()
 	nodes := startCluster(t, 3)
 	eve := openURL(t, nodes[0].url())
 	dan, cat2, cat3 := openURL(t, nodes[1].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
