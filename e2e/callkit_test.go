@@ -35,7 +35,6 @@ zp.joinRoom({
 }).catch(() => sessionStorage.removeItem('roomID'));`
 
 func TestReadmeShowsTheCallPage(t *testing.T) {
-	t.Parallel()
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	assert.Contains(t, string(readme), callPage, "the README's call page is the code the e2e tests run")
@@ -112,7 +111,6 @@ func (p *page) reload() {
 }
 
 func TestCallPageResumesAfterReload(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.joinCall("ann", "call", "autoLeaveRoomWhenOnlySelfInRoom: false,")
@@ -151,7 +149,6 @@ func TestCallPageResumesAfterReload(t *testing.T) {
 }
 
 func TestCallReloadAfterGraceIsALeaveAndAJoin(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Gateway.ResumeGrace = time.Second })
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.joinCall("ann", "call", "autoLeaveRoomWhenOnlySelfInRoom: false,")
@@ -170,7 +167,6 @@ func TestCallReloadAfterGraceIsALeaveAndAJoin(t *testing.T) {
 }
 
 func TestCallThatEndedDuringReloadIsNotMadeAgain(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.Gateway.ResumeGrace = time.Second })
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.joinCall("ann", "call", "")
@@ -190,7 +186,6 @@ func TestCallThatEndedDuringReloadIsNotMadeAgain(t *testing.T) {
 }
 
 func TestAutoLeaveWhenAlone(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.joinCall("ann", "solo", "") // autoLeaveRoomWhenOnlySelfInRoom defaults to true
@@ -203,7 +198,6 @@ func TestAutoLeaveWhenAlone(t *testing.T) {
 }
 
 func TestMalformedKitTokenThrowsAtCreate(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	p := openPage(t, s)
 	got := evalAs[string](p, `(async () => {
@@ -277,7 +271,6 @@ func (p *page) screenshotCall(prefix string, prepare func() (after func())) {
 // Two tabs of one user are two places: reloading one leaves the other as
 // it was.
 func TestTwoTabsOfOneUserAreSeparate(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	tab1, tab2, ann := openPage(t, s), openPage(t, s), openPage(t, s)
 	ann.joinCall("ann", "call", "autoLeaveRoomWhenOnlySelfInRoom: false,")

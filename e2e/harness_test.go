@@ -4,8 +4,10 @@
 // each simulated user gets a browser context of their own. Each test has a
 // server (or a cluster with its own redis-server) of its own, so tests run
 // in parallel (t.Parallel), except those that measure media or pixels, the
-// one that restarts a server on a fixed port, and the several-node tests,
-// whose dead-node bounds are timed: they run alone first.
+// one that restarts a server on a fixed port, the several-node tests, whose
+// dead-node bounds are timed, and the call kit's call and invitation flows
+// (a caller's view once stayed empty after an answer, seen beside parallel
+// tests and once before in turn): they run alone first.
 package e2e
 
 import (

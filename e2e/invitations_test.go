@@ -82,7 +82,6 @@ func (p *page) click(testid string) {
 }
 
 func TestInviteAcceptDeclineOffline(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.kit("ann", "")
@@ -112,7 +111,6 @@ func TestInviteAcceptDeclineOffline(t *testing.T) {
 }
 
 func TestBusyCancelAndTimeout(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
 	ann.kit("ann", "")
@@ -145,7 +143,6 @@ func TestBusyCancelAndTimeout(t *testing.T) {
 }
 
 func TestTwoTabsRingAndTheFirstAnswerWins(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben1, ben2 := openPage(t, s), openPage(t, s), openPage(t, s)
 	ann.kit("ann", "")
@@ -161,7 +158,6 @@ func TestTwoTabsRingAndTheFirstAnswerWins(t *testing.T) {
 }
 
 func TestInvitingIntoACallUnderWay(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat, dan := openPage(t, s), openPage(t, s), openPage(t, s), openPage(t, s)
 	only := "canInvitingInCalling: true, onlyInitiatorCanInvite: true,"
@@ -216,7 +212,6 @@ func TestInvitingIntoACallUnderWay(t *testing.T) {
 }
 
 func TestTenInviteesAreRefused(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann := openPage(t, s)
 	ann.kit("ann", "canInvitingInCalling: true,")
@@ -234,7 +229,6 @@ func TestTenInviteesAreRefused(t *testing.T) {
 // caller hangs up and the callee reloads, the callee is back in the call,
 // alone.
 func TestInvitationCallResumesAfterReload(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.kit("ann", "")
@@ -278,7 +272,6 @@ func TestInvitationCallResumesAfterReload(t *testing.T) {
 // be cancelled from the member list; with endCallWhenInitiatorLeave the
 // call ends for everyone when its initiator leaves.
 func TestCustomDialogsPendingCancelAndInitiatorLeaving(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
 	ends := "canInvitingInCalling: true, endCallWhenInitiatorLeave: true,"
@@ -313,7 +306,6 @@ func TestCustomDialogsPendingCancelAndInitiatorLeaving(t *testing.T) {
 // A server that stops ends the calls under way and both pages are told
 // why (onCallInvitationEnded), before their connections close.
 func TestCallsEndWithAReasonWhenTheServerStops(t *testing.T) {
-	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.kit("ann", "")
