@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -118,7 +119,11 @@ func (s *session) attach(c *conn, reply func(resumed bool) []byte, received uint
 		return errSessionEnded
 	}
 	missed, ok := s.events.since(received)
-	if resuming && !ok {
+	switch {
+	case resuming && received > s.events.next:
+		// A client bug, not a loss: say so, so it is never taken for one.
+		return fmt.Sprintf("the client counts %d frames received, but the session sent %d", received, s.events.next)
+	case resuming && !ok:
 		return "the events missed since are no longer kept"
 	}
 	if s.detached != nil {

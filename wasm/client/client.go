@@ -246,7 +246,7 @@ func (c *Client) heartbeat(conn Conn, done <-chan struct{}) {
 func (c *Client) readLoop(conn Conn, done chan struct{}, first []byte) {
 	defer close(done)
 	for frame := range protocol.SplitFrames(first) {
-		c.handleFrame(frame)
+		c.handleFrame(conn, frame)
 	}
 	for {
 		b, err := conn.Read(context.Background())
@@ -255,26 +255,36 @@ func (c *Client) readLoop(conn Conn, done chan struct{}, first []byte) {
 			return
 		}
 		for frame := range protocol.SplitFrames(b) {
-			c.handleFrame(frame)
+			c.handleFrame(conn, frame)
 		}
 	}
 }
 
-// handleFrame routes one frame from the server: a reply to its request,
-// an event to the queue.
-func (c *Client) handleFrame(b []byte) {
+// handleFrame routes one frame read on conn from the server: a reply to
+// its request, an event to the queue. A frame read on a connection the
+// client has already given up (a heartbeat went unanswered while the read
+// was under way) is dropped: the server sends it again on the resumed
+// connection, and counting it would ask the next resume for more frames
+// than the server sent.
+func (c *Client) handleFrame(conn Conn, b []byte) {
 	f, err := protocol.DecodeServerFrame(b)
 	if err != nil {
 		c.mu.Lock()
-		c.framesRead++
+		if c.conn == conn {
+			c.framesRead++
+		}
 		c.mu.Unlock()
 		return
 	}
 	if f.Event != "" {
-		c.handleEvent(f)
+		c.handleEvent(conn, f)
 		return
 	}
 	c.mu.Lock()
+	if c.conn != conn {
+		c.mu.Unlock()
+		return
+	}
 	c.framesRead++
 	p := c.pending[f.ID]
 	delete(c.pending, f.ID)
@@ -286,11 +296,15 @@ func (c *Client) handleFrame(b []byte) {
 
 // handleEvent updates room state for server-side removals and passes every
 // event on.
-func (c *Client) handleEvent(f protocol.Frame) {
+func (c *Client) handleEvent(conn Conn, f protocol.Frame) {
 	if f.Event == protocol.EventRoomStateChanged {
 		var ev protocol.RoomStateEvent
 		if json.Unmarshal(f.Data, &ev) == nil && ev.State == protocol.RoomStateDisconnected {
 			c.mu.Lock()
+			if c.conn != conn {
+				c.mu.Unlock()
+				return
+			}
 			c.framesRead++
 			delete(c.rooms, ev.RoomID)
 			c.events.pushServer(f.Event, f.Data, c.framesRead)
@@ -299,6 +313,10 @@ func (c *Client) handleEvent(f protocol.Frame) {
 		}
 	}
 	c.mu.Lock()
+	if c.conn != conn {
+		c.mu.Unlock()
+		return
+	}
 	c.framesRead++
 	c.trackCallLocked(f)
 	c.events.pushServer(f.Event, f.Data, c.framesRead)

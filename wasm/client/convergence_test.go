@@ -38,6 +38,8 @@ type viewer struct {
 	t      *testing.T
 	user   string
 	client *Client
+	// logged is client, for the event goroutine, once Login has returned.
+	logged atomic.Pointer[Client]
 	fresh  map[string]bool // rooms entered by an operation, whose messages start anew
 
 	mu     sync.Mutex
@@ -86,6 +88,14 @@ func (v *viewer) on(e Event) {
 	v.last = time.Now()
 	v.mu.Unlock()
 	switch e.Name {
+	case EventConnectionStateChanged:
+		// Every cut here is resumed well within the grace period: a
+		// refused resume is a bug, whatever the requests it failed.
+		if c := v.logged.Load(); c != nil {
+			if s := c.Session(); s.ResumeError != "" {
+				v.t.Errorf("%s: the session was not resumed: %s", v.user, s.ResumeError)
+			}
+		}
 	case EventRoomStateChanged:
 		var ev protocol.RoomStateEvent
 		if !assert.NoError(v.t, e.Decode(&ev)) {
@@ -242,6 +252,7 @@ func converge(t *testing.T, seed uint64) {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = c.Logout(ctx) })
 		v.client = c
+		v.logged.Store(c)
 		viewers[i] = v
 	}
 

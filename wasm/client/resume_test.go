@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -346,4 +347,92 @@ func TestRequestsReachTheServerInTheOrderOfTheirIDs(t *testing.T) {
 	attrs, err := bob.QueryRoomAllAttributes(ctx, "r")
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"k": "v"}, attrs.RoomAttributes)
+}
+
+// heldReadTransport dials natively; the first connection's reads can be held
+// after they return, as a busy page's may be.
+type heldReadTransport struct {
+	cuttableTransport
+	dials int
+	gate  chan struct{} // closed: reads pass; nil: never held
+}
+
+type heldReadConn struct {
+	Conn
+	t *heldReadTransport
+}
+
+func (c heldReadConn) Read(ctx context.Context) ([]byte, error) {
+	b, err := c.Conn.Read(ctx)
+	c.t.mu.Lock()
+	gate := c.t.gate
+	c.t.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return b, err
+}
+
+func (t *heldReadTransport) Dial(ctx context.Context, url string) (Conn, error) {
+	c, err := t.cuttableTransport.Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dials++; t.dials == 1 {
+		return heldReadConn{Conn: c, t: t}, nil
+	}
+	return c, nil
+}
+
+func (t *heldReadTransport) hold() chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gate = make(chan struct{})
+	return t.gate
+}
+
+// A connection given up for an unanswered heartbeat may still hand over a
+// frame it had read: the frame is the old connection's, already sent again
+// on the resumed one, and must neither reach the application twice nor
+// count towards the next resume (the server would refuse a count past what
+// it sent).
+func TestAFrameReadOnADroppedConnectionIsNotCounted(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", nil)
+	ctx := context.Background()
+	alice, _ := login(t, srv, "alice")
+	tr := &heldReadTransport{}
+	rb := &recorder{}
+	bob, err := Login(ctx, Config{URL: "ws://" + srv.Addr() + "/ws", Token: token(t, "bob", time.Hour), Transport: tr, OnEvent: rb.on,
+		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 20 * time.Millisecond, PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	defer bob.Logout(ctx)
+	for _, c := range []*Client{alice, bob} {
+		_, err = c.EnterRoom(ctx, info("r"), nil)
+		require.NoError(t, err)
+	}
+	session := bob.Session().SessionID
+	gate := tr.hold()
+	sendText(t, alice, "r", "held")
+	// The first connection holds the message; the heartbeat gives it up,
+	// and the resumed connection brings the message again.
+	rb.waitFor(t, "conn 3 3", "conn 2 0", "receiveRoomMessage r ")
+	close(gate)
+	time.Sleep(200 * time.Millisecond)
+	n := 0
+	for _, e := range rb.take() {
+		if strings.HasPrefix(e, "receiveRoomMessage") {
+			n++
+		}
+	}
+	assert.Equal(t, 0, n, "the held copy of the message is not handed over again")
+
+	tr.mu.Lock()
+	tr.gate = nil
+	tr.mu.Unlock()
+	tr.cut()
+	rb.waitFor(t, "conn 3 3", "conn 2 0")
+	assert.Equal(t, session, bob.Session().SessionID, "the session is resumed after the next cut")
+	assert.True(t, bob.Session().Resumed, "resumed: %s", bob.Session().ResumeError)
 }
