@@ -90,12 +90,11 @@ func (e *Engine) userNodes(app, user string) ([]string, string) {
 	if err != nil {
 		return nil, ""
 	}
-	e.mu.Lock()
-	live := e.live
-	e.mu.Unlock()
 	var nodes []string
 	for f := range h {
-		if f != "name" && f != e.node.ID() && live[f] {
+		// alive asks Redis of a node the last check (once a second) did
+		// not see: one that has just started has users at once.
+		if f != "name" && f != e.node.ID() && e.alive(f) {
 			nodes = append(nodes, f)
 		}
 	}
