@@ -10,10 +10,23 @@
 //     its own Redis stream (its inbox); one goroutine writes everything a
 //     node sends, so the order of two sends is the order of arrival.
 //
+// What one node writes to another is numbered: each write round's
+// envelopes for a node are a chunk with the next number of that pair,
+// under the sender's epoch (a random ID per start). A round Redis did not
+// take is written again, ahead of anything newer, until it is taken or the
+// queue for that node passes MaxUnsentBytes; the receiver drops a number
+// it has had (a retry that had in fact gone in) and reports a number
+// skipped (a chunk dropped, or lost with a Redis restart or the inbox's
+// trimming) to Handler.Gap, so the layer above can resynchronise what it
+// sent: nothing between nodes is lost without the receiver knowing.
+//
 // Ownership: Node's fields are set by NewNode and read-only after; the
-// outgoing queue belongs to the writer goroutine (under outMu); pending
-// requests are under pendMu. Handlers run on the reader goroutine (events,
-// replies) or on the request workers, never while a lock is held.
+// outgoing queue is under outMu, the chunks not yet written and their
+// numbers belong to the writer goroutine, the numbers received to the
+// reader goroutine; pending requests are under pendMu. Handlers run on the
+// reader goroutine (events, replies, gaps) or on the request workers,
+// never while a lock is held. The reader never waits: a request whose
+// worker is full is answered at once with ErrBusy.
 package cluster
 
 import (
@@ -50,6 +63,13 @@ type Config struct {
 	// Workers is how many requests a node runs at once; requests of one
 	// key (a session) run in order on one worker. Default 16.
 	Workers int
+	// WorkerQueue is how many requests may wait for one worker; one more
+	// is answered with ErrBusy. Default 1,024.
+	WorkerQueue int
+	// MaxUnsentBytes bounds what waits, per receiving node, while Redis
+	// does not take the writes: past it the oldest chunks are dropped
+	// (the receiver is told of the gap). Default 8 MiB.
+	MaxUnsentBytes int
 }
 
 func (c Config) withDefaults() Config {
@@ -72,6 +92,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Workers == 0 {
 		c.Workers = 16
+	}
+	if c.WorkerQueue == 0 {
+		c.WorkerQueue = 1024
+	}
+	if c.MaxUnsentBytes == 0 {
+		c.MaxUnsentBytes = 8 << 20
 	}
 	return c
 }
@@ -106,10 +132,12 @@ type Envelope struct {
 }
 
 // RemoteError is an error carried by a reply. Code is the roomkit error
-// code when the error had one, 0 otherwise.
+// code when the error had one, 0 otherwise. Busy says the request was not
+// run: the receiver's worker for it was full.
 type RemoteError struct {
 	Code    int    `json:"c,omitempty"`
 	Message string `json:"m"`
+	Busy    bool   `json:"b,omitempty"`
 }
 
 func (e *RemoteError) Error() string { return e.Message }
@@ -128,11 +156,20 @@ type Handler struct {
 	// is older than NodeTTL, or it was dropped from the live list. What it
 	// held may be someone else's now.
 	Lapse func()
+	// Gap runs on the reader goroutine, and must not block, when chunks
+	// from node `from` never arrived (missed of them): whatever they
+	// carried (events for this node's sessions, requests, replies) is
+	// lost, and the receiver should resynchronise what it has of from's.
+	Gap func(from string, missed uint64)
 }
 
 // ErrNodeGone is returned by a request whose receiver died or did not
 // answer within RequestTimeout.
 var ErrNodeGone = errors.New("cluster: the node did not answer")
+
+// ErrBusy is returned by a request the receiver did not run: the worker
+// for its key had WorkerQueue requests waiting.
+var ErrBusy = errors.New("cluster: the node is too busy to take the request")
 
 // Node is one server's membership in the cluster.
 type Node struct {
@@ -150,7 +187,8 @@ type Node struct {
 	nextID  uint64
 	pending map[uint64]chan Envelope
 
-	beaten    bool // a beat has gone in (heartbeat goroutine, after Start)
+	beaten    bool   // a beat has gone in (heartbeat goroutine, after Start)
+	epoch     string // this start's, named on every chunk sent
 	work      []chan Envelope
 	cancel    context.CancelFunc
 	loops     sync.WaitGroup // heartbeat, read, write
@@ -162,6 +200,35 @@ type Node struct {
 type outgoing struct {
 	to  string
 	env Envelope
+}
+
+// chunk is one write round's envelopes for one node, numbered in the
+// sender's sequence for that node.
+type chunk struct {
+	Seq  uint64     `json:"q"`
+	Envs []Envelope `json:"v"`
+}
+
+// unsentChunk is a chunk the writer has not had taken by Redis yet, with
+// its size when first encoded (what MaxUnsentBytes counts).
+type unsentChunk struct {
+	chunk
+	size int
+}
+
+// entry is the value of one inbox stream entry: the chunks a round wrote
+// for the node (more than one when earlier rounds are written again).
+type entry struct {
+	From   string  `json:"f"`
+	Epoch  string  `json:"e"`
+	Chunks []chunk `json:"c"`
+}
+
+// received is what the reader has had from one node: its epoch, and the
+// last chunk number of it.
+type received struct {
+	epoch string
+	last  uint64
 }
 
 // NewNode connects to Redis and checks that it answers. Start begins the
@@ -197,19 +264,24 @@ func (n *Node) Redis() *redis.Client { return n.rdb }
 func (n *Node) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	n.epoch = hex.EncodeToString(b)
 	if err := n.beat(ctx); err != nil {
 		cancel()
 		return err
 	}
 	// The inbox is read from its end as it is now: anything older was for
-	// an earlier node of the same ID.
-	last := "$"
+	// an earlier node of the same ID. An empty inbox is read from its
+	// start, not from "$": what is written between now and the first read
+	// is this node's.
+	last := "0-0"
 	if msgs, err := n.rdb.XRevRangeN(ctx, inboxKey(n.ID()), "+", "-", 1).Result(); err == nil && len(msgs) == 1 {
 		last = msgs[0].ID
 	}
 	n.work = make([]chan Envelope, n.cfg.Workers)
 	for i := range n.work {
-		n.work[i] = make(chan Envelope, 1024)
+		n.work[i] = make(chan Envelope, n.cfg.WorkerQueue)
 		n.workers.Add(1)
 		go n.worker(n.work[i])
 	}
@@ -395,24 +467,34 @@ func sameBytes(a, b []byte) bool {
 }
 
 // write sends the queue in order: each round takes everything queued,
-// groups it by node (keeping each node's order) and adds one stream entry
-// per node, all in one pipeline. A round starts only when the one before
-// has been answered, so rounds cannot overtake each other.
+// groups it by node (keeping each node's order) into one numbered chunk
+// per node, and adds one stream entry per node holding that node's
+// chunks not yet written, all in one pipeline. A round starts only when
+// the one before has been answered, so rounds cannot overtake each other;
+// a node's chunks Redis did not take stay ahead of its newer ones and go
+// again in the next round, after a pause that doubles while Redis fails
+// (up to a second).
 func (n *Node) write(ctx context.Context) {
 	defer n.loops.Done()
+	seq := map[string]uint64{}           // last chunk number per receiving node
+	unsent := map[string][]unsentChunk{} // per node, in order
+	unsentBytes := map[string]int{}
+	var pause time.Duration
 	for {
+		var wait <-chan time.Time
+		if len(unsent) > 0 {
+			wait = time.After(pause)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-n.outWake:
+		case <-wait:
 		}
 		n.outMu.Lock()
 		batch := n.out
 		n.out = nil
 		n.outMu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
 		byNode := map[string][]Envelope{}
 		var order []string
 		for _, o := range batch {
@@ -421,25 +503,94 @@ func (n *Node) write(ctx context.Context) {
 			}
 			byNode[o.to] = append(byNode[o.to], o.env)
 		}
-		_, err := n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, to := range order {
-				raw, err := json.Marshal(byNode[to])
+		for _, to := range order {
+			size := 0
+			for _, env := range byNode[to] {
+				size += len(env.Body) + 64
+			}
+			seq[to]++
+			unsent[to] = append(unsent[to], unsentChunk{chunk{Seq: seq[to], Envs: byNode[to]}, size})
+			unsentBytes[to] += size
+		}
+		for to, cs := range unsent {
+			dropped := 0
+			for unsentBytes[to] > n.cfg.MaxUnsentBytes && len(cs) > 1 {
+				unsentBytes[to] -= cs[0].size
+				cs = cs[1:]
+				dropped++
+			}
+			if dropped > 0 {
+				n.log.Error("Redis has not taken the writes to a node for too long: the oldest are dropped, and the node will be told of the gap", "to", to, "chunks", dropped, "maxUnsentBytes", n.cfg.MaxUnsentBytes)
+			}
+			unsent[to] = cs
+		}
+		if len(unsent) == 0 {
+			continue
+		}
+		var nodes []string
+		var adds []*redis.StringCmd
+		_, _ = n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for to, cs := range unsent {
+				raw, err := json.Marshal(entry{From: n.ID(), Epoch: n.epoch, Chunks: n.stillWanted(cs)})
 				if err != nil {
-					return err
+					n.log.Error("envelopes for a node do not encode; they are dropped", "to", to, "err", err)
+					raw, _ = json.Marshal(entry{From: n.ID(), Epoch: n.epoch, Chunks: []chunk{{Seq: cs[len(cs)-1].Seq}}})
 				}
-				p.XAdd(ctx, &redis.XAddArgs{Stream: inboxKey(to), MaxLen: n.cfg.InboxMaxLen, Approx: true, Values: []any{"m", raw}})
+				nodes = append(nodes, to)
+				adds = append(adds, p.XAdd(ctx, &redis.XAddArgs{Stream: inboxKey(to), MaxLen: n.cfg.InboxMaxLen, Approx: true, Values: []any{"m", raw}}))
 			}
 			return nil
 		})
-		if err != nil && ctx.Err() == nil {
-			n.log.Error("sending to other nodes failed; what this round carried is lost", "err", err, "envelopes", len(batch))
+		var failed error
+		for i, to := range nodes {
+			if err := adds[i].Err(); err != nil {
+				failed = err
+				continue
+			}
+			delete(unsent, to)
+			delete(unsentBytes, to)
+		}
+		switch {
+		case failed == nil:
+			if pause > 0 {
+				n.log.Info("writing to other nodes works again")
+			}
+			pause = 0
+		case ctx.Err() != nil:
+			return
+		default:
+			if pause == 0 {
+				n.log.Warn("writing to other nodes failed; retrying", "err", failed)
+			}
+			pause = min(max(2*pause, 50*time.Millisecond), time.Second)
 		}
 	}
+}
+
+// stillWanted is cs without the requests whose sender has stopped
+// waiting (Request returned with ErrNodeGone): written late, after Redis
+// came back, such a request would run though its caller was told it had
+// failed. Every chunk stays, emptied or not, so the numbering has no hole.
+func (n *Node) stillWanted(cs []unsentChunk) []chunk {
+	out := make([]chunk, len(cs))
+	n.pendMu.Lock()
+	defer n.pendMu.Unlock()
+	for i, c := range cs {
+		out[i] = chunk{Seq: c.Seq}
+		for _, env := range c.Envs {
+			if env.Kind == KindRequest && n.pending[env.ID] == nil {
+				continue
+			}
+			out[i].Envs = append(out[i].Envs, env)
+		}
+	}
+	return out
 }
 
 // read takes the inbox's entries in order, from after last.
 func (n *Node) read(ctx context.Context, last string) {
 	defer n.loops.Done()
+	from := map[string]*received{}
 	for ctx.Err() == nil {
 		// A blocking read returns as soon as an entry arrives; the bound
 		// only lets the loop see that the node is closing.
@@ -455,15 +606,43 @@ func (n *Node) read(ctx context.Context, last string) {
 			for _, msg := range stream.Messages {
 				last = msg.ID
 				raw, _ := msg.Values["m"].(string)
-				var envs []Envelope
-				if err := json.Unmarshal([]byte(raw), &envs); err != nil {
+				var e entry
+				if err := json.Unmarshal([]byte(raw), &e); err != nil {
 					n.log.Error("an inbox entry does not decode", "id", msg.ID, "err", err)
 					continue
 				}
-				for _, env := range envs {
-					n.receive(env)
-				}
+				n.take(from, e)
 			}
+		}
+	}
+}
+
+// take hands over the envelopes of e's chunks not had before, and reports
+// the chunks skipped.
+func (n *Node) take(from map[string]*received, e entry) {
+	if len(e.Chunks) == 0 {
+		return
+	}
+	r := from[e.From]
+	if r == nil || r.epoch != e.Epoch {
+		// The first heard of this start of the node: what it sent before
+		// this node read its inbox is not this node's to miss.
+		r = &received{epoch: e.Epoch, last: e.Chunks[0].Seq - 1}
+		from[e.From] = r
+	}
+	for _, c := range e.Chunks {
+		if c.Seq <= r.last {
+			continue // written again after all: had already
+		}
+		if missed := c.Seq - r.last - 1; missed > 0 {
+			n.log.Error("chunks from a node never arrived", "from", e.From, "missed", missed)
+			if n.h.Gap != nil {
+				n.h.Gap(e.From, missed)
+			}
+		}
+		r.last = c.Seq
+		for _, env := range c.Envs {
+			n.receive(env)
 		}
 	}
 }
@@ -485,7 +664,13 @@ func (n *Node) receive(env Envelope) {
 			n.h.Event(env.From, env.Sessions, env.Body)
 		}
 	case KindRequest:
-		n.work[workerOf(env.Key, len(n.work))] <- env
+		select {
+		case n.work[workerOf(env.Key, len(n.work))] <- env:
+		default:
+			// The reader never waits, or every reply behind this request
+			// would too: the sender learns at once that it was not run.
+			n.Send(env.From, Envelope{Kind: KindReply, ID: env.ID, Err: &RemoteError{Busy: true, Message: fmt.Sprintf("node %s has %d requests waiting for the same worker", n.ID(), n.cfg.WorkerQueue)}})
+		}
 	}
 }
 
@@ -531,6 +716,9 @@ func (n *Node) Request(ctx context.Context, node, op, key string, body any) (jso
 	defer t.Stop()
 	select {
 	case rep := <-ch:
+		if rep.Err != nil && rep.Err.Busy {
+			return nil, fmt.Errorf("%w: %s", ErrBusy, rep.Err.Message)
+		}
 		if rep.Err != nil {
 			return nil, rep.Err
 		}

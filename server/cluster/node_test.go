@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -210,4 +211,173 @@ func TestLapseIsNoticedAtTheNextBeat(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, alive, "a beats again")
 	_ = a
+}
+
+// gaps records what a node's Gap handler is told.
+type gaps struct {
+	mu     sync.Mutex
+	missed map[string]uint64
+}
+
+func (g *gaps) on(from string, missed uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.missed == nil {
+		g.missed = map[string]uint64{}
+	}
+	g.missed[from] += missed
+}
+
+func (g *gaps) of(from string) uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.missed[from]
+}
+
+// sendNumbered sends events "0".."n-1" from a to session s on b, one
+// every gap.
+func sendNumbered(a *Node, from, to int, every time.Duration) {
+	for i := from; i < to; i++ {
+		a.SendEvent("b", "s", []byte(strconv.Itoa(i)))
+		time.Sleep(every)
+	}
+}
+
+// numbers returns the event bodies b received, as numbers, in order.
+func numbers(r *recorder) []int {
+	var out []int
+	for _, e := range r.eventList() {
+		var i int
+		_, _ = fmt.Sscanf(e, "a [s] %d", &i)
+		out = append(out, i)
+	}
+	return out
+}
+
+// Redis stalls mid-traffic (its process stopped, its connections left
+// unanswered) and then goes on: what a node sent meanwhile arrives once
+// each and in order, though writes timed out and were written again, some
+// of which Redis had in fact taken; no gap is reported, as none happened.
+func TestWritesRedisDidNotAnswerAreWrittenAgainOnce(t *testing.T) {
+	r := redistest.Start(t)
+	var ra, rb recorder
+	var gb gaps
+	h := rb.handler()
+	h.Gap = gb.on
+	fast := func(c *Config) { c.NodeTTL = 30 * time.Second } // the stall is not a death
+	url := r.URL() + "?read_timeout=200ms&max_retries=1"     // a write unanswered this long has failed
+	a := startNode(t, url, "a", ra.handler(), fast)
+	startNode(t, url, "b", h, fast)
+
+	sendNumbered(a, 0, 20, time.Millisecond)
+	require.Eventually(t, func() bool { return len(rb.eventList()) == 20 }, 5*time.Second, 10*time.Millisecond)
+	r.Pause(t)
+	sendNumbered(a, 20, 60, 5*time.Millisecond)
+	time.Sleep(3 * time.Second) // the writes time out, and are written again
+	r.Resume(t)
+	sendNumbered(a, 60, 80, time.Millisecond)
+	require.Eventually(t, func() bool { return len(rb.eventList()) >= 80 }, 15*time.Second, 10*time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // room for a duplicate to show
+	want := make([]int, 80)
+	for i := range want {
+		want[i] = i
+	}
+	assert.Equal(t, want, numbers(&rb), "every event once, in order")
+	assert.Zero(t, gb.of("a"), "nothing was lost")
+}
+
+// Redis is killed and started again empty mid-traffic: what a node sent
+// while it was down arrives once Redis is back, in order; what Redis lost
+// with its data (sent, not yet read) is reported to the receiver as a gap
+// of exactly that many chunks.
+func TestARedisRestartLosesNothingUnreported(t *testing.T) {
+	r := redistest.Start(t)
+	var ra, rb recorder
+	var gb gaps
+	h := rb.handler()
+	h.Gap = gb.on
+	a := startNode(t, r.URL(), "a", ra.handler())
+	startNode(t, r.URL(), "b", h)
+
+	sendNumbered(a, 0, 30, time.Millisecond)
+	r.Restart(t)
+	sendNumbered(a, 30, 60, 5*time.Millisecond)
+	require.Eventually(t, func() bool {
+		got := numbers(&rb)
+		return len(got) > 0 && got[len(got)-1] == 59
+	}, 15*time.Second, 10*time.Millisecond)
+	got := numbers(&rb)
+	assert.IsIncreasing(t, got, "in order, none twice")
+	for i := 30; i < 60; i++ {
+		assert.Contains(t, got, i, "sent while Redis was down or after")
+	}
+	if lost := 60 - len(got); lost > 0 {
+		assert.Positive(t, gb.of("a"), "%d events lost with Redis's data are reported", lost)
+	} else {
+		assert.Zero(t, gb.of("a"))
+	}
+}
+
+// The receiver drops a chunk it has had and reports the chunks it never
+// got, counting per sender and per start of the sender.
+func TestChunkNumbersFindDuplicatesAndGaps(t *testing.T) {
+	r := redistest.Start(t)
+	var rb recorder
+	var gb gaps
+	h := rb.handler()
+	h.Gap = gb.on
+	b := startNode(t, r.URL(), "b", h)
+	ctx := context.Background()
+	write := func(epoch string, seqs ...uint64) {
+		var cs []chunk
+		for _, q := range seqs {
+			cs = append(cs, chunk{Seq: q, Envs: []Envelope{{Kind: KindEvent, From: "x", Sessions: []string{"s"}, Body: json.RawMessage(strconv.Itoa(int(q)))}}})
+		}
+		raw, _ := json.Marshal(entry{From: "x", Epoch: epoch, Chunks: cs})
+		require.NoError(t, b.Redis().XAdd(ctx, &redis.XAddArgs{Stream: inboxKey("b"), Values: []any{"m", raw}}).Err())
+	}
+	write("e1", 7)    // first heard of: no gap before it
+	write("e1", 8, 9) // a retry carrying two rounds
+	write("e1", 9)    // had already
+	write("e1", 12)   // 10 and 11 never came
+	write("e2", 1)    // the sender started again
+	require.Eventually(t, func() bool { return len(rb.eventList()) == 5 }, 5*time.Second, 10*time.Millisecond, "got %q", rb.eventList())
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, []string{"x [s] 7", "x [s] 8", "x [s] 9", "x [s] 12", "x [s] 1"}, rb.eventList())
+	assert.Equal(t, uint64(2), gb.of("x"))
+}
+
+// A node whose worker is full answers a further request at once with
+// ErrBusy, and keeps reading: replies and events behind it are not held.
+func TestAFullWorkerAnswersBusyAndTheReaderGoesOn(t *testing.T) {
+	r := redistest.Start(t)
+	var ra, rb recorder
+	a := startNode(t, r.URL(), "a", ra.handler())
+	startNode(t, r.URL(), "b", rb.handler(), func(c *Config) { c.Workers, c.WorkerQueue = 1, 2 })
+	ctx := context.Background()
+	errs := make(chan error, 10)
+	for i := range 10 {
+		go func() {
+			_, err := a.Request(ctx, "b", "slow", "k", i)
+			errs <- err
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	a.SendEvent("b", "s", []byte(`"after"`))
+	require.Eventually(t, func() bool { return len(rb.eventList()) == 1 }, 200*time.Millisecond, 5*time.Millisecond,
+		"the event behind the requests is read while the worker is busy")
+	busy, done := 0, 0
+	for range 10 {
+		err := <-errs
+		switch {
+		case err == nil:
+			done++
+		case errors.Is(err, ErrBusy):
+			busy++
+		default:
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	assert.Positive(t, busy, "some were refused as busy")
+	assert.GreaterOrEqual(t, done, 3, "the one running and the two waiting were run")
 }

@@ -106,7 +106,7 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
 		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, resolving: map[roomKey]chan struct{}{}, owners: map[roomKey]string{},
 		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{}}
-	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError, Lapse: e.stepDown}, log)
+	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError, Lapse: e.stepDown, Gap: e.gap}, log)
 	if err != nil {
 		return nil, err
 	}

@@ -236,9 +236,15 @@ func (e *Engine) LeaveAll(p engine.Peer) []string {
 	delete(e.origins, p.SessionID())
 	e.mu.Unlock()
 	for _, n := range e.otherOwners(p, o) {
-		raw, err := e.node.Request(context.Background(), n, "op", p.SessionID(), forwarded{Op: "leaveAll", Peer: describe(p, "")})
+		f := forwarded{Op: "leaveAll", Peer: describe(p, "")}
+		raw, err := e.node.Request(context.Background(), n, "op", p.SessionID(), f)
 		if err != nil {
-			e.log.Warn("leaving the rooms on another node failed", "owner", n, "err", err)
+			// Given up, the session would stay a member there for good (a
+			// ghost nobody sees leave): it is asked again until it is
+			// done or that node is dead (whose rooms are made again
+			// without the sessions gone).
+			e.log.Warn("leaving the rooms on another node failed; trying again", "owner", n, "session", p.SessionID(), "err", err)
+			go e.leaveAllLater(n, p.SessionID(), f)
 			continue
 		}
 		var more []string
@@ -248,6 +254,33 @@ func (e *Engine) LeaveAll(p engine.Peer) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// leaveAllRetries bounds how long a failed leaveAll is asked again: the
+// pauses double from a second, 1+2+...+32 s.
+const leaveAllRetries = 6
+
+// leaveAllLater asks node again to take a session that has ended out of
+// its rooms there, until it answers, it is found dead, or the retries run
+// out (logged: only then can a member be left behind).
+func (e *Engine) leaveAllLater(node, session string, f forwarded) {
+	pause := time.Second
+	for range leaveAllRetries {
+		select {
+		case <-e.stop:
+			return
+		case <-time.After(pause):
+		}
+		pause *= 2
+		if !e.alive(node) {
+			return
+		}
+		if _, err := e.node.Request(context.Background(), node, "op", session, f); err == nil {
+			e.log.Info("a session's leaving reached another node after all", "owner", node, "session", session)
+			return
+		}
+	}
+	e.log.Error("a session's leaving never reached another node: it may be left a member there", "owner", node, "session", session)
 }
 
 // Rooms implements engine.Engine: it asks every node p has rooms on.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -17,9 +18,10 @@ import (
 // Server is a running redis-server.
 type Server struct {
 	// Addr is its host:port on loopback.
-	Addr string
-	cmd  *exec.Cmd
-	out  *bytes.Buffer
+	Addr   string
+	cmd    *exec.Cmd
+	out    *bytes.Buffer
+	exited chan struct{} // closed when the process has ended
 }
 
 // URL is the server's redis:// address, database 0.
@@ -55,19 +57,22 @@ func start(bin string) (*Server, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), out: &bytes.Buffer{}}
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+	return startOn(bin, strconv.Itoa(port))
+}
+
+func startOn(bin, port string) (*Server, error) {
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", port), out: &bytes.Buffer{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--protected-mode", "yes", "--loglevel", "warning", "--dir", "/tmp")
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
-	exited := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(exited) }()
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case <-exited:
+		case <-s.exited:
 			return nil, fmt.Errorf("redis-server exited: %s", s.out.String())
 		default:
 		}
@@ -107,5 +112,43 @@ func ping(addr string) error {
 func (s *Server) Stop() {
 	if s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
+		<-s.exited
 	}
+}
+
+// Pause stops redis-server's process (SIGSTOP) without ending it: its
+// connections stay open and unanswered, its data stays, as in a long
+// stall. Resume lets it go on.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("pausing redis-server: %v", err)
+	}
+}
+
+// Resume continues a paused redis-server (SIGCONT).
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("resuming redis-server: %v", err)
+	}
+}
+
+// Restart kills redis-server and starts a new one on the same port, empty,
+// as after a crash.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	var last error
+	for range 50 {
+		n, err := startOn(s.cmd.Path, port)
+		if err == nil {
+			s.cmd, s.out, s.exited = n.cmd, n.out, n.exited
+			return
+		}
+		last = err
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("restarting redis-server on %s: %v", s.Addr, last)
 }
