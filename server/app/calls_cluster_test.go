@@ -18,9 +18,10 @@ import (
 
 // wsUser is one logged-in connection, read frame by frame.
 type wsUser struct {
-	t  *testing.T
-	ws *websocket.Conn
-	id uint64
+	t      *testing.T
+	ws     *websocket.Conn
+	id     uint64
+	events []protocol.Frame // read while waiting for a reply, not yet looked at
 }
 
 func dialUser(t *testing.T, s *Server, claims auth.Claims) *wsUser {
@@ -51,7 +52,7 @@ func (u *wsUser) read() protocol.Frame {
 }
 
 // do sends a request and waits for its reply, which must succeed; events
-// read meanwhile are dropped.
+// read meanwhile are kept for next.
 func (u *wsUser) do(op string, data, out any) {
 	u.t.Helper()
 	u.id++
@@ -60,7 +61,11 @@ func (u *wsUser) do(op string, data, out any) {
 	require.NoError(u.t, u.ws.Write(context.Background(), websocket.MessageText, b))
 	for {
 		f := u.read()
-		if f.Event != "" || f.ID != u.id {
+		if f.Event != "" {
+			u.events = append(u.events, f)
+			continue
+		}
+		if f.ID != u.id {
 			continue
 		}
 		require.Nil(u.t, f.Error, "%s: %v", op, f.Error)
@@ -71,11 +76,23 @@ func (u *wsUser) do(op string, data, out any) {
 	}
 }
 
-// callEnded reads until a callStateChanged whose call ended.
+// next returns the first event kept by do, or else the next frame.
+func (u *wsUser) next() protocol.Frame {
+	u.t.Helper()
+	if len(u.events) > 0 {
+		f := u.events[0]
+		u.events = u.events[1:]
+		return f
+	}
+	return u.read()
+}
+
+// callEnded reads until a callStateChanged whose call ended (which may
+// have come before the reply to the request that ended it).
 func (u *wsUser) callEnded() protocol.CallInfo {
 	u.t.Helper()
 	for {
-		f := u.read()
+		f := u.next()
 		if f.Event != protocol.EventCallStateChanged {
 			continue
 		}

@@ -241,6 +241,7 @@ func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
 			if err != nil {
 				return zero, err
 			}
+			e.durable()
 			return v.(R), nil
 		}
 		if !e.alive(owner) {
@@ -300,7 +301,11 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 	}
 	rp := e.remote(from, f.Peer, "")
 	defer e.dropIfIdle(rp)
-	return e.runLocal(key, func() (any, error) { return run(e.callManager(), rp, f.Args) })
+	v, err := e.runLocal(key, func() (any, error) { return run(e.callManager(), rp, f.Args) })
+	if err == nil {
+		e.durable()
+	}
+	return v, err
 }
 
 // callService is the gateway's CallService on a cluster node.

@@ -70,6 +70,13 @@ type Engine struct {
 	locals        gateway.LocalDirectory  // this node's sessions (nil until Calls)
 	calls         *calls.Manager          // the calls of the apps whose calls lease is held here
 	closed        bool
+
+	// copyMu guards what was last written of each room's copy (persist
+	// runs on the commit loop, and at a drain or stop).
+	copyMu  sync.Mutex
+	copies  map[roomKey]*roomCopy
+	rewrite map[roomKey]bool // rooms whose last write failed: written whole next
+	commit  committer
 }
 
 type roomKey struct{ app, id string }
@@ -105,7 +112,8 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 	}
 	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
 		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, resolving: map[roomKey]chan struct{}{}, owners: map[roomKey]string{},
-		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{}}
+		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{},
+		copies: map[roomKey]*roomCopy{}, rewrite: map[roomKey]bool{}}
 	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError, Lapse: e.stepDown, Gap: e.gap}, log)
 	if err != nil {
 		return nil, err
@@ -122,8 +130,10 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 	if sweep == 0 {
 		sweep = 30 * time.Second
 	}
-	e.done.Add(1)
+	e.commit.init()
+	e.done.Add(2)
 	go e.watch(sweep)
+	go e.commitLoop()
 	return e, nil
 }
 
@@ -402,6 +412,9 @@ func (o op[A, R]) call(e *Engine, p engine.Peer, room string, a A) (R, error) {
 			if err != nil {
 				return zero, err
 			}
+			if changes(o.name) {
+				e.durable()
+			}
 			return v.(R), nil
 		}
 		if !e.alive(owner) {
@@ -526,8 +539,24 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 	if owner != e.node.ID() {
 		return nil, errMoved
 	}
-	return e.runLocal(key, func() (any, error) { return run(e.local, rp, f.Args) })
+	v, err := e.runLocal(key, func() (any, error) { return run(e.local, rp, f.Args) })
+	if err == nil && changes(f.Op) {
+		e.durable()
+	}
+	return v, err
 }
+
+// readOnly are the operations that change nothing of a room (a peer
+// message is passed on, not kept): their replies need not wait for the
+// room's copy.
+var readOnly = map[string]bool{
+	"memberList": true, "memberCount": true, "history": true, "queryAttributes": true, "queryMembers": true,
+	"queryMemberAttributes": true, "memberAttributesList": true, "sessionInfo": true, "sendPeerMessage": true, "rooms": true,
+}
+
+// changes reports whether op may change a room (or a call), so that its
+// reply waits for the copy (commit.go).
+func changes(op string) bool { return !readOnly[op] }
 
 // deliver hands frames that other nodes sent to this node's peers: to a
 // session by ID, or to every tab of a user (call events) whose token
@@ -565,15 +594,14 @@ func (e *Engine) deliver(from string, sessions []string, frame json.RawMessage) 
 }
 
 // watch gives back the leases of rooms that ended here, and takes the
-// peers of dead nodes out of the rooms held here.
+// peers of dead nodes out of the rooms held here. (The copies are the
+// commit loop's.)
 func (e *Engine) watch(sweep time.Duration) {
 	defer e.done.Done()
 	dead := time.NewTicker(time.Second)
 	defer dead.Stop()
 	gc := time.NewTicker(sweep)
 	defer gc.Stop()
-	snap := time.NewTicker(snapshotEvery)
-	defer snap.Stop()
 	for {
 		select {
 		case <-e.stop:
@@ -583,8 +611,6 @@ func (e *Engine) watch(sweep time.Duration) {
 			e.removeDeadPeers()
 		case <-gc.C:
 			e.sweep()
-		case <-snap.C:
-			e.persist()
 		}
 	}
 }
@@ -663,6 +689,8 @@ func (e *Engine) removeDeadPeers() {
 func (e *Engine) sweep() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	var swept []roomKey
+	defer func() { e.forgetCopies(swept) }() // after e.mu: copyMu is never taken under it
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for key := range e.held {
@@ -672,7 +700,8 @@ func (e *Engine) sweep() {
 		e.gen++
 		delete(e.held, key)
 		delete(e.persistedGone, key)
-		_ = e.node.Redis().Del(ctx, stateKey(key)).Err()
+		swept = append(swept, key)
+		_ = e.node.Redis().Del(ctx, copyKeys(key)...).Err()
 		if err := e.node.Release(ctx, key.lease()); err != nil {
 			e.log.Warn("giving a room's lease back failed", "room", key.id, "err", err)
 		}
@@ -709,7 +738,7 @@ func (e *Engine) Close() {
 		if key.isCalls() {
 			_ = e.node.Redis().Del(ctx, callsCopyKey(key.app)).Err() // they ended with the node
 		} else {
-			_ = e.node.Redis().Del(ctx, stateKey(key)).Err()
+			_ = e.node.Redis().Del(ctx, copyKeys(key)...).Err()
 		}
 		_ = e.node.Release(ctx, key.lease())
 	}

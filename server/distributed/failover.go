@@ -3,7 +3,6 @@ package distributed
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -16,13 +15,15 @@ import (
 )
 
 // Failover. The owner of a room writes its state (engine.RoomState) to
-// Redis shortly after each change: every snapshot interval (200 ms), the
-// rooms that changed. When the owner dies, the node that takes the room's
+// Redis as it changes, as deltas (copy.go): a reply to an operation that
+// changed a room is sent only once the change is in Redis (commit.go),
+// and other changes (timers, the idle end) are written within
+// snapshotEvery. When the owner dies, the node that takes the room's
 // lease over makes the room again from that copy: the members whose
 // sessions live on live nodes stay, in their order, with their roles and
 // attributes; those of the dead node are announced as gone; attributes and
-// history are as of the last copy. A change in the last interval before
-// the crash may be lost.
+// history are as of the copy. What a crash can lose: a change whose
+// requester had not been answered yet (others may have seen its events).
 
 const snapshotEvery = 200 * time.Millisecond
 
@@ -31,10 +32,10 @@ func stateKey(key roomKey) string { return "roomkit:state:" + key.lease() }
 // callsCopyKey holds a copy of an app's calls under way.
 func callsCopyKey(app string) string { return "roomkit:calls:" + callsKey(app).lease() }
 
-// persist writes the rooms held here that changed since the last time,
-// and deletes the copies of rooms that ended here (a copy must never bring
-// an ended room back); and the same for the calls of the apps whose calls
-// are kept here.
+// persist writes the rooms held here that changed since the last time
+// (and those whose last write failed), and deletes the copies of rooms
+// that ended here (a copy must never bring an ended room back); and the
+// same for the calls of the apps whose calls are kept here.
 func (e *Engine) persist() {
 	e.persistCalls()
 	states := e.local.Snapshots(false)
@@ -47,38 +48,65 @@ func (e *Engine) persist() {
 		}
 	}
 	e.mu.Unlock()
+	e.copyMu.Lock()
+	defer e.copyMu.Unlock()
+	dirty := map[roomKey]bool{}
+	for _, st := range states {
+		dirty[roomKey{st.App, st.ID}] = true
+	}
+	for key := range e.rewrite {
+		if !dirty[key] {
+			if st, ok := e.local.Snapshot(key.app, key.id); ok {
+				states = append(states, st)
+			}
+		}
+	}
 	if len(states) == 0 && len(ended) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	next := map[roomKey]*roomCopy{}
 	_, err := e.node.Redis().Pipelined(ctx, func(p redis.Pipeliner) error {
 		gone := map[roomKey]bool{}
 		for _, key := range ended {
 			gone[key] = true
-			p.Del(ctx, stateKey(key))
+			p.Del(ctx, copyKeys(key)...)
+			delete(e.copies, key)
 		}
 		for _, st := range states {
 			key := roomKey{st.App, st.ID}
 			e.mu.Lock()
-			_, held := e.held[key]
+			gen, held := e.held[key]
 			e.mu.Unlock()
 			if !held || gone[key] {
 				continue
 			}
-			raw, err := json.Marshal(st)
+			c, err := queueCopy(ctx, p, key, gen, st, e.copies[key])
 			if err != nil {
-				return err
+				e.log.Error("a room's copy does not encode", "room", key.id, "err", err)
+				continue
 			}
 			e.mu.Lock()
 			delete(e.persistedGone, key)
 			e.mu.Unlock()
-			p.Set(ctx, stateKey(key), raw, 0)
+			next[key] = c
 		}
 		return nil
 	})
 	if err != nil {
+		// What Redis took of this round is unknown: each room's next copy
+		// is written whole.
+		for key := range next {
+			delete(e.copies, key)
+			e.rewrite[key] = true
+		}
 		e.log.Warn("writing the rooms' state to Redis failed; a crash now would lose their latest changes", "err", err)
+		return
+	}
+	for key, c := range next {
+		e.copies[key] = c
+		delete(e.rewrite, key)
 	}
 }
 
@@ -87,13 +115,12 @@ func (e *Engine) persist() {
 func (e *Engine) restore(key roomKey) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	raw, err := e.node.Redis().Get(ctx, stateKey(key)).Bytes()
-	if errors.Is(err, redis.Nil) || err != nil {
+	st, ok, err := readCopy(ctx, e.node.Redis(), key)
+	if err != nil {
+		e.log.Error("a room's copy in Redis does not read", "room", key.id, "err", err)
 		return false
 	}
-	var st engine.RoomState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		e.log.Error("a room's copy in Redis does not decode", "room", key.id, "err", err)
+	if !ok {
 		return false
 	}
 	names := map[string]protocol.Member{}

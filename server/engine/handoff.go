@@ -152,6 +152,25 @@ func (m *Manager) Snapshots(all bool) []RoomState {
 	return out
 }
 
+// Snapshot returns the state of one room here, changed or not (a copy
+// that must be written whole again); ok is false when there is none. Its
+// changed mark is cleared, as by Snapshots.
+func (m *Manager) Snapshot(app, roomID string) (RoomState, bool) {
+	m.mu.Lock()
+	r := m.rooms[roomKey{app, roomID}]
+	m.mu.Unlock()
+	if r == nil {
+		return RoomState{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return RoomState{}, false
+	}
+	r.dirty = false
+	return r.stateLocked(), true
+}
+
 // Import makes the room st describes here, with each member's peer as
 // peerFor returns it; members whose peer is nil are left out, and the
 // others told they left (their node is gone). It fails when a room of
