@@ -63,7 +63,13 @@ func jsString(s string) string {
 // callbacks in window.calls.
 func (p *page) joinCall(user, room, extra string) {
 	p.t.Helper()
-	p.eval(`(async () => {
+	p.eval(joinCallScript(user, room, extra))
+}
+
+// joinCallScript is the page script joinCall runs: it resolves true once
+// the page is in the call.
+func joinCallScript(user, room, extra string) string {
+	return `(async () => {
 		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
 		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
 		window.calls = [];
@@ -80,7 +86,7 @@ func (p *page) joinCall(user, room, extra string) {
 			onInRoomMessageReceived: (m) => calls.push('message ' + m.fromUser.userID + ' ' + m.message),
 		});
 		return true;
-	})()`)
+	})()`
 }
 
 func (p *page) calls() []string {

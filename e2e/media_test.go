@@ -234,3 +234,51 @@ func TestHostMuteTurnsTheMicrophoneOff(t *testing.T) {
 	ann.waitAttr("tile-ben", "microphone", "on")
 	ann.waitAudio("ben")
 }
+
+// mediaPeers are the users p has a media connection with.
+func (p *page) mediaPeers() []string {
+	p.t.Helper()
+	return evalAs[[]string](p, `zp.getMediaStats().then((s) => [...new Set(s.map((x) => x.userID))].sort())`)
+}
+
+// Two pages joining at once for the call's last place for audio and video:
+// the server gives it to one, the other is told it has chat only and is
+// connected to nobody; when the one with the place leaves, the other gets
+// it and sees and is seen.
+func TestTheLastMediaPlaceGoesToOneOfTwoJoiningAtOnce(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	const places = "maxMediaUsers: 2, onMediaError: (e) => calls.push('mediaError ' + e.kind),"
+	ann := openPage(t, s)
+	ann.joinCall("ann", "places", places)
+	pages := map[string]*page{"ben": openPage(t, s), "cal": openPage(t, s)}
+	for u, p := range pages { // both start joining before either is in
+		p.eval(`(() => { window.joining = ` + joinCallScript(u, "places", places) + `; return true; })()`)
+	}
+	for _, p := range pages {
+		p.eval(`window.joining`)
+		p.waitMembers("ann", "ben", "cal")
+	}
+	var placed, waiting string
+	require.Eventually(t, func() bool {
+		for u, p := range pages {
+			if slices.Contains(p.calls(), "mediaError limit") {
+				waiting = u
+			}
+		}
+		return waiting != ""
+	}, 20*time.Second, 100*time.Millisecond, "neither page was told the places are taken")
+	placed = map[string]string{"ben": "cal", "cal": "ben"}[waiting]
+	pages[waiting].waitText(`[data-testid=media-notes]`, "places for audio and video in this call are taken")
+	ann.waitVideo(placed)
+	pages[placed].waitVideo("ann")
+	assert.Equal(t, []string{placed}, ann.mediaPeers(), "ann connects only to the page with the place")
+	assert.Equal(t, []string{"ann"}, pages[placed].mediaPeers())
+	assert.Empty(t, pages[waiting].mediaPeers(), "the page without a place connects to nobody")
+	assert.NotContains(t, pages[placed].calls(), "mediaError limit")
+
+	pages[placed].eval(`zp.hangUp().then(() => true)`)
+	pages[waiting].waitText(`[data-testid=media-notes]`, "A place for audio and video freed up")
+	ann.waitVideo(waiting)
+	pages[waiting].waitVideo("ann")
+	assert.Equal(t, []string{waiting}, ann.mediaPeers())
+}

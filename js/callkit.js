@@ -5,10 +5,10 @@
 //   zp.joinRoom({ container: document.querySelector('#call'),
 //                 onJoinRoom: () => sessionStorage.setItem('roomID', zp.getRoomID()) });
 //
-// It imports media.js (the WebRTC mesh) and nothing else: roomkit.js hands
+// It imports media.js (the WebRTC mesh and its places) and nothing else: roomkit.js hands
 // it the RoomKit it needs, so the two modules do not import each other.
 
-import { LevelMeter, LocalMedia, Mesh, mediaErrorMessage } from './media.js';
+import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from './media.js';
 
 // memberState is what the member list shows of a room member.
 function memberState(m) {
@@ -174,6 +174,9 @@ export function makeCallKit(RoomKit, invalid) {
       this._inviteList = { waitingSelectUsers: [], defaultChecked: true };
       this._local = null;        // LocalMedia: this page's camera and microphone
       this._mesh = null;         // Mesh: a peer connection per other page in the call
+      this._slots = null;        // MediaSlots: the call's places for audio and video
+      this._meshUsers = new Set(); // the place holders the mesh was told of
+      this._claiming = false;    // a claim of a freed place is under way
       this._meter = null;        // LevelMeter for the speaking highlight
       this._tiles = new Map();   // userID -> { tile, video, ... } of the video grid
       this._published = null;    // { audio, video } last published to the room
@@ -695,14 +698,35 @@ export function makeCallKit(RoomKit, invalid) {
       this._speaking = setInterval(() => this._renderSpeaking(), 250);
       this._renderTile(this._kit.userID);
       await this._publishMedia();
-      if (this._members.size > cfg.maxMediaUsers) {
-        const message = `This call has ${this._members.size} members; audio and video work for up to ${cfg.maxMediaUsers} in a browser-to-browser call, so you are in it with chat only.`;
+      // A place for audio and video, given by the server (MediaSlots): of
+      // pages joining at once, no more than maxMediaUsers get one.
+      const slots = new MediaSlots({ zim: this._zim, roomID: this._roomID, userID: this._kit.userID, size: cfg.maxMediaUsers,
+        onChange: () => this._placesChanged() });
+      this._slots = slots;
+      let placed = false;
+      try {
+        await slots.load();
+        placed = await slots.claim();
+      } catch (err) {
+        this._mediaNote(`Could not get a place for audio and video (${err.code}): ${err.message}`);
+      }
+      if (this._slots !== slots || !this._joined) return;
+      if (!placed) {
+        const message = `The ${cfg.maxMediaUsers} places for audio and video in this call are taken (a browser-to-browser call carries up to ${cfg.maxMediaUsers}), so you are in it with chat only until one frees.`;
         this._mediaNote(message);
         cfg.onMediaError({ kind: 'limit', message });
         return;
       }
+      this._openMesh();
+    }
+
+    // _openMesh connects to every page of the members holding a place.
+    _openMesh() {
+      const cfg = this._config;
+      this._meshUsers = this._slots.holderIDs();
       this._mesh = new Mesh({
         zim: this._zim, roomID: this._roomID, userID: this._kit.userID, local: this._local, iceServers: cfg.iceServers,
+        admits: (userID) => this._slots?.holds(userID) ?? false,
         events: {
           onStream: (peer) => this._renderTile(peer.userID),
           onPeerState: (peer) => {
@@ -720,12 +744,41 @@ export function makeCallKit(RoomKit, invalid) {
           },
         },
       });
-      this._mesh.hello([...this._members.keys()]);
+      this._mesh.hello([...this._meshUsers]);
+    }
+
+    // _placesChanged follows the places: a member who got one is greeted
+    // (its own hello may have come before the news and been ignored), one
+    // who lost it is dropped, and a page with chat only claims a freed one.
+    async _placesChanged() {
+      const slots = this._slots;
+      if (!slots || !this._joined) return;
+      if (this._mesh) {
+        const now = slots.holderIDs();
+        for (const u of now) if (!this._meshUsers.has(u)) this._mesh.hello([u]);
+        for (const u of this._meshUsers) if (!now.has(u)) this._mesh.drop(u);
+        this._meshUsers = now;
+        return;
+      }
+      if (this._claiming || slots.holderIDs().size >= slots.size) return;
+      this._claiming = true;
+      try {
+        if (await slots.claim() && this._slots === slots && this._joined && !this._mesh) {
+          this._mediaNote('A place for audio and video freed up: you are in the call with audio and video now.');
+          this._openMesh();
+        }
+      } catch {
+        // Tried again at the next change of the places.
+      } finally {
+        this._claiming = false;
+      }
     }
 
     _stopMedia() {
       this._mesh?.close();
       this._mesh = null;
+      this._slots?.close();
+      this._slots = null;
       this._local?.stop();
       this._local = null;
       this._localReady = null;

@@ -115,8 +115,10 @@ export class LocalMedia {
  * onPeerGone(peer) when it is closed, onError(message, peer).
  */
 export class Mesh {
-  constructor({ zim, roomID, userID, local, iceServers = [], events }) {
+  /** admits(userID): whether that user's pages may connect (holds a place). */
+  constructor({ zim, roomID, userID, local, iceServers = [], admits = () => true, events }) {
     this.zim = zim;
+    this.admits = admits;
     this.roomID = roomID;
     this.userID = userID;
     this.pageID = randomID();
@@ -176,6 +178,10 @@ export class Mesh {
       if (peer && peer.pageID === data.page) this._close(peer);
       return;
     }
+    // A page without a place is not connected to. (A hello that came
+    // before the news of its sender's place is answered by this page's
+    // own hello when that news comes: see MediaSlots.)
+    if (!this.admits(fromUserID)) return;
     if (peer && peer.pageID !== data.page) {
       // The same place in the room with a new page: it was reloaded.
       this._close(peer);
@@ -301,6 +307,90 @@ export class Mesh {
     peer.pc.close();
     peer.state = 'closed';
     this.events.onPeerGone(peer);
+  }
+}
+
+/** The room attributes that are the call's media places: rk.media.1, .2, … */
+const PLACE_PREFIX = 'rk.media.';
+
+/**
+ * MediaSlots are a call's places for audio and video. A mesh carries at
+ * most `size` members, and which ones the server decides: each place is a
+ * room attribute (PLACE_PREFIX + 1 … size, its value the user ID) set
+ * without force and deleted when its owner leaves the room. Of two pages
+ * that claim the last place at once, the server gives it to one; the
+ * other's set fails on the key (errorKeys), so it stays chat-only. Pages
+ * connect only to members holding a place, and a place freed by a member
+ * who left can be claimed by a page waiting for one.
+ *
+ * onChange() is called whenever the holders change.
+ */
+export class MediaSlots {
+  constructor({ zim, roomID, userID, size, onChange = () => {} }) {
+    this.zim = zim;
+    this.roomID = roomID;
+    this.userID = userID;
+    this.size = size;
+    this.onChange = onChange;
+    this.holders = new Map(); // attribute key -> user ID
+    this._onUpdate = (z, { roomID: id, infos }) => {
+      if (id !== this.roomID) return;
+      let changed = false;
+      for (const { action, roomAttributes } of infos) {
+        for (const [key, value] of Object.entries(roomAttributes)) {
+          if (!key.startsWith(PLACE_PREFIX)) continue;
+          if (action === 0) this.holders.set(key, value);
+          else this.holders.delete(key);
+          changed = true;
+        }
+      }
+      if (changed) this.onChange();
+    };
+    zim.on('roomAttributesUpdated', this._onUpdate);
+    zim.on('roomAttributesBatchUpdated', this._onUpdate);
+  }
+
+  /** Reads the places held now (the reply is newer than any event before it). */
+  async load() {
+    const { roomAttributes } = await this.zim.queryRoomAllAttributes(this.roomID);
+    this.holders.clear();
+    for (const [key, value] of Object.entries(roomAttributes)) {
+      if (key.startsWith(PLACE_PREFIX)) this.holders.set(key, value);
+    }
+  }
+
+  /** Whether userID holds a place. */
+  holds(userID) {
+    for (const u of this.holders.values()) if (u === userID) return true;
+    return false;
+  }
+
+  /** The users holding a place. */
+  holderIDs() { return new Set(this.holders.values()); }
+
+  /**
+   * Claims a free place for this user (kept if one of its pages holds one
+   * already); resolves true when it holds one, false when all are taken.
+   */
+  async claim() {
+    if (this.holds(this.userID)) return true;
+    for (let i = 1; i <= this.size; i++) {
+      const key = PLACE_PREFIX + i;
+      if (this.holders.has(key)) continue;
+      const { errorKeys } = await this.zim.setRoomAttributes({ [key]: this.userID }, this.roomID, { isDeleteAfterOwnerLeft: true });
+      if (!errorKeys.includes(key)) {
+        this.holders.set(key, this.userID);
+        return true;
+      }
+      // Taken meanwhile by another page: its event says by whom.
+      if (this.holds(this.userID)) return true;
+    }
+    return false;
+  }
+
+  close() {
+    this.zim.off('roomAttributesUpdated', this._onUpdate);
+    this.zim.off('roomAttributesBatchUpdated', this._onUpdate);
   }
 }
 

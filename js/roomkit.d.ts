@@ -389,7 +389,7 @@ export interface CallJoinConfig {
   showAudioVideoSettingsButton?: boolean;
   /** STUN/TURN servers for RTCPeerConnection (default none: enough on one host or a LAN). */
   iceServers?: RTCIceServer[];
-  /** Members a browser-to-browser (mesh) call carries audio and video for (default 6); past it, chat only, with a message. */
+  /** Members a browser-to-browser (mesh) call carries audio and video for (default 6): that many places, given out by the server as the room attributes `rk.media.1`…; a page without one has chat only, with a message, until one frees. */
   maxMediaUsers?: number;
   /** A device that could not start, a member who cannot be reached, or the mesh limit; the UI shows the message too. */
   onMediaError?: (error: MediaError) => void;
