@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"roomkit/server/protocol"
 )
 
 // countingPeer counts deliveries and remembers the last frame's address.
@@ -81,4 +83,35 @@ func BenchmarkFanOut1000(b *testing.B) {
 		b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(d), "allocs/delivery")
 		b.ReportMetric(float64(d)/float64(b.N), "deliveries/op")
 	}
+}
+
+// BenchmarkMemberStateInManyRooms toggles microphones in 64 rooms of 50
+// members at once, from every core: each toggle is broadcast to its room.
+func BenchmarkMemberStateInManyRooms(b *testing.B) {
+	m := newManager(Limits{})
+	const rooms, size = 64, 50
+	var members [][]quietPeer
+	for r := range rooms {
+		var ps []quietPeer
+		for i := range size {
+			p := quietPeer{id: fmt.Sprint("s", r, "-", i), user: fmt.Sprint("u", i)}
+			_, err := m.Enter(p, info(fmt.Sprint("room", r)), nil)
+			require.NoError(b, err)
+			ps = append(ps, p)
+		}
+		members = append(members, ps)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		on := false
+		for pb.Next() {
+			n := next.Add(1)
+			r := int(n % rooms)
+			on = !on
+			if _, err := m.SetMemberState(members[r][int(n/rooms)%size], protocol.SetMemberStateRequest{RoomID: fmt.Sprint("room", r), Audio: &on}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -106,31 +106,65 @@ func article(role string) string {
 }
 
 // session is the room a privileged operation acts on, with the caller's
-// place and the target's, all under r.mu (and m.mu when it changes
-// membership).
+// place and the target's, all under r.mu. Only an operation that changes
+// membership (a removal, the end) holds m.mu too: the others let the
+// server's lock go once the room is found, so a microphone toggle's
+// broadcast holds up only its own room.
 type session struct {
 	r      *room
 	me     *userPlace
 	target *userPlace // nil when the operation names no user
 }
 
-// sessionRoom finds p's room roomID, locks it, and checks that target (if
-// not "") is in it. Unlock with r.mu.Unlock.
+// sessionRoom finds p's room roomID under m.mu, lets m.mu go, locks the
+// room, and checks that p is still in it (a room ended or moved meanwhile
+// has no members) and that target (if not "") is. Unlock with
+// r.mu.Unlock.
 func (m *Manager) sessionRoom(p Peer, roomID, target string) (session, error) {
+	if err := validateTarget(target); err != nil {
+		return session{}, err
+	}
+	r, err := m.memberRoom(p, roomID)
+	if err != nil {
+		return session{}, err
+	}
+	return lockSession(r, p, roomID, target)
+}
+
+// sessionRoomLocked is sessionRoom for a caller that holds m.mu.
+func (m *Manager) sessionRoomLocked(p Peer, roomID, target string) (session, error) {
 	if err := protocol.ValidateID("roomID", roomID, protocol.MaxRoomIDBytes); err != nil {
 		return session{}, err
 	}
-	if target != "" {
-		if err := protocol.ValidateID("userID", target, protocol.MaxUserIDBytes); err != nil {
-			return session{}, err
-		}
+	if err := validateTarget(target); err != nil {
+		return session{}, err
 	}
 	r := m.joined[p.SessionID()][roomID]
 	if r == nil {
 		return session{}, notInRoom(roomID)
 	}
+	return lockSession(r, p, roomID, target)
+}
+
+func validateTarget(target string) error {
+	if target == "" {
+		return nil
+	}
+	if err := protocol.ValidateID("userID", target, protocol.MaxUserIDBytes); err != nil {
+		return err
+	}
+	return nil
+}
+
+// lockSession locks r and finds p's place and target's in it.
+func lockSession(r *room, p Peer, roomID, target string) (session, error) {
 	r.mu.Lock()
-	s := session{r: r, me: r.members[p.SessionID()].user}
+	mem := r.members[p.SessionID()]
+	if mem == nil {
+		r.mu.Unlock()
+		return session{}, notInRoom(roomID)
+	}
+	s := session{r: r, me: mem.user}
 	if target != "" {
 		if s.target = r.users[target]; s.target == nil {
 			r.mu.Unlock()
@@ -187,8 +221,6 @@ func (r *room) passHostLocked() {
 // caller becomes a manager), manager and participant make or revoke a
 // manager. Only the host may.
 func (m *Manager) SetMemberRole(p Peer, roomID, userID, role string) (protocol.Member, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	s, err := m.sessionRoom(p, roomID, userID)
 	if err != nil {
 		return protocol.Member{}, err
@@ -232,8 +264,6 @@ func (m *Manager) RenameMember(p Peer, roomID, userID, name string) (protocol.Me
 	if err := protocol.ValidateName("userName", name, protocol.MaxUserNameBytes); err != nil {
 		return protocol.Member{}, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	s, err := m.sessionRoom(p, roomID, userID)
 	if err != nil {
 		return protocol.Member{}, err
@@ -259,8 +289,6 @@ func (m *Manager) RenameMember(p Peer, roomID, userID, name string) (protocol.Me
 // host or manager); the host and managers may turn another's audio off
 // or on, and nothing else of it.
 func (m *Manager) SetMemberState(p Peer, req protocol.SetMemberStateRequest) (protocol.Member, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	target := req.UserID
 	if target == "" {
 		target = p.Member().UserID
@@ -303,7 +331,7 @@ func (m *Manager) SetMemberState(p Peer, req protocol.SetMemberStateRequest) (pr
 func (m *Manager) RemoveMember(p Peer, roomID, userID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, err := m.sessionRoom(p, roomID, userID)
+	s, err := m.sessionRoomLocked(p, roomID, userID)
 	if err != nil {
 		return err
 	}
@@ -346,7 +374,7 @@ func (r *room) sessionsOf(user string) []*member {
 func (m *Manager) EndRoom(p Peer, roomID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, err := m.sessionRoom(p, roomID, "")
+	s, err := m.sessionRoomLocked(p, roomID, "")
 	if err != nil {
 		return err
 	}
@@ -393,8 +421,6 @@ func kickedOut(roomID string, why protocol.KickedOut) []byte {
 // screen sharing for participants; everyone gets roomSessionUpdated, and
 // participants sharing when it locks stop (roomMemberUpdated).
 func (m *Manager) SetShareLock(p Peer, roomID string, locked bool) (protocol.SessionInfo, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	s, err := m.sessionRoom(p, roomID, "")
 	if err != nil {
 		return protocol.SessionInfo{}, err
@@ -426,8 +452,6 @@ func (m *Manager) SetShareLock(p Peer, roomID string, locked bool) (protocol.Ses
 
 // SessionInfo implements Engine.
 func (m *Manager) SessionInfo(p Peer, roomID string) (protocol.SessionInfo, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	s, err := m.sessionRoom(p, roomID, "")
 	if err != nil {
 		return protocol.SessionInfo{}, err

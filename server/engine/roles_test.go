@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -433,4 +434,70 @@ func TestForceRespectsRoles(t *testing.T) {
 	assert.Empty(t, failed, "the host forces anyone's")
 	attrs, _ := m.Attributes("", "r")
 	assert.Equal(t, map[string]string{"topic": "rules"}, attrs)
+}
+
+// gatePeer is a member whose deliveries stop at a gate while it is shut,
+// as a member whose queue takes its time would.
+type gatePeer struct {
+	quietPeer
+	shut    atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (p *gatePeer) Deliver([]byte) {
+	if p.shut.Load() {
+		p.entered <- struct{}{}
+		<-p.release
+	}
+}
+
+// A change inside one room (member state, role, name, share lock) holds
+// that room's lock only while it is broadcast: a join into another room,
+// which takes the server's lock, goes on while the broadcast is held up.
+func TestAChangeInsideARoomDoesNotHoldTheServersLock(t *testing.T) {
+	m := newManager(Limits{})
+	host := peer("h")
+	host.host = true
+	slow := &gatePeer{quietPeer: quietPeer{id: "s", user: "slow"}, entered: make(chan struct{}), release: make(chan struct{})}
+	_, err := m.Enter(host, info("r"), nil)
+	require.NoError(t, err)
+	_, err = m.Join(slow, "r", "")
+	require.NoError(t, err)
+
+	on := true
+	changes := map[string]func() error{
+		"member state": func() error {
+			_, err := m.SetMemberState(host, protocol.SetMemberStateRequest{RoomID: "r", Audio: &on})
+			return err
+		},
+		"rename":     func() error { _, err := m.RenameMember(host, "r", "slow", "Slow"); return err },
+		"role":       func() error { _, err := m.SetMemberRole(host, "r", "slow", protocol.RoleManager); return err },
+		"share lock": func() error { _, err := m.SetShareLock(host, "r", true); return err },
+	}
+	for name, change := range changes {
+		slow.shut.Store(true)
+		done := make(chan error, 1)
+		go func() { done <- change() }()
+		<-slow.entered // the change is broadcasting, held up at slow
+		joined := make(chan error, 1)
+		other := peer("o-" + name)
+		go func() { _, err := m.Enter(other, info("elsewhere"), nil); joined <- err }()
+		var joinErr error
+		waited := false
+		select {
+		case joinErr = <-joined:
+		case <-time.After(10 * time.Second):
+			waited = true
+			t.Errorf("%s: a join into another room waited for the broadcast", name)
+		}
+		slow.shut.Store(false)
+		close(slow.release)
+		require.NoError(t, <-done, name)
+		if waited {
+			joinErr = <-joined
+		}
+		require.NoError(t, joinErr, name)
+		slow.release = make(chan struct{})
+	}
 }
