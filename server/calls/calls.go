@@ -27,6 +27,13 @@ type Directory interface {
 // Manager holds the calls of one server. A call belongs to the app of the
 // user who made it; only that app's users can be rung into it, answer it
 // or learn it exists.
+//
+// mu guards the calls. Finding a user's tabs (Directory.Peers) may ask
+// Redis, so it is never done under mu: callees are looked up before an
+// invitation takes it, and the events a change makes are queued in out,
+// in the order the changes were made, and sent once mu is let go by one
+// sender at a time (send), so a slow lookup holds up later events but
+// never the calls' state or the replies of other requests.
 type Manager struct {
 	dir    Directory
 	limits Limits
@@ -38,6 +45,18 @@ type Manager struct {
 	dirty      map[string]bool // apps whose calls changed since their last copy
 	ringingBy  map[userKey]int // invitations ringing, by who sent them
 	ringingFor map[userKey]int // invitations ringing, by who they ring
+	out        []notice        // events made under mu, not yet sent
+
+	sending sync.Mutex // held by the one goroutine sending out
+}
+
+// notice is one event for the tabs of some users: peers when they were
+// found already (an invitation's callees), or else every tab of users.
+type notice struct {
+	app   string
+	users []string
+	peers []engine.Peer
+	frame []byte
 }
 
 // userKey names a user: user IDs are an app's own.
@@ -123,6 +142,8 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 		callType: req.CallType, data: req.Data, config: req.Config,
 		users: []*party{{userID: me.UserID, userName: me.UserName, state: protocol.CallStateInviting}},
 	}
+	tabs := m.find(c.app, req.Callees)
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
@@ -136,7 +157,7 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 	}
 	m.calls[c.id] = c
 	m.appCalls[c.app]++
-	errs := m.ringLocked(c, me, req.Callees, timeout)
+	errs := m.ringLocked(c, me, req.Callees, tabs, timeout)
 	if c.ended {
 		m.forgetLocked(c)
 	}
@@ -152,6 +173,8 @@ func (m *Manager) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.Call
 		return protocol.CallInviteReply{}, err
 	}
 	me := p.Member()
+	tabs := m.find(p.AppID(), req.Callees)
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, self, err := m.partyLocked(req.CallID, p)
@@ -169,13 +192,25 @@ func (m *Manager) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.Call
 	if err := m.checkRingingLocked(c.app, me.UserID, len(req.Callees)); err != nil {
 		return protocol.CallInviteReply{}, err
 	}
-	errs := m.ringLocked(c, me, req.Callees, timeout)
+	errs := m.ringLocked(c, me, req.Callees, tabs, timeout)
 	return protocol.CallInviteReply{CallID: c.id, RoomID: c.roomID, ErrorInvitees: errs}, nil
 }
 
-// ringLocked adds the callees to c and rings those who can be rung; it
-// returns those who cannot. Caller holds m.mu.
-func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protocol.Callee, timeout time.Duration) []protocol.Callee {
+// find looks up the tabs of each callee (before m.mu is taken: it may ask
+// Redis). A user who logs in or out meanwhile is as if a moment later.
+func (m *Manager) find(app string, callees []protocol.Callee) map[string][]engine.Peer {
+	tabs := make(map[string][]engine.Peer, len(callees))
+	for _, c := range callees {
+		if _, done := tabs[c.UserID]; !done {
+			tabs[c.UserID] = m.dir.Peers(app, c.UserID)
+		}
+	}
+	return tabs
+}
+
+// ringLocked adds the callees to c and rings those who can be rung (tabs:
+// their tabs, from find); it returns those who cannot. Caller holds m.mu.
+func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protocol.Callee, tabs map[string][]engine.Peer, timeout time.Duration) []protocol.Callee {
 	errs := []protocol.Callee{}
 	var changed []*party
 	for _, callee := range callees {
@@ -189,7 +224,8 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 			c.users = append(c.users, pt)
 		}
 		pt.reason = ""
-		peers := admitting(m.dir.Peers(c.app, callee.UserID), c.roomID)
+		peers := admitting(tabs[callee.UserID], c.roomID)
+		tabs[callee.UserID] = peers
 		switch {
 		case len(peers) == 0:
 			pt.state = protocol.CallStateOffline
@@ -214,7 +250,7 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 	seconds := int(timeout / time.Second)
 	for _, pt := range changed {
 		if pt.state == protocol.CallStateReceived {
-			deliver(admitting(m.dir.Peers(c.app, pt.userID), c.roomID), protocol.EventCallInvitationReceived, protocol.CallInvitationEvent{
+			m.queueLocked(notice{app: c.app, peers: tabs[pt.userID]}, protocol.EventCallInvitationReceived, protocol.CallInvitationEvent{
 				Call: c.info(), Inviter: protocol.CallUser{UserID: inviter.UserID, UserName: inviter.UserName}, Timeout: seconds})
 		}
 	}
@@ -239,6 +275,7 @@ func (m *Manager) Reject(p engine.Peer, callID string, busy bool) (protocol.Call
 }
 
 func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.CallInfo, error) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, pt, err := m.partyLocked(callID, p)
@@ -267,6 +304,7 @@ func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.
 // Cancel stops ringing the listed invitees (all ringing ones when none are
 // listed); only the user who started the call may.
 func (m *Manager) Cancel(p engine.Peer, callID string, userIDs []string) (protocol.CallInfo, error) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, _, err := m.partyLocked(callID, p)
@@ -294,6 +332,7 @@ func (m *Manager) Cancel(p engine.Peer, callID string, userIDs []string) (protoc
 // Quit takes p's user out of the call. When the initiator quits a call
 // made with endCallWhenInitiatorLeave, the call ends for everyone.
 func (m *Manager) Quit(p engine.Peer, callID string) (protocol.CallInfo, error) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, pt, err := m.partyLocked(callID, p)
@@ -321,6 +360,7 @@ func (m *Manager) quitLocked(c *call, pt *party) {
 
 // End ends the call for everyone; only its initiator may.
 func (m *Manager) End(p engine.Peer, callID string) (protocol.CallInfo, error) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, _, err := m.partyLocked(callID, p)
@@ -336,6 +376,7 @@ func (m *Manager) End(p engine.Peer, callID string) (protocol.CallInfo, error) {
 
 // timeout rings out userID's invitation, if it is still ringing.
 func (m *Manager) timeout(callID, userID string) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.calls[callID]
@@ -411,11 +452,11 @@ func (m *Manager) changedLocked(c *call, changed ...*party) {
 		for _, pt := range changed {
 			ev.Changed = append(ev.Changed, pt.user())
 		}
-		var peers []engine.Peer
-		for _, pt := range c.users {
-			peers = append(peers, m.dir.Peers(c.app, pt.userID)...)
+		users := make([]string, len(c.users))
+		for i, pt := range c.users {
+			users[i] = pt.userID
 		}
-		deliver(peers, protocol.EventCallStateChanged, ev)
+		m.queueLocked(notice{app: c.app, users: users}, protocol.EventCallStateChanged, ev)
 	}
 	if c.ended {
 		m.forgetLocked(c)
@@ -557,23 +598,56 @@ func admitting(peers []engine.Peer, roomID string) []engine.Peer {
 	return out
 }
 
-// deliver encodes one event once and queues it to every peer.
-func deliver(peers []engine.Peer, event string, data any) {
-	if len(peers) == 0 {
+// queueLocked encodes one event once, for n's tabs, to be sent by send.
+// Caller holds m.mu.
+func (m *Manager) queueLocked(n notice, event string, data any) {
+	if n.users == nil && len(n.peers) == 0 {
 		return
 	}
 	frame, err := protocol.EncodeEvent(event, data)
 	if err != nil {
-		return
+		return // plain protocol structs always encode
 	}
-	for _, p := range peers {
-		p.Deliver(frame)
+	n.frame = frame
+	m.out = append(m.out, n)
+}
+
+// send sends the queued events, in order. Every method that may queue
+// calls it once it has let m.mu go. When another goroutine is sending, it
+// returns at once: that one sends these too, as it looks for more before
+// it stops.
+func (m *Manager) send() {
+	for {
+		if !m.sending.TryLock() {
+			return
+		}
+		m.mu.Lock()
+		out := m.out
+		m.out = nil
+		m.mu.Unlock()
+		for _, n := range out {
+			peers := n.peers
+			for _, u := range n.users {
+				peers = append(peers, m.dir.Peers(n.app, u)...)
+			}
+			for _, p := range peers {
+				p.Deliver(n.frame)
+			}
+		}
+		m.sending.Unlock()
+		m.mu.Lock()
+		more := len(m.out) > 0
+		m.mu.Unlock()
+		if !more {
+			return
+		}
 	}
 }
 
 // EndAll ends every call with reason, telling every party, and refuses
 // nothing after: it is the last thing a stopping server does with calls.
 func (m *Manager) EndAll(reason string) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.calls {
@@ -585,6 +659,7 @@ func (m *Manager) EndAll(reason string) {
 // invitations into it are cancelled and its members quit, with reason
 // RoomEnded.
 func (m *Manager) RoomEnded(app, roomID string) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.calls {
@@ -597,6 +672,7 @@ func (m *Manager) RoomEnded(app, roomID string) {
 // UserGone takes app's user whose last session has ended out of their
 // calls, as if they had quit them.
 func (m *Manager) UserGone(app, userID string) {
+	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.calls {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,4 +297,68 @@ func TestUserGoneQuits(t *testing.T) {
 	assert.Equal(t, []string{"state ben=Quit/LeaveRoom"}, tabs["ann"].take(), "cat is still being rung: the call goes on")
 	m.UserGone("", "ann")
 	assert.Contains(t, tabs["cat"].take(), "state ann=Quit/LeaveRoom cat=Cancelled/Canceled ended", "no one is left in the call: cat stops ringing")
+}
+
+// slowDir is a directory whose lookups of one user wait at a gate while it
+// is shut, as a Redis that takes its time would.
+type slowDir struct {
+	dir
+	slow    string
+	shut    atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (d *slowDir) Peers(app, user string) []engine.Peer {
+	if user == d.slow && d.shut.Load() {
+		d.entered <- struct{}{}
+		<-d.release
+	}
+	return d.dir.Peers(app, user)
+}
+
+// Finding a call's recipients is not done under the calls' lock: while the
+// events of one call wait for a slow lookup, another user's invitation is
+// made and answered, and every event still arrives, in order.
+func TestASlowLookupHoldsUpNoOtherCall(t *testing.T) {
+	d := &slowDir{slow: "ann", entered: make(chan struct{}), release: make(chan struct{})}
+	tabs := map[string]*tab{}
+	for _, u := range []string{"ann", "ben", "cat", "dan"} {
+		tabs[u] = &tab{user: u, id: u}
+		d.tabs = append(d.tabs, tabs[u])
+	}
+	m := NewManager(d, Limits{})
+	first, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben")})
+	require.NoError(t, err)
+
+	d.shut.Store(true)
+	accepted := make(chan error, 1)
+	go func() { _, err := m.Accept(tabs["ben"], first.CallID); accepted <- err }()
+	<-d.entered // the accept's events wait for ann's tabs
+
+	replied := make(chan error, 1)
+	go func() {
+		res, err := m.Invite(tabs["cat"], protocol.CallInviteRequest{Callees: callees("dan")})
+		if err == nil {
+			_, err = m.Reject(tabs["dan"], res.CallID, false)
+		}
+		replied <- err
+	}()
+	var other error
+	waited := false
+	select {
+	case other = <-replied:
+	case <-time.After(10 * time.Second):
+		waited = true
+		t.Error("another user's invitation waited for a slow lookup of ann")
+	}
+	d.shut.Store(false)
+	close(d.release)
+	require.NoError(t, <-accepted)
+	if waited {
+		other = <-replied
+	}
+	require.NoError(t, other)
+	assert.Equal(t, []string{"state ben=Received/", "state ben=Accepted/ ann=Accepted/"}, tabs["ann"].take())
+	assert.Equal(t, []string{"ring from cat", "state dan=Received/", "state dan=Rejected/Declined cat=Quit/Declined ended"}, tabs["dan"].take(), "in order, once the lookup is done")
 }
