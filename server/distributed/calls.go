@@ -3,7 +3,6 @@ package distributed
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"roomkit/server/calls"
-	"roomkit/server/cluster"
 	"roomkit/server/engine"
 	"roomkit/server/gateway"
 	"roomkit/server/protocol"
@@ -223,54 +221,19 @@ var (
 
 // call runs o on the node keeping p's app's calls.
 func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
-	var zero R
-	key := callsKey(p.AppID())
-	for range 4 {
-		owner, _, err := e.ownerOf(key)
-		if err == errMoved {
-			continue
-		}
-		if err != nil {
-			return zero, err
-		}
-		if owner == e.node.ID() {
-			v, err := e.runLocal(key, func() (any, error) { return o.run(e.callManager(), p, a) })
-			if err == errMoved {
-				continue
-			}
-			if err != nil {
-				return zero, err
-			}
-			e.durable()
-			return v.(R), nil
-		}
-		if !e.alive(owner) {
-			e.forget(key)
-			continue
-		}
-		args, err := json.Marshal(a)
-		if err != nil {
-			return zero, err
-		}
-		raw, err := e.node.Request(context.Background(), owner, "call", p.SessionID(), forwarded{Op: o.name, Peer: describe(p, ""), Args: args})
-		if err != nil {
-			gone := errors.Is(err, cluster.ErrNodeGone)
-			err = decodeError(err)
-			if err == errMoved || gone {
-				e.forget(key)
-			}
-			if err == errMoved || (gone && !e.alive(owner)) {
-				continue
-			}
-			return zero, err
-		}
-		var r R
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return zero, fmt.Errorf("call op %s: the reply does not decode: %w", o.name, err)
-		}
-		return r, nil
+	args, err := json.Marshal(a)
+	if err != nil {
+		var zero R
+		return zero, err
 	}
-	return zero, protocol.Errorf(protocol.CodeFailed, "the calls of this app kept moving between server nodes; try again")
+	return replyAs[R](e.route(target{
+		key:     callsKey(p.AppID()),
+		bus:     "call",
+		fwd:     forwarded{Op: o.name, Peer: describe(p, ""), Args: args},
+		local:   func() (any, error) { return o.run(e.callManager(), p, a) },
+		changes: true,
+		what:    "the calls of this app",
+	}))
 }
 
 func (e *Engine) localDir() gateway.LocalDirectory {

@@ -371,85 +371,87 @@ func describe(p engine.Peer, room string) peerInfo {
 	return info
 }
 
-// op is one room operation: run is what the owner does, for the peer
-// itself when the room is local and for its stand-in otherwise.
-type op[A, R any] struct {
-	name string
-	run  func(m *engine.Manager, p engine.Peer, a A) (R, error)
+// target is one operation route runs: on the owner of key's lease, here
+// (local) or forwarded there as fwd over the bus request bus.
+type target struct {
+	key     roomKey
+	bus     string // the bus request: "op" for rooms, "call" for calls
+	fwd     forwarded
+	local   func() (any, error)
+	changes bool               // the reply waits for the copy (commit.go)
+	what    string             // what kept moving, for the error
+	before  func()             // before a forward (nil: nothing)
+	after   func(owner string) // after a forward that succeeded (nil: nothing)
 }
 
-// ops are the owner's side of every op, by name.
-var ops = map[string]func(m *engine.Manager, p engine.Peer, args json.RawMessage) (any, error){}
-
-func define[A, R any](name string, run func(m *engine.Manager, p engine.Peer, a A) (R, error)) op[A, R] {
-	ops[name] = func(m *engine.Manager, p engine.Peer, raw json.RawMessage) (any, error) {
-		var a A
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return nil, fmt.Errorf("op %s: arguments do not decode: %w", name, err)
-		}
-		return run(m, p, a)
-	}
-	return op[A, R]{name: name, run: run}
-}
-
-// call runs o on the room's owner, for p.
-func (o op[A, R]) call(e *Engine, p engine.Peer, room string, a A) (R, error) {
-	var zero R
-	key := roomKey{p.AppID(), room}
+// route runs t on its key's owner: here when the lease is held here, else
+// forwarded, whose reply comes back as its JSON. A room (or an app's
+// calls) that moved meanwhile, or whose owner died, is looked up again,
+// up to four times. Rooms and calls both go through here.
+func (e *Engine) route(t target) (any, error) {
 	for range 4 {
-		owner, _, err := e.ownerOf(key)
+		owner, _, err := e.ownerOf(t.key)
 		if errors.Is(err, errMoved) {
 			continue
 		}
 		if err != nil {
-			return zero, err
+			return nil, err
 		}
 		if owner == e.node.ID() {
-			v, err := e.runLocal(key, func() (any, error) { return o.run(e.local, p, a) })
+			v, err := e.runLocal(t.key, t.local)
 			if errors.Is(err, errMoved) {
 				continue
 			}
 			if err != nil {
-				return zero, err
+				return nil, err
 			}
-			if changes(o.name) {
+			if t.changes {
 				e.durable()
 			}
-			return v.(R), nil
+			return v, nil
 		}
 		if !e.alive(owner) {
-			e.forget(key) // the next try finds the owner again (or takes the room)
+			e.forget(t.key) // the next try finds the owner again (or takes the lease)
 			continue
 		}
-		args, err := json.Marshal(a)
-		if err != nil {
-			return zero, err
+		if t.before != nil {
+			t.before()
 		}
-		e.noteOrigin(p)
-		raw, err := e.node.Request(context.Background(), owner, "op", p.SessionID(), forwarded{Op: o.name, Peer: describe(p, room), Room: room, Args: args})
+		raw, err := e.node.Request(context.Background(), owner, t.bus, t.fwd.Peer.ID, t.fwd)
 		if err != nil {
 			gone := errors.Is(err, cluster.ErrNodeGone)
 			err = decodeError(err)
-			if errors.Is(err, errMoved) {
-				e.forget(key)
-				continue
+			moved := errors.Is(err, errMoved)
+			if moved || gone {
+				e.forget(t.key)
 			}
-			if gone {
-				e.forget(key)
-				if !e.alive(owner) {
-					continue // it stopped or died: the room is elsewhere now
-				}
+			if moved || (gone && !e.alive(owner)) {
+				continue // it stopped or died: the room is elsewhere now
 			}
-			return zero, err
+			return nil, err
 		}
-		e.noteOwner(p, room, owner)
-		var r R
+		if t.after != nil {
+			t.after(owner)
+		}
+		return json.RawMessage(raw), nil
+	}
+	return nil, protocol.Errorf(protocol.CodeFailed, "%s kept moving between server nodes; try again", t.what)
+}
+
+// replyAs is a reply of route as an R: the value itself when it ran here,
+// decoded from its JSON when it came from another node.
+func replyAs[R any](v any, err error) (R, error) {
+	var r R
+	if err != nil {
+		return r, err
+	}
+	if raw, ok := v.(json.RawMessage); ok {
 		if err := json.Unmarshal(raw, &r); err != nil {
-			return zero, fmt.Errorf("op %s: the reply does not decode: %w", o.name, err)
+			return r, fmt.Errorf("a forwarded reply does not decode: %w", err)
 		}
 		return r, nil
 	}
-	return zero, protocol.Errorf(protocol.CodeFailed, "room %q kept moving between server nodes; try again", room)
+	return v.(R), nil
 }
 
 // noteOrigin remembers p, so that events for it that arrive from other
@@ -527,9 +529,13 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 	case "rooms":
 		return e.local.Rooms(rp), nil
 	}
-	run := ops[f.Op]
-	if run == nil {
+	o, ok := engine.Lookup(f.Op)
+	if !ok {
 		return nil, fmt.Errorf("unknown operation %q", f.Op)
+	}
+	req, err := o.Decode(f.Args)
+	if err != nil {
+		return nil, err
 	}
 	key := roomKey{f.Peer.App, f.Room}
 	owner, err := e.resolve(key)
@@ -539,24 +545,12 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 	if owner != e.node.ID() {
 		return nil, errMoved
 	}
-	v, err := e.runLocal(key, func() (any, error) { return run(e.local, rp, f.Args) })
-	if err == nil && changes(f.Op) {
+	v, err := e.runLocal(key, func() (any, error) { return req.Run(e.local, rp) })
+	if err == nil && o.Kind != engine.KindRead {
 		e.durable()
 	}
 	return v, err
 }
-
-// readOnly are the operations that change nothing of a room (a peer
-// message is passed on, not kept): their replies need not wait for the
-// room's copy.
-var readOnly = map[string]bool{
-	"memberList": true, "memberCount": true, "history": true, "queryAttributes": true, "queryMembers": true,
-	"queryMemberAttributes": true, "memberAttributesList": true, "sessionInfo": true, "sendPeerMessage": true, "rooms": true,
-}
-
-// changes reports whether op may change a room (or a call), so that its
-// reply waits for the copy (commit.go).
-func changes(op string) bool { return !readOnly[op] }
 
 // deliver hands frames that other nodes sent to this node's peers: to a
 // session by ID, or to every tab of a user (call events) whose token

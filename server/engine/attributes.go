@@ -13,19 +13,20 @@ type attribute struct {
 	deleteAfterOwnerLeft bool
 }
 
-// SetAttributes implements Engine: it sets attrs in roomID as user p. Keys
+// SetAttributes runs setRoomAttributes (ops.go): it sets attrs in roomID as user p. Keys
 // owned by another user are left alone and reported in errorKeys unless
 // cfg.IsForce, and the caller's role ranks at least the owner's.
 func (m *Manager) SetAttributes(p Peer, roomID string, attrs map[string]string, cfg protocol.AttributesConfig) ([]string, error) {
 	return m.changeAttributes(p, roomID, protocol.EventRoomAttributesUpdated, []protocol.AttributesOperation{{Action: protocol.AttributesActionSet, Attributes: attrs, Config: cfg}})
 }
 
-// DeleteAttributes implements Engine.
+// DeleteAttributes deletes room attributes; it returns the keys it could
+// not delete (missing, or owned by others without IsForce).
 func (m *Manager) DeleteAttributes(p Peer, roomID string, keys []string, cfg protocol.AttributesConfig) ([]string, error) {
 	return m.changeAttributes(p, roomID, protocol.EventRoomAttributesUpdated, []protocol.AttributesOperation{{Action: protocol.AttributesActionDelete, Keys: keys, Config: cfg}})
 }
 
-// AttributesBatch implements Engine: every operation applies, or none (when
+// AttributesBatch runs roomAttributesBatch (ops.go): every operation applies, or none (when
 // one breaks a limit), and the members get one roomAttributesBatchUpdated.
 func (m *Manager) AttributesBatch(p Peer, roomID string, ops []protocol.AttributesOperation) ([]string, error) {
 	if len(ops) == 0 {
@@ -199,7 +200,7 @@ func attributesSize(attrs map[string]string) int {
 	return n
 }
 
-// QueryAttributes implements Engine.
+// QueryAttributes returns roomID's attributes.
 func (m *Manager) QueryAttributes(p Peer, roomID string) (map[string]string, error) {
 	r, err := m.memberRoom(p, roomID)
 	if err != nil {

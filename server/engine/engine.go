@@ -38,70 +38,17 @@ type Peer interface {
 
 // Engine is the seam between connections and room state with its fan-out.
 // Manager is the in-memory implementation; a shared-store implementation
-// for several server nodes provides the same methods.
+// for several server nodes provides the same. Every room operation of the
+// protocol goes through Do (the table in ops.go); what is not an
+// operation on one room has a method of its own.
 type Engine interface {
-	// Create creates info's room and joins p to it; it fails with
-	// CodeRoomAlreadyExists when the room exists.
-	Create(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
-	// Join joins p to an existing room, presenting passcode;
-	// CodeRoomNotExist when there is none.
-	Join(p Peer, roomID, passcode string) (protocol.RoomInfo, error)
-	// Enter joins p to the room, creating it with cfg first if needed.
-	Enter(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
-	// Switch joins p to `to` (creating it when create is true) and then
-	// leaves `from`. On failure p stays in `from`.
-	Switch(p Peer, from string, to protocol.RoomInfo, create bool, cfg *protocol.RoomConfig) (protocol.RoomInfo, error)
-	// Leave removes p from roomID; CodeNotInRoom when p is not a member.
-	Leave(p Peer, roomID string) error
+	// Do runs a room operation for p (on the room's owner, on several
+	// nodes) and returns its reply's data.
+	Do(p Peer, req Request) (any, error)
 	// LeaveAll removes p from every room it is in and returns their IDs.
 	LeaveAll(p Peer) []string
 	// Rooms returns the rooms p is in, sorted by ID.
 	Rooms(p Peer) []protocol.RoomInfo
-	// MemberList returns a page of roomID's members in join order.
-	MemberList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberListReply, error)
-	// MemberCount returns the number of members in roomID.
-	MemberCount(p Peer, roomID string) (int, error)
-	// SendMessage stamps msg and delivers it to roomID's other members.
-	SendMessage(p Peer, roomID string, msg protocol.Message) (protocol.Message, error)
-	// SendPeerMessage delivers req's data to the member it names, at once
-	// and to no one else; CodeUserNotInRoom when that member (or that
-	// connection of it) is not in the room.
-	SendPeerMessage(p Peer, req protocol.SendPeerMessageRequest) (protocol.SendPeerMessageReply, error)
-	// History returns a page of roomID's kept messages.
-	History(p Peer, req protocol.HistoryRequest) (protocol.HistoryReply, error)
-	// SetAttributes sets room attributes as p's user; it returns the keys
-	// owned by others that it left alone.
-	SetAttributes(p Peer, roomID string, attrs map[string]string, cfg protocol.AttributesConfig) ([]string, error)
-	// DeleteAttributes deletes room attributes; it returns the keys it could
-	// not delete (missing, or owned by others without IsForce).
-	DeleteAttributes(p Peer, roomID string, keys []string, cfg protocol.AttributesConfig) ([]string, error)
-	// AttributesBatch applies several sets and deletes as one change.
-	AttributesBatch(p Peer, roomID string, ops []protocol.AttributesOperation) ([]string, error)
-	// QueryAttributes returns roomID's attributes.
-	QueryAttributes(p Peer, roomID string) (map[string]string, error)
-	// QueryMembers returns the listed users who are in roomID.
-	QueryMembers(p Peer, roomID string, userIDs []string) (protocol.QueryMembersReply, error)
-	// SetMemberAttributes sets member attributes (p's own only).
-	SetMemberAttributes(p Peer, roomID string, userIDs []string, attrs map[string]string) (protocol.SetMembersAttributesReply, error)
-	// QueryMemberAttributes returns the listed members' attributes.
-	QueryMemberAttributes(p Peer, roomID string, userIDs []string) (protocol.MembersAttributesReply, error)
-	// MemberAttributesList returns a page of members' attributes.
-	MemberAttributesList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberAttributesListReply, error)
-	// SetMemberRole makes userID host (the caller, host, becomes a
-	// manager), manager or participant; only the host may.
-	SetMemberRole(p Peer, roomID, userID, role string) (protocol.Member, error)
-	// RenameMember changes a member's display name in the room.
-	RenameMember(p Peer, roomID, userID, name string) (protocol.Member, error)
-	// SetMemberState changes a member's published audio, video and share.
-	SetMemberState(p Peer, req protocol.SetMemberStateRequest) (protocol.Member, error)
-	// RemoveMember takes userID out of the room for as long as it lasts.
-	RemoveMember(p Peer, roomID, userID string) error
-	// EndRoom ends the room for every member.
-	EndRoom(p Peer, roomID string) error
-	// SetShareLock locks or unlocks screen sharing for participants.
-	SetShareLock(p Peer, roomID string, locked bool) (protocol.SessionInfo, error)
-	// SessionInfo returns the room's session settings.
-	SessionInfo(p Peer, roomID string) (protocol.SessionInfo, error)
 	// Close ends every room; later calls fail.
 	Close()
 }

@@ -72,22 +72,25 @@ const (
 	modeEnter                  // either
 )
 
-// Create implements Engine.
+// Create creates info's room and joins p to it; it fails with
+// CodeRoomAlreadyExists when the room exists.
 func (m *Manager) Create(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
 	return m.joinLocked(p, info, cfg, modeCreate, "", protocol.PasscodeOf(cfg))
 }
 
-// Join implements Engine.
+// Join joins p to an existing room, presenting passcode; CodeRoomNotExist
+// when there is none.
 func (m *Manager) Join(p Peer, roomID, passcode string) (protocol.RoomInfo, error) {
 	return m.joinLocked(p, protocol.RoomInfo{RoomID: roomID}, nil, modeJoin, "", passcode)
 }
 
-// Enter implements Engine.
+// Enter joins p to the room, creating it with cfg first if needed.
 func (m *Manager) Enter(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
 	return m.joinLocked(p, info, cfg, modeEnter, "", protocol.PasscodeOf(cfg))
 }
 
-// Switch implements Engine.
+// Switch joins p to `to` (creating it when create is true) and then leaves
+// `from`. On failure p stays in `from`.
 func (m *Manager) Switch(p Peer, from string, to protocol.RoomInfo, create bool, cfg *protocol.RoomConfig) (protocol.RoomInfo, error) {
 	if err := protocol.ValidateID("fromRoomID", from, protocol.MaxRoomIDBytes); err != nil {
 		return protocol.RoomInfo{}, err
@@ -234,7 +237,7 @@ func (m *Manager) validateAttributes(attrs map[string]string) error {
 	return m.checkAttributeTotals(staged)
 }
 
-// Leave implements Engine.
+// Leave removes p from roomID; CodeNotInRoom when p is not a member.
 func (m *Manager) Leave(p Peer, roomID string) error {
 	if err := protocol.ValidateID("roomID", roomID, protocol.MaxRoomIDBytes); err != nil {
 		return err
@@ -332,7 +335,7 @@ func (m *Manager) Rooms(p Peer) []protocol.RoomInfo {
 	return out
 }
 
-// MemberList implements Engine.
+// MemberList returns a page of roomID's members in join order.
 func (m *Manager) MemberList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberListReply, error) {
 	if count < 1 || count > m.limits.MaxMemberListPageSize {
 		return protocol.MemberListReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "count is %d; use 1 to %d", count, m.limits.MaxMemberListPageSize)
@@ -350,7 +353,7 @@ func (m *Manager) MemberList(p Peer, roomID string, count int, nextFlag string) 
 	return r.page(me.seq, count, nextFlag)
 }
 
-// MemberCount implements Engine: the members the asker has been told of,
+// MemberCount runs queryRoomOnlineMemberCount (ops.go): the members the asker has been told of,
 // the same ones its member list pages through (a join still waiting to be
 // announced counts once its roomMemberJoined is out).
 func (m *Manager) MemberCount(p Peer, roomID string) (int, error) {

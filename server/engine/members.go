@@ -8,7 +8,7 @@ import (
 	"roomkit/server/protocol"
 )
 
-// QueryMembers implements Engine: the members among userIDs, and the IDs
+// QueryMembers runs queryRoomMembers (ops.go): the members among userIDs, and the IDs
 // of those not in the room.
 func (m *Manager) QueryMembers(p Peer, roomID string, userIDs []string) (protocol.QueryMembersReply, error) {
 	if err := m.validateUserIDs(userIDs); err != nil {
@@ -31,7 +31,7 @@ func (m *Manager) QueryMembers(p Peer, roomID string, userIDs []string) (protoco
 	return out, nil
 }
 
-// SetMemberAttributes implements Engine: it merges attrs into each listed
+// SetMemberAttributes runs setRoomMembersAttributes (ops.go): it merges attrs into each listed
 // member's attributes. A member may set its own; another's, or a user not in
 // the room, lands in errorUserList.
 func (m *Manager) SetMemberAttributes(p Peer, roomID string, userIDs []string, attrs map[string]string) (protocol.SetMembersAttributesReply, error) {
@@ -111,7 +111,7 @@ func encodedSize(attrs map[string]string) int {
 	return len(b)
 }
 
-// QueryMemberAttributes implements Engine: the attributes of the listed
+// QueryMemberAttributes runs queryRoomMembersAttributes (ops.go): the attributes of the listed
 // members who are in the room.
 func (m *Manager) QueryMemberAttributes(p Peer, roomID string, userIDs []string) (protocol.MembersAttributesReply, error) {
 	if err := m.validateUserIDs(userIDs); err != nil {
@@ -132,7 +132,7 @@ func (m *Manager) QueryMemberAttributes(p Peer, roomID string, userIDs []string)
 	return out, nil
 }
 
-// MemberAttributesList implements Engine: a page of members' attributes
+// MemberAttributesList runs queryRoomMemberAttributesList (ops.go): a page of members' attributes
 // in the member list's order, each user once, stopping before the reply
 // budget.
 func (m *Manager) MemberAttributesList(p Peer, roomID string, count int, nextFlag string) (protocol.MemberAttributesListReply, error) {

@@ -24,7 +24,7 @@ type storedMessage struct {
 	raw      json.RawMessage
 }
 
-// SendMessage implements Engine. The message is stamped, kept in history
+// SendMessage runs sendRoomMessage (ops.go). The message is stamped, kept in history
 // (unless it is a command), and queued for the room's next flush, which
 // delivers every message queued meanwhile as one receiveRoomMessage event.
 func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (protocol.Message, error) {
@@ -222,7 +222,7 @@ func (r *room) deliverMessages(pending []pendingEvent) {
 	}
 }
 
-// History implements Engine.
+// History returns a page of roomID's kept messages.
 func (m *Manager) History(p Peer, req protocol.HistoryRequest) (protocol.HistoryReply, error) {
 	if req.Count < 1 || req.Count > m.limits.MaxMemberListPageSize {
 		return protocol.HistoryReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "count is %d; use 1 to %d", req.Count, m.limits.MaxMemberListPageSize)

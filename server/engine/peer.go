@@ -11,7 +11,7 @@ import (
 // which says nothing about the session behind it.
 func (m *member) connectionID() string { return strconv.FormatUint(m.seq, 10) }
 
-// SendPeerMessage implements Engine. It is delivered at once, not with the
+// SendPeerMessage runs sendPeerMessage (ops.go). It is delivered at once, not with the
 // room's next flush: a message for one member has nothing to batch with,
 // and call set-up waits on it.
 func (m *Manager) SendPeerMessage(p Peer, req protocol.SendPeerMessageRequest) (protocol.SendPeerMessageReply, error) {

@@ -217,7 +217,7 @@ func (r *room) passHostLocked() {
 	r.updated(next)
 }
 
-// SetMemberRole implements Engine: role host hands the host role over (the
+// SetMemberRole runs setMemberRole (ops.go): role host hands the host role over (the
 // caller becomes a manager), manager and participant make or revoke a
 // manager. Only the host may.
 func (m *Manager) SetMemberRole(p Peer, roomID, userID, role string) (protocol.Member, error) {
@@ -256,7 +256,7 @@ func (m *Manager) SetMemberRole(p Peer, roomID, userID, role string) (protocol.M
 	return s.target.member, nil
 }
 
-// RenameMember implements Engine: a member may rename itself; the host
+// RenameMember runs renameMember (ops.go): a member may rename itself; the host
 // and managers may rename others (a manager not the host). An empty name
 // shows as the user ID. The name is the room's: messages sent in it carry
 // it.
@@ -284,7 +284,7 @@ func (m *Manager) RenameMember(p Peer, roomID, userID, name string) (protocol.Me
 	return s.target.member, nil
 }
 
-// SetMemberState implements Engine: a member publishes its own audio,
+// SetMemberState runs setMemberState (ops.go): a member publishes its own audio,
 // video and share flags (share only while sharing is not locked, or as
 // host or manager); the host and managers may turn another's audio off
 // or on, and nothing else of it.
@@ -324,7 +324,7 @@ func (m *Manager) SetMemberState(p Peer, req protocol.SetMemberStateRequest) (pr
 	return s.target.member, nil
 }
 
-// RemoveMember implements Engine: the host may remove anyone else, a
+// RemoveMember runs removeMember (ops.go): the host may remove anyone else, a
 // manager participants only. Every session of the user gets
 // (Disconnected, KickedOut); the rest see it leave; the user may not come
 // back while the room lasts.
@@ -368,7 +368,7 @@ func (r *room) sessionsOf(user string) []*member {
 	return out
 }
 
-// EndRoom implements Engine: the host ends the room for everyone, who
+// EndRoom runs endRoom (ops.go): the host ends the room for everyone, who
 // get (Disconnected, KickedOut) saying so. The room and all it holds are
 // gone at once.
 func (m *Manager) EndRoom(p Peer, roomID string) error {
@@ -417,7 +417,7 @@ func kickedOut(roomID string, why protocol.KickedOut) []byte {
 	return frame
 }
 
-// SetShareLock implements Engine: the host or a manager locks or unlocks
+// SetShareLock runs setShareLock (ops.go): the host or a manager locks or unlocks
 // screen sharing for participants; everyone gets roomSessionUpdated, and
 // participants sharing when it locks stop (roomMemberUpdated).
 func (m *Manager) SetShareLock(p Peer, roomID string, locked bool) (protocol.SessionInfo, error) {
@@ -450,7 +450,7 @@ func (m *Manager) SetShareLock(p Peer, roomID string, locked bool) (protocol.Ses
 	return m.sessionInfoLocked(s.r), nil
 }
 
-// SessionInfo implements Engine.
+// SessionInfo returns the room's session settings.
 func (m *Manager) SessionInfo(p Peer, roomID string) (protocol.SessionInfo, error) {
 	s, err := m.sessionRoom(p, roomID, "")
 	if err != nil {

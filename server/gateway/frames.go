@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -41,16 +39,4 @@ func parseFrame(typ websocket.MessageType, b []byte) (protocol.Frame, *protocol.
 }
 
 // decode unmarshals a request's data into v.
-func decode(f protocol.Frame, v any) *protocol.Error {
-	if len(f.Data) == 0 {
-		return protocol.Errorf(protocol.CodeInvalidParameter, "%s needs data", f.Op)
-	}
-	if err := json.Unmarshal(f.Data, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return protocol.Errorf(protocol.CodeInvalidParameter, "%s: field %s must be a %s, not a %s", f.Op, te.Field, te.Type, te.Value)
-		}
-		return protocol.Errorf(protocol.CodeInvalidParameter, "%s: data is malformed: %v", f.Op, err)
-	}
-	return nil
-}
+func decode(f protocol.Frame, v any) *protocol.Error { return protocol.Decode(f.Op, f.Data, v) }

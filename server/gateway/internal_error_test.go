@@ -24,12 +24,14 @@ type failingEngine struct{ engine.Engine }
 
 const internalDetail = "redis: dial tcp 10.20.30.40:6379: connect: connection refused"
 
-func (failingEngine) SendMessage(engine.Peer, string, protocol.Message) (protocol.Message, error) {
-	return protocol.Message{}, fmt.Errorf("forwarding to node-2: %s", internalDetail)
-}
-
-func (failingEngine) MemberCount(engine.Peer, string) (int, error) {
-	panic("count: " + internalDetail)
+func (f failingEngine) Do(p engine.Peer, req engine.Request) (any, error) {
+	switch req.Op.Name {
+	case protocol.OpSendRoomMessage:
+		return nil, fmt.Errorf("forwarding to node-2: %s", internalDetail)
+	case protocol.OpQueryMemberCount:
+		panic("count: " + internalDetail)
+	}
+	return f.Engine.Do(p, req)
 }
 
 // lockedBuffer is a log sink the server writes while the test reads.
