@@ -62,6 +62,7 @@ func TestARoomsCopyIsWrittenByWhatChanged(t *testing.T) {
 	ctx := context.Background()
 	key := roomKey{"app1", "big"}
 	st := bigRoom(500, 100)
+	st.Extension = json.RawMessage(`{"tracks":2}`) // an extension's state goes with the room's settings
 	c, _ := write(t, rdb, st, nil)
 	got, ok, err := readCopy(ctx, rdb, key)
 	require.NoError(t, err)

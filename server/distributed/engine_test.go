@@ -91,13 +91,21 @@ func (p *testPeer) waitLinesWithin(t *testing.T, d time.Duration, want ...string
 	assert.Equal(t, want, got, p.user)
 }
 
-func startEngines(t *testing.T, n int) []*Engine {
+func startEngines(t *testing.T, n int) []*Engine { return startEnginesEach(t, n, nil) }
+
+// startEnginesEach is startEngines with the engine options of node i
+// from opts (nil: none).
+func startEnginesEach(t *testing.T, n int, opts func(i int) []engine.Option) []*Engine {
 	t.Helper()
 	r := redistest.Start(t)
 	var out []*Engine
 	for i := range n {
+		var o []engine.Option
+		if opts != nil {
+			o = opts(i)
+		}
 		e, err := New(context.Background(), cluster.Config{RedisURL: r.URL(), NodeID: fmt.Sprint("node", i+1), Heartbeat: 100 * time.Millisecond, NodeTTL: 2 * time.Second, RequestTimeout: 3 * time.Second},
-			Config{Limits: engine.Limits{JoinBatchWindow: -1}, Sweep: 100 * time.Millisecond}, nil)
+			Config{Limits: engine.Limits{JoinBatchWindow: -1}, Sweep: 100 * time.Millisecond}, nil, o...)
 		require.NoError(t, err)
 		t.Cleanup(e.Close)
 		out = append(out, e)

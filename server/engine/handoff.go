@@ -34,6 +34,7 @@ type RoomState struct {
 	ShareLocked  bool             `json:"shareLocked,omitempty"`
 	Removed      []string         `json:"removed,omitempty"`
 	IdleTimeout  time.Duration    `json:"idleTimeout"`
+	Extension    json.RawMessage  `json:"extension,omitempty"` // the room's Extension's Export
 }
 
 // MemberState is one session's place.
@@ -107,7 +108,8 @@ func (m *Manager) Detach(app, roomID string) (RoomState, bool) {
 // stateLocked is the room as a RoomState. Caller holds r.mu.
 func (r *room) stateLocked() RoomState {
 	st := RoomState{App: r.app, ID: r.id, Name: r.name, DestroyDelay: r.destroyDelay, MaxMembers: r.maxMembers,
-		Seq: r.seq, OrderKey: r.orderKey, Passcode: r.passcode, HostUser: r.hostUser, ShareLocked: r.shareLocked, IdleTimeout: r.idleTimeout}
+		Seq: r.seq, OrderKey: r.orderKey, Passcode: r.passcode, HostUser: r.hostUser, ShareLocked: r.shareLocked, IdleTimeout: r.idleTimeout,
+		Extension: r.extExport()}
 	for _, mem := range r.order {
 		st.Members = append(st.Members, MemberState{SessionID: mem.peer.SessionID(), UserID: mem.userID(), Seq: mem.seq})
 	}
@@ -213,7 +215,9 @@ func (m *Manager) Import(st RoomState, peerFor func(sessionID, userID string) Pe
 		return err
 	}
 	r.usage = usage
+	m.makeExtLocked(r, st.Extension)
 	var gone []protocol.Member
+	var goneSessions []string
 	for _, ms := range st.Members {
 		u := r.users[ms.UserID]
 		p := peerFor(ms.SessionID, ms.UserID)
@@ -222,6 +226,7 @@ func (m *Manager) Import(st RoomState, peerFor func(sessionID, userID string) Pe
 		}
 		if p == nil {
 			gone = append(gone, protocol.Member{UserID: ms.UserID, UserName: u.member.UserName})
+			goneSessions = append(goneSessions, ms.SessionID)
 			continue
 		}
 		mem := &member{peer: p, user: u, seq: ms.Seq}
@@ -239,8 +244,16 @@ func (m *Manager) Import(st RoomState, peerFor func(sessionID, userID string) Pe
 	m.appRooms[key.app]++
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// The extension knew the members as they were where the room came
+	// from: it is told which of them are here and which are gone.
+	for _, mem := range r.order {
+		r.extJoined(mem)
+	}
 	if len(gone) > 0 {
 		r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: gone}, "")
+		for i, mem := range gone {
+			r.extLeft(goneSessions[i], r.users[mem.UserID].member)
+		}
 	}
 	// Users with no session left here are gone from the room, as after a
 	// leave: their owned attributes go, and the host role passes on.

@@ -16,6 +16,7 @@ import (
 type Manager struct {
 	limits     Limits
 	clock      Clock
+	extensions Extensions    // makes each room's extension (nil: none)
 	messageSeq atomic.Uint64 // message IDs, unique on this server
 	messageIDs string        // prefix of every message ID (a node's, in a cluster)
 	budget     *budget       // bytes held by rooms, per app and in all
@@ -159,6 +160,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 		r.usage, r.attrBytes = usage, attributesSize(attrs)
 		r.clock, r.onIdle = m.clock, m.endIfIdle
 		r.joinWindow = m.limits.JoinBatchWindow
+		m.makeExtLocked(r, nil)
 		if r.idleTimeout == 0 {
 			r.idleTimeout = protocol.DefaultIdleTimeoutMins * time.Minute
 		}
@@ -308,6 +310,7 @@ func (m *Manager) destroyIfStillEmpty(r *room, gen uint64) {
 // destroyLocked removes r from the server. Caller holds m.mu and r.mu.
 func (m *Manager) destroyLocked(r *room) {
 	r.closed = true
+	r.extClosed()
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil

@@ -194,6 +194,7 @@ func (r *room) updated(users ...*userPlace) {
 		list[i] = u.member
 	}
 	r.broadcast(protocol.EventRoomMemberUpdated, protocol.MembersEvent{RoomID: r.id, MemberList: list}, "")
+	r.extUpdated(users)
 }
 
 // passHostLocked gives the host role, after the host left, to the manager

@@ -60,6 +60,8 @@ type room struct {
 
 	// dirty: something a snapshot holds changed since the last one.
 	dirty bool
+
+	ext Extension // another part's state for this room (extension.go), or nil
 }
 
 // userPlace is one user's presence in a room across their sessions: one
@@ -139,6 +141,7 @@ func (r *room) add(p Peer) {
 	} else {
 		r.scheduleFlushLocked(wait)
 	}
+	r.extJoined(m)
 }
 
 // joinBatchMax is the most joins announced in one roomMemberJoined.
@@ -210,6 +213,7 @@ func (r *room) remove(p Peer) (empty bool) {
 	r.order = append(r.order[:i], r.order[i+1:]...)
 	u := m.user
 	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{u.member}}, "")
+	r.extLeft(p.SessionID(), u.member)
 	u.sessions = slices.DeleteFunc(u.sessions, func(s *member) bool { return s == m })
 	if len(u.sessions) == 0 {
 		r.userGoneLocked(u)

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"encoding/json"
+
+	"roomkit/server/protocol"
+)
+
+// Extension is state another part of the server keeps for one room beside
+// the engine's own (the media server's connections and tracks). It is
+// made with the room on the node that owns it, told of what happens to
+// the room's members as typed calls, carried along when the room moves
+// (Detach, Import, and the copies a failover makes the room again from),
+// and reached by room operations of its own through the operation table
+// (WithExtension). So it lives, moves and ends with its room.
+//
+// Its methods run under the room's lock, in the order the room's events
+// are made: they must not block, and must not call into the engine.
+type Extension interface {
+	// Joined: session is now a member, as m (role and state included).
+	// After an Import it is called again for each member the room came
+	// with that is here, and Left for each that is not.
+	Joined(session string, m protocol.Member)
+	// Left: session is no longer a member (a leave, a removal, a session
+	// a failover did not find); m is the member as it was.
+	Left(session string, m protocol.Member)
+	// Updated: a user's role, name or state changed; m is the user now.
+	Updated(m protocol.Member)
+	// Closed: the room is gone from this node, ended or moved away (its
+	// members are gone with it, without a Left each). Nothing is called
+	// after it.
+	Closed()
+	// Export is the extension's state as it moves with the room (nil for
+	// none): Extensions gets it back on the node that takes the room.
+	Export() json.RawMessage
+}
+
+// Extensions makes the extension of each room made on this node: state
+// is what Export gave where the room came from, nil for a new room. It
+// may return nil (the room has none).
+type Extensions func(app, roomID string, state json.RawMessage) Extension
+
+// WithExtensions has every room made by the engine (created, or taken
+// over by Import) get an extension from f.
+func WithExtensions(f Extensions) Option { return func(m *Manager) { m.extensions = f } }
+
+// WithExtension runs f on the extension of p's room roomID, under the
+// room's lock, with p's member as the room shows it; the room's copy is
+// written again after (f may have changed the extension's state). It
+// fails with CodeNotInRoom when p is not in the room, and with
+// CodeFailed when the room has no extension. For the operations an
+// extension defines in the table.
+func (m *Manager) WithExtension(p Peer, roomID string, f func(ext Extension, me protocol.Member) (any, error)) (any, error) {
+	r, err := m.memberRoom(p, roomID)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	me := r.members[p.SessionID()]
+	if me == nil {
+		return nil, notInRoom(roomID)
+	}
+	if r.ext == nil {
+		return nil, protocol.Errorf(protocol.CodeFailed, "room %q has nothing of that kind on this server", roomID)
+	}
+	r.dirty = true
+	return f(r.ext, me.user.member)
+}
+
+// Define adds an operation to the table (for an extension's own room
+// operations): its request is a Req, room names the room it acts on and
+// valid checks it, run runs it on the room's owner. A cluster routes and
+// forwards it as any other.
+func Define[Req any](name string, kind Kind, room func(*Req) string, valid func(*Req) error, run func(m *Manager, p Peer, req *Req) (any, error)) {
+	if _, dup := operations[name]; dup {
+		panic("engine: operation " + name + " is defined twice")
+	}
+	define(name, kind, room, valid, run)
+}
+
+// makeExtLocked gives r its extension, from state. Caller holds m.mu.
+func (m *Manager) makeExtLocked(r *room, state json.RawMessage) {
+	if m.extensions != nil {
+		r.ext = m.extensions(r.app, r.id, state)
+	}
+}
+
+// The calls into r's extension, when it has one. Caller holds r.mu.
+
+func (r *room) extJoined(mem *member) {
+	if r.ext != nil {
+		r.ext.Joined(mem.peer.SessionID(), mem.user.member)
+	}
+}
+
+func (r *room) extLeft(session string, m protocol.Member) {
+	if r.ext != nil {
+		r.ext.Left(session, m)
+	}
+}
+
+func (r *room) extUpdated(users []*userPlace) {
+	if r.ext != nil {
+		for _, u := range users {
+			r.ext.Updated(u.member)
+		}
+	}
+}
+
+func (r *room) extClosed() {
+	if r.ext != nil {
+		r.ext.Closed()
+		r.ext = nil
+	}
+}
+
+func (r *room) extExport() json.RawMessage {
+	if r.ext == nil {
+		return nil
+	}
+	return r.ext.Export()
+}
