@@ -157,8 +157,9 @@ func parseUserAddress(s string) (app, user, room string, ok bool) {
 	return parts[1], parts[2], parts[3], true
 }
 
-// callOp is one call operation, like op for rooms: what the app's calls
-// node runs, for the peer itself or its stand-in.
+// callOp is one of the calls node's own operations (a user gone, a room
+// ended: the protocol's are the calls' table, calls/ops.go): what the
+// app's calls node runs, for the peer itself or its stand-in.
 type callOp[A, R any] struct {
 	name string
 	run  func(m *calls.Manager, p engine.Peer, a A) (R, error)
@@ -177,34 +178,7 @@ func defineCall[A, R any](name string, run func(m *calls.Manager, p engine.Peer,
 	return callOp[A, R]{name: name, run: run}
 }
 
-type callArgs struct {
-	CallID  string   `json:"callID"`
-	Busy    bool     `json:"busy,omitempty"`
-	UserIDs []string `json:"userIDs,omitempty"`
-}
-
 var (
-	callInvite = defineCall("invite", func(m *calls.Manager, p engine.Peer, a protocol.CallInviteRequest) (protocol.CallInviteReply, error) {
-		return m.Invite(p, a)
-	})
-	callAdd = defineCall("add", func(m *calls.Manager, p engine.Peer, a protocol.CallAddRequest) (protocol.CallInviteReply, error) {
-		return m.Add(p, a)
-	})
-	callAccept = defineCall("accept", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
-		return m.Accept(p, a.CallID)
-	})
-	callReject = defineCall("reject", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
-		return m.Reject(p, a.CallID, a.Busy)
-	})
-	callCancel = defineCall("cancel", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
-		return m.Cancel(p, a.CallID, a.UserIDs)
-	})
-	callQuit = defineCall("quit", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
-		return m.Quit(p, a.CallID)
-	})
-	callEnd = defineCall("end", func(m *calls.Manager, p engine.Peer, a callArgs) (protocol.CallInfo, error) {
-		return m.End(p, a.CallID)
-	})
 	callUserGone = defineCall("userGone", func(m *calls.Manager, p engine.Peer, a struct {
 		UserID string `json:"userID"`
 	}) (struct{}, error) {
@@ -250,7 +224,14 @@ func (e *Engine) callManager() *calls.Manager {
 
 // handleCall is the calls node's side of a forwarded call operation.
 func (e *Engine) handleCall(from string, f forwarded) (any, error) {
-	run := callOps[f.Op]
+	run := callOps[f.Op] // the node's own: a user gone, a room ended
+	if o, ok := calls.Lookup(f.Op); ok {
+		req, err := o.Decode(f.Args)
+		if err != nil {
+			return nil, err
+		}
+		run = func(m *calls.Manager, p engine.Peer, _ json.RawMessage) (any, error) { return req.Run(m, p) }
+	}
 	if run == nil {
 		return nil, fmt.Errorf("unknown call operation %q", f.Op)
 	}
@@ -274,26 +255,18 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 // callService is the gateway's CallService on a cluster node.
 type callService struct{ e *Engine }
 
-func (c callService) Invite(p engine.Peer, req protocol.CallInviteRequest) (protocol.CallInviteReply, error) {
-	return callInvite.call(c.e, p, req)
-}
-func (c callService) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.CallInviteReply, error) {
-	return callAdd.call(c.e, p, req)
-}
-func (c callService) Accept(p engine.Peer, id string) (protocol.CallInfo, error) {
-	return callAccept.call(c.e, p, callArgs{CallID: id})
-}
-func (c callService) Reject(p engine.Peer, id string, busy bool) (protocol.CallInfo, error) {
-	return callReject.call(c.e, p, callArgs{CallID: id, Busy: busy})
-}
-func (c callService) Cancel(p engine.Peer, id string, users []string) (protocol.CallInfo, error) {
-	return callCancel.call(c.e, p, callArgs{CallID: id, UserIDs: users})
-}
-func (c callService) Quit(p engine.Peer, id string) (protocol.CallInfo, error) {
-	return callQuit.call(c.e, p, callArgs{CallID: id})
-}
-func (c callService) End(p engine.Peer, id string) (protocol.CallInfo, error) {
-	return callEnd.call(c.e, p, callArgs{CallID: id})
+// Do runs req on the node keeping p's app's calls, forwarding the
+// request's bytes as they came.
+func (c callService) Do(p engine.Peer, req calls.Request) (any, error) {
+	e := c.e
+	return e.route(target{
+		key:     callsKey(p.AppID()),
+		bus:     "call",
+		fwd:     forwarded{Op: req.Op.Name, Peer: describe(p, ""), Args: req.Raw},
+		local:   func() (any, error) { return req.Run(e.callManager(), p) },
+		changes: true,
+		what:    "the calls of this app",
+	})
 }
 
 // UserGone tells the app's calls node, which takes the user out.

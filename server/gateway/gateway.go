@@ -144,13 +144,9 @@ type user struct {
 // CallService keeps call invitations. calls.Manager is a single node's; a
 // cluster's reaches the users of every node.
 type CallService interface {
-	Invite(p engine.Peer, req protocol.CallInviteRequest) (protocol.CallInviteReply, error)
-	Add(p engine.Peer, req protocol.CallAddRequest) (protocol.CallInviteReply, error)
-	Accept(p engine.Peer, callID string) (protocol.CallInfo, error)
-	Reject(p engine.Peer, callID string, busy bool) (protocol.CallInfo, error)
-	Cancel(p engine.Peer, callID string, userIDs []string) (protocol.CallInfo, error)
-	Quit(p engine.Peer, callID string) (protocol.CallInfo, error)
-	End(p engine.Peer, callID string) (protocol.CallInfo, error)
+	// Do runs a call operation (the table in calls/ops.go) for p, on the
+	// node keeping p's app's calls, and returns its reply's data.
+	Do(p engine.Peer, req calls.Request) (any, error)
 	// UserGone takes a user whose last session (on every node) has ended
 	// out of their calls.
 	UserGone(app, userID string)

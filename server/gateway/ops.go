@@ -3,12 +3,14 @@ package gateway
 import (
 	"time"
 
+	"roomkit/server/calls"
 	"roomkit/server/engine"
 	"roomkit/server/protocol"
 )
 
 // dispatch runs one request: a room operation by the engine's table
-// (engine/ops.go), the others here. It returns the reply data or an error
+// (engine/ops.go), a call operation by the calls' (calls/ops.go), the
+// others here. It returns the reply data or an error
 // (a *protocol.Error when the caller can act on it).
 func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 	if o, ok := engine.Lookup(f.Op); ok {
@@ -29,6 +31,18 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 		}
 		return s.g.engine.Do(s, req)
 	}
+	if o, ok := calls.Lookup(f.Op); ok {
+		req, err := o.Decode(f.Data)
+		if err != nil {
+			return nil, err
+		}
+		if o.Rings {
+			if err := s.limits.allowInvite(time.Now()); err != nil {
+				return nil, err
+			}
+		}
+		return s.g.calls.Do(s, req)
+	}
 	switch f.Op {
 	case protocol.OpLeaveAllRoom, protocol.OpLogout:
 		return protocol.LeaveAllRoomReply{RoomIDs: s.g.engine.LeaveAll(s)}, nil
@@ -38,44 +52,6 @@ func (s *session) dispatch(c *conn, f protocol.Frame) (any, error) {
 			return nil, err
 		}
 		return s.renewToken(req.Token)
-	case protocol.OpCallInvite:
-		var req protocol.CallInviteRequest
-		if err := decode(f, &req); err != nil {
-			return nil, err
-		}
-		if err := s.limits.allowInvite(time.Now()); err != nil {
-			return nil, err
-		}
-		return s.g.calls.Invite(s, req)
-	case protocol.OpCallAdd:
-		var req protocol.CallAddRequest
-		if err := decode(f, &req); err != nil {
-			return nil, err
-		}
-		if err := s.limits.allowInvite(time.Now()); err != nil {
-			return nil, err
-		}
-		return s.g.calls.Add(s, req)
-	case protocol.OpCallAccept, protocol.OpCallCancel, protocol.OpCallQuit, protocol.OpCallEnd:
-		var req protocol.CallIDRequest
-		if err := decode(f, &req); err != nil {
-			return nil, err
-		}
-		switch f.Op {
-		case protocol.OpCallAccept:
-			return s.g.calls.Accept(s, req.CallID)
-		case protocol.OpCallCancel:
-			return s.g.calls.Cancel(s, req.CallID, req.UserIDs)
-		case protocol.OpCallQuit:
-			return s.g.calls.Quit(s, req.CallID)
-		}
-		return s.g.calls.End(s, req.CallID)
-	case protocol.OpCallReject:
-		var req protocol.CallRejectRequest
-		if err := decode(f, &req); err != nil {
-			return nil, err
-		}
-		return s.g.calls.Reject(s, req.CallID, req.Busy)
 	case protocol.OpPing:
 		return struct{}{}, nil
 	case protocol.OpLogin:
