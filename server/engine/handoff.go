@@ -89,7 +89,7 @@ func (m *Manager) Detach(app, roomID string) (RoomState, bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.flushJoinsLocked(time.Now())
+	r.flushJoinsLocked(r.clock.Now())
 	r.flushLocked()
 	st := r.stateLocked()
 	for _, mem := range r.order {

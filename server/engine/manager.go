@@ -56,8 +56,8 @@ func NewManager(limits Limits, opts ...Option) *Manager {
 // Option changes how NewManager builds the engine.
 type Option func(*Manager)
 
-// WithClock makes the engine's timers (destroy delays, idle timeouts) on
-// c instead of the wall clock.
+// WithClock has the engine read the time (timers, join batching, message
+// timestamps) from c instead of the wall clock.
 func WithClock(c Clock) Option { return func(m *Manager) { m.clock = c } }
 
 // WithMessageIDPrefix starts every message ID with prefix, so that the

@@ -45,7 +45,7 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 	r.orderKey++
 	msg.OrderKey = r.orderKey
 	msg.MessageID = m.messageIDs + strconv.FormatUint(m.messageSeq.Add(1), 10)
-	msg.Timestamp = time.Now().UnixMilli()
+	msg.Timestamp = r.clock.Now().UnixMilli()
 	msg.SenderUserID, msg.SenderUserName = sender.UserID, sender.UserName
 	msg.ConversationID, msg.ConversationType = roomID, protocol.ConversationTypeRoom
 	raw, err := protocol.Marshal(msg)
@@ -91,7 +91,7 @@ func (m *Manager) keepLocked(r *room, s storedMessage) error {
 func (r *room) scheduleFlushLocked(delay time.Duration) {
 	switch {
 	case !r.flushScheduled && delay > 0:
-		r.flushTimer = time.AfterFunc(delay, r.flush)
+		r.flushTimer = r.clock.AfterFunc(delay, r.flush)
 	case !r.flushScheduled || (delay == 0 && r.flushTimer != nil):
 		if r.flushTimer != nil {
 			r.flushTimer.Stop() // if it already fired, its flush finds nothing
@@ -165,7 +165,7 @@ func (r *room) flushLocked() {
 		r.flushTimer = nil
 	}
 	if len(r.joins) > 0 {
-		r.flushJoinsLocked(time.Now())
+		r.flushJoinsLocked(r.clock.Now())
 	}
 	pending := r.pending
 	r.pending = nil

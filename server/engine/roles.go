@@ -9,9 +9,13 @@ import (
 	"roomkit/server/protocol"
 )
 
-// Clock makes the timers of rooms (destroy delays, idle timeouts), so
-// tests can move time on instead of waiting.
+// Clock is the time as the rooms read it: their timers (destroy delays,
+// idle timeouts, the flush of pending events), the batching of joins and
+// the timestamps of messages. Tests can move it on instead of waiting.
 type Clock interface {
+	// Now is the time now.
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine once d has passed.
 	AfterFunc(d time.Duration, f func()) Timer
 }
 
@@ -24,6 +28,7 @@ type Timer interface {
 // realClock is the wall clock.
 type realClock struct{}
 
+func (realClock) Now() time.Time                            { return time.Now() }
 func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
 // action is something a member does to another member or to the room,

@@ -29,6 +29,13 @@ type fakeTimer struct {
 	stopped bool
 }
 
+// Now is the clock's start (the Unix epoch) plus the time it was moved on.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Unix(0, 0).Add(c.now)
+}
+
 func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -500,4 +507,34 @@ func TestAChangeInsideARoomDoesNotHoldTheServersLock(t *testing.T) {
 		require.NoError(t, joinErr, name)
 		slow.release = make(chan struct{})
 	}
+}
+
+// A room reads the time from its engine's clock: a message's timestamp,
+// and the batching of joins close together (held until the clock, not the
+// wall, passes the window).
+func TestARoomReadsTheTimeFromItsClock(t *testing.T) {
+	clock := &fakeClock{}
+	clock.advance(90 * time.Second)
+	m := NewManager(Limits{JoinBatchWindow: 100 * time.Millisecond}, WithClock(clock))
+	ann, ben, cal := peer("a"), peer("b"), peer("c")
+	_, err := m.Enter(ann, info("r"), nil)
+	require.NoError(t, err)
+	_, err = m.Join(ben, "r", "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"roomMemberJoined r u-b"}, ann.events(), "a join in a quiet room goes out at once")
+	_, err = m.Join(cal, "r", "")
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // past the window on the wall clock
+	assert.Empty(t, ann.events(), "the next join waits for the window on the room's clock")
+	clock.advance(100 * time.Millisecond)
+	require.Eventually(t, func() bool {
+		ann.mu.Lock()
+		defer ann.mu.Unlock()
+		return len(ann.frames) > 0
+	}, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, []string{"roomMemberJoined r u-c"}, ann.events())
+
+	msg, err := m.SendMessage(ann, "r", text("hi"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(90_100), msg.Timestamp, "the clock's time, in ms")
 }

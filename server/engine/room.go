@@ -41,7 +41,7 @@ type room struct {
 	history         []storedMessage // the last HistorySize stored messages, oldest first
 	pending         []pendingEvent  // messages and member attribute changes not yet delivered
 	flushScheduled  bool            // a flush will run: now, or when flushTimer fires
-	flushTimer      *time.Timer
+	flushTimer      Timer
 	usage           *appUsage // the app's stored-bytes budget, charged for what follows
 	historyBytes    int       // bytes of history
 	attrBytes       int       // bytes of room attribute keys and values
@@ -135,7 +135,7 @@ func (r *room) add(p Peer) {
 	// A join in a quiet room is announced at once; joins that follow an
 	// announcement within the window wait for it to pass (or for a full
 	// batch) and go out together.
-	now := time.Now()
+	now := r.clock.Now()
 	if wait := r.joinsFlushed.Add(r.joinWindow).Sub(now); wait <= 0 || len(r.joins) >= joinBatchMax {
 		r.flushJoinsLocked(now)
 	} else {
