@@ -1,0 +1,350 @@
+// The call's media, as one part of the kit: this page's camera and
+// microphone (LocalMedia), its place for audio and video (MediaSlots,
+// given out by the server), the connections with the other pages holding
+// one (the Mesh), the state published to the room, the video tiles with
+// the speaking highlight, the media notes, and the audio and video
+// settings dialog. The transport (media.js's Mesh, over the places
+// MediaSlots gives out) is used from this file alone.
+//
+// CallMedia reads the kit's _zim, _roomID, _joined, _config, _kit and
+// _store.members, and calls its _saveCall and _view.renderControls. It
+// imports media.js, config.js and dom.js.
+
+import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from '../media.js';
+import { VIDEO } from './config.js';
+import { el, overlay } from './dom.js';
+
+export class CallMedia {
+  constructor(kit, invalid) {
+    this.kit = kit;
+    this.invalid = invalid;
+    this.want = null;          // { audio, video } to turn on when the devices start
+    this.local = null;         // LocalMedia: this page's camera and microphone
+    this.localReady = null;    // the devices' start, once asked for
+    this.mesh = null;          // Mesh: a peer connection per other page in the call
+    this.slots = null;         // MediaSlots: the call's places for audio and video
+    this.meshUsers = new Set(); // the place holders the mesh was told of
+    this.claiming = false;     // a claim of a freed place is under way
+    this.meter = null;         // LevelMeter for the speaking highlight
+    this.speaking = undefined; // the speaking highlight's interval
+    this.tiles = new Map();    // userID -> { tile, video, ... } of the video grid
+    this.grid = null;          // the video grid, once the call view is drawn
+    this.notes = null;         // where media notes go (the pre-join or call view's)
+    this.published = null;     // { audio, video } last published to the room
+    this.publishing = 0;       // setMemberState requests under way
+  }
+
+  // newNotes makes the place for media notes of a new view.
+  newNotes() {
+    this.notes = el('div', { testid: 'media-notes' });
+    return this.notes;
+  }
+
+  // newGrid makes the video grid of a new call view, with no tiles.
+  newGrid() {
+    this.grid = el('div', { class: 'rk-grid', testid: 'video-grid', 'aria-label': 'Video' });
+    this.tiles.clear();
+    return this.grid;
+  }
+
+  // startLocal turns on the camera and microphone the config (or, after
+  // a reload, the page before it) asked for. A device that cannot start
+  // stays off, with a message and onMediaError; joining goes on.
+  startLocal() {
+    if (!this.localReady) {
+      const local = new LocalMedia({ video: VIDEO });
+      this.local = local;
+      const want = this.want ?? { audio: false, video: false };
+      this.localReady = Promise.all(['audio', 'video'].map((kind) => want[kind] && local.set(kind, true).catch((err) => this.error(kind, err))));
+    }
+    return this.localReady;
+  }
+
+  // start joins the mesh: the devices on, the state published, and a
+  // hello to every other member, whose pages answer and connect.
+  async start() {
+    const { kit } = this;
+    const cfg = kit._config;
+    await this.startLocal();
+    if (!kit._joined) return;
+    kit._saveCall();
+    kit._view.renderControls?.();
+    this.meter = new LevelMeter();
+    this.speaking = setInterval(() => this.renderSpeaking(), 250);
+    this.renderTile(kit._kit.userID);
+    await this.publish();
+    // A place for audio and video, given by the server (MediaSlots): of
+    // pages joining at once, no more than maxMediaUsers get one.
+    const slots = new MediaSlots({ zim: kit._zim, roomID: kit._roomID, userID: kit._kit.userID, size: cfg.maxMediaUsers,
+      onChange: () => this.placesChanged() });
+    this.slots = slots;
+    let placed = false;
+    try {
+      await slots.load();
+      placed = await slots.claim();
+    } catch (err) {
+      this.note(`Could not get a place for audio and video (${err.code}): ${err.message}`);
+    }
+    if (this.slots !== slots || !kit._joined) return;
+    if (!placed) {
+      const message = `The ${cfg.maxMediaUsers} places for audio and video in this call are taken (a browser-to-browser call carries up to ${cfg.maxMediaUsers}), so you are in it with chat only until one frees.`;
+      this.note(message);
+      cfg.onMediaError({ kind: 'limit', message });
+      return;
+    }
+    this.openMesh();
+  }
+
+  // openMesh connects to every page of the members holding a place.
+  openMesh() {
+    const { kit } = this;
+    const cfg = kit._config;
+    this.meshUsers = this.slots.holderIDs();
+    this.mesh = new Mesh({
+      zim: kit._zim, roomID: kit._roomID, userID: kit._kit.userID, local: this.local, iceServers: cfg.iceServers,
+      admits: (userID) => this.slots?.holds(userID) ?? false,
+      events: {
+        onStream: (peer) => this.renderTile(peer.userID),
+        onPeerState: (peer) => {
+          this.renderTile(peer.userID);
+          if (peer.state === 'unreachable') {
+            const message = `${kit._store.members.get(peer.userID)?.userName || peer.userID} cannot be reached: no network path between you works (a TURN server in iceServers would relay it).`;
+            this.note(message);
+            cfg.onMediaError({ kind: 'peer', userID: peer.userID, message });
+          }
+        },
+        onPeerGone: (peer) => this.renderTile(peer.userID),
+        onError: (message, peer) => {
+          this.note(message);
+          cfg.onMediaError({ kind: 'peer', userID: peer?.userID, message });
+        },
+      },
+    });
+    this.mesh.hello([...this.meshUsers]);
+  }
+
+  // placesChanged follows the places: a member who got one is greeted
+  // (its own hello may have come before the news and been ignored), one
+  // who lost it is dropped, and a page with chat only claims a freed one.
+  async placesChanged() {
+    const { kit } = this;
+    const slots = this.slots;
+    if (!slots || !kit._joined) return;
+    if (this.mesh) {
+      const now = slots.holderIDs();
+      for (const u of now) if (!this.meshUsers.has(u)) this.mesh.hello([u]);
+      for (const u of this.meshUsers) if (!now.has(u)) this.mesh.drop(u);
+      this.meshUsers = now;
+      return;
+    }
+    if (this.claiming || slots.holderIDs().size >= slots.size) return;
+    this.claiming = true;
+    try {
+      if (await slots.claim() && this.slots === slots && kit._joined && !this.mesh) {
+        this.note('A place for audio and video freed up: you are in the call with audio and video now.');
+        this.openMesh();
+      }
+    } catch {
+      // Tried again at the next change of the places.
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  // drop ends the connections with userID's pages (it left the call).
+  drop(userID) {
+    this.mesh?.drop(userID);
+  }
+
+  stop() {
+    this.mesh?.close();
+    this.mesh = null;
+    this.slots?.close();
+    this.slots = null;
+    this.local?.stop();
+    this.local = null;
+    this.localReady = null;
+    this.meter?.close();
+    this.meter = null;
+    clearInterval(this.speaking);
+    this.tiles.clear();
+    this.published = null;
+  }
+
+  // setDevice turns kind on or off here, on every connection, and in
+  // the state the room sees.
+  async setDevice(kind, on) {
+    const { kit } = this;
+    if (!kit._joined || !this.local) throw this.invalid('not in a call; joinRoom first');
+    try {
+      const track = await this.local.set(kind, on);
+      await this.mesh?.replaceTrack(kind, track);
+    } catch (err) {
+      this.error(kind, err);
+    }
+    kit._saveCall();
+    kit._view.renderControls?.();
+    this.renderTile(kit._kit.userID);
+    await this.publish();
+    return !!this.local?.[kind];
+  }
+
+  // selfUpdated follows this page's member state m as the room sent it.
+  // Muted by the host or a manager: the microphone goes off here too. (An
+  // echo of this page's own change is not that: those arrive while its
+  // request is under way.)
+  selfUpdated(m) {
+    if (!m.audio && this.local?.audio && this.publishing === 0 && this.published?.audio) {
+      this.setDevice('audio', false).then(() => this.note('Your microphone was muted by the host.'));
+    }
+  }
+
+  // publish tells the room whether the camera and microphone are on, so
+  // every page shows it, also before its media connects.
+  async publish() {
+    const { kit } = this;
+    if (!this.local || !kit._joined) return;
+    const state = { audio: !!this.local.audio, video: !!this.local.video };
+    if (this.published && this.published.audio === state.audio && this.published.video === state.video) return;
+    this.published = state;
+    this.publishing++;
+    try {
+      await kit._zim.setMemberState(state, kit._roomID);
+    } catch (err) {
+      this.note(`Could not tell the others your camera and microphone state (${err.code}): ${err.message}`);
+    } finally {
+      this.publishing--;
+    }
+  }
+
+  // stats is getMediaStats: each connection's received audio and video.
+  async stats() {
+    const peers = [...(this.mesh?.peers.values() ?? [])];
+    return Promise.all(peers.map(async (p) => {
+      const out = { userID: p.userID, state: p.state, audioBytesReceived: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
+      const stats = await p.pc.getStats().catch(() => new Map());
+      for (const r of stats.values()) {
+        if (r.type !== 'inbound-rtp') continue;
+        if (r.kind === 'audio') out.audioBytesReceived += r.bytesReceived ?? 0;
+        if (r.kind === 'video') {
+          out.videoBytesReceived += r.bytesReceived ?? 0;
+          out.framesDecoded += r.framesDecoded ?? 0;
+          out.frameWidth = Math.max(out.frameWidth, r.frameWidth ?? 0);
+        }
+      }
+      return out;
+    }));
+  }
+
+  error(kind, err) {
+    const message = mediaErrorMessage(kind, err);
+    this.note(message);
+    this.kit._config.onMediaError({ kind, name: err?.name ?? '', message });
+  }
+
+  note(text) {
+    this.notes?.append(el('p', { class: 'rk-error', role: 'alert', testid: 'media-error' }, text));
+  }
+
+  // renderTile draws userID's video tile: the stream (this page's own,
+  // or the newest connection's with that user), the camera and
+  // microphone state the member published, and the connection's state.
+  renderTile(userID) {
+    const { kit } = this;
+    if (!this.grid) return;
+    const m = kit._store.members.get(userID);
+    let t = this.tiles.get(userID);
+    if (!m) {
+      t?.tile.remove();
+      this.tiles.delete(userID);
+      return;
+    }
+    const me = userID === kit._kit.userID;
+    if (!t) {
+      const video = el('video', { autoplay: true, playsInline: true, muted: me, testid: `video-${userID}` });
+      if (!me) video.dataset.remote = 'true';
+      const name = el('span', { class: 'rk-name' });
+      const net = el('span', { class: 'rk-net', testid: `net-${userID}`, hidden: true });
+      const avatar = el('span', { class: 'rk-avatar', 'aria-hidden': 'true' });
+      t = { tile: el('div', { class: 'rk-tile', testid: `tile-${userID}` }, video, avatar, name, net), video, name, net, avatar };
+      this.tiles.set(userID, t);
+    }
+    if (t.tile.parentNode !== this.grid) this.grid.append(t.tile);
+    let stream = null;
+    let state = '';
+    if (me) stream = this.local?.stream ?? null;
+    else {
+      const peers = [...(this.mesh?.peers.values() ?? [])].filter((p) => p.userID === userID);
+      const peer = peers.find((p) => p.state === 'connected') ?? peers.at(-1);
+      stream = peer?.stream ?? null;
+      state = peer?.state ?? '';
+    }
+    if (t.video.srcObject !== stream) {
+      t.video.srcObject = stream;
+      if (stream) t.video.play().catch(() => { t.video.muted = true; t.video.play().catch(() => {}); });
+    }
+    t.stream = stream;
+    const video = me ? !!this.local?.video : m.video;
+    const audio = me ? !!this.local?.audio : m.audio;
+    t.tile.dataset.camera = video ? 'on' : 'off';
+    t.tile.dataset.microphone = audio ? 'on' : 'off';
+    t.tile.dataset.peer = state;
+    t.avatar.textContent = (m.userName || userID).slice(0, 1).toUpperCase();
+    t.name.textContent = `${m.userName || userID}${me ? ' (you)' : ''}${audio ? '' : ' · muted'}`;
+    t.net.hidden = !(state === 'reconnecting' || state === 'unreachable');
+    t.net.textContent = state === 'unreachable' ? 'unreachable' : 'reconnecting…';
+  }
+
+  renderTiles() {
+    if (!this.grid) return;
+    const members = this.kit._store.members;
+    for (const userID of [...this.tiles.keys()]) if (!members.has(userID)) this.renderTile(userID);
+    for (const userID of members.keys()) this.renderTile(userID);
+  }
+
+  // renderSpeaking highlights the loudest tile above a threshold.
+  renderSpeaking() {
+    if (!this.meter) return;
+    let loudest = null;
+    let best = 0.02;
+    for (const [userID, t] of this.tiles) {
+      const level = t.tile.dataset.microphone === 'on' ? this.meter.level(t.stream) : 0;
+      if (level > best) { best = level; loudest = userID; }
+    }
+    for (const [userID, t] of this.tiles) {
+      t.tile.classList.toggle('rk-speaking', userID === loudest);
+      t.tile.dataset.speaking = String(userID === loudest);
+    }
+  }
+
+  // openSettings shows the audio and video settings dialog: a camera and
+  // a microphone to pick from this page's devices.
+  async openSettings() {
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    const pick = (kind, label, testid) => {
+      const current = kind === 'audioinput' ? this.local?.audio : this.local?.video;
+      const currentID = current?.getSettings().deviceId ?? '';
+      const select = el('select', { testid, id: `rk-${testid}` }, ...devices.filter((d) => d.kind === kind)
+        .map((d, i) => el('option', { value: d.deviceId, selected: d.deviceId === currentID }, d.label || `${label} ${i + 1}`)));
+      select.addEventListener('change', async () => {
+        const k = kind === 'audioinput' ? 'audio' : 'video';
+        try {
+          const track = await this.local.useDevice(k, select.value);
+          await this.mesh?.replaceTrack(k, track);
+          this.renderTile(this.kit._kit.userID);
+        } catch (err) {
+          this.error(k, err);
+        }
+      });
+      return [el('label', { htmlFor: `rk-${testid}` }, label), select];
+    };
+    const close = () => dialog.remove();
+    const dialog = el('div', { class: 'rk-call rk-dialog', role: 'dialog', 'aria-label': 'Audio and video settings', testid: 'av-settings-dialog' },
+      el('h3', {}, 'Audio and video'),
+      ...pick('videoinput', 'Camera', 'select-camera'),
+      ...pick('audioinput', 'Microphone', 'select-microphone'),
+      el('div', { class: 'rk-actions' }, el('button', { testid: 'av-settings-close', onclick: close }, 'Done')));
+    overlay(dialog);
+    dialog.querySelector('select, button').focus();
+  }
+}

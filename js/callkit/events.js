@@ -1,0 +1,68 @@
+// The room events the call kit follows, on its own connection: members
+// joining, leaving and changing state (into the store, the member list and
+// the tiles, and the muted-by-the-host case to the media), chat messages,
+// invitations and call state (to the invitations), and this page's removal
+// from the room. listen(kit) subscribes once, at login.
+//
+// It reads and writes the kit's _zim, _roomID, _joined, _config, _kit and
+// its parts (_store, _media, _invites); it imports dom.js, storage.js and
+// the chat and member list views.
+
+import { el } from './dom.js';
+import { writeCall } from './storage.js';
+import { addChat } from './chat.js';
+import { renderMembers } from './members.js';
+
+export function listen(kit) {
+  const zim = kit._zim;
+  zim.on('roomMemberJoined', (z, { roomID, memberList }) => {
+    if (roomID !== kit._roomID) return;
+    for (const m of memberList) kit._store.joined(m);
+    renderMembers(kit);
+    kit._config.onUserJoin(memberList.map(({ userID, userName }) => ({ userID, userName })));
+  });
+  zim.on('roomMemberLeft', (z, { roomID, memberList }) => {
+    if (roomID !== kit._roomID) return;
+    for (const m of memberList) {
+      if (kit._store.left(m)) kit._media.drop(m.userID);
+    }
+    renderMembers(kit);
+    kit._config.onUserLeave(memberList.map(({ userID, userName }) => ({ userID, userName })));
+    if (kit._config.autoLeaveRoomWhenOnlySelfInRoom && kit._joined && kit._store.onlySelfLeft(kit._kit.userID)) kit.hangUp();
+  });
+  zim.on('roomMemberUpdated', (z, { roomID, memberList }) => {
+    if (roomID !== kit._roomID) return;
+    for (const m of memberList) {
+      kit._store.updated(m);
+      if (m.userID === kit._kit.userID) kit._media.selfUpdated(m);
+    }
+    renderMembers(kit);
+  });
+  zim.on('receiveRoomMessage', (z, { roomID, messageList }) => {
+    if (roomID !== kit._roomID) return;
+    for (const m of messageList) {
+      if (m.type !== 1) continue;
+      addChat(kit, m);
+      kit._config.onInRoomMessageReceived({
+        fromUser: { userID: m.senderUserID, userName: m.senderUserName },
+        message: m.message, sendTime: m.timestamp, messageID: m.messageID,
+      });
+    }
+  });
+  zim.on('callInvitationReceived', (z, ev) => kit._invites.onInvitation(ev));
+  zim.on('callStateChanged', (z, ev) => kit._invites.onCallState(ev));
+  zim.on('roomStateChanged', (z, { roomID, state, event, extendedData }) => {
+    if (roomID !== kit._roomID || state !== 0 || !kit._joined) return;
+    if (event === 8) {
+      kit._joined = false;
+      writeCall(null);
+      let why = {};
+      try { why = JSON.parse(extendedData || '{}'); } catch { /* a reason of another shape */ }
+      const notice = why.reason === 'ended' ? 'The host ended the session.'
+        : why.reason === 'idleTimeout' ? 'The session ended: the host was alone in it too long.'
+          : 'You were removed from the call.';
+      kit._show(el('div', { class: 'rk-center', testid: 'removed-view', role: 'alert' }, el('p', {}, notice)));
+      kit._config.onYouRemovedFromRoom();
+    }
+  });
+}

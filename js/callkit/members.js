@@ -1,0 +1,45 @@
+// The member list view: the members section of the call view (the count,
+// the list, and the list of invitees being called that the invitations
+// fill), and each member's row with its role, microphone and camera, and
+// the Mute and Remove actions the viewer's role allows. Drawing the list
+// draws the video tiles too (the media's renderTiles).
+//
+// It reads the kit's _store.members, _kit, _zim, _roomID and writes its
+// _view.memberList, memberCount and pendingList; it imports dom.js and the
+// chat view (for a failed action's note).
+
+import { el } from './dom.js';
+import { addNote } from './chat.js';
+
+// memberPanel makes the members section of the call view.
+export function memberPanel(kit) {
+  const view = kit._view;
+  view.memberList = el('ul', { testid: 'member-list', 'aria-live': 'polite' });
+  view.memberCount = el('span', { testid: 'member-count' });
+  view.pendingList = el('ul', { testid: 'pending-list', 'aria-label': 'Being called' });
+  return el('section', { 'aria-label': 'Members' }, el('h3', {}, 'Members (', view.memberCount, ')'), view.memberList, view.pendingList);
+}
+
+export function renderMembers(kit) {
+  const view = kit._view;
+  if (!view.memberList) return;
+  const members = kit._store.members;
+  const me = kit._kit.userID;
+  const myRole = members.get(me)?.role;
+  // Offer only what the role allows (the server decides anyway): the
+  // host mutes and removes anyone, a manager mutes all but the host and
+  // removes participants.
+  const mayMute = (m) => myRole === 'host' || (myRole === 'manager' && m.role !== 'host');
+  const mayRemove = (m) => myRole === 'host' || (myRole === 'manager' && m.role === 'participant');
+  const act = (label, testid, f) => el('button', { class: 'rk-secondary rk-small', testid, onclick: () => f().catch((err) => addNote(kit, `${label} failed (${err.code}): ${err.message}`)) }, label);
+  view.memberCount.textContent = String(members.size);
+  kit._media.renderTiles();
+  view.memberList.replaceChildren(...[...members].map(([userID, m]) =>
+    el('li', { testid: `member-${userID}`, 'data-role': m.role, 'data-audio': String(m.audio) }, m.userName || userID,
+      userID === me ? el('span', { class: 'rk-you' }, ' (you)') : null,
+      m.role === 'host' || m.role === 'manager' ? el('span', { class: 'rk-role' }, ` · ${m.role}`) : null,
+      el('span', { class: 'rk-state', 'aria-label': m.audio ? 'microphone on' : 'microphone off' }, m.audio ? ' · mic on' : ' · muted'),
+      m.video ? null : el('span', { class: 'rk-state', testid: `camera-off-${userID}` }, ' · camera off'),
+      userID !== me && m.audio && mayMute(m) ? act('Mute', `mute-${userID}`, () => kit._zim.setMemberState({ audio: false }, kit._roomID, userID)) : null,
+      userID !== me && mayRemove(m) ? act('Remove', `remove-${userID}`, () => kit._zim.removeMember(userID, kit._roomID)) : null)));
+}
