@@ -195,9 +195,11 @@ func TestCallKitModeration(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
 	ann.joinCallAs("ann", "mod", true)
+	ben.keepTracks()
 	ben.joinCallAs("ben", "mod", false)
 	ann.waitMembers("ann", "ben")
 	ben.waitMembers("ann", "ben")
+	ben.waitMediaPeers("ann")
 	assert.Equal(t, "host", evalAs[string](ben, `document.querySelector('[data-testid=member-ann]').dataset.role`))
 	ann.waitText(`[data-testid=member-ann]`, "host")
 	ann.waitText(`[data-testid=remove-ben]`, "Remove")
@@ -206,9 +208,12 @@ func TestCallKitModeration(t *testing.T) {
 	ann.eval(`(document.querySelector('[data-testid=remove-ben]').click(), true)`)
 	ben.waitText(`[data-testid=removed-view]`, "You were removed from the call.")
 	ann.waitMembers("ann")
+	ben.waitTracksEnded()
+	assert.Empty(t, ben.mediaPeers(), "the removed page's connections are closed")
 
 	// Only the host's menu offers to end the call for everyone.
 	cat := openPage(t, s)
+	cat.keepTracks()
 	cat.joinCallAs("cat", "mod", false)
 	ann.waitMembers("ann", "cat")
 	cat.eval(`(document.querySelector('[data-testid=more-button]').click(), true)`)
@@ -216,6 +221,35 @@ func TestCallKitModeration(t *testing.T) {
 	ann.eval(`(document.querySelector('[data-testid=more-button]').click(), document.querySelector('[data-testid=menu-end-all]').click(), true)`)
 	cat.waitText(`[data-testid=removed-view]`, "The host ended the session.")
 	ann.waitText(`[data-testid=removed-view]`, "The host ended the session.")
+	cat.waitTracksEnded()
+}
+
+// keepTracks has p remember every camera and microphone track its page
+// is given, for waitTracksEnded.
+func (p *page) keepTracks() {
+	p.t.Helper()
+	p.eval(`(() => {
+		window.tracks = [];
+		const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+		navigator.mediaDevices.getUserMedia = async (c) => { const s = await real(c); tracks.push(...s.getTracks()); return s; };
+		return true;
+	})()`)
+}
+
+// waitTracksEnded waits until every track p's page was given has stopped:
+// its camera and microphone are off.
+func (p *page) waitTracksEnded() {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool {
+		return evalAs[bool](p, `tracks.length > 0 && tracks.every((t) => t.readyState === 'ended')`)
+	}, 10*time.Second, 50*time.Millisecond, "the camera or microphone is still on: %d tracks", evalAs[int](p, `tracks.filter((t) => t.readyState !== 'ended').length`))
+}
+
+// waitMediaPeers waits until p has media connections with exactly users.
+func (p *page) waitMediaPeers(users ...string) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool { return slices.Equal(p.mediaPeers(), users) }, 20*time.Second, 100*time.Millisecond,
+		"media peers %v, want %v", p.mediaPeers(), users)
 }
 
 // A reload (without leaveOnPageUnload) resumes the session: the host is

@@ -54,8 +54,14 @@ export function listen(kit) {
   zim.on('roomStateChanged', (z, { roomID, state, event, extendedData }) => {
     if (roomID !== kit._roomID || state !== 0 || !kit._joined) return;
     if (event === 8) {
+      // Out of the room (removed, or the session ended): out of its call,
+      // the camera and microphone off, the connections closed.
       kit._joined = false;
       writeCall(null);
+      kit._media.stop();
+      const call = kit._call;
+      kit._call = null;
+      if (call) kit._zim?.callQuit(call.callID).catch(() => {});
       let why = {};
       try { why = JSON.parse(extendedData || '{}'); } catch { /* a reason of another shape */ }
       const notice = why.reason === 'ended' ? 'The host ended the session.'
