@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"roomkit/server/auth"
@@ -32,10 +33,12 @@ type Server struct {
 	Gateway *gateway.Gateway
 	// ready reports whether the node can serve: always on a single node;
 	// in a cluster, once its Redis answers.
-	ready func(context.Context) error
-	http  *http.Server
-	ln    net.Listener
-	done  chan error
+	ready    func(context.Context) error
+	log      *slog.Logger
+	notReady atomic.Bool // the last readiness check failed (logged once per outage)
+	http     *http.Server
+	ln       net.Listener
+	done     chan error
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -55,8 +58,16 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		if err := s.ready(ctx); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			// The detail (addresses, the driver's words) is for the
+			// operator's log, not for whoever can reach the port.
+			if !s.notReady.Swap(true) {
+				s.log.Warn("not ready: the cluster's Redis does not answer", "err", err)
+			}
+			http.Error(w, "not ready: the cluster's Redis does not answer", http.StatusServiceUnavailable)
 			return
+		}
+		if s.notReady.Swap(false) {
+			s.log.Info("ready again: the cluster's Redis answers")
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -138,7 +149,7 @@ func redactURL(raw string) string {
 }
 
 func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster gateway.Cluster) *Server {
-	s := &Server{cfg: cfg, Engine: local, ln: ln, done: make(chan error, 1), ready: ready}
+	s := &Server{cfg: cfg, Engine: local, ln: ln, done: make(chan error, 1), ready: ready, log: log}
 	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log, cluster)
 	local.OnRoomEnded(s.Gateway.RoomEnded) // a room ended for all ends its calls
 	h := cfg.HTTP.withDefaults()

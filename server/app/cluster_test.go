@@ -54,6 +54,7 @@ func TestReadiness(t *testing.T) {
 	code, body := get(t, "http://"+node.Addr()+"/readyz")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, body, "not ready")
+	assert.NotContains(t, body, r.Addr, "the Redis address is the operator's log's, not the port's")
 	code, _ = get(t, "http://"+node.Addr()+"/healthz")
 	assert.Equal(t, http.StatusOK, code, "alive all the same")
 
