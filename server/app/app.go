@@ -58,6 +58,9 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		if err := s.ready(ctx); err != nil {
+			if r.Context().Err() != nil {
+				return // the probe hung up: that says nothing of Redis
+			}
 			// The detail (addresses, the driver's words) is for the
 			// operator's log, not for whoever can reach the port.
 			if !s.notReady.Swap(true) {

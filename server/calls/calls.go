@@ -3,8 +3,11 @@
 // the browsers, times invitations out. Every change reaches every session
 // of every party as one callStateChanged event, encoded once.
 //
-// Manager.mu guards every call; events are handed to Peer.Deliver, which
-// only queues, while it is held, so each party sees the changes in order.
+// Manager.mu guards every call. The events a change makes are queued under
+// it, in order, and handed to Peer.Deliver after it is let go, by one
+// sender at a time (finding a user's tabs may ask Redis), so each party
+// sees the changes in order. The reply to a request may reach its sender
+// before the events it made (another goroutine may be sending them).
 package calls
 
 import (
@@ -612,6 +615,25 @@ func (m *Manager) queueLocked(n notice, event string, data any) {
 	m.out = append(m.out, n)
 }
 
+// sendOut sends what is queued now, holding m.sending (let go however
+// it ends).
+func (m *Manager) sendOut() {
+	defer m.sending.Unlock()
+	m.mu.Lock()
+	out := m.out
+	m.out = nil
+	m.mu.Unlock()
+	for _, n := range out {
+		peers := n.peers
+		for _, u := range n.users {
+			peers = append(peers, m.dir.Peers(n.app, u)...)
+		}
+		for _, p := range peers {
+			p.Deliver(n.frame)
+		}
+	}
+}
+
 // send sends the queued events, in order. Every method that may queue
 // calls it once it has let m.mu go. When another goroutine is sending, it
 // returns at once: that one sends these too, as it looks for more before
@@ -621,20 +643,7 @@ func (m *Manager) send() {
 		if !m.sending.TryLock() {
 			return
 		}
-		m.mu.Lock()
-		out := m.out
-		m.out = nil
-		m.mu.Unlock()
-		for _, n := range out {
-			peers := n.peers
-			for _, u := range n.users {
-				peers = append(peers, m.dir.Peers(n.app, u)...)
-			}
-			for _, p := range peers {
-				p.Deliver(n.frame)
-			}
-		}
-		m.sending.Unlock()
+		m.sendOut()
 		m.mu.Lock()
 		more := len(m.out) > 0
 		m.mu.Unlock()

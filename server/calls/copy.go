@@ -33,7 +33,8 @@ type PartyCopy struct {
 }
 
 // Copies returns, for each app whose calls changed since its last copy,
-// its calls under way; it changes nothing in them.
+// its calls under way; it changes nothing in them. A copy that could not
+// be written is asked for again with CopyFailed.
 func (m *Manager) Copies() map[string][]CallCopy {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -60,6 +61,16 @@ func (m *Manager) Copies() map[string][]CallCopy {
 	}
 	m.dirty = map[string]bool{}
 	return out
+}
+
+// CopyFailed marks apps' calls as changed again: their copies from
+// Copies were not written, so the next Copies returns them.
+func (m *Manager) CopyFailed(apps []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, app := range apps {
+		m.dirty[app] = true
+	}
 }
 
 // Restore makes app's calls again from a copy: ringing invitations ring on

@@ -2,6 +2,7 @@ package distributed
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type committer struct {
 	done    uint64        // rounds finished
 	signal  chan struct{} // closed when a round finishes, then replaced
 	wake    chan struct{} // cap 1: a waiter asks for a round now
+	warned  atomic.Int64  // when a waiter last said it gave up (Unix ns)
 }
 
 func (c *committer) init() {
@@ -56,7 +58,10 @@ func (e *Engine) durable() {
 		select {
 		case <-signal:
 		case <-deadline.C:
-			e.log.Warn("a change was answered before its room's copy was written", "waited", commitWait)
+			if now := time.Now().UnixNano(); now-c.warned.Load() > int64(10*time.Second) {
+				c.warned.Store(now) // once in 10 s while Redis does not answer
+				e.log.Warn("changes are answered before their rooms' copies are written", "waited", commitWait)
+			}
 			return
 		case <-e.stop:
 			return
@@ -81,9 +86,13 @@ func (e *Engine) commitLoop() {
 		c.started++
 		round := c.started
 		c.mu.Unlock()
-		e.persist()
+		ok := e.persist()
 		c.mu.Lock()
-		c.done = round
+		if ok {
+			// A round that failed frees nobody: its waiters wait for one
+			// that writes (or for commitWait).
+			c.done = round
+		}
 		close(c.signal)
 		c.signal = make(chan struct{})
 		c.mu.Unlock()

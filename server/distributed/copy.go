@@ -36,19 +36,7 @@ type roomCopy struct {
 	gen          uint64
 	fields       map[string]string // hash field -> its JSON
 	lastOrderKey uint64            // the newest message in the list
-}
-
-// forgetCopies drops what was written of rooms no longer held here.
-func (e *Engine) forgetCopies(keys []roomKey) {
-	if len(keys) == 0 {
-		return
-	}
-	e.copyMu.Lock()
-	defer e.copyMu.Unlock()
-	for _, key := range keys {
-		delete(e.copies, key)
-		delete(e.rewrite, key)
-	}
+	seq          uint64            // the room's member counter then
 }
 
 // copyFields encodes st as the hash's fields.
@@ -90,10 +78,13 @@ func queueCopy(ctx context.Context, p redis.Pipeliner, key roomKey, gen uint64, 
 	if err != nil {
 		return nil, err
 	}
-	if prev != nil && prev.gen != gen {
-		prev = nil // written under an earlier lease: Redis's copy is unknown
+	if prev != nil && (prev.gen != gen || st.OrderKey < prev.lastOrderKey || st.Seq < prev.seq) {
+		// Written under an earlier lease (Redis's copy is unknown), or of
+		// an earlier room of this ID (ended and made again between two
+		// rounds: its counters began again).
+		prev = nil
 	}
-	next := &roomCopy{gen: gen, fields: fields}
+	next := &roomCopy{gen: gen, fields: fields, seq: st.Seq}
 	if n := len(st.History); n > 0 {
 		next.lastOrderKey = st.History[n-1].OrderKey
 	}
@@ -142,7 +133,15 @@ func queueCopy(ctx context.Context, p redis.Pipeliner, key roomKey, gen uint64, 
 // readCopy reads a room's copy back; ok is false when there is none. A
 // copy written whole as one string (by an earlier version) is read too.
 func readCopy(ctx context.Context, rdb *redis.Client, key roomKey) (st engine.RoomState, ok bool, err error) {
-	fields, err := rdb.HGetAll(ctx, stateKey(key)).Result()
+	// The hash and the list in one transaction: as one write left them.
+	var hash *redis.MapStringStringCmd
+	var list *redis.StringSliceCmd
+	_, _ = rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		hash = p.HGetAll(ctx, stateKey(key))
+		list = p.LRange(ctx, historyKey(key), 0, -1)
+		return nil
+	})
+	fields, err := hash.Result()
 	if err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE") {
 		raw, err := rdb.Get(ctx, stateKey(key)).Bytes()
 		if err != nil {
@@ -181,7 +180,7 @@ func readCopy(ctx context.Context, rdb *redis.Client, key roomKey) (st engine.Ro
 		}
 	}
 	slices.SortFunc(st.Members, func(a, b engine.MemberState) int { return cmp.Compare(a.Seq, b.Seq) }) // join order
-	history, err := rdb.LRange(ctx, historyKey(key), 0, -1).Result()
+	history, err := list.Result()
 	if err != nil {
 		return st, false, err
 	}

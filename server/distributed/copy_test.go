@@ -98,6 +98,25 @@ func TestARoomsCopyIsWrittenByWhatChanged(t *testing.T) {
 	p.Discard()
 }
 
+// A room ended and made again between two rounds, under the same lease,
+// is written whole: its counters began again, and the old room's members
+// and messages do not stay in its copy.
+func TestARoomMadeAgainIsWrittenWhole(t *testing.T) {
+	r := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	old := bigRoom(50, 20)
+	c, _ := write(t, rdb, old, nil)
+	again := bigRoom(2, 1)
+	_, n := write(t, rdb, again, c)
+	assert.Greater(t, n, 3, "written whole")
+	got, ok, err := readCopy(ctx, rdb, roomKey{again.App, again.ID})
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, again, got)
+}
+
 // A copy written whole as one string, as an earlier version did, is read.
 func TestACopyOfTheEarlierFormatIsRead(t *testing.T) {
 	r := redistest.Start(t)

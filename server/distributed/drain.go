@@ -102,6 +102,13 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+	// No commit round writes this room's copy while it moves (copyMu is
+	// held to the end): the new owner writes it whole, and no late write
+	// of the old owner lands after.
+	e.copyMu.Lock()
+	defer e.copyMu.Unlock()
+	delete(e.copies, key)
+	delete(e.rewrite, key)
 	st, ok := e.local.Detach(key.app, key.id)
 	if !ok {
 		e.mu.Lock()

@@ -19,10 +19,13 @@
 // Ownership of state: the local Manager owns the rooms held here; Engine.mu
 // guards the bookkeeping around them (which leases are held, operations in
 // flight per room, where other rooms live, the stand-ins of other nodes'
-// peers, this node's peers with rooms elsewhere). Lock order: Engine.mu,
-// then the Manager's locks, never the reverse (so the peers of an Import
-// are found before it runs). Nothing blocks on the network while holding
-// Engine.mu, except a lease's release in sweep.
+// peers, this node's peers with rooms elsewhere); Engine.copyMu guards what
+// was last written of each room's copy and is held through a commit
+// round's write and wherever a lease is let go. Lock order: copyMu, then
+// Engine.mu, then the Manager's locks, never the reverse (so the peers of
+// an Import are found before it runs); the calls manager's sender takes
+// Engine.mu (through the directory) under none of them. Nothing blocks on
+// the network while holding Engine.mu, except a lease's release in sweep.
 package distributed
 
 import (
@@ -71,8 +74,11 @@ type Engine struct {
 	calls         *calls.Manager          // the calls of the apps whose calls lease is held here
 	closed        bool
 
-	// copyMu guards what was last written of each room's copy (persist
-	// runs on the commit loop, and at a drain or stop).
+	// copyMu guards what was last written of each room's copy, and is
+	// held through a commit round's write (persist, on the commit loop) and
+	// wherever a room's lease is let go (sweep, handOff, stepDown), so a
+	// write never lands after its room has left this node. Taken before
+	// mu, never under it.
 	copyMu  sync.Mutex
 	copies  map[roomKey]*roomCopy
 	rewrite map[roomKey]bool // rooms whose last write failed: written whole next
@@ -683,8 +689,11 @@ func (e *Engine) removeDeadPeers() {
 func (e *Engine) sweep() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var swept []roomKey
-	defer func() { e.forgetCopies(swept) }() // after e.mu: copyMu is never taken under it
+	// copyMu first (the lock order is copyMu, then e.mu): a commit round
+	// under way finishes before the copy is deleted and the lease given
+	// back, so no late write brings the ended room's copy back.
+	e.copyMu.Lock()
+	defer e.copyMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for key := range e.held {
@@ -694,7 +703,8 @@ func (e *Engine) sweep() {
 		e.gen++
 		delete(e.held, key)
 		delete(e.persistedGone, key)
-		swept = append(swept, key)
+		delete(e.copies, key)
+		delete(e.rewrite, key)
 		_ = e.node.Redis().Del(ctx, copyKeys(key)...).Err()
 		if err := e.node.Release(ctx, key.lease()); err != nil {
 			e.log.Warn("giving a room's lease back failed", "room", key.id, "err", err)

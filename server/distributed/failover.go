@@ -35,9 +35,10 @@ func callsCopyKey(app string) string { return "roomkit:calls:" + callsKey(app).l
 // persist writes the rooms held here that changed since the last time
 // (and those whose last write failed), and deletes the copies of rooms
 // that ended here (a copy must never bring an ended room back); and the
-// same for the calls of the apps whose calls are kept here.
-func (e *Engine) persist() {
-	e.persistCalls()
+// same for the calls of the apps whose calls are kept here. It reports
+// whether everything was written (a reply waiting for this round may go).
+func (e *Engine) persist() bool {
+	callsOK := e.persistCalls()
 	states := e.local.Snapshots(false)
 	e.mu.Lock()
 	var ended []roomKey
@@ -58,16 +59,20 @@ func (e *Engine) persist() {
 		if !dirty[key] {
 			if st, ok := e.local.Snapshot(key.app, key.id); ok {
 				states = append(states, st)
+			} else {
+				delete(e.rewrite, key) // no longer here
 			}
 		}
 	}
 	if len(states) == 0 && len(ended) == 0 {
-		return
+		return callsOK
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	next := map[roomKey]*roomCopy{}
-	_, err := e.node.Redis().Pipelined(ctx, func(p redis.Pipeliner) error {
+	// One transaction (MULTI/EXEC): a copy is never seen half written,
+	// nor left so by a cut connection.
+	_, err := e.node.Redis().TxPipelined(ctx, func(p redis.Pipeliner) error {
 		gone := map[roomKey]bool{}
 		for _, key := range ended {
 			gone[key] = true
@@ -79,12 +84,18 @@ func (e *Engine) persist() {
 			e.mu.Lock()
 			gen, held := e.held[key]
 			e.mu.Unlock()
-			if !held || gone[key] {
+			if gone[key] {
+				continue
+			}
+			if !held {
+				// Not yet held (being taken over): written once it is.
+				e.rewrite[key] = true
 				continue
 			}
 			c, err := queueCopy(ctx, p, key, gen, st, e.copies[key])
 			if err != nil {
 				e.log.Error("a room's copy does not encode", "room", key.id, "err", err)
+				e.rewrite[key] = true
 				continue
 			}
 			e.mu.Lock()
@@ -102,12 +113,13 @@ func (e *Engine) persist() {
 			e.rewrite[key] = true
 		}
 		e.log.Warn("writing the rooms' state to Redis failed; a crash now would lose their latest changes", "err", err)
-		return
+		return false
 	}
 	for key, c := range next {
 		e.copies[key] = c
 		delete(e.rewrite, key)
 	}
+	return callsOK
 }
 
 // restore makes a room taken over from a dead owner again from its last
@@ -211,6 +223,10 @@ func (e *Engine) takeOverRoomsOf(dead map[string]bool) {
 // ends its sessions: their clients reconnect, log in afresh and enter their
 // rooms again, and every view converges.
 func (e *Engine) stepDown() {
+	// copyMu until the leases are let go: a commit round under way
+	// finishes first, and none writes a copy after.
+	e.copyMu.Lock()
+	e.copies, e.rewrite = map[roomKey]*roomCopy{}, map[roomKey]bool{}
 	e.mu.Lock()
 	held := make([]roomKey, 0, len(e.held))
 	for key := range e.held {
@@ -234,6 +250,7 @@ func (e *Engine) stepDown() {
 		}
 		_ = e.node.Release(ctx, key.lease()) // only if still ours
 	}
+	e.copyMu.Unlock()
 	if calls != nil {
 		calls.EndAll(protocol.CallReasonServerShutdown)
 	}
@@ -243,14 +260,14 @@ func (e *Engine) stepDown() {
 }
 
 // persistCalls writes the calls of the apps whose calls changed.
-func (e *Engine) persistCalls() {
+func (e *Engine) persistCalls() bool {
 	m := e.callManager()
 	if m == nil {
-		return
+		return true
 	}
 	copies := m.Copies()
 	if len(copies) == 0 {
-		return
+		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -274,8 +291,15 @@ func (e *Engine) persistCalls() {
 		return nil
 	})
 	if err != nil {
+		apps := make([]string, 0, len(copies))
+		for app := range copies {
+			apps = append(apps, app)
+		}
+		m.CopyFailed(apps) // written at the next round
 		e.log.Warn("writing the calls to Redis failed; a crash now would lose their latest changes", "err", err)
+		return false
 	}
+	return true
 }
 
 // restoreCalls makes an app's calls again from their copy, when this node

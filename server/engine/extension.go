@@ -37,7 +37,8 @@ type Extension interface {
 
 // Extensions makes the extension of each room made on this node: state
 // is what Export gave where the room came from, nil for a new room. It
-// may return nil (the room has none).
+// may return a nil Extension (an untyped nil: the room has none). It runs
+// under the engine's lock and must not block.
 type Extensions func(app, roomID string, state json.RawMessage) Extension
 
 // WithExtensions has every room made by the engine (created, or taken
@@ -71,12 +72,24 @@ func (m *Manager) WithExtension(p Peer, roomID string, f func(ext Extension, me 
 // Define adds an operation to the table (for an extension's own room
 // operations): its request is a Req, room names the room it acts on and
 // valid checks it, run runs it on the room's owner. A cluster routes and
-// forwards it as any other.
+// forwards it as any other. Call it from an init function only (the table
+// is read without a lock), with a name no other operation has: it panics
+// on a name taken, by the table or by the connection's and the cluster's
+// own operations.
 func Define[Req any](name string, kind Kind, room func(*Req) string, valid func(*Req) error, run func(m *Manager, p Peer, req *Req) (any, error)) {
-	if _, dup := operations[name]; dup {
-		panic("engine: operation " + name + " is defined twice")
+	if _, dup := operations[name]; dup || reservedOps[name] {
+		panic("engine: operation " + name + " is taken")
 	}
 	define(name, kind, room, valid, run)
+}
+
+// reservedOps are the names the table must not hold: the connection's
+// own operations and the calls' (the gateway's), and a cluster's own.
+var reservedOps = map[string]bool{
+	protocol.OpLogin: true, protocol.OpLogout: true, protocol.OpPing: true, protocol.OpRenewToken: true, protocol.OpLeaveAllRoom: true,
+	protocol.OpCallInvite: true, protocol.OpCallAdd: true, protocol.OpCallAccept: true, protocol.OpCallReject: true,
+	protocol.OpCallCancel: true, protocol.OpCallQuit: true, protocol.OpCallEnd: true,
+	"leaveAll": true, "rooms": true, "rebind": true, "handover": true, "importRoom": true,
 }
 
 // makeExtLocked gives r its extension, from state. Caller holds m.mu.

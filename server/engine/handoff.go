@@ -244,6 +244,7 @@ func (m *Manager) Import(st RoomState, peerFor func(sessionID, userID string) Pe
 	m.appRooms[key.app]++
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.dirty = true // its new owner writes its copy
 	// The extension knew the members as they were where the room came
 	// from: it is told which of them are here and which are gone.
 	for _, mem := range r.order {

@@ -280,4 +280,9 @@ func init() {
 }
 
 // Do implements Engine: the room is here.
-func (m *Manager) Do(p Peer, req Request) (any, error) { return req.Run(m, p) }
+func (m *Manager) Do(p Peer, req Request) (any, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return req.Run(m, p)
+}

@@ -126,6 +126,9 @@ type session struct {
 // has no members) and that target (if not "") is. Unlock with
 // r.mu.Unlock.
 func (m *Manager) sessionRoom(p Peer, roomID, target string) (session, error) {
+	if err := validRoomID(roomID); err != nil {
+		return session{}, err
+	}
 	if err := validateTarget(target); err != nil {
 		return session{}, err
 	}
