@@ -143,8 +143,9 @@ type RemoteError struct {
 func (e *RemoteError) Error() string { return e.Message }
 
 // Handler is what a node does with what it receives. Request runs on a
-// worker and returns the reply's body or an error; Event runs on the
-// reader goroutine and must not block.
+// worker and returns the reply's body or an error, or a Later when the
+// reply must wait for something after the work is done (the worker goes
+// on meanwhile); Event runs on the reader goroutine and must not block.
 type Handler struct {
 	Request func(from, op string, body json.RawMessage) (any, error)
 	Event   func(from string, sessions []string, body json.RawMessage)
@@ -193,6 +194,7 @@ type Node struct {
 	cancel    context.CancelFunc
 	loops     sync.WaitGroup // heartbeat, read, write
 	workers   sync.WaitGroup
+	later     chan struct{} // a slot per reply waiting apart from its worker (Later)
 	closeOnce sync.Once
 }
 
@@ -279,6 +281,7 @@ func (n *Node) Start() error {
 	if msgs, err := n.rdb.XRevRangeN(ctx, inboxKey(n.ID()), "+", "-", 1).Result(); err == nil && len(msgs) == 1 {
 		last = msgs[0].ID
 	}
+	n.later = make(chan struct{}, maxLater)
 	n.work = make([]chan Envelope, n.cfg.Workers)
 	for i := range n.work {
 		n.work[i] = make(chan Envelope, n.cfg.WorkerQueue)
@@ -682,19 +685,54 @@ func workerOf(key string, workers int) int {
 	return int(h % uint32(workers))
 }
 
+// Later is what a Request handler returns when its work is done but its
+// reply must wait (a change waiting until it is stored): the worker goes
+// on to the next request, and the reply, wait's result, is sent once wait
+// returns. At most maxLater replies wait so at once; past that the worker
+// waits itself, which slows the senders down.
+type Later func() (any, error)
+
+// maxLater bounds the replies waiting apart from their workers.
+const maxLater = 4096
+
 func (n *Node) worker(in chan Envelope) {
 	defer n.workers.Done()
 	for env := range in {
-		reply := Envelope{Kind: KindReply, ID: env.ID}
 		if n.h.Request == nil {
-			reply.Err = &RemoteError{Message: "this node takes no requests"}
-		} else if v, err := n.h.Request(env.From, env.Op, env.Body); err != nil {
-			reply.Err = n.h.EncodeError(err)
-		} else if reply.Body, err = json.Marshal(v); err != nil {
-			reply.Err = &RemoteError{Message: "the reply does not encode: " + err.Error()}
+			n.Send(env.From, Envelope{Kind: KindReply, ID: env.ID, Err: &RemoteError{Message: "this node takes no requests"}})
+			continue
 		}
-		n.Send(env.From, reply)
+		v, err := n.h.Request(env.From, env.Op, env.Body)
+		later, ok := v.(Later)
+		if err != nil || !ok {
+			n.answer(env, v, err)
+			continue
+		}
+		select {
+		case n.later <- struct{}{}:
+			n.workers.Add(1) // under this worker's own count, so Close waits for it
+			go func() {
+				defer n.workers.Done()
+				v, err := later()
+				<-n.later
+				n.answer(env, v, err)
+			}()
+		default:
+			v, err := later()
+			n.answer(env, v, err)
+		}
 	}
+}
+
+// answer sends the reply to request env: v, or err.
+func (n *Node) answer(env Envelope, v any, err error) {
+	reply := Envelope{Kind: KindReply, ID: env.ID}
+	if err != nil {
+		reply.Err = n.h.EncodeError(err)
+	} else if reply.Body, err = json.Marshal(v); err != nil {
+		reply.Err = &RemoteError{Message: "the reply does not encode: " + err.Error()}
+	}
+	n.Send(env.From, reply)
 }
 
 // Request sends op with body to node, to run in order after the earlier

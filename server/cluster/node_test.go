@@ -384,3 +384,37 @@ func TestAFullWorkerAnswersBusyAndTheReaderGoesOn(t *testing.T) {
 	assert.Positive(t, busy, "some were refused as busy")
 	assert.GreaterOrEqual(t, done, 3, "the one running and the two waiting were run")
 }
+
+// A reply that must wait (Later) waits apart from its worker: the next
+// request on that worker is answered meanwhile, and the waiting reply
+// comes once its wait is over.
+func TestALaterReplyFreesItsWorker(t *testing.T) {
+	r := redistest.Start(t)
+	gate := make(chan struct{})
+	h := Handler{Request: func(from, op string, body json.RawMessage) (any, error) {
+		if op == "change" {
+			return Later(func() (any, error) { <-gate; return "stored", nil }), nil
+		}
+		return "read", nil
+	}}
+	a := startNode(t, r.URL(), "a", Handler{})
+	startNode(t, r.URL(), "b", h, func(c *Config) { c.Workers = 1; c.RequestTimeout = 10 * time.Second })
+	ctx := context.Background()
+	changed := make(chan string, 1)
+	go func() {
+		raw, err := a.Request(ctx, "b", "change", "one-session", nil)
+		assert.NoError(t, err)
+		changed <- string(raw)
+	}()
+	time.Sleep(50 * time.Millisecond) // the change is on the worker, its reply waiting
+	raw, err := a.Request(ctx, "b", "read", "another-session", nil)
+	require.NoError(t, err, "answered while the change's reply waits")
+	assert.Equal(t, `"read"`, string(raw))
+	select {
+	case got := <-changed:
+		t.Fatalf("the change was answered before its wait was over: %s", got)
+	default:
+	}
+	close(gate)
+	assert.Equal(t, `"stored"`, <-changed)
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"roomkit/server/calls"
+	"roomkit/server/cluster"
 	"roomkit/server/engine"
 	"roomkit/server/gateway"
 	"roomkit/server/protocol"
@@ -247,7 +248,8 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 	defer e.dropIfIdle(rp)
 	v, err := e.runLocal(key, func() (any, error) { return run(e.callManager(), rp, f.Args) })
 	if err == nil {
-		e.durable()
+		// The reply waits for the calls' copy, off the bus's worker.
+		return cluster.Later(func() (any, error) { e.durable(); return v, nil }), nil
 	}
 	return v, err
 }

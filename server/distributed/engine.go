@@ -553,7 +553,8 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 	}
 	v, err := e.runLocal(key, func() (any, error) { return req.Run(e.local, rp) })
 	if err == nil && o.Kind != engine.KindRead {
-		e.durable()
+		// The reply waits for the room's copy, off the bus's worker.
+		return cluster.Later(func() (any, error) { e.durable(); return v, nil }), nil
 	}
 	return v, err
 }
