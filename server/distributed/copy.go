@@ -16,6 +16,8 @@ import (
 
 // A room's copy in Redis, written by what changed. The copy is two keys:
 // a hash (stateKey) with one field for the room's own settings ("meta"),
+// one for its counters ("n", which every join and message moves), one for
+// the users removed from it ("r") and one for its extension's state ("x"),
 // one per member ("m:" session), per user ("u:" user, with their member
 // attributes) and per room attribute ("a:" key); and a list (historyKey)
 // of the history, oldest first. The owner remembers what it last wrote of
@@ -41,9 +43,14 @@ type roomCopy struct {
 
 // copyFields encodes st as the hash's fields.
 func copyFields(st engine.RoomState) (map[string]string, error) {
-	fields := make(map[string]string, 1+len(st.Members)+len(st.Users)+len(st.Attributes))
+	fields := make(map[string]string, 4+len(st.Members)+len(st.Users)+len(st.Attributes))
+	// The settings apart from what changes with every join and message
+	// (the counters, "n") and from what may be large and changes rarely
+	// (the removed users, "r"; the extension's state, "x"): a message
+	// rewrites a few bytes, not the room's settings.
 	meta := st
 	meta.Members, meta.Users, meta.Attributes, meta.History = nil, nil, nil, nil
+	meta.Seq, meta.OrderKey, meta.Removed, meta.Extension = 0, 0, nil, nil
 	put := func(field string, v any) error {
 		b, err := json.Marshal(v)
 		fields[field] = string(b)
@@ -51,6 +58,17 @@ func copyFields(st engine.RoomState) (map[string]string, error) {
 	}
 	if err := put("meta", meta); err != nil {
 		return nil, err
+	}
+	if err := put("n", copyCounters{Seq: st.Seq, OrderKey: st.OrderKey}); err != nil {
+		return nil, err
+	}
+	if len(st.Removed) > 0 {
+		if err := put("r", st.Removed); err != nil {
+			return nil, err
+		}
+	}
+	if len(st.Extension) > 0 {
+		fields["x"] = string(st.Extension)
 	}
 	for _, m := range st.Members {
 		if err := put("m:"+m.SessionID, m); err != nil {
@@ -68,6 +86,12 @@ func copyFields(st engine.RoomState) (map[string]string, error) {
 		}
 	}
 	return fields, nil
+}
+
+// copyCounters are a room's counters, the copy's field "n".
+type copyCounters struct {
+	Seq      uint64 `json:"seq"`
+	OrderKey uint64 `json:"orderKey"`
 }
 
 // queueCopy adds to p the writes that take Redis from prev (nil: unknown,
@@ -174,6 +198,14 @@ func readCopy(ctx context.Context, rdb *redis.Client, key roomKey) (st engine.Ro
 			var a engine.AttributeState
 			err = json.Unmarshal(v, &a)
 			st.Attributes = append(st.Attributes, a)
+		case f == "n": // (a copy written before the counters had a field has them in meta)
+			var n copyCounters
+			err = json.Unmarshal(v, &n)
+			st.Seq, st.OrderKey = n.Seq, n.OrderKey
+		case f == "r":
+			err = json.Unmarshal(v, &st.Removed)
+		case f == "x":
+			st.Extension = json.RawMessage(v)
 		}
 		if err != nil {
 			return st, false, err
