@@ -21,8 +21,8 @@
 //   dom.js          el, the style sheet, overlays
 //
 // The parts are given the kit and read its shared state: _kit (the parsed
-// kit token), _zim, _roomID, _joined, _config, _call, the store (_store) and
-// the views' live nodes and hooks (_view). Imports go one way, from here to
+// kit token), _zim, _roomID, _joined, _joining, _config, _call, the store
+// (_store) and the views' live nodes and hooks (_view). Imports go one way, from here to
 // callkit/ and from there to media.js: roomkit.js hands the kit the RoomKit
 // it needs, so no module here imports roomkit.js.
 
@@ -51,6 +51,7 @@ export function makeCallKit(RoomKit, invalid) {
       this._config = { ...DEFAULTS };
       this._call = null;         // the call under way (protocol CallInfo), if any
       this._ready = undefined;   // the login setCallInvitationConfig started
+      this._joining = null;      // the joinRoom under way (pre-join view or entering), if any
       this._store = new CallStore();                 // members and chat messages
       this._invites = new Invitations(this, invalid); // the invitation config and flows
       this._media = new CallMedia(this, invalid);     // devices, places, mesh, tiles
@@ -70,6 +71,20 @@ export function makeCallKit(RoomKit, invalid) {
      */
     async joinRoom(config = {}) {
       if (this._joined) throw invalid('already in the room; hangUp first');
+      // One join at a time: a second one (an answered invitation while the
+      // pre-join view waits, or a join while one is entering the room) is
+      // refused, never run beside the first.
+      if (this._joining) throw invalid('a join is under way (the pre-join view or entering the room); wait for it to end first');
+      const joining = this._join(config);
+      this._joining = joining;
+      try {
+        return await joining;
+      } finally {
+        if (this._joining === joining) this._joining = null;
+      }
+    }
+
+    async _join(config) {
       this._config = { ...DEFAULTS, ...config };
       if (this._config.callingInvitationListConfig) this.updateCallingInvitationListConfig(this._config.callingInvitationListConfig);
       this._mount(this._config.container ?? document.body);
@@ -85,10 +100,20 @@ export function makeCallKit(RoomKit, invalid) {
 
     /** Leaves the call: the stored entry is deleted and onLeaveRoom fires. */
     async hangUp() {
-      if (!this._joined) return;
+      // The dialogs of the call go with it: the settings dialog (closed by
+      // the media's stop) and the Invite members list. Calling someone (the
+      // waiting view) is hanging up too: that call is cancelled and its
+      // view closed. A ringing invitation is not this call's: the kit stays
+      // logged in for invitations, so it keeps ringing and the user may
+      // still answer or decline it (destroy closes it too).
+      if (!this._joined) {
+        await this._invites.cancelOutgoing();
+        return;
+      }
       this._joined = false;
       writeCall(null);
       this._media.stop();
+      this._invites.closeInviteList();
       const call = this._call;
       this._call = null;
       this._invites.renderPending();
@@ -111,13 +136,19 @@ export function makeCallKit(RoomKit, invalid) {
 
     /** Removes the UI and releases every listener and the connection. */
     async destroy() {
+      // Nothing of the kit stays on the page: its view, and every dialog
+      // it showed over the page (ringing, waiting, Invite members,
+      // settings). The style sheet stays: it shows nothing by itself.
       const zim = this._zim;
       this._zim = null;
       this._joined = false;
+      this._joining = null;
       writeCall(null);
       this._media.stop();
+      const closing = this._invites.closeAll(zim);
       this._root?.remove();
       this._root = null;
+      await closing;
       await zim?.logout();
     }
 

@@ -59,6 +59,7 @@ export class LocalMedia {
     this.audioDeviceId = '';
     this.videoDeviceId = '';
     this.stream = new MediaStream();
+    this.stopped = false; // stop was called: a device that starts after is stopped at once
   }
 
   /**
@@ -82,6 +83,10 @@ export class LocalMedia {
     const constraints = { [kind]: id ? { ...base, deviceId: { exact: id } } : { ...base } };
     const stream = await navigator.mediaDevices.getUserMedia(constraints);
     const track = stream.getTracks().find((t) => t.kind === kind);
+    if (this.stopped) { // stopped while the browser was asked: nothing stays on
+      for (const t of stream.getTracks()) t.stop();
+      return null;
+    }
     if (this[kind]) { // turned on twice at once: keep the first
       track.stop();
       return this[kind];
@@ -101,6 +106,7 @@ export class LocalMedia {
 
   /** Stops every track. */
   stop() {
+    this.stopped = true;
     this.set('audio', false);
     this.set('video', false);
   }

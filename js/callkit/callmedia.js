@@ -25,11 +25,13 @@ export class CallMedia {
     this.slots = null;         // MediaSlots: the call's places for audio and video
     this.meshUsers = new Set(); // the place holders the mesh was told of
     this.claiming = false;     // a claim of a freed place is under way
+    this.waiting = false;      // told it has chat only: waiting for a place
     this.meter = null;         // LevelMeter for the speaking highlight
     this.speaking = undefined; // the speaking highlight's interval
     this.tiles = new Map();    // userID -> { tile, video, ... } of the video grid
     this.grid = null;          // the video grid, once the call view is drawn
     this.notes = null;         // where media notes go (the pre-join or call view's)
+    this.settings = null;      // the audio and video settings dialog, while open
     this.published = null;     // { audio, video } last published to the room
     this.publishing = 0;       // setMemberState requests under way
   }
@@ -85,8 +87,10 @@ export class CallMedia {
     } catch (err) {
       this.note(`Could not get a place for audio and video (${err.code}): ${err.message}`);
     }
-    if (this.slots !== slots || !kit._joined) return;
+    if (this.slots !== slots || !kit._joined || this.mesh) return;
     if (!placed) {
+      // Waiting for a place: placesChanged claims one when one frees.
+      this.waiting = true;
       const message = `The ${cfg.maxMediaUsers} places for audio and video in this call are taken (a browser-to-browser call carries up to ${cfg.maxMediaUsers}), so you are in it with chat only until one frees.`;
       this.note(message);
       cfg.onMediaError({ kind: 'limit', message });
@@ -99,6 +103,8 @@ export class CallMedia {
   openMesh() {
     const { kit } = this;
     const cfg = kit._config;
+    if (this.mesh) return; // one mesh per page
+    this.waiting = false;
     this.meshUsers = this.slots.holderIDs();
     this.mesh = new Mesh({
       zim: kit._zim, roomID: kit._roomID, userID: kit._kit.userID, local: this.local, iceServers: cfg.iceServers,
@@ -137,7 +143,9 @@ export class CallMedia {
       this.meshUsers = now;
       return;
     }
-    if (this.claiming || slots.holderIDs().size >= slots.size) return;
+    // Only a page told it has chat only claims here: the first claim is
+    // start's, whose own set's news comes while it is under way.
+    if (!this.waiting || this.claiming || slots.holderIDs().size >= slots.size) return;
     this.claiming = true;
     try {
       if (await slots.claim() && this.slots === slots && kit._joined && !this.mesh) {
@@ -157,10 +165,12 @@ export class CallMedia {
   }
 
   stop() {
+    this.closeSettings(); // its devices are the call's: it goes with them
     this.mesh?.close();
     this.mesh = null;
     this.slots?.close();
     this.slots = null;
+    this.waiting = false;
     this.local?.stop();
     this.local = null;
     this.localReady = null;
@@ -195,7 +205,11 @@ export class CallMedia {
   // request is under way.)
   selfUpdated(m) {
     if (!m.audio && this.local?.audio && this.publishing === 0 && this.published?.audio) {
-      this.setDevice('audio', false).then(() => this.note('Your microphone was muted by the host.'));
+      this.setDevice('audio', false).then(() => this.note('Your microphone was muted by the host.'), (err) => {
+        this.note(`Your microphone was muted by the host, but turning it off here failed: ${err?.message || err}`);
+        this.kit._view.renderControls?.();
+        this.renderTile(this.kit._kit.userID);
+      });
     }
   }
 
@@ -318,9 +332,12 @@ export class CallMedia {
   }
 
   // openSettings shows the audio and video settings dialog: a camera and
-  // a microphone to pick from this page's devices.
+  // a microphone to pick from this page's devices. It closes when the
+  // call ends (stop); a change that comes after does nothing.
   async openSettings() {
     const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    if (!this.kit._joined || !this.local) return; // the call ended meanwhile
+    this.closeSettings();
     const pick = (kind, label, testid) => {
       const current = kind === 'audioinput' ? this.local?.audio : this.local?.video;
       const currentID = current?.getSettings().deviceId ?? '';
@@ -328,23 +345,32 @@ export class CallMedia {
         .map((d, i) => el('option', { value: d.deviceId, selected: d.deviceId === currentID }, d.label || `${label} ${i + 1}`)));
       select.addEventListener('change', async () => {
         const k = kind === 'audioinput' ? 'audio' : 'video';
+        const local = this.local;
+        if (!local || !this.kit._joined) return;
         try {
-          const track = await this.local.useDevice(k, select.value);
+          const track = await local.useDevice(k, select.value);
+          if (local !== this.local) return; // the call ended meanwhile
           await this.mesh?.replaceTrack(k, track);
           this.renderTile(this.kit._kit.userID);
         } catch (err) {
-          this.error(k, err);
+          if (local === this.local) this.error(k, err);
         }
       });
       return [el('label', { htmlFor: `rk-${testid}` }, label), select];
     };
-    const close = () => dialog.remove();
+    const close = () => this.closeSettings();
     const dialog = el('div', { class: 'rk-call rk-dialog', role: 'dialog', 'aria-label': 'Audio and video settings', testid: 'av-settings-dialog' },
       el('h3', {}, 'Audio and video'),
       ...pick('videoinput', 'Camera', 'select-camera'),
       ...pick('audioinput', 'Microphone', 'select-microphone'),
       el('div', { class: 'rk-actions' }, el('button', { testid: 'av-settings-close', onclick: close }, 'Done')));
     overlay(dialog);
+    this.settings = dialog;
     dialog.querySelector('select, button').focus();
+  }
+
+  closeSettings() {
+    this.settings?.remove();
+    this.settings = null;
   }
 }

@@ -27,7 +27,11 @@ export function preJoin(kit) {
     join.focus();
     // The camera preview: the devices are asked for now, so the
     // browser's permission question comes before the call.
-    kit._media.startLocal().then(() => { preview.srcObject = kit._media.local.stream; });
+    // The kit may be destroyed (or the call left) before the devices
+    // start: the preview then shows nothing.
+    const started = kit._media.startLocal();
+    const local = kit._media.local;
+    started.then(() => { if (local && kit._media.local === local) preview.srcObject = local.stream; }).catch(() => {});
   });
 }
 

@@ -59,6 +59,7 @@ export function listen(kit) {
       kit._joined = false;
       writeCall(null);
       kit._media.stop();
+      kit._invites.closeInviteList();
       const call = kit._call;
       kit._call = null;
       if (call) kit._zim?.callQuit(call.callID).catch(() => {});

@@ -7,9 +7,10 @@
 //
 // Invitations is one part of the kit; it reads and writes the kit's _call
 // (the call under way, which the facade and the call view read too),
-// _roomID, _joined, _ready, _zim, _config, _kit and _view.pendingList, and
-// calls its joinRoom, hangUp and sendCallInvitation. It imports config.js,
-// dom.js and the chat view (for a failed invitation's note).
+// _roomID, _joined, _joining, _ready, _zim, _config, _kit and
+// _view.pendingList, and calls its joinRoom, hangUp and
+// sendCallInvitation. It imports config.js, dom.js and the chat view (for
+// a failed invitation's note).
 
 import { INVITATION_DEFAULTS, MAX_WAITING_SELECT_USERS } from './config.js';
 import { el, overlay } from './dom.js';
@@ -22,6 +23,7 @@ export class Invitations {
     this.config = null;   // the invitation config, once set
     this.ringing = null;  // { call, close } of an incoming invitation
     this.outgoing = null; // { call, close } of the waiting view
+    this.inviteList = null; // the Invite members list, while open
     this.early = null;    // call state events that came before callInvite's reply
     this.list = { waitingSelectUsers: [], defaultChecked: true }; // the Invite members list
   }
@@ -58,6 +60,11 @@ export class Invitations {
       const res = await kit._zim.callAdd(kit._call.callID, list, timeout);
       return { errorInvitees: res.errorInvitees };
     }
+    // One call at a time: while one rings (the waiting view) or is being
+    // made, or a join is under way, calling again is refused, not started
+    // over the first (whose view would be left behind).
+    if (this.outgoing || this.early) throw invalid('a call is ringing already; cancel it or wait for an answer before calling again');
+    if (kit._joining) throw invalid('a join is under way; wait for it to end before calling');
     const { canInvitingInCalling, onlyInitiatorCanInvite, endCallWhenInitiatorLeave } = this.config;
     // The call's first state events can come before the reply: they wait
     // in early until the call is known.
@@ -108,6 +115,14 @@ export class Invitations {
     if (!accept) {
       await kit._zim.callReject(call.callID).catch(() => {});
       this.config.onCallInvitationEnded('Declined', call.data);
+      return;
+    }
+    if (kit._joining) {
+      // A join is under way (the pre-join view, or entering a room): the
+      // page is busy, as a page in a call is. Accepting would run a second
+      // join beside it, so the caller is told busy instead.
+      await kit._zim.callReject(call.callID, true).catch(() => {});
+      this.config.onCallInvitationEnded('Busy', call.data);
       return;
     }
     try {
@@ -181,6 +196,38 @@ export class Invitations {
     }
   }
 
+  // cancelOutgoing cancels the call the waiting view rings, and closes
+  // the view (hangUp before anyone answers).
+  async cancelOutgoing() {
+    const out = this.outgoing;
+    if (!out) return;
+    this.outgoing = null;
+    out.close();
+    await this.kit._zim?.callCancel(out.call.callID).catch(() => {});
+  }
+
+  // closeInviteList closes the Invite members list, if open.
+  closeInviteList() {
+    this.inviteList?.remove();
+    this.inviteList = null;
+  }
+
+  // closeAll is the invitations' part of destroy: the config goes (no
+  // more invitations are shown), the ringing dialog, the waiting view and
+  // the Invite members list close, and the call the waiting view rings is
+  // cancelled on zim (the kit's connection, before it logs out). A ringing
+  // invitation is not declined: another tab of the user may still answer.
+  async closeAll(zim) {
+    this.config = null;
+    this.ringing?.close();
+    this.ringing = null;
+    this.closeInviteList();
+    const out = this.outgoing;
+    this.outgoing = null;
+    out?.close();
+    if (out) await zim?.callCancel(out.call.callID).catch(() => {});
+  }
+
   showOutgoing(call, callees) {
     const { kit } = this;
     const cfg = this.config;
@@ -216,7 +263,8 @@ export class Invitations {
       box.user = u;
       return el('li', {}, box, el('label', { htmlFor: `rk-invitee-${u.userID}` }, ` ${u.userName || u.userID}`));
     });
-    const close = () => sidebar.remove();
+    const close = () => this.closeInviteList();
+    this.closeInviteList();
     const sidebar = el('div', { class: 'rk-call rk-dialog', role: 'dialog', 'aria-label': 'Invite members', testid: 'invite-sidebar' },
       el('h3', {}, 'Invite members'),
       boxes.length ? el('ul', {}, ...boxes) : el('p', {}, 'Everyone on the list is in the call.'),
@@ -228,6 +276,7 @@ export class Invitations {
         } }, 'Invite'),
         el('button', { class: 'rk-secondary', testid: 'invite-close', onclick: close }, 'Close')));
     overlay(sidebar);
+    this.inviteList = sidebar;
     sidebar.querySelector('input, button').focus();
   }
 
