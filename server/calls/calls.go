@@ -634,13 +634,25 @@ func (m *Manager) sendOut() {
 	}
 }
 
+// maxQueued bounds the events queued for the sender: past it, a request
+// that queued more waits for the sender instead of leaving it its events.
+var maxQueued = 10_000 // a variable for the tests
+
 // send sends the queued events, in order. Every method that may queue
 // calls it once it has let m.mu go. When another goroutine is sending, it
 // returns at once: that one sends these too, as it looks for more before
 // it stops.
 func (m *Manager) send() {
 	for {
-		if !m.sending.TryLock() {
+		m.mu.Lock()
+		long := len(m.out) >= maxQueued
+		m.mu.Unlock()
+		switch {
+		case long:
+			// The sender is slow (lookups waiting on Redis): this request
+			// waits its turn, which bounds the queue.
+			m.sending.Lock()
+		case !m.sending.TryLock():
 			return
 		}
 		m.sendOut()

@@ -362,3 +362,49 @@ func TestASlowLookupHoldsUpNoOtherCall(t *testing.T) {
 	assert.Equal(t, []string{"state ben=Received/", "state ben=Accepted/ ann=Accepted/"}, tabs["ann"].take())
 	assert.Equal(t, []string{"ring from cat", "state dan=Received/", "state dan=Rejected/Declined cat=Quit/Declined ended"}, tabs["dan"].take(), "in order, once the lookup is done")
 }
+
+// The events waiting for a slow sender are bounded: once maxQueued are
+// queued, a request that makes more waits for the sender, and then every
+// event arrives, in order.
+func TestEventsWaitingForASlowSenderAreBounded(t *testing.T) {
+	defer func(n int) { maxQueued = n }(maxQueued)
+	maxQueued = 4
+	d := &slowDir{slow: "ann", entered: make(chan struct{}), release: make(chan struct{})}
+	tabs := map[string]*tab{}
+	for _, u := range []string{"ann", "ben", "cat", "dan", "eve", "fay"} {
+		tabs[u] = &tab{user: u, id: u}
+		d.tabs = append(d.tabs, tabs[u])
+	}
+	m := NewManager(d, Limits{})
+	first, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben")})
+	require.NoError(t, err)
+	d.shut.Store(true)
+	go func() { _, _ = m.Accept(tabs["ben"], first.CallID) }()
+	<-d.entered // the sender waits for ann's tabs
+
+	// An invitation queues 2 events (the ringing, the state): 2 of 4.
+	_, err = m.Invite(tabs["cat"], protocol.CallInviteRequest{Callees: callees("dan")})
+	require.NoError(t, err, "queued while the sender waits")
+	// The next makes 4: it waits for the sender.
+	second := make(chan error, 1)
+	go func() {
+		_, err := m.Invite(tabs["eve"], protocol.CallInviteRequest{Callees: callees("fay")})
+		second <- err
+	}()
+	var secondErr error
+	answered := false
+	select {
+	case secondErr = <-second:
+		answered = true
+		t.Errorf("a request answered with the queue full (err %v)", secondErr)
+	case <-time.After(300 * time.Millisecond):
+	}
+	d.shut.Store(false)
+	close(d.release)
+	if !answered {
+		secondErr = <-second
+	}
+	require.NoError(t, secondErr)
+	assert.Equal(t, []string{"ring from cat", "state dan=Received/"}, tabs["dan"].take())
+	assert.Equal(t, []string{"ring from eve", "state fay=Received/"}, tabs["fay"].take())
+}
