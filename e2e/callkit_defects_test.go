@@ -191,18 +191,7 @@ func TestCallKitRefusesASecondCallWhileOneRings(t *testing.T) {
 func TestCallKitHostMuteThatFailsIsShown(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
-	ann.eval(`(async () => {
-		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
-		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
-		const roomID = RoomKit.sessionRoomID('standup');
-		const token = RoomKit.generateSessionTokenForTest(appID, serverSecret, 'standup', 'ann', 1, 3600);
-		const box = document.createElement('div');
-		document.body.prepend(box);
-		window.zp = RoomKit.create(RoomKit.generateKitTokenForProduction(appID, token, roomID, 'ann', 'ANN'));
-		await zp.joinRoom({ container: box, showPreJoinView: false });
-		return true;
-	})()`)
-	room := evalAs[string](ann, `zp.getRoomID()`)
+	room := ann.hostSession("ann", "standup")
 	ben.joinCall("ben", room, "")
 	ann.waitMembers("ann", "ben")
 	ann.waitAttr("tile-ben", "microphone", "on") // ben's microphone is on, and published

@@ -193,26 +193,32 @@ func TestBlockedCameraIsExplainedAndTheCallGoesOn(t *testing.T) {
 	assert.Equal(t, "true", evalAs[string](ann, `document.querySelector('[data-testid=toggle-microphone]').getAttribute('aria-pressed')`))
 }
 
+// hostSession has p join the call of session as user, with a token asking
+// for the host role (role 1) for the session's room; it returns the room.
+func (p *page) hostSession(user, session string) string {
+	p.t.Helper()
+	p.eval(`(async () => {
+		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
+		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
+		const roomID = RoomKit.sessionRoomID(` + jsString(session) + `);
+		const token = RoomKit.generateSessionTokenForTest(appID, serverSecret, ` + jsString(session) + `, ` + jsString(user) + `, 1, 3600);
+		const box = document.createElement('div');
+		document.body.prepend(box);
+		window.calls = [];
+		window.zp = RoomKit.create(RoomKit.generateKitTokenForProduction(appID, token, roomID, ` + jsString(user) + `, ` + jsString(strings.ToUpper(user)) + `));
+		await zp.joinRoom({ container: box, showPreJoinView: false });
+		return true;
+	})()`)
+	return evalAs[string](p, `zp.getRoomID()`)
+}
+
 // The host mutes a member: the member's microphone goes off on their own
 // page (the track stops being sent, the toggle shows off, a message says
 // why) and the others see the muted badge.
 func TestHostMuteTurnsTheMicrophoneOff(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben := openPage(t, s), openPage(t, s)
-	// ann's token asks for the host role (role 1), for the session's room.
-	ann.eval(`(async () => {
-		const { RoomKit } = await import('/js/roomkit.js'); await RoomKit.init();
-		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
-		const roomID = RoomKit.sessionRoomID('standup');
-		const token = RoomKit.generateSessionTokenForTest(appID, serverSecret, 'standup', 'ann', 1, 3600);
-		const box = document.createElement('div');
-		document.body.prepend(box);
-		window.calls = [];
-		window.zp = RoomKit.create(RoomKit.generateKitTokenForProduction(appID, token, roomID, 'ann', 'ANN'));
-		await zp.joinRoom({ container: box, showPreJoinView: false });
-		return true;
-	})()`)
-	room := evalAs[string](ann, `zp.getRoomID()`)
+	room := ann.hostSession("ann", "standup")
 	ben.joinCall("ben", room, "")
 	ann.waitMembers("ann", "ben")
 	ann.waitAudio("ben")
