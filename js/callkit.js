@@ -110,13 +110,7 @@ export function makeCallKit(RoomKit, invalid) {
         await this._invites.cancelOutgoing();
         return;
       }
-      this._joined = false;
-      writeCall(null);
-      this._media.stop();
-      this._invites.closeInviteList();
-      const call = this._call;
-      this._call = null;
-      this._invites.renderPending();
+      const call = this._leaveCall();
       try {
         if (call) await this._zim.callQuit(call.callID).catch(() => {});
         if (this._invites.config) {
@@ -132,6 +126,22 @@ export function makeCallKit(RoomKit, invalid) {
           el('p', { role: 'status' }, 'You left the call.')));
         this._config.onLeaveRoom();
       }
+    }
+
+    // _leaveCall ends this page's part in the call, however it ends (a
+    // hang-up, a removal, the session's end): not joined, nothing kept for
+    // a reload, the camera and microphone off, the connections and the
+    // call's dialogs closed. It returns the call that was under way (the
+    // caller quits it).
+    _leaveCall() {
+      this._joined = false;
+      writeCall(null);
+      this._media.stop();
+      this._invites.closeInviteList();
+      const call = this._call;
+      this._call = null;
+      this._invites.renderPending();
+      return call;
     }
 
     /** Removes the UI and releases every listener and the connection. */

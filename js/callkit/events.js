@@ -4,12 +4,11 @@
 // invitations and call state (to the invitations), and this page's removal
 // from the room. listen(kit) subscribes once, at login.
 //
-// It reads and writes the kit's _zim, _roomID, _joined, _config, _kit and
-// its parts (_store, _media, _invites); it imports dom.js, storage.js and
-// the chat and member list views.
+// It reads the kit's _zim, _roomID, _joined, _config, _kit and its parts
+// (_store, _media, _invites), and ends the call through _leaveCall; it
+// imports dom.js and the chat and member list views.
 
 import { el } from './dom.js';
-import { writeCall } from './storage.js';
 import { addChat } from './chat.js';
 import { renderMembers } from './members.js';
 
@@ -56,12 +55,7 @@ export function listen(kit) {
     if (event === 8) {
       // Out of the room (removed, or the session ended): out of its call,
       // the camera and microphone off, the connections closed.
-      kit._joined = false;
-      writeCall(null);
-      kit._media.stop();
-      kit._invites.closeInviteList();
-      const call = kit._call;
-      kit._call = null;
+      const call = kit._leaveCall();
       if (call) kit._zim?.callQuit(call.callID).catch(() => {});
       let why = {};
       try { why = JSON.parse(extendedData || '{}'); } catch { /* a reason of another shape */ }
