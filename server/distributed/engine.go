@@ -640,14 +640,35 @@ func (e *Engine) removeDeadPeers() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	dead, err := e.node.DeadNodes(ctx)
-	if err != nil || len(dead) == 0 {
+	if err != nil {
 		return
 	}
 	isDead := map[string]bool{}
 	for _, d := range dead {
-		isDead[d] = d != e.node.ID() // late itself, it is not dead: it beats again
+		isDead[d] = true
 	}
-	delete(isDead, e.node.ID())
+	// The first node to find a node dead forgets it (drops it from the
+	// live list): the others find it dead by its absence from that list,
+	// for the nodes whose peers or rooms they know.
+	if live, err := e.node.LiveNodes(ctx); err == nil {
+		isLive := map[string]bool{}
+		for _, n := range live {
+			isLive[n] = true
+		}
+		e.mu.Lock()
+		for _, rp := range e.remotes {
+			if rp.node != "" && !isLive[rp.node] {
+				isDead[rp.node] = true
+			}
+		}
+		for _, o := range e.owners {
+			if o != "" && !isLive[o] {
+				isDead[o] = true
+			}
+		}
+		e.mu.Unlock()
+	}
+	delete(isDead, e.node.ID()) // late itself, it is not dead: it beats again
 	if len(isDead) == 0 {
 		return
 	}

@@ -492,3 +492,20 @@ func TestALeavingRefusedForNowIsAskedAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 }
+
+// A dead node is forgotten by the first node to find it dead: the others,
+// which never see it among the dead, find it by its absence from the live
+// list, and its members leave their rooms all the same.
+func TestMembersOfANodeAnotherForgotLeave(t *testing.T) {
+	es := startEngines(t, 3)
+	ann, ben := newPeer("ann"), newPeer("ben")
+	_, err := es[0].Enter(ann, protocol.RoomInfo{RoomID: "r"}, nil)
+	require.NoError(t, err)
+	_, err = es[2].Join(ben, "r", "")
+	require.NoError(t, err)
+	ann.waitLines(t, "roomMemberJoined r ben")
+
+	es[2].node.Close()                                                   // killed...
+	require.NoError(t, es[1].node.Forget(context.Background(), "node3")) // ...and forgotten by node2 first
+	ann.waitLinesWithin(t, 15*time.Second, "roomMemberLeft r ben")
+}
