@@ -113,7 +113,7 @@ func TestOrderAndCoalescing(t *testing.T) {
 			_, err := a.Request(ctx, "b", "slow", "one-session", i)
 			assert.NoError(t, err)
 		}()
-		time.Sleep(time.Millisecond) // sent in this order
+		time.Sleep(5 * time.Millisecond) // sent in this order (a goroutine may start late on a loaded machine)
 	}
 	for i := range 500 {
 		a.SendEvent("b", "s"+strconv.Itoa(i%3), []byte(strconv.Itoa(i)))
