@@ -24,7 +24,10 @@ import (
 // Directory finds the sessions of a user: every tab where they are logged
 // in. User IDs are an app's own: app's "ann" is not another app's "ann".
 type Directory interface {
-	Peers(app, userID string) []engine.Peer
+	// Peers is app's user's tabs whose token admits roomID (every tab for
+	// roomID ""): a tab whose token is for one room is not rung into a
+	// call in another.
+	Peers(app, userID, roomID string) []engine.Peer
 }
 
 // Manager holds the calls of one server. A call belongs to the app of the
@@ -121,6 +124,7 @@ func NewManager(dir Directory, limits Limits) *Manager {
 
 // Invite starts a call from p and rings the callees.
 func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protocol.CallInviteReply, error) {
+	who := p.Who()
 	timeout, err := checkInvitation(req.Callees, req.Timeout)
 	if err != nil {
 		return protocol.CallInviteReply{}, err
@@ -128,7 +132,7 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 	if len(req.Data) > m.limits.MaxDataBytes {
 		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeInvalidParameter, "data is %d bytes; at most %d are allowed", len(req.Data), m.limits.MaxDataBytes)
 	}
-	me := p.Member()
+	me := who.Member
 	roomID := req.RoomID
 	n := m.seq.Add(1)
 	if roomID == "" {
@@ -137,15 +141,15 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 	if err := protocol.ValidateID("roomID", roomID, protocol.MaxRoomIDBytes); err != nil {
 		return protocol.CallInviteReply{}, err
 	}
-	if !p.AdmitsRoom(roomID) {
+	if !who.AdmitsRoom(roomID) {
 		return protocol.CallInviteReply{}, protocol.Errorf(protocol.CodeTokenRoomMismatch, "your token admits one room only, not %q: pass that room as roomID", roomID)
 	}
 	c := &call{
-		app: p.AppID(), id: fmt.Sprintf("%d_%d", time.Now().UnixMilli(), n), initiator: me.UserID, roomID: roomID,
+		app: who.App, id: fmt.Sprintf("%d_%d", time.Now().UnixMilli(), n), initiator: me.UserID, roomID: roomID,
 		callType: req.CallType, data: req.Data, config: req.Config,
 		users: []*party{{userID: me.UserID, userName: me.UserName, state: protocol.CallStateInviting}},
 	}
-	tabs := m.find(c.app, req.Callees)
+	tabs := m.find(c.app, c.roomID, req.Callees)
 	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -171,12 +175,13 @@ func (m *Manager) Invite(p engine.Peer, req protocol.CallInviteRequest) (protoco
 // who may: canInvitingInCalling must be set, and with onlyInitiatorCanInvite
 // only the initiator may.
 func (m *Manager) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.CallInviteReply, error) {
+	who := p.Who()
 	timeout, err := checkInvitation(req.Callees, req.Timeout)
 	if err != nil {
 		return protocol.CallInviteReply{}, err
 	}
-	me := p.Member()
-	tabs := m.find(p.AppID(), req.Callees)
+	me := who.Member
+	tabs := m.find(who.App, m.roomOf(req.CallID), req.Callees)
 	defer m.send() // after m.mu is let go
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -199,13 +204,25 @@ func (m *Manager) Add(p engine.Peer, req protocol.CallAddRequest) (protocol.Call
 	return protocol.CallInviteReply{CallID: c.id, RoomID: c.roomID, ErrorInvitees: errs}, nil
 }
 
-// find looks up the tabs of each callee (before m.mu is taken: it may ask
-// Redis). A user who logs in or out meanwhile is as if a moment later.
-func (m *Manager) find(app string, callees []protocol.Callee) map[string][]engine.Peer {
+// roomOf is the room of call id ("" when there is no such call: the
+// caller's own check under m.mu says so).
+func (m *Manager) roomOf(id string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.calls[id]; c != nil {
+		return c.roomID
+	}
+	return ""
+}
+
+// find looks up the tabs of each callee whose token admits roomID, the
+// call's room (before m.mu is taken: it may ask Redis). A user who logs
+// in or out meanwhile is as if a moment later.
+func (m *Manager) find(app, roomID string, callees []protocol.Callee) map[string][]engine.Peer {
 	tabs := make(map[string][]engine.Peer, len(callees))
 	for _, c := range callees {
 		if _, done := tabs[c.UserID]; !done {
-			tabs[c.UserID] = m.dir.Peers(app, c.UserID)
+			tabs[c.UserID] = m.dir.Peers(app, c.UserID, roomID)
 		}
 	}
 	return tabs
@@ -227,8 +244,7 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 			c.users = append(c.users, pt)
 		}
 		pt.reason = ""
-		peers := admitting(tabs[callee.UserID], c.roomID)
-		tabs[callee.UserID] = peers
+		peers := tabs[callee.UserID]
 		switch {
 		case len(peers) == 0:
 			pt.state = protocol.CallStateOffline
@@ -240,7 +256,7 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 			m.ringingBy[userKey{c.app, pt.inviter}]++
 			m.ringingFor[userKey{c.app, pt.userID}]++
 			if pt.userName == "" {
-				pt.userName = peers[0].Member().UserName
+				pt.userName = peers[0].Who().Member.UserName
 			}
 			userID := pt.userID
 			pt.ringsUntil = time.Now().Add(timeout)
@@ -285,7 +301,7 @@ func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.
 	if err != nil {
 		return protocol.CallInfo{}, err
 	}
-	if state == protocol.CallStateAccepted && !p.AdmitsRoom(c.roomID) {
+	if state == protocol.CallStateAccepted && !p.Who().AdmitsRoom(c.roomID) {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeTokenRoomMismatch, "this tab's token admits another room only, not the call's room %q", c.roomID)
 	}
 	if pt.state != protocol.CallStateReceived {
@@ -314,7 +330,7 @@ func (m *Manager) Cancel(p engine.Peer, callID string, userIDs []string) (protoc
 	if err != nil {
 		return protocol.CallInfo{}, err
 	}
-	if p.Member().UserID != c.initiator {
+	if p.Who().Member.UserID != c.initiator {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallInviteNotPermitted, "only the call's initiator may cancel its invitations")
 	}
 	var changed []*party
@@ -370,7 +386,7 @@ func (m *Manager) End(p engine.Peer, callID string) (protocol.CallInfo, error) {
 	if err != nil {
 		return protocol.CallInfo{}, err
 	}
-	if p.Member().UserID != c.initiator {
+	if p.Who().Member.UserID != c.initiator {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallInviteNotPermitted, "only the call's initiator may end it for everyone")
 	}
 	m.endLocked(c, protocol.CallReasonLeaveRoom)
@@ -505,11 +521,12 @@ func decrement(counts map[userKey]int, k userKey) {
 // partyLocked finds call id and p's user's part in it. Another app's call
 // does not exist for p.
 func (m *Manager) partyLocked(id string, p engine.Peer) (*call, *party, error) {
+	who := p.Who()
 	c := m.calls[id]
-	if c == nil || c.app != p.AppID() {
+	if c == nil || c.app != who.App {
 		return nil, nil, protocol.Errorf(protocol.CodeCallNotExist, "call %q does not exist or has ended", id)
 	}
-	pt := c.party(p.Member().UserID)
+	pt := c.party(who.Member.UserID)
 	if pt == nil {
 		return nil, nil, protocol.Errorf(protocol.CodeCallNotParty, "you are not part of call %q", id)
 	}
@@ -589,18 +606,6 @@ func checkInvitation(callees []protocol.Callee, timeoutSeconds int) (time.Durati
 	return time.Duration(timeoutSeconds) * time.Second, nil
 }
 
-// admitting keeps the peers whose token admits roomID: a tab whose token
-// is for one room is not rung into a call in another.
-func admitting(peers []engine.Peer, roomID string) []engine.Peer {
-	out := peers[:0]
-	for _, p := range peers {
-		if p.AdmitsRoom(roomID) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // queueLocked encodes one event once, for n's tabs, to be sent by send.
 // Caller holds m.mu.
 func (m *Manager) queueLocked(n notice, event string, data any) {
@@ -626,7 +631,7 @@ func (m *Manager) sendOut() {
 	for _, n := range out {
 		peers := n.peers
 		for _, u := range n.users {
-			peers = append(peers, m.dir.Peers(n.app, u)...)
+			peers = append(peers, m.dir.Peers(n.app, u, "")...)
 		}
 		for _, p := range peers {
 			p.Deliver(n.frame)

@@ -23,13 +23,9 @@ type tab struct {
 	events   []string
 }
 
-func (t *tab) SessionID() string { return t.id }
-func (t *tab) AppID() string     { return "" }
-func (t *tab) Member() protocol.Member {
-	return protocol.Member{UserID: t.user, UserName: strings.ToUpper(t.user)}
+func (t *tab) Who() engine.Who {
+	return engine.Who{Session: t.id, Member: protocol.Member{UserID: t.user, UserName: strings.ToUpper(t.user)}}
 }
-func (t *tab) AdmitsRoom(string) bool { return true }
-func (t *tab) AsksForHost() bool      { return false }
 func (t *tab) Deliver(b []byte) {
 	var f protocol.Frame
 	_ = json.Unmarshal(b, &f)
@@ -67,7 +63,7 @@ func (t *tab) take() []string {
 // dir is a directory of tabs.
 type dir struct{ tabs []*tab }
 
-func (d *dir) Peers(_, user string) []engine.Peer {
+func (d *dir) Peers(_, user, _ string) []engine.Peer {
 	var out []engine.Peer
 	for _, t := range d.tabs {
 		if t.user == user {
@@ -309,12 +305,12 @@ type slowDir struct {
 	release chan struct{}
 }
 
-func (d *slowDir) Peers(app, user string) []engine.Peer {
+func (d *slowDir) Peers(app, user, room string) []engine.Peer {
 	if user == d.slow && d.shut.Load() {
 		d.entered <- struct{}{}
 		<-d.release
 	}
-	return d.dir.Peers(app, user)
+	return d.dir.Peers(app, user, room)
 }
 
 // Finding a call's recipients is not done under the calls' lock: while the

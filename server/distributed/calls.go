@@ -114,36 +114,34 @@ func (e *Engine) Calls(local gateway.LocalDirectory, limits calls.Limits) gatewa
 // stand-in for their sessions on each other node.
 type directory struct{ e *Engine }
 
-func (d directory) Peers(app, user string) []engine.Peer {
+// Peers implements calls.Directory.
+func (d directory) Peers(app, user, room string) []engine.Peer {
 	var peers []engine.Peer
 	if l := d.e.localDir(); l != nil {
-		peers = l.Peers(app, user)
+		peers = l.Peers(app, user, room)
 	}
 	nodes, name := d.e.userNodes(app, user)
 	for _, n := range nodes {
-		peers = append(peers, &userPeer{e: d.e, node: n, app: app, user: user, name: name})
+		peers = append(peers, &userPeer{e: d.e, node: n, room: room, who: engine.Who{Session: "user@" + n + ":" + user, App: app, Member: protocol.Member{UserID: user, UserName: name}}})
 	}
 	return peers
 }
 
-// userPeer stands in for every session of a user on another node. The
-// room it was last asked about goes with what it carries, so that node
-// hands call events only to the tabs whose token admits the call's room.
+// userPeer stands in for every session of a user on another node whose
+// token admits room (every session for ""): that node hands what it is
+// sent only to those tabs.
 type userPeer struct {
-	e                     *Engine
-	node, app, user, name string
-	room                  string
+	e          *Engine
+	node, room string
+	who        engine.Who
 }
 
-func (u *userPeer) SessionID() string { return "user@" + u.node + ":" + u.user }
-func (u *userPeer) AppID() string     { return u.app }
-func (u *userPeer) Member() protocol.Member {
-	return protocol.Member{UserID: u.user, UserName: u.name}
-}
-func (u *userPeer) AdmitsRoom(room string) bool { u.room = room; return true }
-func (u *userPeer) AsksForHost() bool           { return false }
+// Who implements engine.Peer.
+func (u *userPeer) Who() engine.Who { return u.who }
+
+// Deliver implements engine.Peer.
 func (u *userPeer) Deliver(frame []byte) {
-	u.e.node.SendEvent(u.node, userAddress(u.app, u.user, u.room), frame)
+	u.e.node.SendEvent(u.node, userAddress(u.who.App, u.who.Member.UserID, u.room), frame)
 }
 
 // A user address on the bus: "u", app, user and room, NUL-separated (no
@@ -183,28 +181,29 @@ var (
 	callUserGone = defineCall("userGone", func(m *calls.Manager, p engine.Peer, a struct {
 		UserID string `json:"userID"`
 	}) (struct{}, error) {
-		m.UserGone(p.AppID(), a.UserID)
+		m.UserGone(p.Who().App, a.UserID)
 		return struct{}{}, nil
 	})
 	callRoomEnded = defineCall("roomEnded", func(m *calls.Manager, p engine.Peer, a struct {
 		RoomID string `json:"roomID"`
 	}) (struct{}, error) {
-		m.RoomEnded(p.AppID(), a.RoomID)
+		m.RoomEnded(p.Who().App, a.RoomID)
 		return struct{}{}, nil
 	})
 )
 
 // call runs o on the node keeping p's app's calls.
 func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
+	who := p.Who()
 	args, err := json.Marshal(a)
 	if err != nil {
 		var zero R
 		return zero, err
 	}
 	return replyAs[R](e.route(target{
-		key:     callsKey(p.AppID()),
+		key:     callsKey(who.App),
 		bus:     "call",
-		fwd:     forwarded{Op: o.name, Peer: describe(p, ""), Args: args},
+		fwd:     forwarded{Op: o.name, Peer: who, Args: args},
 		local:   func() (any, error) { return o.run(e.callManager(), p, a) },
 		changes: true,
 		what:    "the calls of this app",
@@ -244,7 +243,7 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 	if owner != e.node.ID() {
 		return nil, errMoved
 	}
-	rp := e.remote(from, f.Peer, "")
+	rp := e.remote(from, f.Peer)
 	defer e.dropIfIdle(rp)
 	v, err := e.runLocal(key, func() (any, error) { return run(e.callManager(), rp, f.Args) })
 	if err == nil {
@@ -260,11 +259,12 @@ type callService struct{ e *Engine }
 // Do runs req on the node keeping p's app's calls, forwarding the
 // request's bytes as they came.
 func (c callService) Do(p engine.Peer, req calls.Request) (any, error) {
+	who := p.Who()
 	e := c.e
 	return e.route(target{
-		key:     callsKey(p.AppID()),
+		key:     callsKey(who.App),
 		bus:     "call",
-		fwd:     forwarded{Op: req.Op.Name, Peer: describe(p, ""), Args: req.Raw},
+		fwd:     forwarded{Op: req.Op.Name, Peer: who, Args: req.Raw},
 		local:   func() (any, error) { return req.Run(e.callManager(), p) },
 		changes: true,
 		what:    "the calls of this app",
@@ -299,12 +299,11 @@ func (c callService) Count() (int, int) { return c.e.callManager().Count() }
 // appPeer is the app's own voice (no session), for UserGone.
 type appPeer struct{ app string }
 
-func (a appPeer) SessionID() string       { return "app:" + a.app }
-func (a appPeer) AppID() string           { return a.app }
-func (a appPeer) Member() protocol.Member { return protocol.Member{} }
-func (a appPeer) AdmitsRoom(string) bool  { return false }
-func (a appPeer) AsksForHost() bool       { return false }
-func (a appPeer) Deliver([]byte)          {}
+// Who implements engine.Peer: the app, and no session or user.
+func (a appPeer) Who() engine.Who { return engine.Who{Session: "app:" + a.app, App: a.app} }
+
+// Deliver implements engine.Peer: it has nowhere to deliver.
+func (a appPeer) Deliver([]byte) {}
 
 // removeGoneCallers takes out of the calls kept here the users who have
 // no session on any live node left (their node died).
@@ -315,7 +314,7 @@ func (e *Engine) removeGoneCallers() {
 	}
 	for app, users := range m.ActiveUsers() {
 		for _, u := range users {
-			if len(locals.Peers(app, u)) > 0 {
+			if len(locals.Peers(app, u, "")) > 0 {
 				continue
 			}
 			if nodes, _ := e.userNodes(app, u); len(nodes) == 0 {

@@ -26,8 +26,8 @@ type importArgs struct {
 
 // peerSpot is a member's session: its node and how it presents itself.
 type peerSpot struct {
-	Node string   `json:"node"`
-	Info peerInfo `json:"info"`
+	Node string     `json:"node"`
+	Info engine.Who `json:"info"`
 }
 
 // Drain implements gateway.Cluster: every room held here goes to another
@@ -122,10 +122,10 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 	for _, m := range st.Members {
 		if rp := e.remotes[m.SessionID]; rp != nil {
 			rp.mu.Lock()
-			args.Peers[m.SessionID] = peerSpot{Node: rp.node, Info: rp.info}
+			args.Peers[m.SessionID] = peerSpot{Node: rp.node, Info: rp.who}
 			rp.mu.Unlock()
 		} else if o := e.origins[m.SessionID]; o != nil {
-			args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: describe(o.peer, "")}
+			args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: o.peer.Who()}
 		}
 	}
 	e.mu.Unlock()
@@ -133,7 +133,7 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 		for _, m := range st.Members {
 			if _, ok := args.Peers[m.SessionID]; !ok {
 				if p := locals.Session(m.SessionID); p != nil {
-					args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: describe(p, "")}
+					args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: p.Who()}
 				}
 			}
 		}
@@ -150,7 +150,7 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 	e.gen++
 	e.owners[key] = to
 	for _, o := range e.origins {
-		if o.rooms[key.id] == e.node.ID() && o.peer.AppID() == key.app {
+		if o.rooms[key.id] == e.node.ID() && o.peer.Who().App == key.app {
 			o.rooms[key.id] = to
 		}
 	}
@@ -175,7 +175,7 @@ func (e *Engine) peerFor(spots map[string]peerSpot) func(sessionID, userID strin
 // spotPeer is one member's peer: this node's session, or a stand-in.
 func (e *Engine) spotPeer(sessionID string, spot peerSpot) engine.Peer {
 	if spot.Node != e.node.ID() {
-		return e.remote(spot.Node, spot.Info, "")
+		return e.remote(spot.Node, spot.Info)
 	}
 	if locals := e.localDir(); locals != nil {
 		if p := locals.Session(sessionID); p != nil {

@@ -270,7 +270,7 @@ func (e *Engine) alive(node string) bool {
 func (e *Engine) noteOwner(p engine.Peer, room, owner string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if o := e.origins[p.SessionID()]; o != nil {
+	if o := e.origins[p.Who().Session]; o != nil {
 		if _, in := o.rooms[room]; in {
 			o.rooms[room] = owner
 		}
@@ -347,34 +347,9 @@ func (e *Engine) runLocal(key roomKey, fn func() (any, error)) (any, error) {
 // forwarded is an operation sent to a room's owner.
 type forwarded struct {
 	Op   string          `json:"op"`
-	Peer peerInfo        `json:"peer"`
+	Peer engine.Who      `json:"peer"`
 	Room string          `json:"room,omitempty"`
 	Args json.RawMessage `json:"args,omitempty"`
-}
-
-// peerInfo describes a peer to the owner of a room it acts on.
-type peerInfo struct {
-	ID     string          `json:"id"`
-	App    string          `json:"app"`
-	Member protocol.Member `json:"member"`
-	Host   bool            `json:"host,omitempty"`
-	Admits bool            `json:"admits,omitempty"` // its token admits the operation's room
-	// Scoped says TokenRoom is known: the one room its token admits, or
-	// "" for any.
-	Scoped    bool   `json:"scoped,omitempty"`
-	TokenRoom string `json:"tokenRoom,omitempty"`
-}
-
-// tokenScoped is a peer that can say which room its token admits (the
-// gateway's sessions can).
-type tokenScoped interface{ TokenRoom() string }
-
-func describe(p engine.Peer, room string) peerInfo {
-	info := peerInfo{ID: p.SessionID(), App: p.AppID(), Member: p.Member(), Host: p.AsksForHost(), Admits: room != "" && p.AdmitsRoom(room)}
-	if ts, ok := p.(tokenScoped); ok {
-		info.Scoped, info.TokenRoom = true, ts.TokenRoom()
-	}
-	return info
 }
 
 // target is one operation route runs: on the owner of key's lease, here
@@ -423,7 +398,7 @@ func (e *Engine) route(t target) (any, error) {
 		if t.before != nil {
 			t.before()
 		}
-		raw, err := e.node.Request(context.Background(), owner, t.bus, t.fwd.Peer.ID, t.fwd)
+		raw, err := e.node.Request(context.Background(), owner, t.bus, t.fwd.Peer.Session, t.fwd)
 		if err != nil {
 			gone := errors.Is(err, cluster.ErrNodeGone)
 			err = decodeError(err)
@@ -463,19 +438,20 @@ func replyAs[R any](v any, err error) (R, error) {
 // noteOrigin remembers p, so that events for it that arrive from other
 // nodes reach it.
 func (e *Engine) noteOrigin(p engine.Peer) *originState {
+	who := p.Who()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	o := e.origins[p.SessionID()]
+	o := e.origins[who.Session]
 	if o == nil {
 		o = &originState{peer: p, rooms: map[string]string{}}
-		e.origins[p.SessionID()] = o
+		e.origins[who.Session] = o
 	}
 	return o
 }
 
 // joined and left keep the origin's list of p's rooms.
 func (e *Engine) joined(p engine.Peer, room string) {
-	key := roomKey{p.AppID(), room}
+	key := roomKey{p.Who().App, room}
 	e.mu.Lock()
 	owner := e.owners[key]
 	if _, ok := e.held[key]; ok {
@@ -491,7 +467,7 @@ func (e *Engine) joined(p engine.Peer, room string) {
 func (e *Engine) left(p engine.Peer, rooms ...string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if o := e.origins[p.SessionID()]; o != nil {
+	if o := e.origins[p.Who().Session]; o != nil {
 		for _, r := range rooms {
 			delete(o.rooms, r)
 		}
@@ -502,7 +478,7 @@ func (e *Engine) left(p engine.Peer, rooms ...string) {
 func (e *Engine) roomCount(p engine.Peer) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if o := e.origins[p.SessionID()]; o != nil {
+	if o := e.origins[p.Who().Session]; o != nil {
 		return len(o.rooms)
 	}
 	return 0
@@ -527,7 +503,7 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 	if f.Op == "rebind" {
 		return e.rebind(f.Peer, f.Args)
 	}
-	rp := e.remote(from, f.Peer, f.Room)
+	rp := e.remote(from, f.Peer)
 	defer e.dropIfIdle(rp)
 	switch f.Op {
 	case "leaveAll":
@@ -580,11 +556,7 @@ func (e *Engine) deliver(from string, sessions []string, frame json.RawMessage) 
 			continue
 		}
 		if app, user, room, ok := parseUserAddress(s); ok {
-			for _, p := range locals.Peers(app, user) {
-				if room == "" || p.AdmitsRoom(room) {
-					peers = append(peers, p)
-				}
-			}
+			peers = append(peers, locals.Peers(app, user, room)...)
 		} else if p := locals.Session(s); p != nil {
 			peers = append(peers, p)
 		}
@@ -691,7 +663,7 @@ func (e *Engine) removeDeadPeers() {
 	}
 	e.mu.Unlock()
 	for _, rp := range gone {
-		e.log.Info("a node is dead: its member leaves", "dead", rp.node, "session", rp.info.ID)
+		e.log.Info("a node is dead: its member leaves", "dead", rp.node, "session", rp.who.Session)
 		e.local.LeaveAll(rp)
 	}
 	for _, d := range dead {
@@ -777,27 +749,23 @@ func (e *Engine) Close() {
 type remotePeer struct {
 	e    *Engine
 	node string
-	info peerInfo
 
-	mu     sync.Mutex
-	admits map[string]bool // rooms its token admits, as its node said
+	mu  sync.Mutex
+	who engine.Who // as its node last said
 }
 
-// remote returns the stand-in for info's peer on node from, noting whether
-// its token admits room.
-func (e *Engine) remote(from string, info peerInfo, room string) *remotePeer {
+// remote returns the stand-in for who's peer on node from, as who says
+// it is now.
+func (e *Engine) remote(from string, who engine.Who) *remotePeer {
 	e.mu.Lock()
-	rp := e.remotes[info.ID]
+	rp := e.remotes[who.Session]
 	if rp == nil || rp.node != from {
-		rp = &remotePeer{e: e, node: from, info: info, admits: map[string]bool{}}
-		e.remotes[info.ID] = rp
+		rp = &remotePeer{e: e, node: from, who: who}
+		e.remotes[who.Session] = rp
 	}
 	e.mu.Unlock()
 	rp.mu.Lock()
-	rp.info.Member, rp.info.Host, rp.info.Scoped, rp.info.TokenRoom = info.Member, info.Host, info.Scoped, info.TokenRoom
-	if room != "" {
-		rp.admits[room] = info.Admits
-	}
+	rp.who = who
 	rp.mu.Unlock()
 	return rp
 }
@@ -807,34 +775,23 @@ func (e *Engine) dropIfIdle(rp *remotePeer) {
 	if len(e.local.Rooms(rp)) > 0 {
 		return
 	}
+	session := rp.Who().Session
 	e.mu.Lock()
-	if e.remotes[rp.info.ID] == rp {
-		delete(e.remotes, rp.info.ID)
+	if e.remotes[session] == rp {
+		delete(e.remotes, session)
 	}
 	e.mu.Unlock()
 }
 
-func (rp *remotePeer) SessionID() string { return rp.info.ID }
-func (rp *remotePeer) AppID() string     { return rp.info.App }
-func (rp *remotePeer) Member() protocol.Member {
+// Who implements engine.Peer.
+func (rp *remotePeer) Who() engine.Who {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
-	return rp.info.Member
+	return rp.who
 }
-func (rp *remotePeer) AdmitsRoom(roomID string) bool {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	if rp.info.Scoped {
-		return rp.info.TokenRoom == "" || rp.info.TokenRoom == roomID
-	}
-	return rp.admits[roomID]
-}
-func (rp *remotePeer) AsksForHost() bool {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	return rp.info.Host
-}
-func (rp *remotePeer) Deliver(frame []byte) { rp.e.node.SendEvent(rp.node, rp.info.ID, frame) }
+
+// Deliver implements engine.Peer: the frame goes to the peer's node.
+func (rp *remotePeer) Deliver(frame []byte) { rp.e.node.SendEvent(rp.node, rp.Who().Session, frame) }
 
 // sortedRooms sorts room infos by ID.
 func sortedRooms(rooms []protocol.RoomInfo) []protocol.RoomInfo {

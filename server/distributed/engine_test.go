@@ -28,13 +28,9 @@ type testPeer struct {
 
 func newPeer(user string) *testPeer { return &testPeer{id: "s-" + user, user: user, app: "app1"} }
 
-func (p *testPeer) SessionID() string { return p.id }
-func (p *testPeer) AppID() string     { return p.app }
-func (p *testPeer) Member() protocol.Member {
-	return protocol.Member{UserID: p.user, UserName: "name " + p.user}
+func (p *testPeer) Who() engine.Who {
+	return engine.Who{Session: p.id, App: p.app, Member: protocol.Member{UserID: p.user, UserName: "name " + p.user}, Host: p.host}
 }
-func (p *testPeer) AdmitsRoom(string) bool { return true }
-func (p *testPeer) AsksForHost() bool      { return p.host }
 func (p *testPeer) Deliver(b []byte) {
 	var f protocol.Frame
 	if err := json.Unmarshal(b, &f); err != nil {

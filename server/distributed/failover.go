@@ -180,7 +180,7 @@ func (e *Engine) restoredPeer(ctx context.Context, key roomKey, session string, 
 	if !e.alive(node) {
 		return nil
 	}
-	return e.remote(node, peerInfo{ID: session, App: key.app, Member: protocol.Member{UserID: m.UserID, UserName: m.UserName}}, "")
+	return e.remote(node, engine.Who{Session: session, App: key.app, Member: protocol.Member{UserID: m.UserID, UserName: m.UserName}})
 }
 
 // takeOverRoomsOf finds a new owner for the rooms this node's sessions are
@@ -192,7 +192,7 @@ func (e *Engine) takeOverRoomsOf(dead map[string]bool) {
 	seen := map[roomKey]bool{}
 	for _, o := range e.origins {
 		for room, owner := range o.rooms {
-			key := roomKey{o.peer.AppID(), room}
+			key := roomKey{o.peer.Who().App, room}
 			if dead[owner] && !seen[key] {
 				seen[key] = true
 				keys = append(keys, key)
@@ -208,7 +208,7 @@ func (e *Engine) takeOverRoomsOf(dead map[string]bool) {
 		}
 		e.mu.Lock()
 		for _, o := range e.origins {
-			if _, in := o.rooms[key.id]; in && o.peer.AppID() == key.app {
+			if _, in := o.rooms[key.id]; in && o.peer.Who().App == key.app {
 				o.rooms[key.id] = owner
 			}
 		}

@@ -52,10 +52,11 @@ func (e *Engine) joinRoom(p engine.Peer, req engine.Request) (any, error) {
 
 // routeRoom runs req on its room's owner, for p.
 func (e *Engine) routeRoom(p engine.Peer, req engine.Request) (any, error) {
+	who := p.Who()
 	return e.route(target{
-		key:     roomKey{p.AppID(), req.Room},
+		key:     roomKey{who.App, req.Room},
 		bus:     "op",
-		fwd:     forwarded{Op: req.Op.Name, Peer: describe(p, req.Room), Room: req.Room, Args: req.Raw},
+		fwd:     forwarded{Op: req.Op.Name, Peer: who, Room: req.Room, Args: req.Raw},
 		local:   func() (any, error) { return req.Run(e.local, p) },
 		changes: req.Op.Kind != engine.KindRead,
 		what:    fmt.Sprintf("room %q", req.Room),
@@ -68,12 +69,13 @@ func (e *Engine) routeRoom(p engine.Peer, req engine.Request) (any, error) {
 // there; otherwise the join comes first and the leave after, as on one
 // node, so a failed join leaves p where it was.
 func (e *Engine) switchRoom(p engine.Peer, req engine.Request) (any, error) {
+	who := p.Who()
 	from := req.From
-	fromOwner, err := e.resolve(roomKey{p.AppID(), from})
+	fromOwner, err := e.resolve(roomKey{who.App, from})
 	if err != nil {
 		return nil, err
 	}
-	toOwner, err := e.resolve(roomKey{p.AppID(), req.Room})
+	toOwner, err := e.resolve(roomKey{who.App, req.Room})
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +87,7 @@ func (e *Engine) switchRoom(p engine.Peer, req engine.Request) (any, error) {
 		return v, err
 	}
 	e.mu.Lock()
-	_, in := e.origins[p.SessionID()].roomsHas(from)
+	_, in := e.origins[who.Session].roomsHas(from)
 	e.mu.Unlock()
 	if !in {
 		return nil, protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q, so you cannot switch from it", from)
@@ -133,21 +135,22 @@ func isCode(err error, code protocol.Code) bool {
 // LeaveAll implements engine.Engine: p leaves its rooms here and on every
 // node it has rooms on, and this node forgets it.
 func (e *Engine) LeaveAll(p engine.Peer) []string {
+	who := p.Who()
 	ids := e.local.LeaveAll(p)
 	e.mu.Lock()
-	o := e.origins[p.SessionID()]
-	delete(e.origins, p.SessionID())
+	o := e.origins[who.Session]
+	delete(e.origins, who.Session)
 	e.mu.Unlock()
 	for _, n := range e.otherOwners(p, o) {
-		f := forwarded{Op: "leaveAll", Peer: describe(p, "")}
-		raw, err := e.node.Request(context.Background(), n, "op", p.SessionID(), f)
+		f := forwarded{Op: "leaveAll", Peer: who}
+		raw, err := e.node.Request(context.Background(), n, "op", who.Session, f)
 		if err != nil {
 			// Given up, the session would stay a member there for good (a
 			// ghost nobody sees leave): it is asked again until it is
 			// done or that node is dead (whose rooms are made again
 			// without the sessions gone).
-			e.log.Warn("leaving the rooms on another node failed; trying again", "owner", n, "session", p.SessionID(), "err", err)
-			go e.leaveAllLater(n, p.SessionID(), f)
+			e.log.Warn("leaving the rooms on another node failed; trying again", "owner", n, "session", who.Session, "err", err)
+			go e.leaveAllLater(n, who.Session, f)
 			continue
 		}
 		var more []string
@@ -188,12 +191,13 @@ func (e *Engine) leaveAllLater(node, session string, f forwarded) {
 
 // Rooms implements engine.Engine: it asks every node p has rooms on.
 func (e *Engine) Rooms(p engine.Peer) []protocol.RoomInfo {
+	who := p.Who()
 	rooms := e.local.Rooms(p)
 	e.mu.Lock()
-	o := e.origins[p.SessionID()]
+	o := e.origins[who.Session]
 	e.mu.Unlock()
 	for _, n := range e.otherOwners(p, o) {
-		raw, err := e.node.Request(context.Background(), n, "op", p.SessionID(), forwarded{Op: "rooms", Peer: describe(p, "")})
+		raw, err := e.node.Request(context.Background(), n, "op", who.Session, forwarded{Op: "rooms", Peer: who})
 		if err != nil {
 			continue
 		}
@@ -223,7 +227,7 @@ func (e *Engine) otherOwners(p engine.Peer, o *originState) []string {
 	for room, owner := range rooms {
 		if owner == "" || (owner != e.node.ID() && !e.alive(owner)) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			owner, _ = e.node.Holder(ctx, roomKey{p.AppID(), room}.lease())
+			owner, _ = e.node.Holder(ctx, roomKey{p.Who().App, room}.lease())
 			cancel()
 			e.mu.Lock()
 			o.rooms[room] = owner

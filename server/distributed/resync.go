@@ -58,7 +58,7 @@ func (e *Engine) resync(node string) {
 		}
 		in, ok := e.roomsOn(node, pl.peer)
 		if !ok {
-			e.log.Warn("resync: the room's node did not say where a session stands", "owner", node, "session", pl.peer.SessionID())
+			e.log.Warn("resync: the room's node did not say where a session stands", "owner", node, "session", pl.peer.Who().Session)
 			continue
 		}
 		for _, room := range pl.rooms {
@@ -74,11 +74,12 @@ func (e *Engine) resync(node string) {
 
 // roomsOn asks node which of its rooms p is in.
 func (e *Engine) roomsOn(node string, p engine.Peer) (map[string]bool, bool) {
+	who := p.Who()
 	for attempt := range resyncAttempts {
 		if attempt > 0 {
 			time.Sleep(time.Second)
 		}
-		raw, err := e.node.Request(context.Background(), node, "op", p.SessionID(), forwarded{Op: "rooms", Peer: describe(p, "")})
+		raw, err := e.node.Request(context.Background(), node, "op", who.Session, forwarded{Op: "rooms", Peer: who})
 		if err != nil {
 			continue
 		}

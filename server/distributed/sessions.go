@@ -57,16 +57,17 @@ type handoverRequest struct {
 
 // Adopt implements gateway.Cluster.
 func (e *Engine) Adopt(s engine.Peer, key string) (gateway.Handover, error) {
+	who := s.Who()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	holder, err := e.node.Redis().Get(ctx, sessionKey(s.SessionID())).Result()
+	holder, err := e.node.Redis().Get(ctx, sessionKey(who.Session)).Result()
 	if errors.Is(err, redis.Nil) || holder == e.node.ID() {
 		return gateway.Handover{}, errors.New("no node holds the session")
 	}
 	if err != nil {
 		return gateway.Handover{}, err
 	}
-	raw, err := e.node.Request(ctx, holder, "handover", s.SessionID(), handoverRequest{ID: s.SessionID(), Key: key, App: s.AppID(), User: s.Member().UserID, To: e.node.ID()})
+	raw, err := e.node.Request(ctx, holder, "handover", who.Session, handoverRequest{ID: who.Session, Key: key, App: who.App, User: who.Member.UserID, To: e.node.ID()})
 	if err != nil {
 		return gateway.Handover{}, fmt.Errorf("node %s: %w", holder, err)
 	}
@@ -80,8 +81,8 @@ func (e *Engine) Adopt(s engine.Peer, key string) (gateway.Handover, error) {
 		o.rooms[room] = owner
 	}
 	e.mu.Unlock()
-	if err := e.node.Redis().Set(ctx, sessionKey(s.SessionID()), e.node.ID(), sessionTTL).Err(); err != nil {
-		e.log.Warn("a session's new node was not recorded", "session", s.SessionID(), "err", err)
+	if err := e.node.Redis().Set(ctx, sessionKey(who.Session), e.node.ID(), sessionTTL).Err(); err != nil {
+		e.log.Warn("a session's new node was not recorded", "session", who.Session, "err", err)
 	}
 	return h, nil
 }
@@ -106,11 +107,12 @@ func (e *Engine) handleHandover(body json.RawMessage) (any, error) {
 // owner sent p here, and its reply after that too: once every reply is
 // in, p has had every frame sent to it before the move.
 func (e *Engine) MoveSession(p engine.Peer, to string) (map[string]string, error) {
-	info := describe(p, "")
-	rp := e.remote(to, info, "")
+	who := p.Who()
+	info := who
+	rp := e.remote(to, info)
 	e.mu.Lock()
-	o := e.origins[p.SessionID()]
-	delete(e.origins, p.SessionID())
+	o := e.origins[who.Session]
+	delete(e.origins, who.Session)
 	e.mu.Unlock()
 	owners := map[string]bool{}
 	for _, n := range e.otherOwners(p, o) {
@@ -131,7 +133,7 @@ func (e *Engine) MoveSession(p engine.Peer, to string) (map[string]string, error
 	var errs []error
 	for owner := range owners {
 		args, _ := json.Marshal(rebindArgs{To: to})
-		if _, err := e.node.Request(context.Background(), owner, "op", p.SessionID(), forwarded{Op: "rebind", Peer: info, Args: args}); err != nil {
+		if _, err := e.node.Request(context.Background(), owner, "op", who.Session, forwarded{Op: "rebind", Peer: info, Args: args}); err != nil {
 			errs = append(errs, fmt.Errorf("node %s: %w", owner, err))
 		}
 	}
@@ -144,24 +146,24 @@ type rebindArgs struct {
 
 // rebind is an owner's side of MoveSession: the session's rooms here go
 // to its stand-in on node to, or to the session itself when it moved here.
-func (e *Engine) rebind(info peerInfo, args json.RawMessage) (any, error) {
+func (e *Engine) rebind(info engine.Who, args json.RawMessage) (any, error) {
 	var a rebindArgs
 	if err := json.Unmarshal(args, &a); err != nil {
 		return nil, err
 	}
 	if a.To == e.node.ID() {
 		if locals := e.localDir(); locals != nil {
-			if p := locals.Session(info.ID); p != nil {
+			if p := locals.Session(info.Session); p != nil {
 				e.local.Rebind(p)
 				e.mu.Lock()
-				delete(e.remotes, info.ID)
+				delete(e.remotes, info.Session)
 				e.mu.Unlock()
 				return struct{}{}, nil
 			}
 		}
-		return nil, fmt.Errorf("session %s is not here", info.ID)
+		return nil, fmt.Errorf("session %s is not here", info.Session)
 	}
-	rp := e.remote(a.To, info, "")
+	rp := e.remote(a.To, info)
 	e.local.Rebind(rp)
 	e.dropIfIdle(rp)
 	return struct{}{}, nil

@@ -36,6 +36,7 @@ func (m *Manager) AttributesBatch(p Peer, roomID string, ops []protocol.Attribut
 }
 
 func (m *Manager) changeAttributes(p Peer, roomID, event string, ops []protocol.AttributesOperation) ([]string, error) {
+	who := p.Who()
 	for _, op := range ops {
 		if err := m.validateAttributeOp(op); err != nil {
 			return nil, err
@@ -45,10 +46,10 @@ func (m *Manager) changeAttributes(p Peer, roomID, event string, ops []protocol.
 	if err != nil {
 		return nil, err
 	}
-	user := p.Member().UserID
+	user := who.Member.UserID
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.members[p.SessionID()] == nil {
+	if r.members[who.Session] == nil {
 		return nil, notInRoom(roomID)
 	}
 	before := cloneAttributes(r.attrs)
@@ -72,7 +73,7 @@ func (m *Manager) changeAttributes(p Peer, roomID, event string, ops []protocol.
 	}
 	r.attrBytes = size
 	if len(infos) > 0 {
-		r.broadcast(event, protocol.AttributesEvent{RoomID: roomID, Infos: infos}, p.SessionID())
+		r.broadcast(event, protocol.AttributesEvent{RoomID: roomID, Infos: infos}, who.Session)
 	}
 	return errorKeys, nil
 }

@@ -303,14 +303,10 @@ func TestMemberAttributesAndQueries(t *testing.T) {
 // quietPeer drops what it is sent: for rooms too big to record.
 type quietPeer struct{ id, user string }
 
-func (p quietPeer) SessionID() string { return p.id }
-func (p quietPeer) AppID() string     { return "" }
-func (p quietPeer) Member() protocol.Member {
-	return protocol.Member{UserID: p.user, UserName: p.user}
+func (p quietPeer) Who() Who {
+	return Who{Session: p.id, Member: protocol.Member{UserID: p.user, UserName: p.user}}
 }
-func (p quietPeer) AdmitsRoom(string) bool { return true }
-func (p quietPeer) AsksForHost() bool      { return false }
-func (p quietPeer) Deliver([]byte)         {}
+func (p quietPeer) Deliver([]byte) {}
 
 func TestPagingFiveThousandMembersUnderChurn(t *testing.T) {
 	m := newManager(Limits{})

@@ -15,25 +15,44 @@ import (
 	"roomkit/server/protocol"
 )
 
-// Peer is one connection as the engine sees it.
-type Peer interface {
-	// SessionID identifies the connection; two tabs of one user are two
+// Who is who a peer is, as a plain value: its session, app and user, and
+// what its token lets it do. A peer's Who may change between two requests
+// (a renewed token can rename the user or change its room); each request
+// reads it once.
+type Who struct {
+	// Session identifies the connection; two tabs of one user are two
 	// sessions and two places in a room. It is unique on the server.
-	SessionID() string
-	// AppID is the tenant the peer belongs to. Rooms, users and everything
+	Session string `json:"id"`
+	// App is the tenant the peer belongs to. Rooms, users and everything
 	// they hold are the app's own: a peer never sees or reaches another
 	// app's room, however the IDs compare.
-	AppID() string
+	App string `json:"app"`
 	// Member is how others see this peer.
-	Member() protocol.Member
-	// AdmitsRoom reports whether the peer's token lets it into roomID.
-	AdmitsRoom(roomID string) bool
-	// AsksForHost reports whether the peer's token asks for the host role
-	// (role 1): such a user is a room's host if it has none, else a manager.
-	AsksForHost() bool
+	Member protocol.Member `json:"member"`
+	// TokenRoom is the one room the peer's token admits, or "" for any.
+	TokenRoom string `json:"tokenRoom,omitempty"`
+	// Host says the peer's token asks for the host role (role 1): such a
+	// user is a room's host if it has none, else a manager.
+	Host bool `json:"host,omitempty"`
+}
+
+// AdmitsRoom reports whether w's token lets it into roomID.
+func (w Who) AdmitsRoom(roomID string) bool { return w.TokenRoom == "" || w.TokenRoom == roomID }
+
+// Deliverer is where a peer's frames go.
+type Deliverer interface {
 	// Deliver queues an encoded frame for the peer. It must not block and
 	// must not call back into the engine.
 	Deliver(frame []byte)
+}
+
+// Peer is one connection as the engine sees it: who it is, and where its
+// frames go. A connection, and each stand-in for one (another node's
+// session, a user's tabs on another node), is a Peer.
+type Peer interface {
+	// Who is who the peer is now.
+	Who() Who
+	Deliverer
 }
 
 // Engine is the seam between connections and room state with its fan-out.

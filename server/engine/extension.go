@@ -58,7 +58,7 @@ func (m *Manager) WithExtension(p Peer, roomID string, f func(ext Extension, me 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	me := r.members[p.SessionID()]
+	me := r.members[p.Who().Session]
 	if me == nil {
 		return nil, notInRoom(roomID)
 	}
@@ -103,7 +103,7 @@ func (m *Manager) makeExtLocked(r *room, state json.RawMessage) {
 
 func (r *room) extJoined(mem *member) {
 	if r.ext != nil {
-		r.ext.Joined(mem.peer.SessionID(), mem.user.member)
+		r.ext.Joined(mem.session, mem.user.member)
 	}
 }
 

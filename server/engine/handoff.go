@@ -93,10 +93,10 @@ func (m *Manager) Detach(app, roomID string) (RoomState, bool) {
 	r.flushLocked()
 	st := r.stateLocked()
 	for _, mem := range r.order {
-		if mine := m.joined[mem.peer.SessionID()]; mine != nil {
+		if mine := m.joined[mem.session]; mine != nil {
 			delete(mine, r.id)
 			if len(mine) == 0 {
-				delete(m.joined, mem.peer.SessionID())
+				delete(m.joined, mem.session)
 			}
 		}
 	}
@@ -111,7 +111,7 @@ func (r *room) stateLocked() RoomState {
 		Seq: r.seq, OrderKey: r.orderKey, Passcode: r.passcode, HostUser: r.hostUser, ShareLocked: r.shareLocked, IdleTimeout: r.idleTimeout,
 		Extension: r.extExport()}
 	for _, mem := range r.order {
-		st.Members = append(st.Members, MemberState{SessionID: mem.peer.SessionID(), UserID: mem.userID(), Seq: mem.seq})
+		st.Members = append(st.Members, MemberState{SessionID: mem.session, UserID: mem.userID(), Seq: mem.seq})
 	}
 	for _, id := range sortedKeys(r.users) {
 		u := r.users[id]
@@ -229,7 +229,7 @@ func (m *Manager) Import(st RoomState, peerFor func(sessionID, userID string) Pe
 			goneSessions = append(goneSessions, ms.SessionID)
 			continue
 		}
-		mem := &member{peer: p, user: u, seq: ms.Seq}
+		mem := &member{peer: p, session: ms.SessionID, user: u, seq: ms.Seq}
 		u.sessions = append(u.sessions, mem)
 		r.members[ms.SessionID] = mem
 		r.order = append(r.order, mem)

@@ -108,6 +108,7 @@ func (m *Manager) Switch(p Peer, from string, to protocol.RoomInfo, create bool,
 // switch), p must be in that room and leaves it once the join has
 // succeeded.
 func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomConfig, mode joinMode, leaving, passcode string) (protocol.RoomInfo, error) {
+	who := p.Who()
 	if err := protocol.ValidateRoomInfo(info); err != nil {
 		return protocol.RoomInfo{}, err
 	}
@@ -116,7 +117,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 			return protocol.RoomInfo{}, err
 		}
 	}
-	if !p.AdmitsRoom(info.RoomID) {
+	if !who.AdmitsRoom(info.RoomID) {
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeTokenRoomMismatch, "your token admits another room only, not %q", info.RoomID)
 	}
 
@@ -125,7 +126,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 	if m.closed {
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeServerShutdown, "the server is shutting down; try again shortly")
 	}
-	mine := m.joined[p.SessionID()]
+	mine := m.joined[who.Session]
 	if leaving != "" && mine[leaving] == nil {
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q, so you cannot switch from it", leaving)
 	}
@@ -136,7 +137,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeJoinedRoomsLimit, "this connection is in %d rooms, the most it may be in; leave one first", len(mine))
 	}
 
-	key := roomKey{p.AppID(), info.RoomID}
+	key := roomKey{who.App, info.RoomID}
 	r := m.rooms[key]
 	switch {
 	case r != nil && mode == modeCreate:
@@ -156,7 +157,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 		if err := usage.charge(int64(RoomOverheadBytes+attributesSize(attrs)), fmt.Sprintf("cannot create room %q", info.RoomID)); err != nil {
 			return protocol.RoomInfo{}, err
 		}
-		r = newRoom(key.app, info, cfg, p.Member().UserID)
+		r = newRoom(key.app, info, cfg, who.Member.UserID)
 		r.usage, r.attrBytes = usage, attributesSize(attrs)
 		r.clock, r.onIdle = m.clock, m.endIfIdle
 		r.joinWindow = m.limits.JoinBatchWindow
@@ -180,7 +181,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 
 	if mine == nil {
 		mine = map[string]*room{}
-		m.joined[p.SessionID()] = mine
+		m.joined[who.Session] = mine
 	}
 	mine[info.RoomID] = r
 	if leaving != "" {
@@ -194,7 +195,7 @@ func (m *Manager) joinLocked(p Peer, info protocol.RoomInfo, cfg *protocol.RoomC
 // the room. Caller holds r.mu.
 func (m *Manager) admitLocked(r *room, p Peer, passcode string) error {
 	switch {
-	case r.removed[p.Member().UserID]:
+	case r.removed[p.Who().Member.UserID]:
 		return protocol.Errorf(protocol.CodeRemovedFromRoom, "you were removed from room %q and may not join it again while it lasts", r.id)
 	case r.passcode != "" && passcode == "":
 		return protocol.Errorf(protocol.CodeWrongPasscode, "room %q needs a passcode; ask its host for it", r.id)
@@ -246,7 +247,7 @@ func (m *Manager) Leave(p Peer, roomID string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.joined[p.SessionID()][roomID]
+	r := m.joined[p.Who().Session][roomID]
 	if r == nil {
 		return protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q", roomID)
 	}
@@ -259,7 +260,7 @@ func (m *Manager) LeaveAll(p Peer) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// In room ID order, so the events it causes come in a predictable order.
-	mine := m.joined[p.SessionID()]
+	mine := m.joined[p.Who().Session]
 	ids := sortedKeys(mine)
 	for _, id := range ids {
 		m.leaveLocked(p, mine[id])
@@ -277,10 +278,11 @@ func (m *Manager) leaveLocked(p Peer, r *room) {
 // removeLocked removes p from r, and schedules r's end when it is empty.
 // Caller holds m.mu and r.mu.
 func (m *Manager) removeLocked(p Peer, r *room) {
-	mine := m.joined[p.SessionID()]
+	who := p.Who()
+	mine := m.joined[who.Session]
 	delete(mine, r.id)
 	if len(mine) == 0 {
-		delete(m.joined, p.SessionID())
+		delete(m.joined, who.Session)
 	}
 	empty := r.remove(p)
 	r.checkIdleLocked()
@@ -330,7 +332,7 @@ func (m *Manager) destroyLocked(r *room) {
 func (m *Manager) Rooms(p Peer) []protocol.RoomInfo {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	mine := m.joined[p.SessionID()]
+	mine := m.joined[p.Who().Session]
 	out := make([]protocol.RoomInfo, 0, len(mine))
 	for _, id := range sortedKeys(mine) {
 		out = append(out, mine[id].info())
@@ -349,7 +351,7 @@ func (m *Manager) MemberList(p Peer, roomID string, count int, nextFlag string) 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	me := r.members[p.SessionID()]
+	me := r.members[p.Who().Session]
 	if me == nil {
 		return protocol.MemberListReply{}, notInRoom(roomID)
 	}
@@ -366,7 +368,7 @@ func (m *Manager) MemberCount(p Peer, roomID string) (int, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	me := r.members[p.SessionID()]
+	me := r.members[p.Who().Session]
 	if me == nil {
 		return 0, notInRoom(roomID)
 	}
@@ -380,7 +382,7 @@ func (m *Manager) memberRoom(p Peer, roomID string) (*room, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.joined[p.SessionID()][roomID]
+	r := m.joined[p.Who().Session][roomID]
 	if r == nil {
 		return nil, notInRoom(roomID)
 	}
@@ -399,17 +401,18 @@ func (m *Manager) Members() int {
 	return n
 }
 
-// Rebind makes p the peer of session p.SessionID() in every room that
+// Rebind makes p the peer of session p.Who().Session in every room that
 // session is in, in place of the one it joined with (the session moved to
 // another connection or server node): its place, role and attributes stay,
 // and later events go to p. It returns the IDs of those rooms.
 func (m *Manager) Rebind(p Peer) []string {
+	who := p.Who()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	mine := m.joined[p.SessionID()]
+	mine := m.joined[who.Session]
 	for _, r := range mine {
 		r.mu.Lock()
-		if mem := r.members[p.SessionID()]; mem != nil {
+		if mem := r.members[who.Session]; mem != nil {
 			mem.peer = p
 		}
 		r.mu.Unlock()

@@ -25,13 +25,9 @@ type fakePeer struct {
 
 func peer(id string) *fakePeer { return &fakePeer{id: id, user: "u-" + id} }
 
-func (p *fakePeer) SessionID() string { return p.id }
-func (p *fakePeer) AppID() string     { return p.app }
-func (p *fakePeer) Member() protocol.Member {
-	return protocol.Member{UserID: p.user, UserName: "name " + p.user}
+func (p *fakePeer) Who() Who {
+	return Who{Session: p.id, App: p.app, Member: protocol.Member{UserID: p.user, UserName: "name " + p.user}, TokenRoom: p.room, Host: p.host}
 }
-func (p *fakePeer) AdmitsRoom(id string) bool { return p.room == "" || p.room == id }
-func (p *fakePeer) AsksForHost() bool         { return p.host }
 func (p *fakePeer) Deliver(b []byte) {
 	var f protocol.Frame
 	if err := json.Unmarshal(b, &f); err != nil {

@@ -35,6 +35,7 @@ func (m *Manager) QueryMembers(p Peer, roomID string, userIDs []string) (protoco
 // member's attributes. A member may set its own; another's, or a user not in
 // the room, lands in errorUserList.
 func (m *Manager) SetMemberAttributes(p Peer, roomID string, userIDs []string, attrs map[string]string) (protocol.SetMembersAttributesReply, error) {
+	who := p.Who()
 	out := protocol.SetMembersAttributesReply{RoomID: roomID, Infos: []protocol.MemberAttributesInfo{}, ErrorUserList: []string{}}
 	if err := m.validateUserIDs(userIDs); err != nil {
 		return out, err
@@ -51,7 +52,7 @@ func (m *Manager) SetMemberAttributes(p Peer, roomID string, userIDs []string, a
 	if err != nil {
 		return out, err
 	}
-	me := p.Member()
+	me := who.Member
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, id := range userIDs {
@@ -85,7 +86,7 @@ func (m *Manager) SetMemberAttributes(p Peer, roomID string, userIDs []string, a
 		out.Infos = append(out.Infos, protocol.MemberAttributesInfo{AttributesInfo: protocol.MemberAttributes{UserID: id, Attributes: copyMap(merged)}})
 	}
 	if len(out.Infos) > 0 {
-		r.queueMemberAttributesLocked(p.SessionID(), &protocol.MemberAttributesEvent{RoomID: roomID, Infos: out.Infos, OperatedInfo: me}, m.limits.MemberAttributesDelay)
+		r.queueMemberAttributesLocked(who.Session, &protocol.MemberAttributesEvent{RoomID: roomID, Infos: out.Infos, OperatedInfo: me}, m.limits.MemberAttributesDelay)
 	}
 	return out, nil
 }

@@ -28,6 +28,7 @@ type storedMessage struct {
 // (unless it is a command), and queued for the room's next flush, which
 // delivers every message queued meanwhile as one receiveRoomMessage event.
 func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (protocol.Message, error) {
+	who := p.Who()
 	if err := m.validateMessage(msg); err != nil {
 		return protocol.Message{}, err
 	}
@@ -37,7 +38,7 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	me := r.members[p.SessionID()]
+	me := r.members[who.Session]
 	if me == nil {
 		return protocol.Message{}, notInRoom(roomID)
 	}
@@ -58,7 +59,7 @@ func (m *Manager) SendMessage(p Peer, roomID string, msg protocol.Message) (prot
 			return protocol.Message{}, err
 		}
 	}
-	r.pending = append(r.pending, pendingEvent{sender: p.SessionID(), message: raw})
+	r.pending = append(r.pending, pendingEvent{sender: who.Session, message: raw})
 	// No added latency: the flush runs as soon as it can take the lock, and
 	// whatever was sent meanwhile goes with it.
 	r.scheduleFlushLocked(0)

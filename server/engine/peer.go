@@ -30,7 +30,7 @@ func (m *Manager) SendPeerMessage(p Peer, req protocol.SendPeerMessageRequest) (
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	me := r.members[p.SessionID()]
+	me := r.members[p.Who().Session]
 	if me == nil {
 		return protocol.SendPeerMessageReply{}, notInRoom(req.RoomID)
 	}

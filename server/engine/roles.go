@@ -147,7 +147,7 @@ func (m *Manager) sessionRoomLocked(p Peer, roomID, target string) (session, err
 	if err := validateTarget(target); err != nil {
 		return session{}, err
 	}
-	r := m.joined[p.SessionID()][roomID]
+	r := m.joined[p.Who().Session][roomID]
 	if r == nil {
 		return session{}, notInRoom(roomID)
 	}
@@ -167,7 +167,7 @@ func validateTarget(target string) error {
 // lockSession locks r and finds p's place and target's in it.
 func lockSession(r *room, p Peer, roomID, target string) (session, error) {
 	r.mu.Lock()
-	mem := r.members[p.SessionID()]
+	mem := r.members[p.Who().Session]
 	if mem == nil {
 		r.mu.Unlock()
 		return session{}, notInRoom(roomID)
@@ -300,7 +300,7 @@ func (m *Manager) RenameMember(p Peer, roomID, userID, name string) (protocol.Me
 func (m *Manager) SetMemberState(p Peer, req protocol.SetMemberStateRequest) (protocol.Member, error) {
 	target := req.UserID
 	if target == "" {
-		target = p.Member().UserID
+		target = p.Who().Member.UserID
 	}
 	s, err := m.sessionRoom(p, req.RoomID, target)
 	if err != nil {
@@ -403,10 +403,10 @@ func (m *Manager) endLocked(r *room, why protocol.KickedOut) {
 	kick := kickedOut(r.id, why)
 	for _, mem := range r.order {
 		mem.peer.Deliver(kick)
-		mine := m.joined[mem.peer.SessionID()]
+		mine := m.joined[mem.session]
 		delete(mine, r.id)
 		if len(mine) == 0 {
-			delete(m.joined, mem.peer.SessionID())
+			delete(m.joined, mem.session)
 		}
 	}
 	r.members, r.order, r.users = map[string]*member{}, nil, map[string]*userPlace{}

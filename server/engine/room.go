@@ -75,9 +75,10 @@ type userPlace struct {
 
 // member is one session's place in a room.
 type member struct {
-	peer Peer
-	user *userPlace
-	seq  uint64
+	peer    Peer
+	session string // peer's session ID (fixed for the peer's life)
+	user    *userPlace
+	seq     uint64
 }
 
 // userID is the member's user.
@@ -113,11 +114,12 @@ func (r *room) add(p Peer) {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	info := p.Member()
+	who := p.Who()
+	info := who.Member
 	u := r.users[info.UserID]
 	if u == nil {
 		info.Role = protocol.RoleParticipant
-		if p.AsksForHost() {
+		if who.Host {
 			info.Role = protocol.RoleManager
 			if r.hostUser == "" {
 				info.Role, r.hostUser = protocol.RoleHost, info.UserID
@@ -127,9 +129,9 @@ func (r *room) add(p Peer) {
 		r.users[info.UserID] = u
 	}
 	r.seq++
-	m := &member{peer: p, user: u, seq: r.seq}
+	m := &member{peer: p, session: who.Session, user: u, seq: r.seq}
 	u.sessions = append(u.sessions, m)
-	r.members[p.SessionID()] = m
+	r.members[who.Session] = m
 	r.order = append(r.order, m)
 	r.joins = append(r.joins, m)
 	// A join in a quiet room is announced at once; joins that follow an
@@ -193,7 +195,7 @@ func (r *room) flushJoinsLocked(now time.Time) {
 		m.peer.Deliver(all)
 	}
 	for i, m := range joins[:len(joins)-1] {
-		if r.members[m.peer.SessionID()] == m {
+		if r.members[m.session] == m {
 			m.peer.Deliver(frame(encoded[i+1:]))
 		}
 	}
@@ -203,17 +205,17 @@ func (r *room) flushJoinsLocked(now time.Time) {
 // now empty. Caller holds r.mu.
 func (r *room) remove(p Peer) (empty bool) {
 	r.dirty = true
-	m, ok := r.members[p.SessionID()]
+	m, ok := r.members[p.Who().Session]
 	if !ok {
 		return len(r.members) == 0
 	}
 	r.flushLocked()
-	delete(r.members, p.SessionID())
+	delete(r.members, m.session)
 	i := sort.Search(len(r.order), func(i int) bool { return r.order[i].seq >= m.seq })
 	r.order = append(r.order[:i], r.order[i+1:]...)
 	u := m.user
 	r.broadcast(protocol.EventRoomMemberLeft, protocol.MembersEvent{RoomID: r.id, MemberList: []protocol.Member{u.member}}, "")
-	r.extLeft(p.SessionID(), u.member)
+	r.extLeft(m.session, u.member)
 	u.sessions = slices.DeleteFunc(u.sessions, func(s *member) bool { return s == m })
 	if len(u.sessions) == 0 {
 		r.userGoneLocked(u)

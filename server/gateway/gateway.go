@@ -172,7 +172,7 @@ type Cluster interface {
 	// that a reload landing on another node finds it.
 	SessionStarted(id string)
 	SessionEnded(id string)
-	// Adopt brings session s.SessionID() from the node holding it to this
+	// Adopt brings session s.Who().Session from the node holding it to this
 	// one (s is its new, pending self here): that node checks key and
 	// hands over what Handover holds; the session's rooms now deliver to
 	// s. It fails when no live node holds the session or the key is wrong.
@@ -406,7 +406,7 @@ func (g *Gateway) add(s *session) *protocol.Error {
 	first, err := g.addLocked(s)
 	if err == nil && g.cluster != nil {
 		if first {
-			g.cluster.UserOnline(s.app, s.userID, s.Member().UserName)
+			g.cluster.UserOnline(s.app, s.userID, s.Who().Member.UserName)
 		}
 		if !s.adopting { // an adopted session is recorded once it is here
 			g.cluster.SessionStarted(s.id)
@@ -469,10 +469,10 @@ func (g *Gateway) remove(s *session) (last bool) {
 	return false
 }
 
-// Peers implements calls.Directory: every session of app's user userID,
-// attached or waiting for a resume (a resumed tab gets what rang
-// meanwhile).
-func (g *Gateway) Peers(app, userID string) []engine.Peer {
+// Peers implements calls.Directory: every session of app's user userID
+// whose token admits roomID, attached or waiting for a resume (a resumed
+// tab gets what rang meanwhile).
+func (g *Gateway) Peers(app, userID, roomID string) []engine.Peer {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	u := g.users[userKey{app, userID}]
@@ -481,7 +481,9 @@ func (g *Gateway) Peers(app, userID string) []engine.Peer {
 	}
 	out := make([]engine.Peer, 0, len(u.sessions))
 	for s := range u.sessions {
-		out = append(out, s)
+		if roomID == "" || s.Who().AdmitsRoom(roomID) {
+			out = append(out, s)
+		}
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"roomkit/server/auth"
+	"roomkit/server/engine"
 	"roomkit/server/protocol"
 )
 
@@ -54,39 +55,12 @@ func newSession(g *Gateway, c *auth.Claims) *session {
 	return s
 }
 
-// SessionID implements engine.Peer.
-func (s *session) SessionID() string { return s.id }
-
-// AppID implements engine.Peer.
-func (s *session) AppID() string { return s.app }
-
-// Member implements engine.Peer.
-func (s *session) Member() protocol.Member {
+// Who implements engine.Peer: the session, and the user and rights its
+// token gives now.
+func (s *session) Who() engine.Who {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.member
-}
-
-// AdmitsRoom implements engine.Peer.
-func (s *session) AdmitsRoom(roomID string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.claims.AdmitsRoom(roomID)
-}
-
-// TokenRoom is the one room the session's token admits, or "" for any:
-// what a room's owner on another node checks joins against.
-func (s *session) TokenRoom() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.claims.Room
-}
-
-// AsksForHost implements engine.Peer: the token's role claim is host.
-func (s *session) AsksForHost() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.claims.Role == auth.RoleHost
+	return engine.Who{Session: s.id, App: s.app, Member: s.member, TokenRoom: s.claims.Room, Host: s.claims.Role == auth.RoleHost}
 }
 
 // Deliver implements engine.Peer: it numbers the frame, keeps it for a

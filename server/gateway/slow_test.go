@@ -21,14 +21,10 @@ import (
 // churnPeer is an in-process member whose joins and leaves make events.
 type churnPeer struct{ id string }
 
-func (p churnPeer) SessionID() string { return p.id }
-func (p churnPeer) AppID() string     { return "app" }
-func (p churnPeer) Member() protocol.Member {
-	return protocol.Member{UserID: p.id, UserName: strings.Repeat("n", 200)}
+func (p churnPeer) Who() engine.Who {
+	return engine.Who{Session: p.id, App: "app", Member: protocol.Member{UserID: p.id, UserName: strings.Repeat("n", 200)}}
 }
-func (p churnPeer) AdmitsRoom(string) bool { return true }
-func (p churnPeer) AsksForHost() bool      { return false }
-func (p churnPeer) Deliver([]byte)         {}
+func (p churnPeer) Deliver([]byte) {}
 
 // A client that stops reading is disconnected once its outbox is full, and
 // a client in the same room that keeps reading gets every event and is
