@@ -19,6 +19,7 @@ import (
 
 	"roomkit/server/auth"
 	"roomkit/server/cluster"
+	"roomkit/server/directory"
 	"roomkit/server/distributed"
 	"roomkit/server/engine"
 	"roomkit/server/gateway"
@@ -120,7 +121,11 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	eng, err := distributed.New(ctx, cluster.Config{RedisURL: cfg.Redis, NodeID: cfg.NodeID}, distributed.Config{Limits: cfg.Engine}, log)
+	// The registry of this node's sessions comes first: the engine finds
+	// sessions in it from its start, the gateway adds them to it.
+	sessions := directory.NewRegistry()
+	eng, err := distributed.New(ctx, cluster.Config{RedisURL: cfg.Redis, NodeID: cfg.NodeID},
+		distributed.Config{Limits: cfg.Engine, Sessions: sessions, Calls: cfg.Gateway.Calls}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +156,7 @@ func redactURL(raw string) string {
 	return "(unparsable)"
 }
 
-func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster gateway.Cluster) *Server {
+func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster directory.Cluster) *Server {
 	s := &Server{cfg: cfg, Engine: local, ln: ln, done: make(chan error, 1), ready: ready, log: log}
 	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log, cluster)
 	local.OnRoomEnded(s.Gateway.RoomEnded) // a room ended for all ends its calls

@@ -11,8 +11,8 @@ import (
 
 	"roomkit/server/calls"
 	"roomkit/server/cluster"
+	"roomkit/server/directory"
 	"roomkit/server/engine"
-	"roomkit/server/gateway"
 	"roomkit/server/protocol"
 )
 
@@ -25,7 +25,7 @@ import (
 // every node: presence in Redis says on which nodes a user has sessions,
 // and a stand-in per (node, user) carries the call's events there.
 
-var _ gateway.Cluster = (*Engine)(nil)
+var _ directory.Cluster = (*Engine)(nil)
 
 // callsKey is the lease of an app's calls; "\x00" is in no room ID.
 func callsKey(app string) roomKey { return roomKey{app, "\x00calls"} }
@@ -37,7 +37,7 @@ func presenceKey(app, user string) string {
 	return fmt.Sprintf("roomkit:user:%d:%s:%s", len(app), app, user)
 }
 
-// UserOnline implements gateway.Cluster.
+// UserOnline implements directory.Cluster.
 func (e *Engine) UserOnline(app, user, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -68,7 +68,7 @@ end
 if #fields <= 1 then redis.call('DEL', KEYS[1]) end
 return live`)
 
-// UserOffline implements gateway.Cluster.
+// UserOffline implements directory.Cluster.
 func (e *Engine) UserOffline(app, user string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -100,26 +100,20 @@ func (e *Engine) userNodes(app, user string) ([]string, string) {
 	return nodes, h["name"]
 }
 
-// Calls implements gateway.Cluster: the node's call service. local finds
-// this node's sessions; the calls kept here ring users on every node.
-func (e *Engine) Calls(local gateway.LocalDirectory, limits calls.Limits) gateway.CallService {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.locals = local
-	e.calls = calls.NewManager(directory{e}, limits)
-	return callService{e}
-}
+// Calls implements directory.Cluster: the node's call service. The calls
+// kept here ring users on every node.
+func (e *Engine) Calls() directory.CallService { return callService{e} }
 
-// directory is the calls Manager's: a user's sessions here, and a
+// Sessions implements directory.Cluster: this node's session registry.
+func (e *Engine) Sessions() *directory.Registry { return e.sessions }
+
+// callees is the calls Manager's directory: a user's sessions here, and a
 // stand-in for their sessions on each other node.
-type directory struct{ e *Engine }
+type callees struct{ e *Engine }
 
 // Peers implements calls.Directory.
-func (d directory) Peers(app, user, room string) []engine.Peer {
-	var peers []engine.Peer
-	if l := d.e.localDir(); l != nil {
-		peers = l.Peers(app, user, room)
-	}
+func (d callees) Peers(app, user, room string) []engine.Peer {
+	peers := d.e.sessions.Peers(app, user, room)
 	nodes, name := d.e.userNodes(app, user)
 	for _, n := range nodes {
 		peers = append(peers, &userPeer{e: d.e, node: n, room: room, who: engine.Who{Session: "user@" + n + ":" + user, App: app, Member: protocol.Member{UserID: user, UserName: name}}})
@@ -204,22 +198,10 @@ func (o callOp[A, R]) call(e *Engine, p engine.Peer, a A) (R, error) {
 		key:     callsKey(who.App),
 		bus:     "call",
 		fwd:     forwarded{Op: o.name, Peer: who, Args: args},
-		local:   func() (any, error) { return o.run(e.callManager(), p, a) },
+		local:   func() (any, error) { return o.run(e.calls, p, a) },
 		changes: true,
 		what:    "the calls of this app",
 	}))
-}
-
-func (e *Engine) localDir() gateway.LocalDirectory {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.locals
-}
-
-func (e *Engine) callManager() *calls.Manager {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.calls
 }
 
 // handleCall is the calls node's side of a forwarded call operation.
@@ -245,7 +227,7 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 	}
 	rp := e.remote(from, f.Peer)
 	defer e.dropIfIdle(rp)
-	v, err := e.runLocal(key, func() (any, error) { return run(e.callManager(), rp, f.Args) })
+	v, err := e.runLocal(key, func() (any, error) { return run(e.calls, rp, f.Args) })
 	if err == nil {
 		// The reply waits for the calls' copy, off the bus's worker.
 		return cluster.Later(func() (any, error) { e.durable(); return v, nil }), nil
@@ -265,7 +247,7 @@ func (c callService) Do(p engine.Peer, req calls.Request) (any, error) {
 		key:     callsKey(who.App),
 		bus:     "call",
 		fwd:     forwarded{Op: req.Op.Name, Peer: who, Args: req.Raw},
-		local:   func() (any, error) { return req.Run(e.callManager(), p) },
+		local:   func() (any, error) { return req.Run(e.calls, p) },
 		changes: true,
 		what:    "the calls of this app",
 	})
@@ -291,10 +273,10 @@ func (c callService) RoomEnded(app, roomID string) {
 }
 
 // EndAll ends the calls kept here (a node stopping).
-func (c callService) EndAll(reason string) { c.e.callManager().EndAll(reason) }
+func (c callService) EndAll(reason string) { c.e.calls.EndAll(reason) }
 
 // Count counts the calls kept here.
-func (c callService) Count() (int, int) { return c.e.callManager().Count() }
+func (c callService) Count() (int, int) { return c.e.calls.Count() }
 
 // appPeer is the app's own voice (no session), for UserGone.
 type appPeer struct{ app string }
@@ -308,10 +290,7 @@ func (a appPeer) Deliver([]byte) {}
 // removeGoneCallers takes out of the calls kept here the users who have
 // no session on any live node left (their node died).
 func (e *Engine) removeGoneCallers() {
-	m, locals := e.callManager(), e.localDir()
-	if m == nil || locals == nil {
-		return
-	}
+	m, locals := e.calls, e.sessions
 	for app, users := range m.ActiveUsers() {
 		for _, u := range users {
 			if len(locals.Peers(app, u, "")) > 0 {

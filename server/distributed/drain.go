@@ -30,7 +30,7 @@ type peerSpot struct {
 	Info engine.Who `json:"info"`
 }
 
-// Drain implements gateway.Cluster: every room held here goes to another
+// Drain implements directory.Cluster: every room held here goes to another
 // live node, round robin; the calls leases are given up (the calls kept
 // here end with the node). It returns once every room has moved, or ctx
 // ends.
@@ -129,12 +129,10 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 		}
 	}
 	e.mu.Unlock()
-	if locals := e.localDir(); locals != nil {
-		for _, m := range st.Members {
-			if _, ok := args.Peers[m.SessionID]; !ok {
-				if p := locals.Session(m.SessionID); p != nil {
-					args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: p.Who()}
-				}
+	for _, m := range st.Members {
+		if _, ok := args.Peers[m.SessionID]; !ok {
+			if p := e.sessions.Session(m.SessionID); p != nil {
+				args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: p.Who()}
 			}
 		}
 	}
@@ -177,10 +175,8 @@ func (e *Engine) spotPeer(sessionID string, spot peerSpot) engine.Peer {
 	if spot.Node != e.node.ID() {
 		return e.remote(spot.Node, spot.Info)
 	}
-	if locals := e.localDir(); locals != nil {
-		if p := locals.Session(sessionID); p != nil {
-			return p
-		}
+	if p := e.sessions.Session(sessionID); p != nil {
+		return p
 	}
 	e.mu.Lock()
 	o := e.origins[sessionID]

@@ -40,19 +40,21 @@ import (
 
 	"roomkit/server/calls"
 	"roomkit/server/cluster"
+	"roomkit/server/directory"
 	"roomkit/server/engine"
-	"roomkit/server/gateway"
 	"roomkit/server/protocol"
 )
 
 // Engine implements engine.Engine over a cluster node and a local Manager.
 type Engine struct {
-	node   *cluster.Node
-	local  *engine.Manager
-	limits engine.Limits
-	log    *slog.Logger
-	stop   chan struct{}
-	done   sync.WaitGroup
+	node     *cluster.Node
+	local    *engine.Manager
+	sessions *directory.Registry // this node's sessions (made before the engine)
+	calls    *calls.Manager      // the calls of the apps whose calls lease is held here
+	limits   engine.Limits
+	log      *slog.Logger
+	stop     chan struct{}
+	done     sync.WaitGroup
 
 	mu       sync.Mutex
 	held     map[roomKey]uint64 // leases held here -> their generation
@@ -70,8 +72,6 @@ type Engine struct {
 	remotes       map[string]*remotePeer  // stand-ins of other nodes' peers, by session ID
 	origins       map[string]*originState // this node's peers that have rooms, by session ID
 	live          map[string]bool         // the live nodes, as of the last check
-	locals        gateway.LocalDirectory  // this node's sessions (nil until Calls)
-	calls         *calls.Manager          // the calls of the apps whose calls lease is held here
 	closed        bool
 
 	// copyMu guards what was last written of each room's copy, and is
@@ -108,6 +108,11 @@ type Config struct {
 	// Sweep is how often leases of rooms that have ended are given back;
 	// default 30 s. The dead-node check runs every cluster heartbeat.
 	Sweep time.Duration
+	// Sessions is this node's session registry, shared with its gateway
+	// (nil: a registry of its own, for an engine without one).
+	Sessions *directory.Registry
+	// Calls bounds the calls kept on this node.
+	Calls calls.Limits
 }
 
 // New makes the engine of node. The node must not be started yet: New
@@ -119,7 +124,11 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
 		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, resolving: map[roomKey]chan struct{}{}, owners: map[roomKey]string{},
 		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{},
-		copies: map[roomKey]*roomCopy{}, rewrite: map[roomKey]bool{}}
+		copies: map[roomKey]*roomCopy{}, rewrite: map[roomKey]bool{}, sessions: cfg.Sessions}
+	if e.sessions == nil {
+		e.sessions = directory.NewRegistry()
+	}
+	e.calls = calls.NewManager(callees{e}, cfg.Calls)
 	node, err := cluster.NewNode(ctx, clusterCfg, cluster.Handler{Request: e.handle, Event: e.deliver, EncodeError: encodeError, Lapse: e.stepDown, Gap: e.gap}, log)
 	if err != nil {
 		return nil, err
@@ -540,7 +549,6 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 // admits the room named.
 func (e *Engine) deliver(from string, sessions []string, frame json.RawMessage) {
 	e.mu.Lock()
-	locals := e.locals
 	peers := make([]engine.Peer, 0, len(sessions))
 	var rest []string
 	for _, s := range sessions {
@@ -552,12 +560,9 @@ func (e *Engine) deliver(from string, sessions []string, frame json.RawMessage) 
 	}
 	e.mu.Unlock()
 	for _, s := range rest {
-		if locals == nil {
-			continue
-		}
 		if app, user, room, ok := parseUserAddress(s); ok {
-			peers = append(peers, locals.Peers(app, user, room)...)
-		} else if p := locals.Session(s); p != nil {
+			peers = append(peers, e.sessions.Peers(app, user, room)...)
+		} else if p := e.sessions.Session(s); p != nil {
 			peers = append(peers, p)
 		}
 	}
@@ -719,9 +724,7 @@ func (e *Engine) Close() {
 	close(e.stop)
 	e.done.Wait()
 	e.local.Close()
-	if m := e.callManager(); m != nil {
-		m.EndAll(protocol.CallReasonServerShutdown)
-	}
+	e.calls.EndAll(protocol.CallReasonServerShutdown)
 	// The rooms still here (none after a drain to other nodes) ended with
 	// the engine: their copies must not bring them back.
 	e.mu.Lock()

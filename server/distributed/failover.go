@@ -164,10 +164,8 @@ func (e *Engine) restoredPeer(ctx context.Context, key roomKey, session string, 
 		return nil
 	}
 	if node == e.node.ID() {
-		if l := e.localDir(); l != nil {
-			if p := l.Session(session); p != nil {
-				return p
-			}
+		if p := e.sessions.Session(session); p != nil {
+			return p
 		}
 		e.mu.Lock()
 		o := e.origins[session]
@@ -239,7 +237,6 @@ func (e *Engine) stepDown() {
 			o.rooms[room] = "" // unknown: found again when needed
 		}
 	}
-	calls := e.calls
 	e.mu.Unlock()
 	e.log.Error("stepping down: letting go of every room and ending every session here", "rooms", len(held))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -251,20 +248,13 @@ func (e *Engine) stepDown() {
 		_ = e.node.Release(ctx, key.lease()) // only if still ours
 	}
 	e.copyMu.Unlock()
-	if calls != nil {
-		calls.EndAll(protocol.CallReasonServerShutdown)
-	}
-	if l := e.localDir(); l != nil {
-		go l.EndSessions("this server node lost touch with the others for a moment; reconnecting")
-	}
+	e.calls.EndAll(protocol.CallReasonServerShutdown)
+	go e.sessions.RestartAll("this server node lost touch with the others for a moment; reconnecting")
 }
 
 // persistCalls writes the calls of the apps whose calls changed.
 func (e *Engine) persistCalls() bool {
-	m := e.callManager()
-	if m == nil {
-		return true
-	}
+	m := e.calls
 	copies := m.Copies()
 	if len(copies) == 0 {
 		return true
@@ -305,10 +295,7 @@ func (e *Engine) persistCalls() bool {
 // restoreCalls makes an app's calls again from their copy, when this node
 // takes them over from a dead one.
 func (e *Engine) restoreCalls(app string) {
-	m := e.callManager()
-	if m == nil {
-		return
-	}
+	m := e.calls
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	raw, err := e.node.Redis().Get(ctx, callsCopyKey(app)).Bytes()

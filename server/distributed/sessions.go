@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"roomkit/server/directory"
 	"roomkit/server/engine"
-	"roomkit/server/gateway"
 )
 
 // Sessions that move. Redis records which node holds each session (a key
@@ -24,7 +24,7 @@ const sessionTTL = 49 * time.Hour
 
 func sessionKey(id string) string { return "roomkit:session:" + id }
 
-// SessionStarted implements gateway.Cluster.
+// SessionStarted implements directory.Cluster.
 func (e *Engine) SessionStarted(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -39,7 +39,7 @@ var forgetSessionScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`)
 
-// SessionEnded implements gateway.Cluster.
+// SessionEnded implements directory.Cluster.
 func (e *Engine) SessionEnded(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -55,25 +55,25 @@ type handoverRequest struct {
 	To   string `json:"to"`
 }
 
-// Adopt implements gateway.Cluster.
-func (e *Engine) Adopt(s engine.Peer, key string) (gateway.Handover, error) {
+// Adopt implements directory.Cluster.
+func (e *Engine) Adopt(s engine.Peer, key string) (directory.Handover, error) {
 	who := s.Who()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	holder, err := e.node.Redis().Get(ctx, sessionKey(who.Session)).Result()
 	if errors.Is(err, redis.Nil) || holder == e.node.ID() {
-		return gateway.Handover{}, errors.New("no node holds the session")
+		return directory.Handover{}, errors.New("no node holds the session")
 	}
 	if err != nil {
-		return gateway.Handover{}, err
+		return directory.Handover{}, err
 	}
 	raw, err := e.node.Request(ctx, holder, "handover", who.Session, handoverRequest{ID: who.Session, Key: key, App: who.App, User: who.Member.UserID, To: e.node.ID()})
 	if err != nil {
-		return gateway.Handover{}, fmt.Errorf("node %s: %w", holder, err)
+		return directory.Handover{}, fmt.Errorf("node %s: %w", holder, err)
 	}
-	var h gateway.Handover
+	var h directory.Handover
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return gateway.Handover{}, err
+		return directory.Handover{}, err
 	}
 	o := e.noteOrigin(s)
 	e.mu.Lock()
@@ -94,14 +94,10 @@ func (e *Engine) handleHandover(body json.RawMessage) (any, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
-	locals := e.localDir()
-	if locals == nil {
-		return nil, errors.New("this node has no sessions")
-	}
-	return locals.HandOver(req.ID, req.Key, req.App, req.User, req.To)
+	return e.sessions.HandOver(req.ID, req.Key, req.App, req.User, req.To)
 }
 
-// MoveSession implements gateway.Cluster: the rooms held here point at a
+// MoveSession implements directory.Cluster: the rooms held here point at a
 // stand-in for p on node to, and every other owner of p's rooms is asked
 // to do the same. A rebind request to an owner goes after everything that
 // owner sent p here, and its reply after that too: once every reply is
@@ -152,14 +148,12 @@ func (e *Engine) rebind(info engine.Who, args json.RawMessage) (any, error) {
 		return nil, err
 	}
 	if a.To == e.node.ID() {
-		if locals := e.localDir(); locals != nil {
-			if p := locals.Session(info.Session); p != nil {
-				e.local.Rebind(p)
-				e.mu.Lock()
-				delete(e.remotes, info.Session)
-				e.mu.Unlock()
-				return struct{}{}, nil
-			}
+		if p := e.sessions.Session(info.Session); p != nil {
+			e.local.Rebind(p)
+			e.mu.Lock()
+			delete(e.remotes, info.Session)
+			e.mu.Unlock()
+			return struct{}{}, nil
 		}
 		return nil, fmt.Errorf("session %s is not here", info.Session)
 	}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 
 	"roomkit/server/auth"
 	"roomkit/server/calls"
+	"roomkit/server/directory"
 	"roomkit/server/engine"
 	"roomkit/server/protocol"
 )
@@ -51,7 +51,7 @@ type Config struct {
 	MaxSessions        int          // sessions on the server, attached or awaiting a resume; 0 = 50,000
 	MaxSessionsPerApp  int          // 0 = 25,000
 	MaxSessionsPerUser int          // tabs and devices of one user; 0 = 50
-	Calls              calls.Limits // calls and ringing invitations
+	Calls              calls.Limits // calls and ringing invitations (a cluster's are its engine's: distributed.Config.Calls)
 }
 
 func (c Config) withDefaults() Config {
@@ -118,111 +118,35 @@ type Gateway struct {
 	verifier *auth.Verifier
 	log      *slog.Logger
 
-	calls   CallService
-	cluster Cluster // nil on a single node
-	stats   counters
+	calls    directory.CallService
+	cluster  directory.Cluster   // nil on a single node
+	sessions *directory.Registry // by ID and by user, attached or waiting for a resume
+	stats    counters
 
-	mu       sync.Mutex
-	sessions map[string]*session  // by ID, attached or waiting for a resume
-	users    map[userKey]*user    // the same sessions by app and user
-	perApp   map[string]int       // sessions per app
-	apps     map[string]*appLimit // each app's request budget, made on first use
-	conns    map[*conn]struct{}   // open connections
-	closing  bool
-	wg       sync.WaitGroup
+	mu      sync.Mutex
+	budgets map[userKey]*userLimit // each user's request budget, while it has sessions here
+	apps    map[string]*appLimit   // each app's request budget, made on first use
+	conns   map[*conn]struct{}     // open connections
+	closing bool
+	wg      sync.WaitGroup
 }
 
 // userKey names a user on the server: user IDs are an app's own.
 type userKey struct{ app, id string }
 
-// user is one user's sessions and the request budget they share.
-type user struct {
-	sessions map[*session]struct{}
-	limit    *userLimit
-}
-
-// CallService keeps call invitations. calls.Manager is a single node's; a
-// cluster's reaches the users of every node.
-type CallService interface {
-	// Do runs a call operation (the table in calls/ops.go) for p, on the
-	// node keeping p's app's calls, and returns its reply's data.
-	Do(p engine.Peer, req calls.Request) (any, error)
-	// UserGone takes a user whose last session (on every node) has ended
-	// out of their calls.
-	UserGone(app, userID string)
-	// RoomEnded ends the calls in app's room roomID, which has ended.
-	RoomEnded(app, roomID string)
-	EndAll(reason string)
-	Count() (calls, ringing int)
-}
-
-var _ CallService = (*calls.Manager)(nil)
-
-// Cluster is what the gateway of one node among several needs from the
-// cluster: a call service reaching every node's users (given this node's
-// directory of sessions), and word of this node's users coming and going.
-type Cluster interface {
-	Calls(local LocalDirectory, limits calls.Limits) CallService
-	// UserOnline says app's user has a first session on this node.
-	UserOnline(app, userID, userName string)
-	// UserOffline says the user's last session on this node ended; it
-	// reports whether the user has none left on any node.
-	UserOffline(app, userID string) (goneEverywhere bool)
-	// SessionStarted and SessionEnded record where a session lives, so
-	// that a reload landing on another node finds it.
-	SessionStarted(id string)
-	SessionEnded(id string)
-	// Adopt brings session s.Who().Session from the node holding it to this
-	// one (s is its new, pending self here): that node checks key and
-	// hands over what Handover holds; the session's rooms now deliver to
-	// s. It fails when no live node holds the session or the key is wrong.
-	Adopt(s engine.Peer, key string) (Handover, error)
-	// MoveSession points the rooms session p is in at node to, and returns
-	// them with their owners. When it returns, every frame sent to p
-	// before has reached p.
-	MoveSession(p engine.Peer, to string) (map[string]string, error)
-	// Drain hands the rooms this node owns to the other nodes, before a
-	// graceful stop.
-	Drain(ctx context.Context) error
-}
-
-// Handover is a session as its old node hands it to the node its client
-// reconnected to: its recent frames, numbered first to next, the highest
-// request ID it read, and its rooms with the nodes owning them.
-type Handover struct {
-	First    uint64            `json:"first"`
-	Next     uint64            `json:"next"`
-	Frames   []json.RawMessage `json:"frames"`
-	LastRead uint64            `json:"lastRead"`
-	Rooms    map[string]string `json:"rooms"`
-}
-
-// LocalDirectory finds this node's sessions: by ID, and by user (every
-// tab of the user here, attached or waiting for a resume); and hands one
-// over to another node.
-type LocalDirectory interface {
-	calls.Directory
-	Session(id string) engine.Peer
-	// HandOver gives session id, if app's user holds it with key, to node
-	// to: it closes its connection here, moves its rooms, and forgets it.
-	HandOver(id, key, app, userID, to string) (Handover, error)
-	// EndSessions ends every session here and tells each client to
-	// reconnect, for a node whose view of the cluster went stale.
-	EndSessions(why string)
-}
-
 // New returns a Gateway over eng that admits tokens v accepts. With a
 // cluster (nil for a single node), calls and presence go through it.
-func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger, cluster Cluster) *Gateway {
+func New(cfg Config, eng engine.Engine, v *auth.Verifier, log *slog.Logger, cluster directory.Cluster) *Gateway {
 	if log == nil {
 		log = slog.Default()
 	}
 	g := &Gateway{cfg: cfg.withDefaults(), engine: eng, verifier: v, log: log, cluster: cluster,
-		sessions: map[string]*session{}, users: map[userKey]*user{}, perApp: map[string]int{}, apps: map[string]*appLimit{}, conns: map[*conn]struct{}{}}
+		budgets: map[userKey]*userLimit{}, apps: map[string]*appLimit{}, conns: map[*conn]struct{}{}}
 	if cluster != nil {
-		g.calls = cluster.Calls(g, g.cfg.Calls)
+		g.sessions, g.calls = cluster.Sessions(), cluster.Calls()
 	} else {
-		g.calls = calls.NewManager(g, g.cfg.Calls)
+		g.sessions = directory.NewRegistry()
+		g.calls = calls.NewManager(g.sessions, g.cfg.Calls)
 	}
 	return g
 }
@@ -243,38 +167,12 @@ func (g *Gateway) waitHandedOver(ctx context.Context) {
 	}
 }
 
-// EndSessions implements LocalDirectory: the clients reconnect (they log
-// in afresh and enter their rooms again), and the others see them leave
-// and come back.
-func (g *Gateway) EndSessions(why string) {
-	g.mu.Lock()
-	for c := range g.conns {
-		c.closeAfterQueue(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "%s", why)))
-	}
-	sessions := make([]*session, 0, len(g.sessions))
-	for _, s := range g.sessions {
-		sessions = append(sessions, s)
-	}
-	g.mu.Unlock()
-	for _, s := range sessions {
-		s.end()
-	}
-}
-
 // Draining reports whether the gateway is shutting down (it takes no new
 // connection).
 func (g *Gateway) Draining() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.closing
-}
-
-// Session implements LocalDirectory: the session of this ID here, or nil.
-func (g *Gateway) Session(id string) engine.Peer {
-	if s := g.session(id); s != nil {
-		return s
-	}
-	return nil
 }
 
 // ServeHTTP upgrades the request to a WebSocket and runs the session until
@@ -361,14 +259,8 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.cluster != nil {
 		g.waitHandedOver(ctx)
 	}
-	g.mu.Lock()
-	sessions := make([]*session, 0, len(g.sessions))
-	for _, s := range g.sessions {
-		sessions = append(sessions, s)
-	}
-	g.mu.Unlock()
-	for _, s := range sessions {
-		s.end()
+	for _, s := range g.sessions.All() {
+		s.(*session).end()
 	}
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
@@ -418,30 +310,22 @@ func (g *Gateway) add(s *session) *protocol.Error {
 func (g *Gateway) addLocked(s *session) (first bool, _ *protocol.Error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	key := userKey{s.app, s.userID}
-	u := g.users[key]
-	switch {
-	case len(g.sessions) >= g.cfg.MaxSessions:
-		return false, protocol.Errorf(protocol.CodeConnectionLimit, "the server has %d sessions, its limit; try again later", g.cfg.MaxSessions)
-	case g.perApp[s.app] >= g.cfg.MaxSessionsPerApp:
-		return false, protocol.Errorf(protocol.CodeConnectionLimit, "this app has %d sessions on this server, its limit; try again later", g.cfg.MaxSessionsPerApp)
-	case u != nil && len(u.sessions) >= g.cfg.MaxSessionsPerUser:
-		return false, protocol.Errorf(protocol.CodeConnectionLimit, "user %q has %d sessions (tabs and devices), the most one user may; close one first", s.userID, g.cfg.MaxSessionsPerUser)
+	first, err := g.sessions.Add(s, directory.Limits{MaxSessions: g.cfg.MaxSessions, MaxSessionsPerApp: g.cfg.MaxSessionsPerApp, MaxSessionsPerUser: g.cfg.MaxSessionsPerUser})
+	if err != nil {
+		return false, err
 	}
-	first = u == nil
-	g.sessions[s.id] = s
-	g.perApp[s.app]++
-	if u == nil {
+	key := userKey{s.app, s.userID}
+	budget := g.budgets[key]
+	if budget == nil {
 		app := g.apps[s.app]
 		if app == nil {
 			app = newAppLimit(g.cfg)
 			g.apps[s.app] = app
 		}
-		u = &user{sessions: map[*session]struct{}{}, limit: newUserLimit(g.cfg, app)}
-		g.users[key] = u
+		budget = newUserLimit(g.cfg, app)
+		g.budgets[key] = budget
 	}
-	u.sessions[s] = struct{}{}
-	s.limits = u.limit
+	s.limits = budget
 	return first, nil
 }
 
@@ -449,58 +333,22 @@ func (g *Gateway) addLocked(s *session) (first bool, _ *protocol.Error) {
 func (g *Gateway) remove(s *session) (last bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.sessions[s.id] != s {
-		return false // never added, or removed already
+	last = g.sessions.Remove(s)
+	if last {
+		delete(g.budgets, userKey{s.app, s.userID})
 	}
-	delete(g.sessions, s.id)
-	if g.perApp[s.app]--; g.perApp[s.app] == 0 {
-		delete(g.perApp, s.app)
-	}
-	key := userKey{s.app, s.userID}
-	u := g.users[key]
-	if u == nil {
-		return false
-	}
-	delete(u.sessions, s)
-	if len(u.sessions) == 0 {
-		delete(g.users, key)
-		return true
-	}
-	return false
+	return last
 }
 
-// Peers implements calls.Directory: every session of app's user userID
-// whose token admits roomID, attached or waiting for a resume (a resumed
-// tab gets what rang meanwhile).
-func (g *Gateway) Peers(app, userID, roomID string) []engine.Peer {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	u := g.users[userKey{app, userID}]
-	if u == nil {
-		return nil
-	}
-	out := make([]engine.Peer, 0, len(u.sessions))
-	for s := range u.sessions {
-		if roomID == "" || s.Who().AdmitsRoom(roomID) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
+// session is the session of this ID here, or nil.
 func (g *Gateway) session(id string) *session {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.sessions[id]
+	s, _ := g.sessions.Session(id).(*session)
+	return s
 }
 
 // SessionCount returns the number of sessions, attached or waiting for a
 // resume.
-func (g *Gateway) SessionCount() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.sessions)
-}
+func (g *Gateway) SessionCount() int { return g.sessions.Len() }
 
 func newSessionID() string {
 	var b [12]byte

@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"roomkit/server/auth"
+	"roomkit/server/directory"
 	"roomkit/server/protocol"
 )
 
@@ -54,12 +55,9 @@ func (g *Gateway) adopt(c *auth.Claims, req *protocol.ResumeRequest) (*session, 
 	return s, ""
 }
 
-// HandOver implements LocalDirectory.
-func (g *Gateway) HandOver(id, key, app, userID, to string) (Handover, error) {
-	s := g.session(id)
-	if s == nil {
-		return Handover{}, fmt.Errorf("%s", errSessionEnded)
-	}
+// HandOver implements directory.Session: the session goes to node to.
+func (s *session) HandOver(key, app, userID, to string) (directory.Handover, error) {
+	g := s.g
 	s.mu.Lock()
 	ok := s.app == app && s.userID == userID && subtle.ConstantTimeCompare([]byte(key), []byte(s.resumeKey)) == 1 && !s.ended && !s.adopting
 	var conn *conn
@@ -72,7 +70,7 @@ func (g *Gateway) HandOver(id, key, app, userID, to string) (Handover, error) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		return Handover{}, fmt.Errorf("the session belongs to someone else, or has ended")
+		return directory.Handover{}, fmt.Errorf("the session belongs to someone else, or has ended")
 	}
 	if conn != nil {
 		conn.close(websocket.StatusPolicyViolation, protocol.Errorf(protocol.CodeSessionTakenOver, "the session was resumed on another server node"))
@@ -85,10 +83,10 @@ func (g *Gateway) HandOver(id, key, app, userID, to string) (Handover, error) {
 		// Some rooms may point at the new node already: this session
 		// cannot go on here either.
 		s.end()
-		return Handover{}, err
+		return directory.Handover{}, err
 	}
 	s.mu.Lock()
-	h := Handover{First: s.events.first, Next: s.events.next, LastRead: s.lastRead, Rooms: rooms}
+	h := directory.Handover{First: s.events.first, Next: s.events.next, LastRead: s.lastRead, Rooms: rooms}
 	for _, f := range s.events.frames {
 		h.Frames = append(h.Frames, json.RawMessage(f))
 	}

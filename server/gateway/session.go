@@ -362,3 +362,16 @@ func (s *session) waitServed(d time.Duration) {
 func (s *session) checkResume(key string) bool {
 	return subtle.ConstantTimeCompare([]byte(key), []byte(s.resumeKey)) == 1
 }
+
+// Restart implements directory.Session: the client is told why and to
+// connect again (it logs in afresh and enters its rooms again), and the
+// others see it leave and come back.
+func (s *session) Restart(why string) {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c != nil {
+		c.closeAfterQueue(websocket.StatusServiceRestart, closeReason(protocol.Errorf(protocol.CodeServerShutdown, "%s", why)))
+	}
+	s.end()
+}

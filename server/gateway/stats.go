@@ -56,7 +56,7 @@ type Stats struct {
 // Stats returns a snapshot of the gateway's state and totals.
 func (g *Gateway) Stats() Stats {
 	g.mu.Lock()
-	st := Stats{Connections: len(g.conns), Sessions: len(g.sessions)}
+	st := Stats{Connections: len(g.conns), Sessions: g.sessions.Len()}
 	for c := range g.conns {
 		st.OutboxBytes += c.out.queued()
 	}
