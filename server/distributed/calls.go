@@ -218,7 +218,7 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 		return nil, fmt.Errorf("unknown call operation %q", f.Op)
 	}
 	key := callsKey(f.Peer.App)
-	owner, err := e.resolve(key)
+	owner, err := e.own.resolve(key)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (e *Engine) handleCall(from string, f forwarded) (any, error) {
 	}
 	rp := e.remote(from, f.Peer)
 	defer e.dropIfIdle(rp)
-	v, err := e.runLocal(key, func() (any, error) { return run(e.calls, rp, f.Args) })
+	v, err := e.own.run(key, func() (any, error) { return run(e.calls, rp, f.Args) })
 	if err == nil {
 		// The reply waits for the calls' copy, off the bus's worker.
 		return cluster.Later(func() (any, error) { e.durable(); return v, nil }), nil

@@ -45,21 +45,16 @@ func (e *Engine) Drain(ctx context.Context) error {
 			targets = append(targets, n)
 		}
 	}
-	e.mu.Lock()
-	var rooms, callKeys []roomKey
-	for key := range e.held {
-		if key.isCalls() {
-			callKeys = append(callKeys, key)
-		} else {
+	var rooms []roomKey
+	for _, key := range e.own.heldKeys() {
+		if !key.isCalls() {
 			rooms = append(rooms, key)
+			continue
 		}
-	}
-	e.mu.Unlock()
-	for _, key := range callKeys { // their calls end with this node
-		e.mu.Lock()
-		delete(e.held, key)
-		e.gen++
-		e.mu.Unlock()
+		// The app's calls end with this node.
+		e.copyMu.Lock()
+		e.own.release(key, "")
+		e.copyMu.Unlock()
 		_ = e.node.Redis().Del(ctx, callsCopyKey(key.app)).Err()
 		_ = e.node.Release(ctx, key.lease())
 	}
@@ -81,40 +76,20 @@ func (e *Engine) Drain(ctx context.Context) error {
 
 // handOff moves one room to node to.
 func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
-	e.mu.Lock()
-	e.moving[key] = true
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		delete(e.moving, key)
-		e.mu.Unlock()
-	}()
-	for { // operations under way finish first
-		e.mu.Lock()
-		n := e.inflight[key]
-		e.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * time.Millisecond):
-		}
+	done, err := e.own.startMove(ctx, key) // operations under way finish first
+	if err != nil {
+		return err
 	}
+	defer done()
 	// No commit round writes this room's copy while it moves (copyMu is
 	// held to the end): the new owner writes it whole, and no late write
 	// of the old owner lands after.
 	e.copyMu.Lock()
 	defer e.copyMu.Unlock()
-	delete(e.copies, key)
-	delete(e.rewrite, key)
+	e.forgetCopy(key)
 	st, ok := e.local.Detach(key.app, key.id)
 	if !ok {
-		e.mu.Lock()
-		delete(e.held, key)
-		e.gen++
-		e.mu.Unlock()
+		e.own.release(key, "")
 		return e.node.Release(ctx, key.lease())
 	}
 	args := importArgs{State: st, Peers: map[string]peerSpot{}}
@@ -124,14 +99,12 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 			rp.mu.Lock()
 			args.Peers[m.SessionID] = peerSpot{Node: rp.node, Info: rp.who}
 			rp.mu.Unlock()
-		} else if o := e.origins[m.SessionID]; o != nil {
-			args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: o.peer.Who()}
 		}
 	}
 	e.mu.Unlock()
 	for _, m := range st.Members {
 		if _, ok := args.Peers[m.SessionID]; !ok {
-			if p := e.sessions.Session(m.SessionID); p != nil {
+			if p := e.localPeer(m.SessionID); p != nil {
 				args.Peers[m.SessionID] = peerSpot{Node: e.node.ID(), Info: p.Who()}
 			}
 		}
@@ -143,16 +116,7 @@ func (e *Engine) handOff(ctx context.Context, key roomKey, to string) error {
 		}
 		return err
 	}
-	e.mu.Lock()
-	delete(e.held, key)
-	e.gen++
-	e.owners[key] = to
-	for _, o := range e.origins {
-		if o.rooms[key.id] == e.node.ID() && o.peer.Who().App == key.app {
-			o.rooms[key.id] = to
-		}
-	}
-	e.mu.Unlock()
+	e.own.release(key, to)
 	return nil
 }
 
@@ -175,16 +139,7 @@ func (e *Engine) spotPeer(sessionID string, spot peerSpot) engine.Peer {
 	if spot.Node != e.node.ID() {
 		return e.remote(spot.Node, spot.Info)
 	}
-	if p := e.sessions.Session(sessionID); p != nil {
-		return p
-	}
-	e.mu.Lock()
-	o := e.origins[sessionID]
-	e.mu.Unlock()
-	if o != nil {
-		return o.peer
-	}
-	return nil
+	return e.localPeer(sessionID)
 }
 
 // handleImport is the receiving side: the room is made here and its lease
@@ -205,31 +160,6 @@ func (e *Engine) handleImport(from string, body json.RawMessage) (any, error) {
 		e.local.Detach(key.app, key.id)
 		return nil, fmt.Errorf("the room's lease did not move here (%v)", err)
 	}
-	e.mu.Lock()
-	e.held[key] = e.gen
-	delete(e.owners, key)
-	for _, m := range a.State.Members {
-		if o := e.origins[m.SessionID]; o != nil {
-			o.rooms[key.id] = e.node.ID()
-		}
-	}
-	e.mu.Unlock()
+	e.own.take(key)
 	return struct{}{}, nil
-}
-
-// waitMoving waits while key is being handed off; it reports whether it
-// waited.
-func (e *Engine) waitMoving(key roomKey) bool {
-	waited := false
-	for i := 0; i < 2500; i++ {
-		e.mu.Lock()
-		m := e.moving[key]
-		e.mu.Unlock()
-		if !m {
-			return waited
-		}
-		waited = true
-		time.Sleep(2 * time.Millisecond)
-	}
-	return waited
 }

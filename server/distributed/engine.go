@@ -16,16 +16,30 @@
 // failover.go keeps a copy of each room in Redis and makes a dead owner's
 // rooms again from it.
 //
-// Ownership of state: the local Manager owns the rooms held here; Engine.mu
-// guards the bookkeeping around them (which leases are held, operations in
-// flight per room, where other rooms live, the stand-ins of other nodes'
-// peers, this node's peers with rooms elsewhere); Engine.copyMu guards what
-// was last written of each room's copy and is held through a commit
-// round's write and wherever a lease is let go. Lock order: copyMu, then
-// Engine.mu, then the Manager's locks, never the reverse (so the peers of
-// an Import are found before it runs); the calls manager's sender takes
-// Engine.mu (through the directory) under none of them. Nothing blocks on
-// the network while holding Engine.mu, except a lease's release in sweep.
+// Ownership of state, each part with its own lock:
+//   - the local engine.Manager: the rooms held here (and their extensions);
+//   - ownership (ownership.go): where each room lives, the one place that
+//     is kept: the leases held here with their generations, operations in
+//     flight on them, rooms being handed off, the owners of the others as
+//     last learnt; with the hooks a lease taken over (the room made again
+//     from its copy) and a lease let go (its copy's state forgotten) run;
+//   - origins (origins.go): this node's sessions that are in rooms, and
+//     which rooms (their owners are read from ownership, never copied);
+//   - directory.Registry (made before the engine, shared with the
+//     gateway): this node's sessions by ID and by user; presence in Redis
+//     (calls.go) says on which nodes a user has sessions;
+//   - Engine.mu: the stand-ins of other nodes' peers, the live nodes as of
+//     the last check, and whether the engine is closed;
+//   - Engine.copyMu: what was last written of each room's copy; held
+//     through a commit round's write and wherever a lease is let go, so a
+//     write never lands after its room has left this node.
+//
+// Lock order: copyMu, then ownership's, then the Manager's locks; Engine.mu
+// and the origins' lock are taken under none of the others' and nothing is
+// called under them. The peers of an Import are found before it runs (it
+// holds the Manager's lock). Nothing blocks on the network while holding a
+// lock, except the lease releases of a sweep (under copyMu and ownership's)
+// and a commit round's write (under copyMu).
 package distributed
 
 import (
@@ -56,23 +70,13 @@ type Engine struct {
 	stop     chan struct{}
 	done     sync.WaitGroup
 
-	mu       sync.Mutex
-	held     map[roomKey]uint64 // leases held here -> their generation
-	gen      uint64             // bumped at every release, so a stale acquire is not trusted
-	inflight map[roomKey]int    // operations running on a room held here
-	moving   map[roomKey]bool   // rooms being handed to another node (Drain)
-	// resolving: rooms whose owner an operation is finding; the others
-	// wait for its answer rather than race it (a room made again from its
-	// copy must not be made afresh meanwhile).
-	resolving map[roomKey]chan struct{}
-	// persistedGone: rooms held here that ended and whose copy in Redis
-	// was deleted (until they are made again).
-	persistedGone map[roomKey]bool
-	owners        map[roomKey]string      // where other rooms live, as last learnt
-	remotes       map[string]*remotePeer  // stand-ins of other nodes' peers, by session ID
-	origins       map[string]*originState // this node's peers that have rooms, by session ID
-	live          map[string]bool         // the live nodes, as of the last check
-	closed        bool
+	own     *ownership // where each room lives: the leases held here, the owners of others
+	origins *origins   // this node's sessions in rooms, and which rooms
+
+	mu      sync.Mutex
+	remotes map[string]*remotePeer // stand-ins of other nodes' peers, by session ID
+	live    map[string]bool        // the live nodes, as of the last check
+	closed  bool
 
 	// copyMu guards what was last written of each room's copy, and is
 	// held through a commit round's write (persist, on the commit loop) and
@@ -82,7 +86,10 @@ type Engine struct {
 	copyMu  sync.Mutex
 	copies  map[roomKey]*roomCopy
 	rewrite map[roomKey]bool // rooms whose last write failed: written whole next
-	commit  committer
+	// persistedGone: rooms held here that ended and whose copy in Redis
+	// was deleted (until they are made again).
+	persistedGone map[roomKey]bool
+	commit        committer
 }
 
 type roomKey struct{ app, id string }
@@ -121,10 +128,9 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}),
-		held: map[roomKey]uint64{}, inflight: map[roomKey]int{}, moving: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, resolving: map[roomKey]chan struct{}{}, owners: map[roomKey]string{},
-		remotes: map[string]*remotePeer{}, origins: map[string]*originState{}, live: map[string]bool{},
-		copies: map[roomKey]*roomCopy{}, rewrite: map[roomKey]bool{}, sessions: cfg.Sessions}
+	e := &Engine{limits: withSessionDefault(cfg.Limits), log: log, stop: make(chan struct{}), origins: newOrigins(),
+		remotes: map[string]*remotePeer{}, live: map[string]bool{},
+		copies: map[roomKey]*roomCopy{}, rewrite: map[roomKey]bool{}, persistedGone: map[roomKey]bool{}, sessions: cfg.Sessions}
 	if e.sessions == nil {
 		e.sessions = directory.NewRegistry()
 	}
@@ -135,6 +141,10 @@ func New(ctx context.Context, clusterCfg cluster.Config, cfg Config, log *slog.L
 	}
 	e.node = node
 	e.log = log.With("node", node.ID())
+	e.own = newOwnership(node.ID())
+	e.own.acquire = func(ctx context.Context, key roomKey) (string, bool, error) { return node.Acquire(ctx, key.lease()) }
+	e.own.onAcquire = e.restoreTaken
+	e.own.onRelease = e.forgetCopy
 	e.local = engine.NewManager(cfg.Limits, append([]engine.Option{engine.WithMessageIDPrefix(node.ID() + "-")}, opts...)...)
 	if err := node.Start(); err != nil {
 		node.Close()
@@ -205,59 +215,23 @@ func decodeError(err error) error {
 	return err
 }
 
-// ownerOf returns the node that owns the room, taking the lease when no
-// live node holds it, and the generation to check a local run against.
-func (e *Engine) ownerOf(key roomKey) (string, uint64, error) {
-	e.mu.Lock()
-	if owner, g, ok := e.knownOwnerLocked(key); ok {
-		e.mu.Unlock()
-		return owner, g, nil
+// restoreTaken is ownership's onAcquire: a room (or an app's calls) whose
+// lease this node took is made again from its copy, if it has one.
+func (e *Engine) restoreTaken(key roomKey) {
+	if key.isCalls() {
+		e.restoreCalls(key.app)
+	} else {
+		e.restore(key)
 	}
-	if wait := e.resolving[key]; wait != nil {
-		// Another operation is finding this room (and may be making it
-		// again from its copy): its answer is this one's.
-		e.mu.Unlock()
-		<-wait
-		return e.ownerOfAgain(key)
-	}
-	done := make(chan struct{})
-	e.resolving[key] = done
-	gen := e.gen
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		delete(e.resolving, key)
-		e.mu.Unlock()
-		close(done)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	holder, took, err := e.node.Acquire(ctx, key.lease())
-	if err != nil {
-		return "", 0, protocol.Errorf(protocol.CodeFailed, "the cluster's Redis did not answer: %v", err)
-	}
-	if holder == e.node.ID() && took {
-		// Taken over: from a dead owner, whose copy makes it again here,
-		// or a room (or an app's calls) nobody held, which has none.
-		if key.isCalls() {
-			e.restoreCalls(key.app)
-		} else {
-			e.restore(key)
-		}
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if holder != e.node.ID() {
-		e.owners[key] = holder
-		return holder, 0, nil
-	}
-	if e.gen != gen {
-		// A release ran meanwhile: this answer may predate it.
-		return "", 0, errMoved
-	}
-	e.held[key] = gen
-	delete(e.owners, key)
-	return holder, gen, nil
+}
+
+// forgetCopy is ownership's onRelease: what was written of the room's
+// copy is forgotten (the next owner writes it whole). The releaser holds
+// copyMu.
+func (e *Engine) forgetCopy(key roomKey) {
+	delete(e.copies, key)
+	delete(e.rewrite, key)
+	delete(e.persistedGone, key)
 }
 
 // alive reports whether node is alive: at once when the last check saw it,
@@ -275,84 +249,6 @@ func (e *Engine) alive(node string) bool {
 	return err != nil || alive // when Redis cannot say, try the node
 }
 
-// noteOwner updates where p's origin believes one of its rooms lives.
-func (e *Engine) noteOwner(p engine.Peer, room, owner string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if o := e.origins[p.Who().Session]; o != nil {
-		if _, in := o.rooms[room]; in {
-			o.rooms[room] = owner
-		}
-	}
-}
-
-// resolve is ownerOf, trying again while the answer was overtaken (a
-// release, or another lookup that failed).
-func (e *Engine) resolve(key roomKey) (string, error) {
-	for range 4 {
-		owner, _, err := e.ownerOf(key)
-		if !errors.Is(err, errMoved) {
-			return owner, err
-		}
-	}
-	return "", protocol.Errorf(protocol.CodeFailed, "room %q kept moving between server nodes; try again", key.id)
-}
-
-// ownerOfAgain is ownerOf after waiting for another's lookup: from what it
-// learnt, or by looking again when it failed.
-func (e *Engine) ownerOfAgain(key roomKey) (string, uint64, error) {
-	e.mu.Lock()
-	owner, g, ok := e.knownOwnerLocked(key)
-	e.mu.Unlock()
-	if !ok {
-		return "", 0, errMoved // the caller tries again
-	}
-	return owner, g, nil
-}
-
-// knownOwnerLocked is where this node already knows the room lives: here
-// (with the lease's generation), or the owner last learnt. Caller holds
-// e.mu.
-func (e *Engine) knownOwnerLocked(key roomKey) (string, uint64, bool) {
-	if g, ok := e.held[key]; ok {
-		return e.node.ID(), g, true
-	}
-	if o, ok := e.owners[key]; ok {
-		return o, 0, true
-	}
-	return "", 0, false
-}
-
-// forget drops what this node believed about where a room lives.
-func (e *Engine) forget(key roomKey) {
-	e.mu.Lock()
-	delete(e.owners, key)
-	e.mu.Unlock()
-}
-
-// runLocal runs fn on a room held here, counted in flight so that the
-// sweep does not give its lease back meanwhile.
-func (e *Engine) runLocal(key roomKey, fn func() (any, error)) (any, error) {
-	if e.waitMoving(key) {
-		return nil, errMoved // it moved (or came back): find it again
-	}
-	e.mu.Lock()
-	if _, ok := e.held[key]; !ok || e.moving[key] {
-		e.mu.Unlock()
-		return nil, errMoved
-	}
-	e.inflight[key]++
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		if e.inflight[key]--; e.inflight[key] == 0 {
-			delete(e.inflight, key)
-		}
-		e.mu.Unlock()
-	}()
-	return fn()
-}
-
 // forwarded is an operation sent to a room's owner.
 type forwarded struct {
 	Op   string          `json:"op"`
@@ -368,10 +264,9 @@ type target struct {
 	bus     string // the bus request: "op" for rooms, "call" for calls
 	fwd     forwarded
 	local   func() (any, error)
-	changes bool               // the reply waits for the copy (commit.go)
-	what    string             // what kept moving, for the error
-	before  func()             // before a forward (nil: nothing)
-	after   func(owner string) // after a forward that succeeded (nil: nothing)
+	changes bool   // the reply waits for the copy (commit.go)
+	what    string // what kept moving, for the error
+	before  func() // before a forward (nil: nothing)
 }
 
 // route runs t on its key's owner: here when the lease is held here, else
@@ -380,7 +275,7 @@ type target struct {
 // up to four times. Rooms and calls both go through here.
 func (e *Engine) route(t target) (any, error) {
 	for range 4 {
-		owner, _, err := e.ownerOf(t.key)
+		owner, _, err := e.own.lookup(t.key)
 		if errors.Is(err, errMoved) {
 			continue
 		}
@@ -388,7 +283,7 @@ func (e *Engine) route(t target) (any, error) {
 			return nil, err
 		}
 		if owner == e.node.ID() {
-			v, err := e.runLocal(t.key, t.local)
+			v, err := e.own.run(t.key, t.local)
 			if errors.Is(err, errMoved) {
 				continue
 			}
@@ -401,7 +296,7 @@ func (e *Engine) route(t target) (any, error) {
 			return v, nil
 		}
 		if !e.alive(owner) {
-			e.forget(t.key) // the next try finds the owner again (or takes the lease)
+			e.own.forget(t.key) // the next try finds the owner again (or takes the lease)
 			continue
 		}
 		if t.before != nil {
@@ -413,15 +308,12 @@ func (e *Engine) route(t target) (any, error) {
 			err = decodeError(err)
 			moved := errors.Is(err, errMoved)
 			if moved || gone {
-				e.forget(t.key)
+				e.own.forget(t.key)
 			}
 			if moved || (gone && !e.alive(owner)) {
 				continue // it stopped or died: the room is elsewhere now
 			}
 			return nil, err
-		}
-		if t.after != nil {
-			t.after(owner)
 		}
 		return json.RawMessage(raw), nil
 	}
@@ -442,55 +334,6 @@ func replyAs[R any](v any, err error) (R, error) {
 		return r, nil
 	}
 	return v.(R), nil
-}
-
-// noteOrigin remembers p, so that events for it that arrive from other
-// nodes reach it.
-func (e *Engine) noteOrigin(p engine.Peer) *originState {
-	who := p.Who()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	o := e.origins[who.Session]
-	if o == nil {
-		o = &originState{peer: p, rooms: map[string]string{}}
-		e.origins[who.Session] = o
-	}
-	return o
-}
-
-// joined and left keep the origin's list of p's rooms.
-func (e *Engine) joined(p engine.Peer, room string) {
-	key := roomKey{p.Who().App, room}
-	e.mu.Lock()
-	owner := e.owners[key]
-	if _, ok := e.held[key]; ok {
-		owner = e.node.ID()
-	}
-	e.mu.Unlock()
-	o := e.noteOrigin(p)
-	e.mu.Lock()
-	o.rooms[room] = owner
-	e.mu.Unlock()
-}
-
-func (e *Engine) left(p engine.Peer, rooms ...string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if o := e.origins[p.Who().Session]; o != nil {
-		for _, r := range rooms {
-			delete(o.rooms, r)
-		}
-	}
-}
-
-// roomCount is how many rooms this node believes p is in.
-func (e *Engine) roomCount(p engine.Peer) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if o := e.origins[p.Who().Session]; o != nil {
-		return len(o.rooms)
-	}
-	return 0
 }
 
 // handle is the owner's side: it runs a forwarded operation for the
@@ -529,14 +372,14 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 		return nil, err
 	}
 	key := roomKey{f.Peer.App, f.Room}
-	owner, err := e.resolve(key)
+	owner, err := e.own.resolve(key)
 	if err != nil {
 		return nil, err
 	}
 	if owner != e.node.ID() {
 		return nil, errMoved
 	}
-	v, err := e.runLocal(key, func() (any, error) { return req.Run(e.local, rp) })
+	v, err := e.own.run(key, func() (any, error) { return req.Run(e.local, rp) })
 	if err == nil && o.Kind != engine.KindRead {
 		// The reply waits for the room's copy, off the bus's worker.
 		return cluster.Later(func() (any, error) { e.durable(); return v, nil }), nil
@@ -548,27 +391,27 @@ func (e *Engine) handle(from, name string, body json.RawMessage) (any, error) {
 // session by ID, or to every tab of a user (call events) whose token
 // admits the room named.
 func (e *Engine) deliver(from string, sessions []string, frame json.RawMessage) {
-	e.mu.Lock()
 	peers := make([]engine.Peer, 0, len(sessions))
-	var rest []string
 	for _, s := range sessions {
-		if o := e.origins[s]; o != nil {
-			peers = append(peers, o.peer)
-		} else {
-			rest = append(rest, s)
-		}
-	}
-	e.mu.Unlock()
-	for _, s := range rest {
 		if app, user, room, ok := parseUserAddress(s); ok {
 			peers = append(peers, e.sessions.Peers(app, user, room)...)
-		} else if p := e.sessions.Session(s); p != nil {
+		} else if p := e.localPeer(s); p != nil {
 			peers = append(peers, p)
 		}
 	}
 	for _, p := range peers {
 		p.Deliver(frame)
 	}
+}
+
+// localPeer is the peer of this node's session id: the gateway's session,
+// or an origin the registry does not have (an engine without a gateway);
+// nil when there is none.
+func (e *Engine) localPeer(id string) engine.Peer {
+	if p := e.sessions.Session(id); p != nil {
+		return p
+	}
+	return e.origins.peer(id)
 }
 
 // watch gives back the leases of rooms that ended here, and takes the
@@ -638,12 +481,12 @@ func (e *Engine) removeDeadPeers() {
 				isDead[rp.node] = true
 			}
 		}
-		for _, o := range e.owners {
-			if o != "" && !isLive[o] {
+		e.mu.Unlock()
+		for o := range e.own.ownerNodes() {
+			if !isLive[o] {
 				isDead[o] = true
 			}
 		}
-		e.mu.Unlock()
 	}
 	delete(isDead, e.node.ID()) // late itself, it is not dead: it beats again
 	if len(isDead) == 0 {
@@ -661,14 +504,10 @@ func (e *Engine) removeDeadPeers() {
 			delete(e.remotes, id)
 		}
 	}
-	for key, o := range e.owners {
-		if isDead[o] {
-			delete(e.owners, key)
-		}
-	}
 	e.mu.Unlock()
+	orphaned := e.own.forgetNodes(isDead)
 	for _, rp := range gone {
-		e.log.Info("a node is dead: its member leaves", "dead", rp.node, "session", rp.who.Session)
+		e.log.Info("a node is dead: its member leaves", "dead", rp.node, "session", rp.Who().Session)
 		e.local.LeaveAll(rp)
 	}
 	for _, d := range dead {
@@ -681,34 +520,24 @@ func (e *Engine) removeDeadPeers() {
 	e.mu.Unlock()
 	e.takeOverCallsOf(isDead)
 	e.removeGoneCallers()
-	e.takeOverRoomsOf(isDead)
+	e.takeOverRooms(orphaned)
 }
 
 // sweep gives back the leases of rooms held here that have ended.
 func (e *Engine) sweep() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	// copyMu first (the lock order is copyMu, then e.mu): a commit round
-	// under way finishes before the copy is deleted and the lease given
-	// back, so no late write brings the ended room's copy back.
+	// copyMu first (the lock order is copyMu, then the ownership's): a
+	// commit round under way finishes before the copy is deleted and the
+	// lease given back, so no late write brings the ended room's copy back.
 	e.copyMu.Lock()
 	defer e.copyMu.Unlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for key := range e.held {
-		if key.isCalls() || e.inflight[key] > 0 || e.local.HasRoom(key.app, key.id) {
-			continue
-		}
-		e.gen++
-		delete(e.held, key)
-		delete(e.persistedGone, key)
-		delete(e.copies, key)
-		delete(e.rewrite, key)
+	e.own.releaseIdle(func(key roomKey) bool { return !e.local.HasRoom(key.app, key.id) }, func(key roomKey) {
 		_ = e.node.Redis().Del(ctx, copyKeys(key)...).Err()
 		if err := e.node.Release(ctx, key.lease()); err != nil {
 			e.log.Warn("giving a room's lease back failed", "room", key.id, "err", err)
 		}
-	}
+	})
 }
 
 // Close ends every room held here (deleting their copies and giving their
@@ -727,12 +556,7 @@ func (e *Engine) Close() {
 	e.calls.EndAll(protocol.CallReasonServerShutdown)
 	// The rooms still here (none after a drain to other nodes) ended with
 	// the engine: their copies must not bring them back.
-	e.mu.Lock()
-	held := make([]roomKey, 0, len(e.held))
-	for key := range e.held {
-		held = append(held, key)
-	}
-	e.mu.Unlock()
+	held := e.own.heldKeys()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, key := range held {

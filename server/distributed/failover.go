@@ -40,17 +40,15 @@ func callsCopyKey(app string) string { return "roomkit:calls:" + callsKey(app).l
 func (e *Engine) persist() bool {
 	callsOK := e.persistCalls()
 	states := e.local.Snapshots(false)
-	e.mu.Lock()
+	e.copyMu.Lock()
+	defer e.copyMu.Unlock()
 	var ended []roomKey
-	for key := range e.held {
-		if !key.isCalls() && !e.persistedGone[key] && e.inflight[key] == 0 && !e.local.HasRoom(key.app, key.id) {
+	for _, key := range e.own.heldKeys() {
+		if !key.isCalls() && !e.persistedGone[key] && !e.own.busy(key) && !e.local.HasRoom(key.app, key.id) {
 			ended = append(ended, key)
 			e.persistedGone[key] = true
 		}
 	}
-	e.mu.Unlock()
-	e.copyMu.Lock()
-	defer e.copyMu.Unlock()
 	dirty := map[roomKey]bool{}
 	for _, st := range states {
 		dirty[roomKey{st.App, st.ID}] = true
@@ -81,9 +79,7 @@ func (e *Engine) persist() bool {
 		}
 		for _, st := range states {
 			key := roomKey{st.App, st.ID}
-			e.mu.Lock()
-			gen, held := e.held[key]
-			e.mu.Unlock()
+			gen, held := e.own.holds(key)
 			if gone[key] {
 				continue
 			}
@@ -98,9 +94,7 @@ func (e *Engine) persist() bool {
 				e.rewrite[key] = true
 				continue
 			}
-			e.mu.Lock()
 			delete(e.persistedGone, key)
-			e.mu.Unlock()
 			next[key] = c
 		}
 		return nil
@@ -164,16 +158,7 @@ func (e *Engine) restoredPeer(ctx context.Context, key roomKey, session string, 
 		return nil
 	}
 	if node == e.node.ID() {
-		if p := e.sessions.Session(session); p != nil {
-			return p
-		}
-		e.mu.Lock()
-		o := e.origins[session]
-		e.mu.Unlock()
-		if o != nil {
-			return o.peer
-		}
-		return nil
+		return e.localPeer(session)
 	}
 	if !e.alive(node) {
 		return nil
@@ -181,36 +166,14 @@ func (e *Engine) restoredPeer(ctx context.Context, key roomKey, session string, 
 	return e.remote(node, engine.Who{Session: session, App: key.app, Member: protocol.Member{UserID: m.UserID, UserName: m.UserName}})
 }
 
-// takeOverRoomsOf finds a new owner for the rooms this node's sessions are
-// in whose owner died: the first node to ask takes each one over (from its
-// copy); the others learn where it went.
-func (e *Engine) takeOverRoomsOf(dead map[string]bool) {
-	e.mu.Lock()
-	var keys []roomKey
-	seen := map[roomKey]bool{}
-	for _, o := range e.origins {
-		for room, owner := range o.rooms {
-			key := roomKey{o.peer.Who().App, room}
-			if dead[owner] && !seen[key] {
-				seen[key] = true
-				keys = append(keys, key)
-			}
-		}
-	}
-	e.mu.Unlock()
+// takeOverRooms finds a new owner for the rooms keys (whose owner died)
+// that this node's sessions are in: the first node to ask takes each one
+// over (from its copy); the others learn where it went.
+func (e *Engine) takeOverRooms(keys []roomKey) {
 	for _, key := range keys {
-		e.forget(key)
-		owner, err := e.resolve(key)
-		if err != nil {
-			continue
+		if e.origins.inRoom(key) {
+			_, _ = e.own.resolve(key)
 		}
-		e.mu.Lock()
-		for _, o := range e.origins {
-			if _, in := o.rooms[key.id]; in && o.peer.Who().App == key.app {
-				o.rooms[key.id] = owner
-			}
-		}
-		e.mu.Unlock()
 	}
 }
 
@@ -225,18 +188,9 @@ func (e *Engine) stepDown() {
 	// finishes first, and none writes a copy after.
 	e.copyMu.Lock()
 	e.copies, e.rewrite = map[roomKey]*roomCopy{}, map[roomKey]bool{}
+	held := e.own.releaseAll() // every owner is found again when needed
 	e.mu.Lock()
-	held := make([]roomKey, 0, len(e.held))
-	for key := range e.held {
-		held = append(held, key)
-	}
-	e.held, e.owners, e.remotes = map[roomKey]uint64{}, map[roomKey]string{}, map[string]*remotePeer{}
-	e.gen++
-	for _, o := range e.origins {
-		for room := range o.rooms {
-			o.rooms[room] = "" // unknown: found again when needed
-		}
-	}
+	e.remotes = map[string]*remotePeer{}
 	e.mu.Unlock()
 	e.log.Error("stepping down: letting go of every room and ending every session here", "rooms", len(held))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -263,9 +217,7 @@ func (e *Engine) persistCalls() bool {
 	defer cancel()
 	_, err := e.node.Redis().Pipelined(ctx, func(p redis.Pipeliner) error {
 		for app, calls := range copies {
-			e.mu.Lock()
-			_, held := e.held[callsKey(app)]
-			e.mu.Unlock()
+			_, held := e.own.holds(callsKey(app))
 			switch {
 			case !held:
 			case len(calls) == 0:
@@ -323,8 +275,8 @@ func (e *Engine) takeOverCallsOf(dead map[string]bool) {
 	}
 	for _, name := range names {
 		if app, ok := callsLeaseApp(name); ok {
-			e.forget(callsKey(app))
-			_, _ = e.resolve(callsKey(app))
+			e.own.forget(callsKey(app))
+			_, _ = e.own.resolve(callsKey(app))
 		}
 	}
 }

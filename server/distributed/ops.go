@@ -25,7 +25,7 @@ func (e *Engine) Do(p engine.Peer, req engine.Request) (any, error) {
 	case engine.KindJoin:
 		// The origin checks the connection's room count: its rooms are
 		// spread over nodes.
-		if n := e.roomCount(p); n >= e.limits.MaxRoomsPerSession {
+		if n := e.origins.count(p.Who().Session); n >= e.limits.MaxRoomsPerSession {
 			return nil, protocol.Errorf(protocol.CodeJoinedRoomsLimit, "this connection is in %d rooms, the most it may be in; leave one first", n)
 		}
 		return e.joinRoom(p, req)
@@ -34,7 +34,7 @@ func (e *Engine) Do(p engine.Peer, req engine.Request) (any, error) {
 	case engine.KindLeave:
 		v, err := e.routeRoom(p, req)
 		if err == nil || (req.Op.Name == protocol.OpLeaveRoom && isCode(err, protocol.CodeNotInRoom)) {
-			e.left(p, req.Room)
+			e.origins.left(p.Who().Session, req.Room)
 		}
 		return v, err
 	}
@@ -45,7 +45,7 @@ func (e *Engine) Do(p engine.Peer, req engine.Request) (any, error) {
 func (e *Engine) joinRoom(p engine.Peer, req engine.Request) (any, error) {
 	v, err := e.routeRoom(p, req)
 	if err == nil {
-		e.joined(p, req.Room)
+		e.origins.joined(p, req.Room)
 	}
 	return v, err
 }
@@ -60,8 +60,7 @@ func (e *Engine) routeRoom(p engine.Peer, req engine.Request) (any, error) {
 		local:   func() (any, error) { return req.Run(e.local, p) },
 		changes: req.Op.Kind != engine.KindRead,
 		what:    fmt.Sprintf("room %q", req.Room),
-		before:  func() { e.noteOrigin(p) },
-		after:   func(owner string) { e.noteOwner(p, req.Room, owner) },
+		before:  func() { e.origins.note(p) },
 	})
 }
 
@@ -71,25 +70,22 @@ func (e *Engine) routeRoom(p engine.Peer, req engine.Request) (any, error) {
 func (e *Engine) switchRoom(p engine.Peer, req engine.Request) (any, error) {
 	who := p.Who()
 	from := req.From
-	fromOwner, err := e.resolve(roomKey{who.App, from})
+	fromOwner, err := e.own.resolve(roomKey{who.App, from})
 	if err != nil {
 		return nil, err
 	}
-	toOwner, err := e.resolve(roomKey{who.App, req.Room})
+	toOwner, err := e.own.resolve(roomKey{who.App, req.Room})
 	if err != nil {
 		return nil, err
 	}
 	if fromOwner == toOwner {
 		v, err := e.joinRoom(p, req)
 		if err == nil {
-			e.left(p, from)
+			e.origins.left(who.Session, from)
 		}
 		return v, err
 	}
-	e.mu.Lock()
-	_, in := e.origins[who.Session].roomsHas(from)
-	e.mu.Unlock()
-	if !in {
+	if !e.origins.in(who.Session, from) {
 		return nil, protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q, so you cannot switch from it", from)
 	}
 	var sw protocol.SwitchRoomRequest
@@ -119,14 +115,6 @@ func (e *Engine) switchRoom(p engine.Peer, req engine.Request) (any, error) {
 	return v, nil
 }
 
-func (o *originState) roomsHas(room string) (string, bool) {
-	if o == nil {
-		return "", false
-	}
-	owner, ok := o.rooms[room]
-	return owner, ok
-}
-
 func isCode(err error, code protocol.Code) bool {
 	var pe *protocol.Error
 	return errors.As(err, &pe) && pe.Code == code
@@ -137,11 +125,7 @@ func isCode(err error, code protocol.Code) bool {
 func (e *Engine) LeaveAll(p engine.Peer) []string {
 	who := p.Who()
 	ids := e.local.LeaveAll(p)
-	e.mu.Lock()
-	o := e.origins[who.Session]
-	delete(e.origins, who.Session)
-	e.mu.Unlock()
-	for _, n := range e.otherOwners(p, o) {
+	for _, n := range e.otherOwners(e.origins.drop(who.Session)) {
 		f := forwarded{Op: "leaveAll", Peer: who}
 		raw, err := e.node.Request(context.Background(), n, "op", who.Session, f)
 		if err != nil {
@@ -193,10 +177,7 @@ func (e *Engine) leaveAllLater(node, session string, f forwarded) {
 func (e *Engine) Rooms(p engine.Peer) []protocol.RoomInfo {
 	who := p.Who()
 	rooms := e.local.Rooms(p)
-	e.mu.Lock()
-	o := e.origins[who.Session]
-	e.mu.Unlock()
-	for _, n := range e.otherOwners(p, o) {
+	for _, n := range e.otherOwners(e.origins.keys(who.Session)) {
 		raw, err := e.node.Request(context.Background(), n, "op", who.Session, forwarded{Op: "rooms", Peer: who})
 		if err != nil {
 			continue
@@ -209,29 +190,19 @@ func (e *Engine) Rooms(p engine.Peer) []protocol.RoomInfo {
 	return sortedRooms(rooms)
 }
 
-// otherOwners returns the other nodes owning the rooms of o (p's), each
-// once; a room whose owner is unknown, or no longer alive (it stopped, and
-// handed its rooms on), is looked up again.
-func (e *Engine) otherOwners(p engine.Peer, o *originState) []string {
-	if o == nil {
-		return nil
-	}
-	e.mu.Lock()
-	rooms := make(map[string]string, len(o.rooms))
-	for r, owner := range o.rooms {
-		rooms[r] = owner
-	}
-	e.mu.Unlock()
+// otherOwners returns the other nodes owning the rooms keys, each once; a
+// room whose owner is unknown, or no longer alive (it stopped, and handed
+// its rooms on), is looked up again.
+func (e *Engine) otherOwners(keys []roomKey) []string {
 	seen := map[string]bool{e.node.ID(): true}
 	var nodes []string
-	for room, owner := range rooms {
+	for _, key := range keys {
+		owner := e.own.owner(key)
 		if owner == "" || (owner != e.node.ID() && !e.alive(owner)) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			owner, _ = e.node.Holder(ctx, roomKey{p.Who().App, room}.lease())
+			owner, _ = e.node.Holder(ctx, key.lease())
 			cancel()
-			e.mu.Lock()
-			o.rooms[room] = owner
-			e.mu.Unlock()
+			e.own.learn(key, owner)
 		}
 		if owner != "" && !seen[owner] {
 			seen[owner] = true

@@ -34,24 +34,22 @@ func (e *Engine) gap(from string, missed uint64) {
 // resync tells every session here with rooms owned by node that their
 // events may be lost, and where they stand.
 func (e *Engine) resync(node string) {
-	type place struct {
+	type affected struct {
 		peer  engine.Peer
 		rooms []string
 	}
-	var places []place
-	e.mu.Lock()
-	for _, o := range e.origins {
+	var places []affected
+	for _, o := range e.origins.all() {
 		var rooms []string
-		for room, owner := range o.rooms {
-			if owner == node {
-				rooms = append(rooms, room)
+		for _, key := range o.keys {
+			if e.own.owner(key) == node {
+				rooms = append(rooms, key.id)
 			}
 		}
 		if len(rooms) > 0 {
-			places = append(places, place{o.peer, rooms})
+			places = append(places, affected{o.peer, rooms})
 		}
 	}
-	e.mu.Unlock()
 	for _, pl := range places {
 		for _, room := range pl.rooms {
 			roomState(pl.peer, room, protocol.RoomStateConnecting, protocol.RoomEventNetworkInterrupted, "events of this room from the server may have been lost; read the room again once it is connected")
@@ -66,7 +64,7 @@ func (e *Engine) resync(node string) {
 				roomState(pl.peer, room, protocol.RoomStateConnected, protocol.RoomEventSuccess, "")
 				continue
 			}
-			e.left(pl.peer, room)
+			e.origins.left(pl.peer.Who().Session, room)
 			roomState(pl.peer, room, protocol.RoomStateDisconnected, protocol.RoomEventNetworkDisconnected, "you are no longer in this room (the event saying so was lost)")
 		}
 	}

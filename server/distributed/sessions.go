@@ -75,12 +75,12 @@ func (e *Engine) Adopt(s engine.Peer, key string) (directory.Handover, error) {
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return directory.Handover{}, err
 	}
-	o := e.noteOrigin(s)
-	e.mu.Lock()
+	rooms := make([]string, 0, len(h.Rooms))
 	for room, owner := range h.Rooms {
-		o.rooms[room] = owner
+		e.own.learn(roomKey{who.App, room}, owner)
+		rooms = append(rooms, room)
 	}
-	e.mu.Unlock()
+	e.origins.joined(s, rooms...)
 	if err := e.node.Redis().Set(ctx, sessionKey(who.Session), e.node.ID(), sessionTTL).Err(); err != nil {
 		e.log.Warn("a session's new node was not recorded", "session", who.Session, "err", err)
 	}
@@ -106,21 +106,14 @@ func (e *Engine) MoveSession(p engine.Peer, to string) (map[string]string, error
 	who := p.Who()
 	info := who
 	rp := e.remote(to, info)
-	e.mu.Lock()
-	o := e.origins[who.Session]
-	delete(e.origins, who.Session)
-	e.mu.Unlock()
+	keys := e.origins.drop(who.Session)
 	owners := map[string]bool{}
-	for _, n := range e.otherOwners(p, o) {
+	for _, n := range e.otherOwners(keys) {
 		owners[n] = true
 	}
 	rooms := map[string]string{}
-	if o != nil {
-		e.mu.Lock()
-		for room, owner := range o.rooms {
-			rooms[room] = owner
-		}
-		e.mu.Unlock()
+	for _, key := range keys {
+		rooms[key.id] = e.own.owner(key)
 	}
 	for _, id := range e.local.Rebind(rp) {
 		rooms[id] = e.node.ID()
