@@ -11,10 +11,10 @@
 // the origin, which hands them to the real connection.
 //
 // Beyond the rooms: calls.go keeps each app's calls on one node and finds
-// callees on every node; sessions.go moves a session to the node its
-// client reconnected to; drain.go hands a stopping node's rooms over;
-// failover.go keeps a copy of each room in Redis and makes a dead owner's
-// rooms again from it.
+// callees on every node (presence.go says where users are); sessions.go
+// moves a session to the node its client reconnected to; drain.go hands a
+// stopping node's rooms over; failover.go keeps a copy of each room in
+// Redis and makes a dead owner's rooms again from it.
 //
 // Ownership of state, each part with its own lock:
 //   - the local engine.Manager: the rooms held here (and their extensions);
@@ -26,8 +26,8 @@
 //   - origins (origins.go): this node's sessions that are in rooms, and
 //     which rooms (their owners are read from ownership, never copied);
 //   - directory.Registry (made before the engine, shared with the
-//     gateway): this node's sessions by ID and by user; presence in Redis
-//     (calls.go) says on which nodes a user has sessions;
+//     gateway): this node's sessions by ID and by user; presence.go records
+//     in Redis on which nodes a user has sessions, and each session's node;
 //   - Engine.mu: the stand-ins of other nodes' peers, the live nodes as of
 //     the last check, and whether the engine is closed;
 //   - Engine.copyMu: what was last written of each room's copy; held

@@ -20,32 +20,6 @@ import (
 // node points the session's rooms at the new one, owner by owner, and
 // sends what the session kept.
 
-const sessionTTL = 49 * time.Hour
-
-func sessionKey(id string) string { return "roomkit:session:" + id }
-
-// SessionStarted implements directory.Cluster.
-func (e *Engine) SessionStarted(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := e.node.Redis().Set(ctx, sessionKey(id), e.node.ID(), sessionTTL).Err(); err != nil {
-		e.log.Warn("a session's node was not recorded; a reload on another node will not resume it", "session", id, "err", err)
-	}
-}
-
-// forgetSessionScript deletes the record only while it names this node
-// (a session handed over is the new node's to forget).
-var forgetSessionScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`)
-
-// SessionEnded implements directory.Cluster.
-func (e *Engine) SessionEnded(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = forgetSessionScript.Run(ctx, e.node.Redis(), []string{sessionKey(id)}, e.node.ID()).Err()
-}
-
 // handoverRequest asks a node for one of its sessions.
 type handoverRequest struct {
 	ID   string `json:"id"`
