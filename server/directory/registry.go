@@ -17,9 +17,15 @@ import (
 // session.
 type Registry struct {
 	mu     sync.Mutex
-	byID   map[string]Session
+	byID   map[string]entry
 	byUser map[userKey][]Session // in the order they were added
 	perApp map[string]int
+}
+
+// entry is a session with the user it is of (fixed for its life).
+type entry struct {
+	s    Session
+	user userKey
 }
 
 // userKey names a user: user IDs are an app's own.
@@ -33,7 +39,7 @@ type Limits struct {
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{byID: map[string]Session{}, byUser: map[userKey][]Session{}, perApp: map[string]int{}}
+	return &Registry{byID: map[string]entry{}, byUser: map[userKey][]Session{}, perApp: map[string]int{}}
 }
 
 // Add registers s under its ID and its user, unless that passes one of
@@ -54,10 +60,11 @@ func (r *Registry) Add(s Session, l Limits) (first bool, _ *protocol.Error) {
 	case l.MaxSessionsPerUser > 0 && len(tabs) >= l.MaxSessionsPerUser:
 		return false, protocol.Errorf(protocol.CodeConnectionLimit, "user %q has %d sessions (tabs and devices), the most one user may; close one first", key.id, l.MaxSessionsPerUser)
 	}
-	if old := r.byID[who.Session]; old != nil {
-		r.removeLocked(old)
+	if old, ok := r.byID[who.Session]; ok {
+		r.removeLocked(who.Session, old)
+		tabs = r.byUser[key]
 	}
-	r.byID[who.Session] = s
+	r.byID[who.Session] = entry{s, key}
 	r.perApp[who.App]++
 	r.byUser[key] = append(tabs, s)
 	return len(tabs) == 0, nil
@@ -66,24 +73,25 @@ func (r *Registry) Add(s Session, l Limits) (first bool, _ *protocol.Error) {
 // Remove forgets s (nothing when another session holds its ID now, or
 // none); it reports whether s was its user's last session here.
 func (r *Registry) Remove(s Session) (last bool) {
+	id := s.Who().Session
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.byID[s.Who().Session] != s {
+	e, ok := r.byID[id]
+	if !ok || e.s != s {
 		return false
 	}
-	return r.removeLocked(s)
+	return r.removeLocked(id, e)
 }
 
-func (r *Registry) removeLocked(s Session) (last bool) {
-	who := s.Who()
-	delete(r.byID, who.Session)
-	if r.perApp[who.App]--; r.perApp[who.App] <= 0 {
-		delete(r.perApp, who.App)
+func (r *Registry) removeLocked(id string, e entry) (last bool) {
+	delete(r.byID, id)
+	if r.perApp[e.user.app]--; r.perApp[e.user.app] <= 0 {
+		delete(r.perApp, e.user.app)
 	}
-	key := userKey{who.App, who.Member.UserID}
+	key := e.user
 	tabs := r.byUser[key]
 	for i, t := range tabs {
-		if t == s {
+		if t == e.s {
 			tabs = append(tabs[:i:i], tabs[i+1:]...)
 			break
 		}
@@ -100,7 +108,10 @@ func (r *Registry) removeLocked(s Session) (last bool) {
 func (r *Registry) Session(id string) Session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.byID[id]
+	if e, ok := r.byID[id]; ok {
+		return e.s
+	}
+	return nil
 }
 
 // Peers implements calls.Directory: every session here of app's user
@@ -131,8 +142,8 @@ func (r *Registry) All() []Session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Session, 0, len(r.byID))
-	for _, s := range r.byID {
-		out = append(out, s)
+	for _, e := range r.byID {
+		out = append(out, e.s)
 	}
 	return out
 }
