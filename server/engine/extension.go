@@ -69,6 +69,28 @@ func (m *Manager) WithExtension(p Peer, roomID string, f func(ext Extension, me 
 	return f(r.ext, me.user.member)
 }
 
+// ExtensionOf is the extension of p's room roomID and p's member as the
+// room shows it, for an operation whose work may block (a media
+// negotiation): the room's lock is let go before it returns, so the
+// extension must be safe to call without it, and must answer sensibly
+// once closed (the room may end meanwhile). Its errors are WithExtension's.
+func (m *Manager) ExtensionOf(p Peer, roomID string) (Extension, protocol.Member, error) {
+	r, err := m.memberRoom(p, roomID)
+	if err != nil {
+		return nil, protocol.Member{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	me := r.members[p.Who().Session]
+	switch {
+	case me == nil:
+		return nil, protocol.Member{}, notInRoom(roomID)
+	case r.ext == nil:
+		return nil, protocol.Member{}, protocol.Errorf(protocol.CodeFailed, "room %q has nothing of that kind on this server", roomID)
+	}
+	return r.ext, me.user.member, nil
+}
+
 // Define adds an operation to the table (for an extension's own room
 // operations): its request is a Req, room names the room it acts on and
 // valid checks it, run runs it on the room's owner. A cluster routes and

@@ -178,3 +178,29 @@ func TestAnExtensionsOperationRunsThroughTheTable(t *testing.T) {
 		Define(testExtOp, KindRead, roomID[testExtRequest], nil, func(*Manager, Peer, *testExtRequest) (any, error) { return nil, nil })
 	}, "an operation is defined once")
 }
+
+// ExtensionOf gives a member its room's extension (and itself as the room
+// shows it) to work on outside the room's lock, and refuses, with the
+// same codes, a non-member and a room without one.
+func TestExtensionOfGivesAMemberItsRoomsExtension(t *testing.T) {
+	var rs recorders
+	m := newManager(Limits{}, WithExtensions(rs.make))
+	ann := peer("a")
+	_, err := m.Enter(ann, info("r"), nil)
+	require.NoError(t, err)
+	ext, me, err := m.ExtensionOf(ann, "r")
+	require.NoError(t, err)
+	assert.Same(t, rs.of("r"), ext)
+	assert.Equal(t, "u-a", me.UserID)
+	assert.Equal(t, protocol.RoleParticipant, me.Role)
+
+	_, _, err = m.ExtensionOf(peer("z"), "r")
+	assert.Equal(t, protocol.CodeNotInRoom, code(t, err))
+	_, _, err = m.ExtensionOf(ann, "nope")
+	assert.Equal(t, protocol.CodeNotInRoom, code(t, err))
+	plain := newManager(Limits{})
+	_, err = plain.Enter(ann, info("r"), nil)
+	require.NoError(t, err)
+	_, _, err = plain.ExtensionOf(ann, "r")
+	assert.Equal(t, protocol.CodeFailed, code(t, err))
+}
