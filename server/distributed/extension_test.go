@@ -44,7 +44,7 @@ func (m *members) Export() json.RawMessage {
 }
 
 func membersOn(node string) engine.Extensions {
-	return func(app, room string, state json.RawMessage) engine.Extension {
+	return func(app, room string, state json.RawMessage, _ engine.Members) engine.Extension {
 		m := &members{node: node, sessions: map[string]bool{}}
 		var had map[string]bool
 		_ = json.Unmarshal(state, &had)

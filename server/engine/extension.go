@@ -36,10 +36,35 @@ type Extension interface {
 }
 
 // Extensions makes the extension of each room made on this node: state
-// is what Export gave where the room came from, nil for a new room. It
-// may return a nil Extension (an untyped nil: the room has none). It runs
-// under the engine's lock and must not block.
-type Extensions func(app, roomID string, state json.RawMessage) Extension
+// is what Export gave where the room came from, nil for a new room;
+// members is how the extension reaches the room's members. It may return
+// a nil Extension (an untyped nil: the room has none). It runs under the
+// engine's lock and must not block.
+type Extensions func(app, roomID string, state json.RawMessage, members Members) Extension
+
+// Members is how an extension reaches the members of its room, wherever
+// their connections are.
+type Members interface {
+	// Send delivers frame to member session; it reports false when
+	// session is not a member (or the room has ended or moved away). It
+	// takes the room's lock: call it from the extension's own goroutines,
+	// never from the methods the room calls (they run under that lock).
+	Send(session string, frame []byte) bool
+}
+
+// roomMembers is a room's Members.
+type roomMembers struct{ r *room }
+
+func (rm roomMembers) Send(session string, frame []byte) bool {
+	rm.r.mu.Lock()
+	defer rm.r.mu.Unlock()
+	mem := rm.r.members[session]
+	if mem == nil || rm.r.ext == nil {
+		return false
+	}
+	mem.peer.Deliver(frame)
+	return true
+}
 
 // WithExtensions has every room made by the engine (created, or taken
 // over by Import) get an extension from f.
@@ -117,7 +142,7 @@ var reservedOps = map[string]bool{
 // makeExtLocked gives r its extension, from state. Caller holds m.mu.
 func (m *Manager) makeExtLocked(r *room, state json.RawMessage) {
 	if m.extensions != nil {
-		r.ext = m.extensions(r.app, r.id, state)
+		r.ext = m.extensions(r.app, r.id, state, roomMembers{r})
 	}
 }
 

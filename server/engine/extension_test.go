@@ -16,10 +16,11 @@ import (
 // recorder is an extension that writes down what it is told; its state
 // (what it exports) is how many calls it has had.
 type recorder struct {
-	mu    sync.Mutex
-	room  string
-	from  string // the state it was made with
-	calls []string
+	mu      sync.Mutex
+	room    string
+	from    string // the state it was made with
+	calls   []string
+	members Members
 }
 
 func (r *recorder) note(format string, args ...any) {
@@ -55,13 +56,13 @@ type recorders struct {
 	rooms map[string]*recorder
 }
 
-func (rs *recorders) make(app, roomID string, state json.RawMessage) Extension {
+func (rs *recorders) make(app, roomID string, state json.RawMessage, members Members) Extension {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.rooms == nil {
 		rs.rooms = map[string]*recorder{}
 	}
-	r := &recorder{room: roomID, from: string(state)}
+	r := &recorder{room: roomID, from: string(state), members: members}
 	rs.rooms[roomID] = r
 	return r
 }
@@ -203,4 +204,51 @@ func TestExtensionOfGivesAMemberItsRoomsExtension(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = plain.ExtensionOf(ann, "r")
 	assert.Equal(t, protocol.CodeFailed, code(t, err))
+}
+
+// An extension reaches a member of its room through Members (from its own
+// goroutines), and nobody else: not a session outside the room, and no
+// one once the room has ended.
+func TestAnExtensionSendsToItsRoomsMembers(t *testing.T) {
+	var rs recorders
+	m := newManager(Limits{}, WithExtensions(rs.make))
+	ann, ben, zed := peer("a"), peer("b"), peer("z")
+	ann.host = true
+	_, err := m.Enter(ann, info("r"), nil)
+	require.NoError(t, err)
+	_, err = m.Join(ben, "r", "")
+	require.NoError(t, err)
+	_, err = m.Enter(zed, info("other"), nil)
+	require.NoError(t, err)
+	ann.events()
+	ben.events()
+	frame, err := protocol.EncodeEvent(protocol.EventRoomStateChanged, protocol.RoomStateEvent{RoomID: "r", State: 2})
+	require.NoError(t, err)
+	members := rs.of("r").members
+	zedBefore := len(zed.frameList())
+	assert.True(t, members.Send("b", frame))
+	assert.Equal(t, []string{protocol.EventRoomStateChanged}, eventNames(ben.frameList()))
+	assert.Empty(t, ann.frameList(), "to that member alone")
+	assert.False(t, members.Send("z", frame), "not to another room's member")
+	assert.Len(t, zed.frameList(), zedBefore)
+
+	require.NoError(t, m.EndRoom(ann, "r"))
+	n := len(ben.frameList())
+	assert.False(t, members.Send("b", frame), "the room has ended")
+	assert.Len(t, ben.frameList(), n)
+}
+
+// frameList is what p was sent, without forgetting it.
+func (p *fakePeer) frameList() []protocol.Frame {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]protocol.Frame(nil), p.frames...)
+}
+
+func eventNames(frames []protocol.Frame) []string {
+	var out []string
+	for _, f := range frames {
+		out = append(out, f.Event)
+	}
+	return out
 }
