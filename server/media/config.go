@@ -1,0 +1,122 @@
+package media
+
+import (
+	"net"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/transport/v5"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config is what a Server is made with. The zero value is usable: any
+// free UDP port, no ICE-TCP, no address rewrite, the default limits.
+type Config struct {
+	// UDPPort is the one UDP port every member's media uses (pion's UDP
+	// mux, one socket per local address, all on this port). 0 picks a
+	// free port for each address (tests).
+	UDPPort int
+	// TCP turns on ICE over TCP (passive candidates) on TCPPort, the
+	// fallback for networks that block UDP. TCPPort 0 picks a free port.
+	TCP     bool
+	TCPPort int
+	// PublicIPs, when set, replace the host candidates' addresses in the
+	// answers (a server behind a 1:1 NAT).
+	PublicIPs []string
+	// Loopback gathers loopback candidates too (tests, a one-machine
+	// setup).
+	Loopback bool
+	// IPFilter, when set, keeps only the local addresses it returns true
+	// for, for the UDP sockets and the candidates.
+	IPFilter func(net.IP) bool
+	// Networks limits the ICE network types; nil means udp4 and udp6,
+	// with tcp4 and tcp6 when TCP is on.
+	Networks []webrtc.NetworkType
+	// Net, when set, is the network pion uses instead of the OS's (a
+	// pion vnet in tests).
+	Net transport.Net
+	// LoggerFactory makes pion's loggers; nil is pion's default (errors
+	// only, to stderr, as PION_LOG_* says).
+	LoggerFactory logging.LoggerFactory
+	// NoH264 leaves H.264 out of the codecs (Opus and VP8 stay).
+	NoH264 bool
+
+	// Limits; each zero means its default.
+	Limits Limits
+}
+
+// Limits bound what one member may ask of the server.
+type Limits struct {
+	// MaxOfferBytes is the largest SDP offer taken (default 64 KiB).
+	MaxOfferBytes int
+	// MaxPublishedTracks is how many media sections one member's offer
+	// may send in (sendonly or sendrecv; default 8).
+	MaxPublishedTracks int
+	// MaxMediaSections is how many media sections one offer may have in
+	// all, sending and receiving (default 64).
+	MaxMediaSections int
+	// VideoBitrate and AudioBitrate (bits per second) bound what a
+	// publisher's track may send; RTP beyond the bound is dropped, not
+	// forwarded (defaults 8 Mbit/s and 256 kbit/s).
+	VideoBitrate int
+	AudioBitrate int
+	// BitrateWindow is the burst the bitrate bound allows, as time at
+	// the bound (default 500 ms: a key frame fits).
+	BitrateWindow time.Duration
+	// QueuePackets is each down track's queue (default 256 packets);
+	// a full queue drops for that subscriber only.
+	QueuePackets int
+	// KeyframeInterval is the least time between two key frame requests
+	// sent to a publisher for one track (default 500 ms).
+	KeyframeInterval time.Duration
+	// ManualSubscribe turns off subscribing every member to every other
+	// member's tracks; Subscribe and Unsubscribe then say what each
+	// receives.
+	ManualSubscribe bool
+}
+
+// Defaults for Limits.
+const (
+	DefaultMaxOfferBytes      = 64 << 10
+	DefaultMaxPublishedTracks = 8
+	DefaultMaxMediaSections   = 64
+	DefaultVideoBitrate       = 8_000_000
+	DefaultAudioBitrate       = 256_000
+	DefaultBitrateWindow      = 500 * time.Millisecond
+	DefaultQueuePackets       = 256
+	DefaultKeyframeInterval   = 500 * time.Millisecond
+)
+
+// withDefaults is l with each zero field at its default.
+func (l Limits) withDefaults() Limits {
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	set(&l.MaxOfferBytes, DefaultMaxOfferBytes)
+	set(&l.MaxPublishedTracks, DefaultMaxPublishedTracks)
+	set(&l.MaxMediaSections, DefaultMaxMediaSections)
+	set(&l.VideoBitrate, DefaultVideoBitrate)
+	set(&l.AudioBitrate, DefaultAudioBitrate)
+	set(&l.QueuePackets, DefaultQueuePackets)
+	if l.BitrateWindow <= 0 {
+		l.BitrateWindow = DefaultBitrateWindow
+	}
+	if l.KeyframeInterval <= 0 {
+		l.KeyframeInterval = DefaultKeyframeInterval
+	}
+	return l
+}
+
+// networks is the ICE network types c allows.
+func (c *Config) networks() []webrtc.NetworkType {
+	if len(c.Networks) > 0 {
+		return c.Networks
+	}
+	n := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if c.TCP {
+		n = append(n, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	return n
+}

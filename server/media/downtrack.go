@@ -1,0 +1,216 @@
+package media
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// downTrack is one published track as one subscriber receives it: a
+// pion TrackLocal on the subscriber's connection, whose Bind gives the
+// SSRC, payload type and header extension IDs negotiated there, with a
+// bounded queue and a writer goroutine of its own.
+type downTrack struct {
+	t   *publishedTrack
+	sub *member
+
+	q        chan *rtp.Packet
+	done     chan struct{}
+	stopOnce sync.Once
+	bound    atomic.Pointer[binding]
+	sender   *webrtc.RTPSender // set by the subscriber's actor before the writer starts
+
+	sent, dropped atomic.Uint64
+}
+
+// binding is what the subscriber's connection negotiated for a down
+// track.
+type binding struct {
+	ssrc         uint32
+	pt           uint8
+	audioLevelID uint8
+	w            webrtc.TrackLocalWriter
+}
+
+func newDownTrack(t *publishedTrack, sub *member) *downTrack {
+	return &downTrack{
+		t: t, sub: sub,
+		q:    make(chan *rtp.Packet, sub.r.s.limits.QueuePackets),
+		done: make(chan struct{}),
+	}
+}
+
+// Bind is pion's: the subscriber's connection has negotiated the track.
+// It picks the negotiated codec that is the publisher's, keeps the SSRC,
+// payload type and audio-level ID for the writer, and asks the publisher
+// for a key frame so the subscriber's video starts at once.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codec, ok := matchCodec(d.t.codec, ctx.CodecParameters())
+	if !ok {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()}
+	for _, e := range ctx.HeaderExtensions() {
+		if e.URI == sdp.AudioLevelURI {
+			b.audioLevelID = uint8(e.ID)
+		}
+	}
+	d.bound.Store(b)
+	d.t.keyframe(true)
+	return codec, nil
+}
+
+// Unbind is pion's: the track is no longer sent on the connection.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.bound.Store(nil)
+	return nil
+}
+
+// ID is the track's ID in the room (the msid track ID).
+func (d *downTrack) ID() string { return d.t.id }
+
+// RID is empty: no simulcast yet.
+func (d *downTrack) RID() string { return "" }
+
+// StreamID is the publisher's user ID (the msid stream ID).
+func (d *downTrack) StreamID() string { return d.t.userID }
+
+// Kind is the published track's kind.
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.t.kind }
+
+// push queues p for the subscriber without blocking: a full queue drops
+// it (counted).
+func (d *downTrack) push(p *rtp.Packet) {
+	select {
+	case d.q <- p:
+	default:
+		d.dropped.Add(1)
+	}
+}
+
+// stop ends the down track's forwarding and its writer.
+func (d *downTrack) stop() {
+	d.stopOnce.Do(func() {
+		d.t.detach(d)
+		close(d.done)
+	})
+}
+
+// writeLoop writes what is queued until stop.
+func (d *downTrack) writeLoop() {
+	hook := d.sub.r.writeHook
+	for {
+		select {
+		case <-d.done:
+			return
+		case p := <-d.q:
+			if hook != nil {
+				hook(d)
+			}
+			d.write(p)
+		}
+	}
+}
+
+// write sends p with the subscriber's SSRC and payload type. The
+// publisher's header extensions are dropped (their IDs are the
+// publisher's connection's); the audio level is carried over under the
+// subscriber's ID for it. Before Bind, p is dropped.
+func (d *downTrack) write(p *rtp.Packet) {
+	b := d.bound.Load()
+	if b == nil {
+		return
+	}
+	h := rtp.Header{
+		Version:        2,
+		Padding:        p.Header.Padding,
+		Marker:         p.Marker,
+		PayloadType:    b.pt,
+		SequenceNumber: p.SequenceNumber,
+		Timestamp:      p.Timestamp,
+		SSRC:           b.ssrc,
+		CSRC:           p.CSRC,
+		PaddingSize:    p.Header.PaddingSize,
+	}
+	if b.audioLevelID != 0 && d.t.audioLevelID != 0 {
+		if lvl := p.GetExtension(d.t.audioLevelID); lvl != nil {
+			_ = h.SetExtension(b.audioLevelID, lvl)
+		}
+	}
+	if _, err := b.w.WriteRTP(&h, p.Payload); err == nil {
+		d.sent.Add(1)
+	}
+}
+
+// readRTCP reads the subscriber's RTCP for this track until the sender
+// stops: pion's NACK responder answers NACKs only while this reads, and
+// PLI/FIR become a key frame request to the publisher (throttled there).
+func (d *downTrack) readRTCP(s *webrtc.RTPSender) {
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				d.t.keyframe(false)
+			}
+		}
+	}
+}
+
+// matchCodec is the codec among negotiated that carries want: the same
+// MIME type and, for H.264, the same profile and packetization mode.
+func matchCodec(want webrtc.RTPCodecParameters, negotiated []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
+	var fallback *webrtc.RTPCodecParameters
+	for i, c := range negotiated {
+		if !strings.EqualFold(c.MimeType, want.MimeType) {
+			continue
+		}
+		if c.SDPFmtpLine == want.SDPFmtpLine {
+			return c, true
+		}
+		if !strings.EqualFold(want.MimeType, webrtc.MimeTypeH264) {
+			if fallback == nil {
+				fallback = &negotiated[i]
+			}
+			continue
+		}
+		a, b := fmtp(want.SDPFmtpLine), fmtp(c.SDPFmtpLine)
+		if a["packetization-mode"] == b["packetization-mode"] && prefix(a["profile-level-id"], 2) == prefix(b["profile-level-id"], 2) && fallback == nil {
+			fallback = &negotiated[i]
+		}
+	}
+	if fallback != nil {
+		return *fallback, true
+	}
+	return webrtc.RTPCodecParameters{}, false
+}
+
+// fmtp parses an a=fmtp parameter line into lower-case keys and values.
+func fmtp(line string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(line, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if k != "" {
+			out[strings.ToLower(k)] = strings.ToLower(v)
+		}
+	}
+	if out["packetization-mode"] == "" {
+		out["packetization-mode"] = "0"
+	}
+	return out
+}
+
+func prefix(s string, n int) string {
+	if len(s) < n {
+		return s
+	}
+	return s[:n]
+}

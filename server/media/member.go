@@ -1,0 +1,302 @@
+package media
+
+import (
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"roomkit/server/protocol"
+)
+
+// gatherTimeout bounds the wait for the server's candidates in an answer
+// (on the muxes gathering is immediate; this only guards a stuck one).
+const gatherTimeout = 5 * time.Second
+
+// member is one session's media: its connection, what it publishes and
+// what it receives. Its fields below q are owned by its actor (the
+// goroutine running q): only tasks on q touch them.
+type member struct {
+	r       *Room
+	session string
+	info    protocol.Member // guarded by r.mu
+	q       *taskQueue
+
+	closed  atomic.Bool                           // set by the last task; read anywhere
+	current atomic.Pointer[webrtc.PeerConnection] // pc, for pion callbacks to tell stale ones
+
+	pc          *webrtc.PeerConnection
+	fingerprint string                // of the offer pc was made for
+	sources     map[string]Source     // mid → source, from the offers
+	down        map[string]*downTrack // trackID → what this member receives
+	receivers   map[*webrtc.RTPReceiver]bool
+	owed        bool // a renegotiation signal is owed
+}
+
+func newMember(r *Room, session string, info protocol.Member) *member {
+	return &member{
+		r: r, session: session, info: info, q: newTaskQueue(),
+		sources:   map[string]Source{},
+		down:      map[string]*downTrack{},
+		receivers: map[*webrtc.RTPReceiver]bool{},
+	}
+}
+
+// shutdown closes the member's connection as its actor's last task.
+func (m *member) shutdown() {
+	m.q.closeWith(func() {
+		m.closed.Store(true)
+		m.closePC()
+	})
+}
+
+// signal sends kind to the member's client unless the member is gone.
+func (m *member) signal(kind string, payload any) {
+	if !m.closed.Load() {
+		m.r.signal(m.session, kind, payload)
+	}
+}
+
+// idle runs when the actor's queue has run dry: it sends the one
+// renegotiation signal that the tasks since the last one owe.
+func (m *member) idle() {
+	if !m.owed || m.closed.Load() {
+		return
+	}
+	m.owed = false
+	tracks := make([]TrackInfo, 0, len(m.down))
+	for _, d := range m.down {
+		tracks = append(tracks, d.t.info())
+	}
+	sort.Slice(tracks, func(i, j int) bool { return tracks[i].ID < tracks[j].ID })
+	m.signal(SignalRenegotiate, Renegotiate{Tracks: tracks})
+}
+
+// ensurePC makes the member's connection if it has none.
+func (m *member) ensurePC() error {
+	if m.pc != nil {
+		return nil
+	}
+	pc, err := m.r.s.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return err
+	}
+	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		m.q.push(func() { m.publish(pc, remote, recv) })
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if m.current.Load() == pc && s != webrtc.PeerConnectionStateClosed {
+			m.signal(SignalState, State{State: s.String()})
+		}
+	})
+	m.pc = pc
+	m.current.Store(pc)
+	return nil
+}
+
+// closePC stops everything the member receives and closes its
+// connection (which ends what it publishes).
+func (m *member) closePC() {
+	for id, d := range m.down {
+		d.stop()
+		delete(m.down, id)
+	}
+	if m.pc != nil {
+		m.current.Store(nil)
+		_ = m.pc.Close()
+		m.pc = nil
+	}
+	m.fingerprint = ""
+	m.sources = map[string]Source{}
+	m.receivers = map[*webrtc.RTPReceiver]bool{}
+}
+
+// handleOffer applies a checked offer and makes the answer.
+func (m *member) handleOffer(o Offer, sum offerSummary) (string, error) {
+	if m.closed.Load() {
+		return "", protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", m.r.id)
+	}
+	if m.pc != nil && m.fingerprint != "" && sum.fingerprint != m.fingerprint {
+		m.replacePC()
+	}
+	if err := m.ensurePC(); err != nil {
+		return "", protocol.Errorf(protocol.CodeFailed, "no connection: %v", err)
+	}
+	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
+		m.rollback()
+		return "", protocol.Errorf(protocol.CodeInvalidParameter, "the offer was refused: %v", err)
+	}
+	answer, err := m.pc.CreateAnswer(nil)
+	if err != nil {
+		m.rollback()
+		return "", protocol.Errorf(protocol.CodeInvalidParameter, "no answer to the offer: %v", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(m.pc)
+	if err := m.pc.SetLocalDescription(answer); err != nil {
+		m.rollback()
+		return "", protocol.Errorf(protocol.CodeInvalidParameter, "the answer was refused: %v", err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(gatherTimeout):
+	}
+	m.fingerprint = sum.fingerprint
+	for mid, src := range o.Sources {
+		m.sources[mid] = src
+	}
+	// Down tracks the offer had no section for need another round.
+	for _, d := range m.down {
+		if m.midOf(d) == "" {
+			m.owed = true
+			break
+		}
+	}
+	return m.pc.LocalDescription().SDP, nil
+}
+
+// rollback undoes a remote offer that could not be answered.
+func (m *member) rollback() {
+	if m.pc != nil && m.pc.SignalingState() == webrtc.SignalingStateHaveRemoteOffer {
+		_ = m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+	}
+}
+
+// replacePC closes the member's connection for a new one (the client
+// made a new RTCPeerConnection) and subscribes it again to what it
+// received.
+func (m *member) replacePC() {
+	var again []*publishedTrack
+	for _, d := range m.down {
+		again = append(again, d.t)
+	}
+	m.closePC()
+	for _, t := range again {
+		m.subscribe(t)
+	}
+}
+
+// midOf is the mid of d's transceiver, "" while not negotiated.
+func (m *member) midOf(d *downTrack) string {
+	for _, tr := range m.pc.GetTransceivers() {
+		if tr.Sender() == d.sender {
+			return tr.Mid()
+		}
+	}
+	return ""
+}
+
+// addCandidate adds a trickled client candidate.
+func (m *member) addCandidate(c webrtc.ICECandidateInit) error {
+	if m.pc == nil || m.pc.RemoteDescription() == nil {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "a candidate before any offer")
+	}
+	if err := m.pc.AddICECandidate(c); err != nil {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "the candidate was refused: %v", err)
+	}
+	return nil
+}
+
+// publish starts forwarding a track the member's client sends (pion's
+// OnTrack, on pc).
+func (m *member) publish(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	if m.closed.Load() || pc != m.pc {
+		return
+	}
+	mid := ""
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Receiver() == recv {
+			mid = tr.Mid()
+		}
+	}
+	src, ok := m.sources[mid]
+	if !ok {
+		src = SourceCamera
+		if remote.Kind() == webrtc.RTPCodecTypeAudio {
+			src = SourceMicrophone
+		}
+	}
+	m.r.mu.Lock()
+	userID := m.info.UserID
+	m.r.mu.Unlock()
+	if userID == "" {
+		userID = m.session
+	}
+	t := newPublishedTrack(m, pc, remote, recv, src, userID)
+	if !m.r.addTrack(m, t) {
+		return
+	}
+	if !m.receivers[recv] {
+		m.receivers[recv] = true
+		m.r.wg.Add(1)
+		go func() {
+			defer m.r.wg.Done()
+			readReceiverRTCP(recv)
+		}()
+	}
+	m.r.wg.Add(1)
+	go func() {
+		defer m.r.wg.Done()
+		t.readLoop()
+	}()
+}
+
+// readReceiverRTCP reads (and drops) what the publisher sends on recv's
+// RTCP, so that the receiving interceptors (reports) see it, until recv
+// stops.
+func readReceiverRTCP(recv *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := recv.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// subscribe has the member receive t: a down track on its connection
+// (made if it has none yet), and a renegotiation owed.
+func (m *member) subscribe(t *publishedTrack) {
+	if m.closed.Load() || m.down[t.id] != nil || t.pub == m {
+		return
+	}
+	if err := m.ensurePC(); err != nil {
+		m.r.s.log.Warnf("media: room %s: no connection for %s: %v", m.r.id, m.session, err)
+		return
+	}
+	d := newDownTrack(t, m)
+	sender, err := m.pc.AddTrack(d)
+	if err != nil {
+		m.r.s.log.Warnf("media: room %s: track %s to %s: %v", m.r.id, t.id, m.session, err)
+		return
+	}
+	d.sender = sender
+	if !t.attach(d) {
+		_ = m.pc.RemoveTrack(sender)
+		return
+	}
+	m.down[t.id] = d
+	m.owed = true
+	m.r.wg.Add(2)
+	go func() {
+		defer m.r.wg.Done()
+		d.writeLoop()
+	}()
+	go func() {
+		defer m.r.wg.Done()
+		d.readRTCP(sender)
+	}()
+}
+
+// unsubscribe stops the member receiving trackID.
+func (m *member) unsubscribe(trackID string) {
+	d := m.down[trackID]
+	if d == nil {
+		return
+	}
+	delete(m.down, trackID)
+	d.stop()
+	if m.pc != nil {
+		_ = m.pc.RemoveTrack(d.sender)
+	}
+	m.owed = true
+}

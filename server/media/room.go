@@ -1,0 +1,392 @@
+package media
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+
+	"roomkit/server/protocol"
+)
+
+// Signal is how a Room reaches a member's client: session is the
+// member's, kind one of the Signal* constants, payload that kind's value
+// (to be sent as JSON). It is called from the room's own goroutines (a
+// member's actor, pion's callbacks), never from Joined, Left, Updated,
+// Closed or Export and never under a lock of the package's. It must not
+// block for long: taking a room engine's lock briefly (as an engine's
+// Members.Send does) is fine, which is why Offer and AddCandidate, that
+// wait for a member's actor, must never be called under that lock.
+type Signal func(session, kind string, payload any)
+
+// The kinds of Signal.
+const (
+	// SignalRenegotiate (payload Renegotiate): the server has more (or
+	// less) for this member to receive; the client sends a new offer, with
+	// at least as many recvonly (or sendrecv) media sections of each kind
+	// as Renegotiate lists.
+	SignalRenegotiate = "renegotiate"
+	// SignalState (payload State): the member's connection changed state
+	// (connected, disconnected, failed, ...).
+	SignalState = "state"
+)
+
+// Renegotiate is the payload of SignalRenegotiate: every track the member
+// receives now.
+type Renegotiate struct {
+	Tracks []TrackInfo `json:"tracks"`
+}
+
+// State is the payload of SignalState: the state of the member's
+// RTCPeerConnection, as the W3C names it ("connected", "failed", ...).
+type State struct {
+	State string `json:"state"`
+}
+
+// Source is what a published track shows or plays.
+type Source string
+
+// The sources a client labels its tracks with (Offer.Sources).
+const (
+	SourceCamera      Source = "camera"
+	SourceMicrophone  Source = "microphone"
+	SourceScreen      Source = "screen"
+	SourceScreenAudio Source = "screenAudio"
+)
+
+// validSource reports whether s is one of the Source constants.
+func validSource(s Source) bool {
+	switch s {
+	case SourceCamera, SourceMicrophone, SourceScreen, SourceScreenAudio:
+		return true
+	}
+	return false
+}
+
+// Offer is a client's SDP offer with what its sending sections carry.
+type Offer struct {
+	// SDP is the offer, as the client's createOffer made it.
+	SDP string `json:"sdp"`
+	// Sources labels the client's sending media sections by mid; a
+	// section not named is SourceMicrophone for audio, SourceCamera for
+	// video.
+	Sources map[string]Source `json:"sources,omitempty"`
+}
+
+// TrackInfo describes one published track, as a subscriber sees it. On a
+// subscriber's connection the track's msid is UserID (stream) and ID
+// (track).
+type TrackInfo struct {
+	ID     string `json:"trackID"`
+	UserID string `json:"userID"`
+	Kind   string `json:"kind"` // "audio" or "video"
+	Source Source `json:"source"`
+}
+
+// Room is the media side of one call room: its members' connections and
+// tracks. Joined, Left, Updated, Closed and Export have the shape of the
+// room engine's Extension and never block; Offer and AddCandidate block
+// their caller until the member's connection has done the work, and must
+// be called outside any room lock.
+type Room struct {
+	s       *Server
+	app, id string
+	signal  Signal
+
+	mu      sync.Mutex
+	members map[string]*member
+	tracks  map[string]*publishedTrack
+	nextID  uint64
+	closed  bool
+
+	wg   sync.WaitGroup // every goroutine of the room
+	done chan struct{}
+
+	// writeHook, when set (tests, before the room is used), runs before
+	// each packet a down track writes.
+	writeHook func(d *downTrack)
+}
+
+func newRoom(s *Server, app, id string, signal Signal) *Room {
+	return &Room{
+		s: s, app: app, id: id, signal: signal,
+		members: map[string]*member{},
+		tracks:  map[string]*publishedTrack{},
+		done:    make(chan struct{}),
+	}
+}
+
+// ID is the room's app and room ID, as NewRoom was given them.
+func (r *Room) ID() (app, roomID string) { return r.app, r.id }
+
+// Joined admits session as a member (m is its member record): from now
+// on it may offer, publish and subscribe, and, unless the limits say
+// ManualSubscribe, it is subscribed to every track already published. A
+// session already a member only has its record updated. It does not
+// block.
+func (r *Room) Joined(session string, m protocol.Member) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	if mem := r.members[session]; mem != nil {
+		mem.info = m
+		return
+	}
+	mem := newMember(r, session, m)
+	r.members[session] = mem
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		mem.q.run(mem.idle)
+	}()
+	if !r.s.limits.ManualSubscribe {
+		for _, t := range r.tracks {
+			mem.q.push(func() { mem.subscribe(t) })
+		}
+	}
+}
+
+// Left ends session's membership: its connection is closed (on its own
+// goroutine), so what it published ends for every subscriber. It does
+// not block; a session not a member is ignored.
+func (r *Room) Left(session string, _ protocol.Member) {
+	r.mu.Lock()
+	mem := r.members[session]
+	delete(r.members, session)
+	r.mu.Unlock()
+	if mem != nil {
+		mem.shutdown()
+	}
+}
+
+// Updated records a user's new member record (role, name, state) on each
+// of that user's sessions. It does not block. (The media side does not
+// act on it yet: a later slice gates a muted member's audio here.)
+func (r *Room) Updated(m protocol.Member) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, mem := range r.members {
+		if mem.info.UserID == m.UserID {
+			mem.info = m
+		}
+	}
+}
+
+// Closed ends the room: every member's connection is closed, on the
+// members' goroutines, and Done is closed once all the room's goroutines
+// have ended. Nothing is accepted after it. It does not block.
+func (r *Room) Closed() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.closed = true
+	members := make([]*member, 0, len(r.members))
+	for _, m := range r.members {
+		members = append(members, m)
+	}
+	r.members = map[string]*member{}
+	r.mu.Unlock()
+	for _, m := range members {
+		m.shutdown()
+	}
+	go func() {
+		r.wg.Wait()
+		r.s.roomDone(r)
+		close(r.done)
+	}()
+}
+
+// Done is closed once the room is closed and all its goroutines (member
+// actors, track readers and writers, RTCP readers) have ended.
+func (r *Room) Done() <-chan struct{} { return r.done }
+
+// Export is the room's media state as it moves with the room: nil, as
+// connections do not move; the clients rebuild theirs on the new owner.
+func (r *Room) Export() json.RawMessage { return nil }
+
+// member is session's member, or a CodeNotInRoom error.
+func (r *Room) member(session string) (*member, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m := r.members[session]; m != nil {
+		return m, nil
+	}
+	if r.closed {
+		return nil, protocol.Errorf(protocol.CodeRoomNotExist, "room %q has no media any more", r.id)
+	}
+	return nil, protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+}
+
+// Offer takes session's SDP offer and returns the server's answer, with
+// the server's candidates in it (gathering on the muxes is immediate).
+// The offer is checked before anything is touched: a malformed, too large
+// (Limits.MaxOfferBytes) or empty offer fails with CodeInvalidParameter,
+// one whose media section offers no codec the server forwards with
+// CodeNoCodec, one with too many media sections or published tracks with
+// CodeTrackLimit, a session not a member with CodeNotInRoom; in each case
+// nothing changes. An offer with another DTLS fingerprint than the last
+// (the page was reloaded) replaces the member's connection: what it
+// published ends, what it received is subscribed again on the new one. It
+// blocks until the answer is made or ctx ends.
+func (r *Room) Offer(ctx context.Context, session string, o Offer) (string, error) {
+	sum, err := checkOffer(o.SDP, r.s.limits, r.s.cfg.NoH264)
+	if err != nil {
+		return "", err
+	}
+	for mid, src := range o.Sources {
+		if !validSource(src) || len(mid) > 64 {
+			return "", protocol.Errorf(protocol.CodeInvalidParameter, "source %q of section %q is not one of camera, microphone, screen, screenAudio", src, mid)
+		}
+	}
+	m, err := r.member(session)
+	if err != nil {
+		return "", err
+	}
+	type result struct {
+		answer string
+		err    error
+	}
+	res := make(chan result, 1)
+	if !m.q.push(func() {
+		a, err := m.handleOffer(o, sum)
+		res <- result{a, err}
+	}) {
+		return "", protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}
+	select {
+	case x := <-res:
+		return x.answer, x.err
+	case <-ctx.Done():
+		return "", protocol.Errorf(protocol.CodeRequestTimeout, "no answer: %v", ctx.Err())
+	}
+}
+
+// AddCandidate adds one of the client's trickled ICE candidates to
+// session's connection (after its offer). A candidate that does not
+// parse, or one before any offer, fails with CodeInvalidParameter; a
+// session not a member with CodeNotInRoom. It blocks until done or ctx
+// ends.
+func (r *Room) AddCandidate(ctx context.Context, session string, c webrtc.ICECandidateInit) error {
+	if len(c.Candidate) > 1024 {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "the candidate is %d bytes, over the limit of 1024", len(c.Candidate))
+	}
+	m, err := r.member(session)
+	if err != nil {
+		return err
+	}
+	res := make(chan error, 1)
+	if !m.q.push(func() { res <- m.addCandidate(c) }) {
+		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return protocol.Errorf(protocol.CodeRequestTimeout, "candidate not added: %v", ctx.Err())
+	}
+}
+
+// Subscribe has session receive track trackID (from the next
+// renegotiation on). It fails with CodeNotInRoom for a session not a
+// member, CodeNoSuchTrack for a track the room does not have, and
+// CodeInvalidParameter for the member's own track. Subscribing twice is
+// one subscription. It does not block.
+func (r *Room) Subscribe(session, trackID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.members[session]
+	if m == nil {
+		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}
+	t := r.tracks[trackID]
+	if t == nil {
+		return protocol.Errorf(CodeNoSuchTrack, "room %q has no track %q", r.id, trackID)
+	}
+	if t.pub == m {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "track %q is your own", trackID)
+	}
+	m.q.push(func() { m.subscribe(t) })
+	return nil
+}
+
+// Unsubscribe stops session receiving trackID. A track not subscribed (or
+// gone) is no error; a session not a member fails with CodeNotInRoom. It
+// does not block.
+func (r *Room) Unsubscribe(session, trackID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.members[session]
+	if m == nil {
+		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}
+	m.q.push(func() { m.unsubscribe(trackID) })
+	return nil
+}
+
+// Tracks lists the room's published tracks, by ID.
+func (r *Room) Tracks() []TrackInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]TrackInfo, 0, len(r.tracks))
+	for _, t := range r.tracks {
+		out = append(out, t.info())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Members lists the sessions that are members, sorted.
+func (r *Room) Members() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.members))
+	for s := range r.members {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// addTrack enters t, published by m, in the room and subscribes the
+// other members to it (unless ManualSubscribe). It reports false when m
+// is no longer a member or the room is closed (t is then not entered).
+func (r *Room) addTrack(m *member, t *publishedTrack) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.members[m.session] != m {
+		return false
+	}
+	r.nextID++
+	t.id = fmt.Sprintf("t%d", r.nextID)
+	r.tracks[t.id] = t
+	if !r.s.limits.ManualSubscribe {
+		for _, o := range r.members {
+			if o != m {
+				o.q.push(func() { o.subscribe(t) })
+			}
+		}
+	}
+	return true
+}
+
+// removeTrack takes t out of the room and its subscribers (when its
+// publisher stopped sending it, left, or its connection ended).
+func (r *Room) removeTrack(t *publishedTrack) {
+	r.mu.Lock()
+	if r.tracks[t.id] == t {
+		delete(r.tracks, t.id)
+	}
+	for _, o := range r.members {
+		id := t.id
+		o.q.push(func() { o.unsubscribe(id) })
+	}
+	r.mu.Unlock()
+	t.close()
+}

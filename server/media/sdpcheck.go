@@ -1,0 +1,148 @@
+package media
+
+import (
+	"strings"
+
+	"github.com/pion/sdp/v3"
+
+	"roomkit/server/protocol"
+)
+
+// offerSummary is what checkOffer learned of an offer.
+type offerSummary struct {
+	parsed      *sdp.SessionDescription
+	published   int    // media sections the client sends in
+	sections    int    // media sections in all
+	fingerprint string // the DTLS fingerprint (session or first media level)
+}
+
+// forwardable are the codecs the server forwards, by media kind
+// (lower-case encoding names, as in a=rtpmap).
+func forwardable(noH264 bool) map[string]map[string]bool {
+	video := map[string]bool{"vp8": true}
+	if !noH264 {
+		video["h264"] = true
+	}
+	return map[string]map[string]bool{"audio": {"opus": true}, "video": video}
+}
+
+// checkOffer checks an SDP offer against lim before any of it reaches a
+// connection, so that a bad offer changes nothing: its size, that it
+// parses, that every media section it wants has a mid, ICE credentials
+// and a codec the server forwards, and the number of its media sections
+// and of those it publishes in.
+func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
+	var sum offerSummary
+	if len(text) > lim.MaxOfferBytes {
+		return sum, protocol.Errorf(protocol.CodeInvalidParameter, "the offer is %d bytes, over the limit of %d", len(text), lim.MaxOfferBytes)
+	}
+	if strings.TrimSpace(text) == "" {
+		return sum, protocol.Errorf(protocol.CodeInvalidParameter, "the offer is empty")
+	}
+	d := &sdp.SessionDescription{}
+	if err := d.UnmarshalString(text); err != nil {
+		return sum, protocol.Errorf(protocol.CodeInvalidParameter, "the offer is not valid SDP: %v", err)
+	}
+	sum.parsed = d
+	sessionDir := direction(d.Attributes, "sendrecv")
+	sessionUfrag, _ := d.Attribute("ice-ufrag")
+	sessionPwd, _ := d.Attribute("ice-pwd")
+	sum.fingerprint, _ = d.Attribute("fingerprint")
+	codecs := forwardable(noH264)
+	if len(d.MediaDescriptions) > lim.MaxMediaSections {
+		return sum, protocol.Errorf(CodeTrackLimit, "the offer has %d media sections, over the limit of %d", len(d.MediaDescriptions), lim.MaxMediaSections)
+	}
+	for i, m := range d.MediaDescriptions {
+		kind := m.MediaName.Media
+		sum.sections++
+		mid, _ := m.Attribute("mid")
+		if mid == "" {
+			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %d of the offer has no mid", i)
+		}
+		if sum.fingerprint == "" {
+			sum.fingerprint, _ = m.Attribute("fingerprint")
+		}
+		ufrag, ok := m.Attribute("ice-ufrag")
+		if !ok {
+			ufrag = sessionUfrag
+		}
+		pwd, ok := m.Attribute("ice-pwd")
+		if !ok {
+			pwd = sessionPwd
+		}
+		if ufrag == "" || pwd == "" {
+			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q of the offer has no ICE credentials", mid)
+		}
+		if kind == "application" {
+			continue
+		}
+		want, ok := codecs[kind]
+		if !ok {
+			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q is of kind %q, not audio, video or application", mid, kind)
+		}
+		if m.MediaName.Port.Value == 0 {
+			continue // rejected or stopped: nothing is sent or received
+		}
+		dir := direction(m.Attributes, sessionDir)
+		if dir == "inactive" {
+			continue
+		}
+		if !offersCodec(m, want) {
+			return sum, protocol.Errorf(CodeNoCodec, "media section %q (%s) offers no codec the server forwards (%s)", mid, kind, names(want))
+		}
+		if dir == "sendrecv" || dir == "sendonly" {
+			sum.published++
+		}
+	}
+	if sum.fingerprint == "" {
+		return sum, protocol.Errorf(protocol.CodeInvalidParameter, "the offer has no DTLS fingerprint")
+	}
+	if sum.published > lim.MaxPublishedTracks {
+		return sum, protocol.Errorf(CodeTrackLimit, "the offer publishes %d tracks, over the limit of %d", sum.published, lim.MaxPublishedTracks)
+	}
+	return sum, nil
+}
+
+// direction is the direction attribute among attrs, or def.
+func direction(attrs []sdp.Attribute, def string) string {
+	for _, a := range attrs {
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			return a.Key
+		}
+	}
+	return def
+}
+
+// offersCodec reports whether a media section's rtpmap names a codec in
+// want (the payload type must be one of the section's formats).
+func offersCodec(m *sdp.MediaDescription, want map[string]bool) bool {
+	formats := map[string]bool{}
+	for _, f := range m.MediaName.Formats {
+		formats[f] = true
+	}
+	for _, a := range m.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		pt, rest, ok := strings.Cut(a.Value, " ")
+		if !ok || !formats[pt] {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		if want[strings.ToLower(strings.TrimSpace(name))] {
+			return true
+		}
+	}
+	return false
+}
+
+func names(set map[string]bool) string {
+	var out []string
+	for _, n := range []string{"opus", "vp8", "h264"} {
+		if set[n] {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ", ")
+}

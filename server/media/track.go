@@ -1,0 +1,195 @@
+package media
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// publishedTrack is one track a member sends: its read goroutine takes
+// the publisher's RTP (after pion's receiving interceptors: NACKs for
+// what is lost, TWCC feedback, reports), bounds its bitrate and hands
+// each packet to the down tracks of its subscribers.
+type publishedTrack struct {
+	id     string // set by Room.addTrack, before anyone else sees t
+	pub    *member
+	userID string
+	kind   webrtc.RTPCodecType
+	source Source
+	codec  webrtc.RTPCodecParameters // as the publisher negotiated it
+	remote *webrtc.TrackRemote
+	pc     *webrtc.PeerConnection // the publisher's, for key frame requests
+	ssrc   uint32
+
+	audioLevelID uint8 // the publisher's audio-level extension ID, 0 for none
+	bucket       tokenBucket
+	keyInterval  time.Duration
+
+	mu     sync.Mutex
+	closed bool
+	subs   atomic.Pointer[[]*downTrack] // copy on write under mu
+
+	received, rateDropped, keyframes atomic.Uint64
+	lastKey                          atomic.Int64 // unix nanoseconds of the last key frame request
+	trailing                         atomic.Bool  // a deferred request is scheduled
+}
+
+func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, src Source, userID string) *publishedTrack {
+	lim := m.r.s.limits
+	rate := lim.VideoBitrate
+	if remote.Kind() == webrtc.RTPCodecTypeAudio {
+		rate = lim.AudioBitrate
+	}
+	t := &publishedTrack{
+		pub: m, userID: userID, kind: remote.Kind(), source: src, codec: remote.Codec(),
+		remote: remote, pc: pc, ssrc: uint32(remote.SSRC()),
+		bucket:      newTokenBucket(rate, lim.BitrateWindow),
+		keyInterval: lim.KeyframeInterval,
+	}
+	for _, e := range recv.GetParameters().HeaderExtensions {
+		if e.URI == sdp.AudioLevelURI {
+			t.audioLevelID = uint8(e.ID)
+		}
+	}
+	return t
+}
+
+// info describes t for subscribers.
+func (t *publishedTrack) info() TrackInfo {
+	return TrackInfo{ID: t.id, UserID: t.userID, Kind: t.kind.String(), Source: t.source}
+}
+
+// attach adds d to t's subscribers; false once t is closed.
+func (t *publishedTrack) attach(d *downTrack) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	var subs []*downTrack
+	if old := t.subs.Load(); old != nil {
+		subs = append(subs, *old...)
+	}
+	subs = append(subs, d)
+	t.subs.Store(&subs)
+	return true
+}
+
+// detach takes d out of t's subscribers.
+func (t *publishedTrack) detach(d *downTrack) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.subs.Load()
+	if old == nil {
+		return
+	}
+	subs := make([]*downTrack, 0, len(*old))
+	for _, x := range *old {
+		if x != d {
+			subs = append(subs, x)
+		}
+	}
+	t.subs.Store(&subs)
+}
+
+// close ends t's forwarding: no subscriber is added or fed after it.
+func (t *publishedTrack) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.subs.Store(nil)
+	t.mu.Unlock()
+}
+
+// subscribers is t's down tracks now.
+func (t *publishedTrack) subscribers() []*downTrack {
+	if p := t.subs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// readLoop forwards the publisher's RTP until the track ends (the
+// publisher stopped it, or its connection closed); then the track leaves
+// the room.
+func (t *publishedTrack) readLoop() {
+	defer t.pub.r.removeTrack(t)
+	for {
+		buf := make([]byte, 1500) // each packet is shared by the down tracks' queues
+		n, _, err := t.remote.Read(buf)
+		if err != nil {
+			return
+		}
+		p := &rtp.Packet{}
+		if err := p.Unmarshal(buf[:n]); err != nil {
+			continue
+		}
+		t.received.Add(1)
+		if !t.bucket.take(time.Now(), n) {
+			t.rateDropped.Add(1)
+			continue
+		}
+		if len(p.Payload) == 0 {
+			continue // padding only (bandwidth probes): nothing to forward
+		}
+		for _, d := range t.subscribers() {
+			d.push(p)
+		}
+	}
+}
+
+// keyframe asks the publisher for a key frame (a PLI), at most once per
+// keyInterval: a request within the interval of the last is dropped,
+// unless trailing, which then sends one as the interval ends (a new
+// subscriber must get its key frame even when another just asked).
+func (t *publishedTrack) keyframe(trailing bool) {
+	if t.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := t.lastKey.Load()
+	if wait := last + int64(t.keyInterval) - now; wait > 0 {
+		if trailing && t.trailing.CompareAndSwap(false, true) {
+			time.AfterFunc(time.Duration(wait), func() {
+				t.trailing.Store(false)
+				t.keyframe(false)
+			})
+		}
+		return
+	}
+	if !t.lastKey.CompareAndSwap(last, now) {
+		return // another request won the race
+	}
+	t.keyframes.Add(1)
+	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: t.ssrc}})
+}
+
+// tokenBucket bounds a bitrate: rate bytes per second, with a burst of
+// rate × window. Used by one goroutine only.
+type tokenBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newTokenBucket(bitsPerSecond int, window time.Duration) tokenBucket {
+	rate := float64(bitsPerSecond) / 8
+	burst := max(rate*window.Seconds(), 1500)
+	return tokenBucket{rate: rate, burst: burst, tokens: burst}
+}
+
+// take reports whether n bytes fit at now, and takes them if so.
+func (b *tokenBucket) take(now time.Time, n int) bool {
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < float64(n) {
+		return false
+	}
+	b.tokens -= float64(n)
+	return true
+}
