@@ -27,7 +27,7 @@ ESBUILD  := $(NPMTOOLS)/node_modules/.bin/esbuild
 
 ## run: build the wasm bundle and start the server with the demo page on $(ADDR)
 run: wasm
-	$(GO) run ./server/cmd/roomkit serve -addr $(ADDR) -static .
+	$(GO) run ./server/cmd/roomkit serve -addr $(ADDR) -static . -media-loopback
 
 ## test: formatting, vet (native and js/wasm), unit tests with the race
 ## detector, the bridge under node, the browser tests in Chromium, and a

@@ -49,6 +49,8 @@ func dataExports() map[string]func(*client.Client, []js.Value) (any, error) {
 		"setMemberState":                request((*client.Client).SetMemberState),
 		"removeMember":                  request((*client.Client).RemoveMember),
 		"setShareLock":                  request((*client.Client).SetShareLock),
+		"mediaOffer":                    request((*client.Client).MediaOffer),
+		"mediaCandidate":                request((*client.Client).MediaCandidate),
 		"endRoom":                       request(endRoom),
 		"querySessionInfo":              request(querySessionInfo),
 	}

@@ -66,7 +66,7 @@ func startNode(t *testing.T, redisURL, id string) *node {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	cmd := exec.Command(buildServer(t), "serve", "-addr", "127.0.0.1:0", "-static", root, "-app", app.DevAppID+"="+secret,
-		"-redis", redisURL, "-node-id", id)
+		"-redis", redisURL, "-node-id", id, "-media-udp-port", "0", "-media-loopback")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	logs := &syncBuffer{}

@@ -50,6 +50,9 @@ export declare const ErrorCode: Readonly<{
   UserNotInRoom: 6100016;
   OriginNotAllowed: 6100017;
   ModuleNotReady: 6100018;
+  NoCodec: 6100019;
+  TrackLimit: 6100020;
+  NoSuchTrack: 6100021;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;
@@ -259,6 +262,31 @@ export interface RoomKitEvents {
   roomMemberUpdated: RoomMembersEvent;
   roomSessionUpdated: SessionInfo;
   peerMessageReceived: PeerMessageEvent;
+  mediaRenegotiate: MediaRenegotiateEvent;
+  mediaState: MediaStateEvent;
+}
+
+/** What a media track carries. */
+export type MediaSource = 'camera' | 'microphone' | 'screen' | 'screenAudio';
+
+/** One published track as this page receives it: its msid is userID (the stream) and trackID. */
+export interface MediaTrack {
+  trackID: string;
+  userID: string;
+  kind: 'audio' | 'video';
+  source: MediaSource;
+}
+
+/** The media server has more (or less) for this page: offer again, with at least as many receiving sections of each kind as tracks lists. */
+export interface MediaRenegotiateEvent {
+  roomID: string;
+  tracks: MediaTrack[];
+}
+
+/** This page's media connection changed state, as the server sees it. */
+export interface MediaStateEvent {
+  roomID: string;
+  state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 }
 
 /** A member-to-member message (see sendPeerMessage). */
@@ -289,6 +317,8 @@ export declare class RoomKitClient {
   endRoom(roomID: string): Promise<{ roomID: string }>;
   setShareLock(locked: boolean, roomID: string): Promise<SessionInfo>;
   querySessionInfo(roomID: string): Promise<SessionInfo>;
+  mediaOffer(roomID: string, sdp: string, sources?: Record<string, MediaSource>): Promise<{ sdp: string }>;
+  mediaCandidate(roomID: string, candidate: RTCIceCandidateInit): Promise<object>;
   switchRoom(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted?: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
   leaveRoom(roomID: string): Promise<{ roomID: string }>;
   /** Leaves the rooms listed, or, with none listed (or an empty list), every room this connection is in. */
@@ -529,6 +559,8 @@ export interface RoomKitWasmClient {
   endRoom(request: { roomID: string }): Promise<{ roomID: string }>;
   setShareLock(request: { roomID: string; locked: boolean }): Promise<SessionInfo>;
   querySessionInfo(request: { roomID: string }): Promise<SessionInfo>;
+  mediaOffer(request: { roomID: string; sdp: string; sources?: Record<string, MediaSource> }): Promise<{ sdp: string }>;
+  mediaCandidate(request: { roomID: string; candidate: RTCIceCandidateInit }): Promise<object>;
   logoutNow(): object;
 }
 

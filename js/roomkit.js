@@ -168,6 +168,9 @@ export const ErrorCode = Object.freeze({
   UserNotInRoom: 6100016,
   OriginNotAllowed: 6100017,
   ModuleNotReady: 6100018,
+  NoCodec: 6100019,
+  TrackLimit: 6100020,
+  NoSuchTrack: 6100021,
 });
 
 /** roomStateChanged states. */
@@ -224,7 +227,7 @@ const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
   'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
   'callInvitationReceived', 'callStateChanged', 'roomMemberUpdated', 'roomSessionUpdated',
-  'peerMessageReceived',
+  'peerMessageReceived', 'mediaRenegotiate', 'mediaState',
 ]);
 
 /** Message types: text, command (delivered, never kept), custom. */
@@ -444,6 +447,19 @@ export class RoomKitClient {
 
   /** Locks or unlocks screen sharing for participants (host or manager). */
   setShareLock(locked, roomID) { return this._rk.setShareLock({ roomID, locked: !!locked }); }
+
+  /**
+   * Sends this page's SDP offer for its one connection to the room's media
+   * server and returns the server's answer (with its candidates). `sources`
+   * labels the sending sections by mid (`camera`, `microphone`, `screen`,
+   * `screenAudio`). On `mediaRenegotiate`, offer again. Errors: 6000001
+   * (malformed SDP, a bad source), 6100019 NoCodec, 6100020 TrackLimit,
+   * 6000321 (not in the room).
+   */
+  mediaOffer(roomID, sdp, sources) { return this._rk.mediaOffer({ roomID, sdp, sources }); }
+
+  /** Sends one of this page's trickled ICE candidates, after its offer. */
+  mediaCandidate(roomID, candidate) { return this._rk.mediaCandidate({ roomID, candidate }); }
 
   /** The room's session settings: host, passcode, share lock, idle timeout, capacity. */
   querySessionInfo(roomID) { return this._rk.querySessionInfo({ roomID }); }

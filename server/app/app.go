@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"roomkit/server/distributed"
 	"roomkit/server/engine"
 	"roomkit/server/gateway"
+	"roomkit/server/media"
 	"roomkit/server/web"
 )
 
@@ -32,6 +34,8 @@ type Server struct {
 	// Engine holds the rooms this node owns: every room on a single node.
 	Engine  *engine.Manager
 	Gateway *gateway.Gateway
+	// Media is the node's media server; nil when media is off.
+	Media *media.Server
 	// ready reports whether the node can serve: always on a single node;
 	// in a cluster, once its Redis answers.
 	ready    func(context.Context) error
@@ -112,12 +116,17 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	ms, err := startMedia(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Redis == "" {
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
+			closeMedia(ms)
 			return nil, err
 		}
-		return Serve(cfg, ln, log), nil
+		return serveOne(cfg, ln, log, ms), nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -125,27 +134,66 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	// sessions in it from its start, the gateway adds them to it.
 	sessions := directory.NewRegistry()
 	eng, err := distributed.New(ctx, cluster.Config{RedisURL: cfg.Redis, NodeID: cfg.NodeID},
-		distributed.Config{Limits: cfg.Engine, Sessions: sessions, Calls: cfg.Gateway.Calls}, log)
+		distributed.Config{Limits: cfg.Engine, Sessions: sessions, Calls: cfg.Gateway.Calls}, log, mediaOptions(ms)...)
 	if err != nil {
+		closeMedia(ms)
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		eng.Close()
+		closeMedia(ms)
 		return nil, err
 	}
 	log = log.With("node", eng.Node().ID())
 	log.Info("joined the cluster", "redis", redactURL(cfg.Redis))
-	return serve(cfg, ln, log, eng, eng.Local(), eng.Ready, eng), nil
+	return serve(cfg, ln, log, eng, eng.Local(), eng.Ready, eng, ms), nil
 }
 
-// Serve serves on ln in the background, as a single node.
+// Serve serves on ln in the background, as a single node. A media server
+// that cannot start is logged, and calls have chat only.
 func Serve(cfg Config, ln net.Listener, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	eng := engine.NewManager(cfg.Engine)
-	return serve(cfg, ln, log, eng, eng, func(context.Context) error { return nil }, nil)
+	ms, err := startMedia(cfg)
+	if err != nil {
+		log.Error("calls have no media", "err", err)
+	}
+	return serveOne(cfg, ln, log, ms)
+}
+
+func serveOne(cfg Config, ln net.Listener, log *slog.Logger, ms *media.Server) *Server {
+	eng := engine.NewManager(cfg.Engine, mediaOptions(ms)...)
+	return serve(cfg, ln, log, eng, eng, func(context.Context) error { return nil }, nil, ms)
+}
+
+// startMedia starts the media server the config asks for (nil when media
+// is off).
+func startMedia(cfg Config) (*media.Server, error) {
+	if cfg.MediaOff {
+		return nil, nil
+	}
+	ms, err := media.NewServer(cfg.Media)
+	if err != nil {
+		return nil, fmt.Errorf("the media server did not start: %w", err)
+	}
+	return ms, nil
+}
+
+// mediaOptions are the engine options that give every room its media
+// side.
+func mediaOptions(ms *media.Server) []engine.Option {
+	if ms == nil {
+		return nil
+	}
+	return []engine.Option{engine.WithExtensions(ms.Extensions())}
+}
+
+func closeMedia(ms *media.Server) {
+	if ms != nil {
+		_ = ms.Close()
+	}
 }
 
 // redactURL hides a Redis URL's password for the log.
@@ -156,8 +204,8 @@ func redactURL(raw string) string {
 	return "(unparsable)"
 }
 
-func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster directory.Cluster) *Server {
-	s := &Server{cfg: cfg, Engine: local, ln: ln, done: make(chan error, 1), ready: ready, log: log}
+func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster directory.Cluster, ms *media.Server) *Server {
+	s := &Server{cfg: cfg, Engine: local, Media: ms, ln: ln, done: make(chan error, 1), ready: ready, log: log}
 	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log, cluster)
 	local.OnRoomEnded(s.Gateway.RoomEnded) // a room ended for all ends its calls
 	h := cfg.HTTP.withDefaults()
@@ -208,6 +256,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			herr = errors.Join(herr, err)
 		}
+		// The rooms ended with the gateway's engine, and their media with
+		// them: the media server's sockets go last.
+		closeMedia(s.Media)
 		s.shutdownErr = errors.Join(herr, gerr)
 	})
 	return s.shutdownErr

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
 	"roomkit/server/engine"
 	"roomkit/server/gateway"
+	"roomkit/server/media"
 )
 
 // Config is the whole server configuration, read once in main.
@@ -30,6 +32,12 @@ type Config struct {
 	Redis string
 	// NodeID names this node in the cluster; "" picks a random one.
 	NodeID string
+	// Media is the media server's: every room's calls carry their audio
+	// and video through it, on the node that owns the room. The zero
+	// value takes any free UDP port (tests); a deployment names one.
+	Media media.Config
+	// MediaOff runs no media server: calls have chat only.
+	MediaOff bool
 }
 
 // HTTPConfig bounds the HTTP side: how long a request or an idle
@@ -105,8 +113,20 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&c.Gateway.PingTimeout, "ping-timeout", 0, "how long a pong may take before the connection counts as dead (0: 10s)")
 	fs.StringVar(&c.Redis, "redis", "", "redis://host:port/db of a Redis shared by several nodes (default: one node, in memory)")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's name in the cluster (default: random)")
+	mediaOn := fs.Bool("media", true, "run the media server (an SFU): calls carry audio and video through this node; false: chat only")
+	fs.IntVar(&c.Media.UDPPort, "media-udp-port", 7882, "the one UDP port all media uses (open it to clients; 0: any free port)")
+	fs.IntVar(&c.Media.TCPPort, "media-tcp-port", 0, "a TCP port for media (ICE over TCP), the fallback for networks that block UDP (open it to clients; 0: none)")
+	publicIP := fs.String("media-public-ip", "", "the address clients reach this node's media at, for a server behind NAT (comma-separated; default: the local addresses)")
+	fs.BoolVar(&c.Media.Loopback, "media-loopback", false, "offer loopback addresses for media too (a browser on this machine; tests)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	c.MediaOff = !*mediaOn
+	c.Media.TCP = c.Media.TCPPort != 0
+	for _, ip := range strings.Split(*publicIP, ",") {
+		if ip = strings.TrimSpace(ip); ip != "" {
+			c.Media.PublicIPs = append(c.Media.PublicIPs, ip)
+		}
 	}
 	if c.Redis == "" {
 		c.Redis = getenv("ROOMKIT_REDIS")
@@ -171,6 +191,16 @@ func (c Config) Validate() error {
 	for id, secret := range c.Apps {
 		if len(secret) < 16 {
 			errs = append(errs, fmt.Errorf("app %q: the secret is %d characters; use at least 16", id, len(secret)))
+		}
+	}
+	for _, p := range []int{c.Media.UDPPort, c.Media.TCPPort} {
+		if p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("media port %d: use 1 to 65535, or 0", p))
+		}
+	}
+	for _, ip := range c.Media.PublicIPs {
+		if net.ParseIP(ip) == nil {
+			errs = append(errs, fmt.Errorf("media public IP %q is not an IP address", ip))
 		}
 	}
 	if c.Engine.MaxRooms < 0 || c.Engine.MaxRoomsPerApp < 0 || c.Engine.MaxRoomsPerSession < 0 || c.Engine.MaxMembersPerRoom < 0 ||

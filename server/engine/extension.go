@@ -98,7 +98,9 @@ func (m *Manager) WithExtension(p Peer, roomID string, f func(ext Extension, me 
 // room shows it, for an operation whose work may block (a media
 // negotiation): the room's lock is let go before it returns, so the
 // extension must be safe to call without it, and must answer sensibly
-// once closed (the room may end meanwhile). Its errors are WithExtension's.
+// once closed (the room may end meanwhile). It fails with CodeNotInRoom
+// when p is not in the room, and returns a nil Extension when the room
+// has none (the caller says what is missing).
 func (m *Manager) ExtensionOf(p Peer, roomID string) (Extension, protocol.Member, error) {
 	r, err := m.memberRoom(p, roomID)
 	if err != nil {
@@ -107,11 +109,8 @@ func (m *Manager) ExtensionOf(p Peer, roomID string) (Extension, protocol.Member
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	me := r.members[p.Who().Session]
-	switch {
-	case me == nil:
+	if me == nil {
 		return nil, protocol.Member{}, notInRoom(roomID)
-	case r.ext == nil:
-		return nil, protocol.Member{}, protocol.Errorf(protocol.CodeFailed, "room %q has nothing of that kind on this server", roomID)
 	}
 	return r.ext, me.user.member, nil
 }

@@ -295,7 +295,7 @@ func (s *session) serveRequest(c *conn, f protocol.Frame) {
 	}()
 	if err != nil {
 		var pe *protocol.Error
-		if !errors.As(err, &pe) {
+		if !errors.As(err, &pe) || pe == nil {
 			// Not the client's to read (a Redis or forwarding failure can
 			// name addresses and internals): the detail goes to the log,
 			// the client gets code 1 and the session ID to quote.

@@ -67,12 +67,12 @@ func TestBadInput(t *testing.T) {
 		{"no mid", "fresh", strings.ReplaceAll(good, "a=mid:", "a=x-mid:"), nil, protocol.CodeInvalidParameter},
 		{"no fingerprint", "fresh", strings.ReplaceAll(good, "a=fingerprint:", "a=x-fingerprint:"), nil, protocol.CodeInvalidParameter},
 		{"bad source", "fresh", good, map[string]Source{"0": "webcam"}, protocol.CodeInvalidParameter},
-		{"no codec we forward", "nocodec", vp9Only, nil, CodeNoCodec},
-		{"nine tracks", "many", nine, nil, CodeTrackLimit},
+		{"no codec we forward", "nocodec", vp9Only, nil, protocol.CodeNoCodec},
+		{"nine tracks", "many", nine, nil, protocol.CodeTrackLimit},
 		{"not a member", "stranger", good, nil, protocol.CodeNotInRoom},
 		// A member with a connection: a bad re-offer leaves it working.
 		{"malformed renegotiation", "pub", "v=0\r\nm=video\r\n", nil, protocol.CodeInvalidParameter},
-		{"renegotiation without a codec", "pub", vp9Only, nil, CodeNoCodec},
+		{"renegotiation without a codec", "pub", vp9Only, nil, protocol.CodeNoCodec},
 	}
 	for _, c := range offerCases {
 		_, err := r.Offer(ctx, c.session, Offer{SDP: c.sdp, Sources: c.sources})
@@ -84,7 +84,7 @@ func TestBadInput(t *testing.T) {
 
 	assert.Equal(t, protocol.CodeNotInRoom, codeOf(r.Subscribe("stranger", tracks[0].ID)))
 	assert.Equal(t, protocol.CodeNotInRoom, codeOf(r.Unsubscribe("stranger", tracks[0].ID)))
-	assert.Equal(t, CodeNoSuchTrack, codeOf(r.Subscribe("fresh", "t999")))
+	assert.Equal(t, protocol.CodeNoSuchTrack, codeOf(r.Subscribe("fresh", "t999")))
 	assert.Equal(t, protocol.CodeInvalidParameter, codeOf(r.Subscribe("pub", tracks[0].ID)), "subscribing to your own track")
 	assert.Equal(t, protocol.CodeNotInRoom, codeOf(r.AddCandidate(ctx, "stranger", webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host"})))
 	assert.Equal(t, protocol.CodeInvalidParameter, codeOf(r.AddCandidate(ctx, "fresh", webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host"})), "a candidate before an offer")
@@ -93,7 +93,7 @@ func TestBadInput(t *testing.T) {
 	// Another room's track is not this room's.
 	other, _ := newTestRoom(t, s)
 	other.Joined("pub", protocol.Member{UserID: "user-pub"})
-	assert.Equal(t, CodeNoSuchTrack, codeOf(other.Subscribe("pub", tracks[0].ID)))
+	assert.Equal(t, protocol.CodeNoSuchTrack, codeOf(other.Subscribe("pub", tracks[0].ID)))
 
 	assert.Equal(t, members, r.Members())
 	assert.Equal(t, tracks, r.Tracks())

@@ -59,9 +59,12 @@
 // # Signalling
 //
 // The package never talks to clients itself: it calls the Signal it is
-// given (which must not block for long) with a session and a kind (SignalRenegotiate,
-// SignalState), and takes the client's offers, answers and candidates
-// through Room's methods. Errors are *protocol.Error values with the
-// codes of server/protocol where one fits, and this package's CodeNoCodec,
-// CodeTrackLimit and CodeNoSuchTrack where none does.
+// given (which must not block for long) with a session and a kind
+// (SignalRenegotiate, SignalState), and takes the client's offers, answers
+// and candidates through Room's methods. Errors are *protocol.Error values
+// with server/protocol's codes (CodeNoCodec, CodeTrackLimit and
+// CodeNoSuchTrack are the media server's own). extension.go plugs a Server
+// into the room engine: every room gets its media side on the node that
+// owns it, and the mediaOffer and mediaCandidate operations reach it
+// through the engine's table (ops.go).
 package media

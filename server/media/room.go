@@ -229,8 +229,8 @@ func (r *Room) member(session string) (*member, error) {
 // The offer is checked before anything is touched: a malformed, too large
 // (Limits.MaxOfferBytes) or empty offer fails with CodeInvalidParameter,
 // one whose media section offers no codec the server forwards with
-// CodeNoCodec, one with too many media sections or published tracks with
-// CodeTrackLimit, a session not a member with CodeNotInRoom; in each case
+// protocol.CodeNoCodec, one with too many media sections or published tracks with
+// protocol.CodeTrackLimit, a session not a member with CodeNotInRoom; in each case
 // nothing changes. An offer with another DTLS fingerprint than the last
 // (the page was reloaded) replaces the member's connection: what it
 // published ends, what it received is subscribed again on the new one. It
@@ -295,7 +295,7 @@ func (r *Room) AddCandidate(ctx context.Context, session string, c webrtc.ICECan
 
 // Subscribe has session receive track trackID (from the next
 // renegotiation on). It fails with CodeNotInRoom for a session not a
-// member, CodeNoSuchTrack for a track the room does not have, and
+// member, protocol.CodeNoSuchTrack for a track the room does not have, and
 // CodeInvalidParameter for the member's own track. Subscribing twice is
 // one subscription. It does not block.
 func (r *Room) Subscribe(session, trackID string) error {
@@ -307,7 +307,7 @@ func (r *Room) Subscribe(session, trackID string) error {
 	}
 	t := r.tracks[trackID]
 	if t == nil {
-		return protocol.Errorf(CodeNoSuchTrack, "room %q has no track %q", r.id, trackID)
+		return protocol.Errorf(protocol.CodeNoSuchTrack, "room %q has no track %q", r.id, trackID)
 	}
 	if t.pub == m {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "track %q is your own", trackID)

@@ -50,7 +50,7 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 	sum.fingerprint, _ = d.Attribute("fingerprint")
 	codecs := forwardable(noH264)
 	if len(d.MediaDescriptions) > lim.MaxMediaSections {
-		return sum, protocol.Errorf(CodeTrackLimit, "the offer has %d media sections, over the limit of %d", len(d.MediaDescriptions), lim.MaxMediaSections)
+		return sum, protocol.Errorf(protocol.CodeTrackLimit, "the offer has %d media sections, over the limit of %d", len(d.MediaDescriptions), lim.MaxMediaSections)
 	}
 	for i, m := range d.MediaDescriptions {
 		kind := m.MediaName.Media
@@ -88,7 +88,7 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 			continue
 		}
 		if !offersCodec(m, want) {
-			return sum, protocol.Errorf(CodeNoCodec, "media section %q (%s) offers no codec the server forwards (%s)", mid, kind, names(want))
+			return sum, protocol.Errorf(protocol.CodeNoCodec, "media section %q (%s) offers no codec the server forwards (%s)", mid, kind, names(want))
 		}
 		if dir == "sendrecv" || dir == "sendonly" {
 			sum.published++
@@ -98,7 +98,7 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 		return sum, protocol.Errorf(protocol.CodeInvalidParameter, "the offer has no DTLS fingerprint")
 	}
 	if sum.published > lim.MaxPublishedTracks {
-		return sum, protocol.Errorf(CodeTrackLimit, "the offer publishes %d tracks, over the limit of %d", sum.published, lim.MaxPublishedTracks)
+		return sum, protocol.Errorf(protocol.CodeTrackLimit, "the offer publishes %d tracks, over the limit of %d", sum.published, lim.MaxPublishedTracks)
 	}
 	return sum, nil
 }

@@ -55,6 +55,9 @@ const (
 	CodeUserNotInRoom      Code = 6100016 // the user an operation names is not in the room
 	CodeOriginNotAllowed   Code = 6100017 // the page's origin may not connect to this server
 	CodeModuleNotReady     Code = 6100018 // (the JS module) a call that needs the wasm module came before RoomKit.init finished
+	CodeNoCodec            Code = 6100019 // a media offer's section offers no codec the media server forwards
+	CodeTrackLimit         Code = 6100020 // a media offer has more sections, or publishes more tracks, than a member may
+	CodeNoSuchTrack        Code = 6100021 // the room has no such media track
 )
 
 // Error is the error shape of a reply: a code and a message a person can act

@@ -248,7 +248,7 @@ func startServer(bin string, flags []string, cfg loadgen.Config) (loadgen.Config
 		return cfg, nil, err
 	}
 	args := append([]string{"serve", "-addr", addr, "-app", cfg.AppID + "=" + cfg.Secret,
-		"-max-conns-per-ip", "-1", "-max-sessions-per-app", "100000", "-max-sessions", "100000", "-max-members", "20000"}, flags...)
+		"-max-conns-per-ip", "-1", "-max-sessions-per-app", "100000", "-max-sessions", "100000", "-max-members", "20000", "-media-udp-port", "0"}, flags...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = nil
 	if err := cmd.Start(); err != nil {

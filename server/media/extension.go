@@ -1,0 +1,144 @@
+package media
+
+import (
+	"encoding/json"
+	"sync"
+
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// Extensions plugs s into the room engine (engine.WithExtensions): every
+// room made on this node gets its media side, which lives, moves and ends
+// with the room. A member enters the media room with its first offer
+// (a room of chat only costs no connection and no goroutine per member),
+// and leaves it when it leaves the room. What the media room signals a
+// member goes to it as a mediaRenegotiate or mediaState event, wherever
+// its connection is.
+func (s *Server) Extensions() engine.Extensions {
+	return func(app, roomID string, _ json.RawMessage, members engine.Members) engine.Extension {
+		x := &roomMedia{roomID: roomID, members: map[string]*place{}}
+		x.room = s.NewRoom(app, roomID, func(session, kind string, payload any) {
+			if frame, ok := signalFrame(roomID, kind, payload); ok {
+				members.Send(session, frame)
+			}
+		})
+		return x
+	}
+}
+
+// roomMedia is a room's extension: the room's members as the engine says
+// (the media room's are those of them that have offered) and the media
+// room.
+//
+// mu guards members and is held while the media room is told of a member
+// entering or leaving, so a member never enters after it left. The media
+// room's Joined and Left do not block.
+type roomMedia struct {
+	roomID string
+	room   *Room
+
+	mu      sync.Mutex
+	members map[string]*place
+}
+
+// place is one member session of the room.
+type place struct {
+	member  protocol.Member
+	inMedia bool // it has offered: the media room has it
+}
+
+var _ engine.Extension = (*roomMedia)(nil)
+
+// Joined implements engine.Extension.
+func (x *roomMedia) Joined(session string, m protocol.Member) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if p := x.members[session]; p != nil {
+		p.member = m
+		if p.inMedia {
+			x.room.Joined(session, m)
+		}
+		return
+	}
+	x.members[session] = &place{member: m}
+}
+
+// Left implements engine.Extension.
+func (x *roomMedia) Left(session string, m protocol.Member) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	p := x.members[session]
+	delete(x.members, session)
+	if p != nil && p.inMedia {
+		x.room.Left(session, m)
+	}
+}
+
+// Updated implements engine.Extension.
+func (x *roomMedia) Updated(m protocol.Member) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, p := range x.members {
+		if p.member.UserID == m.UserID {
+			p.member = m
+		}
+	}
+	x.room.Updated(m)
+}
+
+// Closed implements engine.Extension.
+func (x *roomMedia) Closed() {
+	x.mu.Lock()
+	x.members = map[string]*place{}
+	x.mu.Unlock()
+	x.room.Closed()
+}
+
+// Export implements engine.Extension: media connections do not move with
+// a room; the pages make theirs again on the room's new owner.
+func (x *roomMedia) Export() json.RawMessage { return nil }
+
+// enter has member session enter the media room (once), before its offer;
+// it fails with CodeNotInRoom when the room no longer has it.
+func (x *roomMedia) enter(session string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	p := x.members[session]
+	if p == nil {
+		return protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q", x.roomID)
+	}
+	if !p.inMedia {
+		p.inMedia = true
+		x.room.Joined(session, p.member)
+	}
+	return nil
+}
+
+// signalFrame encodes what the media room signals a member as its event.
+func signalFrame(roomID, kind string, payload any) ([]byte, bool) {
+	var (
+		name string
+		data any
+	)
+	switch v := payload.(type) {
+	case Renegotiate:
+		if kind != SignalRenegotiate {
+			return nil, false
+		}
+		ev := protocol.MediaRenegotiateEvent{RoomID: roomID, Tracks: make([]protocol.MediaTrack, 0, len(v.Tracks))}
+		for _, t := range v.Tracks {
+			ev.Tracks = append(ev.Tracks, protocol.MediaTrack{TrackID: t.ID, UserID: t.UserID, Kind: t.Kind, Source: string(t.Source)})
+		}
+		name, data = protocol.EventMediaRenegotiate, ev
+	case State:
+		if kind != SignalState {
+			return nil, false
+		}
+		name, data = protocol.EventMediaState, protocol.MediaStateEvent{RoomID: roomID, State: v.State}
+	default:
+		return nil, false
+	}
+	frame, err := protocol.EncodeEvent(name, data)
+	return frame, err == nil
+}

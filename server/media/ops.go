@@ -1,0 +1,84 @@
+package media
+
+import (
+	"context"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"roomkit/server/engine"
+	"roomkit/server/protocol"
+)
+
+// The media operations, in the room engine's table: a gateway decodes
+// them and a cluster routes them to the room's owner like any other room
+// operation. They run outside the room's lock (ExtensionOf): a
+// negotiation waits for the member's connection.
+
+// negotiateTimeout bounds how long an offer or a candidate waits for the
+// member's connection.
+const negotiateTimeout = 5 * time.Second
+
+func init() {
+	engine.Define(protocol.OpMediaOffer, engine.KindRead,
+		func(r *protocol.MediaOfferRequest) string { return r.RoomID },
+		func(r *protocol.MediaOfferRequest) error { return validRoom(r.RoomID) },
+		func(m *engine.Manager, p engine.Peer, req *protocol.MediaOfferRequest) (any, error) {
+			x, session, err := mediaOf(m, p, req.RoomID)
+			if err != nil {
+				return nil, err
+			}
+			o := Offer{SDP: req.SDP, Sources: make(map[string]Source, len(req.Sources))}
+			for mid, src := range req.Sources {
+				o.Sources[mid] = Source(src)
+			}
+			if err := x.enter(session); err != nil {
+				return nil, err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), negotiateTimeout)
+			defer cancel()
+			answer, err := x.room.Offer(ctx, session, o)
+			if err != nil {
+				return nil, err
+			}
+			return protocol.MediaAnswer{SDP: answer}, nil
+		})
+	engine.Define(protocol.OpMediaCandidate, engine.KindRead,
+		func(r *protocol.MediaCandidateRequest) string { return r.RoomID },
+		func(r *protocol.MediaCandidateRequest) error { return validRoom(r.RoomID) },
+		func(m *engine.Manager, p engine.Peer, req *protocol.MediaCandidateRequest) (any, error) {
+			x, session, err := mediaOf(m, p, req.RoomID)
+			if err != nil {
+				return nil, err
+			}
+			c := req.Candidate
+			ctx, cancel := context.WithTimeout(context.Background(), negotiateTimeout)
+			defer cancel()
+			if err := x.room.AddCandidate(ctx, session, webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}); err != nil {
+				return nil, err
+			}
+			return struct{}{}, nil
+		})
+}
+
+// validRoom checks a request's room ID (ValidateID's *protocol.Error is
+// returned as a nil error when there is none).
+func validRoom(id string) error {
+	if err := protocol.ValidateID("roomID", id, protocol.MaxRoomIDBytes); err != nil {
+		return err
+	}
+	return nil
+}
+
+// mediaOf is the media side of p's room roomID, and p's session.
+func mediaOf(m *engine.Manager, p engine.Peer, roomID string) (*roomMedia, string, error) {
+	ext, _, err := m.ExtensionOf(p, roomID)
+	if err != nil {
+		return nil, "", err
+	}
+	x, ok := ext.(*roomMedia)
+	if !ok {
+		return nil, "", protocol.Errorf(protocol.CodeFailed, "this server runs no media server (it was started with -media=false): calls in room %q have chat only", roomID)
+	}
+	return x, p.Who().Session, nil
+}

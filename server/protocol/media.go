@@ -1,0 +1,79 @@
+package protocol
+
+// Media operations: a member's one connection to its room's media server
+// (an SFU). The client offers and the server answers; when the server has
+// more (or less) for the client to receive, it sends mediaRenegotiate and
+// the client offers again, so the two never offer at once.
+const (
+	// OpMediaOffer carries a MediaOfferRequest; the reply is a MediaAnswer.
+	OpMediaOffer = "mediaOffer"
+	// OpMediaCandidate carries a MediaCandidateRequest (one of the
+	// client's trickled ICE candidates, after its offer); the reply is {}.
+	OpMediaCandidate = "mediaCandidate"
+)
+
+// Media events, to one member.
+const (
+	// EventMediaRenegotiate (MediaRenegotiateEvent): offer again, with at
+	// least as many receiving sections of each kind as Tracks lists.
+	EventMediaRenegotiate = "mediaRenegotiate"
+	// EventMediaState (MediaStateEvent): the member's media connection
+	// changed state, as the server sees it.
+	EventMediaState = "mediaState"
+)
+
+// MediaOfferRequest is the data of mediaOffer.
+type MediaOfferRequest struct {
+	RoomID string `json:"roomID"`
+	// SDP is the offer, as the page's createOffer made it.
+	SDP string `json:"sdp"`
+	// Sources labels the sending media sections by mid: "camera",
+	// "microphone", "screen" or "screenAudio". A section not named is the
+	// microphone for audio, the camera for video.
+	Sources map[string]string `json:"sources,omitempty"`
+}
+
+// MediaAnswer is the reply of mediaOffer: the server's answer, with its
+// candidates in it.
+type MediaAnswer struct {
+	SDP string `json:"sdp"`
+}
+
+// MediaCandidateRequest is the data of mediaCandidate.
+type MediaCandidateRequest struct {
+	RoomID    string       `json:"roomID"`
+	Candidate ICECandidate `json:"candidate"`
+}
+
+// ICECandidate is an RTCIceCandidateInit, as a page's icecandidate event
+// gives it.
+type ICECandidate struct {
+	Candidate        string  `json:"candidate"`
+	SDPMid           *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
+	UsernameFragment *string `json:"usernameFragment,omitempty"`
+}
+
+// MediaTrack is one published track as a subscriber sees it: on the
+// subscriber's connection its msid is UserID (the stream) and TrackID.
+type MediaTrack struct {
+	TrackID string `json:"trackID"`
+	UserID  string `json:"userID"`
+	Kind    string `json:"kind"`   // "audio" or "video"
+	Source  string `json:"source"` // "camera", "microphone", "screen", "screenAudio"
+}
+
+// MediaRenegotiateEvent is the data of mediaRenegotiate: every track the
+// member receives now.
+type MediaRenegotiateEvent struct {
+	RoomID string       `json:"roomID"`
+	Tracks []MediaTrack `json:"tracks"`
+}
+
+// MediaStateEvent is the data of mediaState: the state of the member's
+// connection as the W3C names a peer connection's ("connected",
+// "disconnected", "failed", "closed").
+type MediaStateEvent struct {
+	RoomID string `json:"roomID"`
+	State  string `json:"state"`
+}
