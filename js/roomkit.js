@@ -21,7 +21,7 @@ import { Listeners } from './listeners.js';
 export { CALL_STORAGE_KEY };
 
 /** This module's version (package.json's). */
-export const VERSION = '0.9.0';
+export const VERSION = '0.10.0';
 
 // The wasm module's namespace (globalThis.roomkit) once init has loaded it.
 let rk = null;
