@@ -41,6 +41,19 @@ type Config struct {
 	// NoH264 leaves H.264 out of the codecs (Opus and VP8 stay).
 	NoH264 bool
 
+	// UnpublishGrace is how long a member's connection may stay failed
+	// or disconnected before what it publishes leaves the room, as if
+	// it had unpublished (default 10 s). A later offer from the member
+	// (a reload, an ICE restart) or the connection coming back
+	// publishes it again.
+	UnpublishGrace time.Duration
+	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepaliveInterval
+	// are pion's ICE timers for the server's connections; each zero is
+	// pion's default (5 s, 25 s, 2 s). Tests shorten them.
+	ICEDisconnectedTimeout time.Duration
+	ICEFailedTimeout       time.Duration
+	ICEKeepaliveInterval   time.Duration
+
 	// Limits; each zero means its default.
 	Limits Limits
 }
@@ -69,6 +82,16 @@ type Limits struct {
 	// KeyframeInterval is the least time between two key frame requests
 	// sent to a publisher for one track (default 500 ms).
 	KeyframeInterval time.Duration
+	// MaxPendingTasks bounds the requests (Offer, AddCandidate,
+	// Subscribe, Unsubscribe) one member may have waiting for its
+	// connection's goroutine (default 64); beyond it they fail with
+	// CodeRateLimited. The room's own work for a member is not bounded
+	// by it.
+	MaxPendingTasks int
+	// MaxCandidates bounds the remote ICE candidates one connection
+	// takes, trickled per ICE generation, and in one offer (default 32);
+	// beyond it they fail with CodeInvalidParameter.
+	MaxCandidates int
 	// ManualSubscribe turns off subscribing every member to every other
 	// member's tracks; Subscribe and Unsubscribe then say what each
 	// receives.
@@ -85,6 +108,9 @@ const (
 	DefaultBitrateWindow      = 500 * time.Millisecond
 	DefaultQueuePackets       = 256
 	DefaultKeyframeInterval   = 500 * time.Millisecond
+	DefaultMaxPendingTasks    = 64
+	DefaultMaxCandidates      = 32
+	DefaultUnpublishGrace     = 10 * time.Second
 )
 
 // withDefaults is l with each zero field at its default.
@@ -100,6 +126,8 @@ func (l Limits) withDefaults() Limits {
 	set(&l.VideoBitrate, DefaultVideoBitrate)
 	set(&l.AudioBitrate, DefaultAudioBitrate)
 	set(&l.QueuePackets, DefaultQueuePackets)
+	set(&l.MaxPendingTasks, DefaultMaxPendingTasks)
+	set(&l.MaxCandidates, DefaultMaxCandidates)
 	if l.BitrateWindow <= 0 {
 		l.BitrateWindow = DefaultBitrateWindow
 	}
@@ -107,6 +135,14 @@ func (l Limits) withDefaults() Limits {
 		l.KeyframeInterval = DefaultKeyframeInterval
 	}
 	return l
+}
+
+// unpublishGrace is c.UnpublishGrace or its default.
+func (c *Config) unpublishGrace() time.Duration {
+	if c.UnpublishGrace > 0 {
+		return c.UnpublishGrace
+	}
+	return DefaultUnpublishGrace
 }
 
 // networks is the ICE network types c allows.

@@ -13,7 +13,12 @@
 // feedback). A Room (one per call room) holds its members. The client
 // always offers and the server answers; when the server has more for a
 // member to receive, it sends that member a SignalRenegotiate and the
-// member offers again, so there is no glare.
+// member offers again, so there is no glare. The signal is sent when the
+// member's goroutine runs dry, which may be before the answer to the
+// client's own offer has reached the client: a client must queue a
+// renegotiate that arrives while its offer is in flight, and offer again
+// once it has applied the answer (an offer made from have-local-offer
+// cannot be).
 //
 // # Who owns what
 //
@@ -23,12 +28,26 @@
 //     Updated, Closed and Export take it briefly and return: they are safe
 //     to call under a room engine's lock.
 //   - Each member has a task queue run by one goroutine of its own (its
-//     actor). Every pion call on the member's RTCPeerConnection (create,
-//     set descriptions, add or remove tracks, candidates, close) runs
-//     there, and only there, and so do the member's down tracks table
-//     and its renegotiation flag. Offer and AddCandidate push a task and
-//     wait for it (they block their caller, so they must not be called
-//     under a room engine's lock); pushing never blocks.
+//     actor). Every pion call that changes the member's
+//     RTCPeerConnection (create, set descriptions, add or remove tracks,
+//     candidates, close) runs there, and only there, and so do the
+//     member's down tracks table, its sources, candidate count,
+//     suspended tracks and renegotiation flag. The exceptions are
+//     pion's reads and writes of media, which its API makes safe for
+//     concurrent use: the key frame requests (WriteRTCP on the
+//     publisher's connection) run on whichever goroutine asks (a down
+//     track's RTCP reader, its writer, Bind inside pion, a throttle
+//     timer); the track goroutines below read and write RTP and RTCP,
+//     and a suspended track's read deadline is set from the actor.
+//     Offer and AddCandidate push a task and wait for it (they block
+//     their caller, so they must not be called under a room engine's
+//     lock); pushing never blocks. The member's client's requests
+//     (Offer, AddCandidate, Subscribe, Unsubscribe) are bounded: at most
+//     Limits.MaxPendingTasks wait, beyond which they fail with
+//     CodeRateLimited; the room's own tasks (track changes, pion's
+//     callbacks) are not, as they are bounded by the room's events. An
+//     Offer or AddCandidate whose caller's ctx ended before its task
+//     runs is not applied.
 //   - A published track (what a publisher sends) belongs to the room's
 //     track table; its read goroutine owns the receive path (bitrate
 //     bound, fan-out). Its subscriber list is a copy-on-write slice:
@@ -52,9 +71,48 @@
 // queue is full the packet is dropped for that subscriber only, and
 // counted (TrackStats). Each down track writes on its own goroutine, so
 // a subscriber whose connection stalls fills its own queue and nothing
-// else. Gaps that drops leave are passed on as gaps in the sequence
-// numbers, so the subscriber NACKs and, failing that, asks for a key
-// frame.
+// else.
+//
+// # Sequence numbers
+//
+// What the server drops on purpose takes no sequence number: the
+// published track's read goroutine renumbers what it forwards
+// (seqMunger, LiveKit's munger idea), so a padding-only packet (a
+// bandwidth probe) or one over the bitrate bound leaves no gap, and no
+// subscriber NACKs a packet the server can never resend. The offset is
+// one per published track, the same for all its down tracks, as these
+// drops happen before the fan-out; a retransmission from the publisher
+// gets the offset that held at its place (within 4096 numbers; older
+// ones are dropped). What a subscriber's full queue drops stays a gap,
+// for that subscriber alone: it is real loss there, so the subscriber
+// NACKs (answered from what pion's responder sent, if still held) and,
+// failing that, asks for a key frame.
+//
+// # A connection that goes down
+//
+// A member's connection that stays failed or disconnected for
+// Config.UnpublishGrace (10 s) has what it publishes taken out of the
+// room, on the member's goroutine, as if it had unpublished: the
+// subscribers are renegotiated without it, rather than showing a frozen
+// track. The tracks are kept aside; when the connection comes back
+// (connected again) or the member offers again (an ICE restart) they are
+// published again, as new tracks; a reload (a new connection) publishes
+// afresh.
+//
+// # Bounds
+//
+// An offer is bounded in size, media sections, published tracks and
+// candidates (Limits), and refused with simulcast (a=simulcast, a=rid:
+// not supported yet, each RID would be a track of its own) or a data
+// channel section (m=application, which nothing uses). Each connection
+// publishes at most Limits.MaxPublishedTracks live tracks, however pion
+// makes them; takes at most Limits.MaxCandidates trickled candidates
+// per ICE generation; and keeps the sources of its last offer's mids
+// only. A subscriber whose section for a track offers no codec that
+// carries the publisher's does not get that track: it is unsubscribed
+// before the answer is made, the section answered inactive (a down
+// track's Bind never fails: an error there would break the connection
+// for good).
 //
 // # Signalling
 //

@@ -26,6 +26,7 @@ type downTrack struct {
 	sender   *webrtc.RTPSender // set by the subscriber's actor before the writer starts
 
 	sent, dropped atomic.Uint64
+	wrote         bool // the writer's: a packet has reached the connection
 }
 
 // binding is what the subscriber's connection negotiated for a down
@@ -48,11 +49,25 @@ func newDownTrack(t *publishedTrack, sub *member) *downTrack {
 // Bind is pion's: the subscriber's connection has negotiated the track.
 // It picks the negotiated codec that is the publisher's, keeps the SSRC,
 // payload type and audio-level ID for the writer, and asks the publisher
-// for a key frame so the subscriber's video starts at once.
+// for a key frame so the subscriber's video starts at once (that request
+// usually goes before SRTP is up; the writer asks again with its first
+// packet written).
+//
+// Bind never fails: pion calls it from SetLocalDescription, after the
+// answer is set, and an error there leaves the connection broken for
+// good. The member drops a down track whose section lacks the codec
+// before it answers (dropUnreceivable); should pion still bind one
+// (its codec list is the connection's, not the section's), the track is
+// bound to nothing and its packets are dropped for this subscriber.
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	codec, ok := matchCodec(d.t.codec, ctx.CodecParameters())
+	negotiated := ctx.CodecParameters()
+	codec, ok := matchCodec(d.t.codec, negotiated)
 	if !ok {
-		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+		d.bound.Store(nil)
+		if len(negotiated) == 0 {
+			return d.t.codec, nil // nothing is written under it
+		}
+		return negotiated[0], nil
 	}
 	b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()}
 	for _, e := range ctx.HeaderExtensions() {
@@ -142,8 +157,13 @@ func (d *downTrack) write(p *rtp.Packet) {
 			_ = h.SetExtension(b.audioLevelID, lvl)
 		}
 	}
-	if _, err := b.w.WriteRTP(&h, p.Payload); err == nil {
+	// Before SRTP is up pion takes the packet and writes nothing (n 0).
+	if n, err := b.w.WriteRTP(&h, p.Payload); err == nil && n > 0 {
 		d.sent.Add(1)
+		if !d.wrote {
+			d.wrote = true
+			d.t.keyframe(true) // the one Bind asked for was most likely lost
+		}
 	}
 }
 

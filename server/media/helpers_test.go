@@ -102,6 +102,7 @@ type clientOpts struct {
 	net      transport.Net // nil: loopback
 	vp8PT    webrtc.PayloadType
 	noVP8    bool // only VP9 video (a codec the server does not forward)
+	h264Only bool // only H.264 video (a codec the server forwards, not VP8)
 	midFirst bool // register MID before audio level (other extension IDs)
 	tcp      bool // ICE over TCP only
 	bare     bool // joins, but gets no signals (the test offers by hand)
@@ -135,6 +136,10 @@ func clientAPI(t *testing.T, o clientOpts) *webrtc.API {
 	video := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}
 	if o.noVP8 {
 		video.MimeType = webrtc.MimeTypeVP9
+	}
+	if o.h264Only {
+		video.MimeType = webrtc.MimeTypeH264
+		video.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
 	}
 	require.NoError(t, me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: video, PayloadType: pt}, webrtc.RTPCodecTypeVideo))
 	require.NoError(t, me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{

@@ -23,15 +23,19 @@ type member struct {
 	info    protocol.Member // guarded by r.mu
 	q       *taskQueue
 
-	closed  atomic.Bool                           // set by the last task; read anywhere
-	current atomic.Pointer[webrtc.PeerConnection] // pc, for pion callbacks to tell stale ones
+	closed   atomic.Bool                           // set by the last task; read anywhere
+	current  atomic.Pointer[webrtc.PeerConnection] // pc, for pion callbacks to tell stale ones
+	stateGen atomic.Uint64                         // counts pc's state changes (for the unpublish grace)
 
 	pc          *webrtc.PeerConnection
 	fingerprint string                // of the offer pc was made for
-	sources     map[string]Source     // mid → source, from the offers
+	ufrag       string                // the ICE generation of the last offer
+	candidates  int                   // trickled candidates taken in this ICE generation
+	sources     map[string]Source     // mid → source, from the last offer
 	down        map[string]*downTrack // trackID → what this member receives
 	receivers   map[*webrtc.RTPReceiver]bool
-	owed        bool // a renegotiation signal is owed
+	suspended   []*publishedTrack // taken out of the room while pc was down, to publish again
+	owed        bool              // a renegotiation signal is owed
 }
 
 func newMember(r *Room, session string, info protocol.Member) *member {
@@ -86,8 +90,22 @@ func (m *member) ensurePC() error {
 		m.q.push(func() { m.publish(pc, remote, recv) })
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if m.current.Load() == pc && s != webrtc.PeerConnectionStateClosed {
-			m.signal(SignalState, State{State: s.String()})
+		if m.current.Load() != pc || s == webrtc.PeerConnectionStateClosed {
+			return
+		}
+		gen := m.stateGen.Add(1)
+		m.signal(SignalState, State{State: s.String()})
+		switch s {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateDisconnected:
+			time.AfterFunc(m.r.s.cfg.unpublishGrace(), func() {
+				m.q.push(func() { m.unpublishStale(pc, gen) })
+			})
+		case webrtc.PeerConnectionStateConnected:
+			m.q.push(func() {
+				if m.pc == pc {
+					m.resume()
+				}
+			})
 		}
 	})
 	m.pc = pc
@@ -108,8 +126,53 @@ func (m *member) closePC() {
 		m.pc = nil
 	}
 	m.fingerprint = ""
+	m.ufrag = ""
+	m.candidates = 0
 	m.sources = map[string]Source{}
 	m.receivers = map[*webrtc.RTPReceiver]bool{}
+	m.suspended = nil
+}
+
+// unpublishStale takes what pc publishes out of the room when pc is
+// still the member's connection and still failed or disconnected as it
+// was gen state changes ago (the grace has passed): its subscribers stop
+// receiving it, as if the member had unpublished. The tracks are kept
+// (suspended), and published again when the connection comes back or
+// the member offers again (resume).
+func (m *member) unpublishStale(pc *webrtc.PeerConnection, gen uint64) {
+	if m.closed.Load() || m.pc != pc || m.stateGen.Load() != gen {
+		return
+	}
+	switch pc.ConnectionState() {
+	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateDisconnected:
+	default:
+		return
+	}
+	for _, t := range m.r.tracksOf(m, pc) {
+		m.suspended = append(m.suspended, t)
+		m.r.removeTrack(t)
+		_ = t.remote.SetReadDeadline(time.Now()) // ends its read goroutine
+	}
+}
+
+// resume publishes again what unpublishStale took out of the room, once
+// each track's read goroutine has ended.
+func (m *member) resume() {
+	list := m.suspended
+	m.suspended = nil
+	for _, t := range list {
+		if t.pc != m.pc {
+			continue
+		}
+		select {
+		case <-t.ended:
+		case <-time.After(time.Second):
+			m.r.s.log.Warnf("media: room %s: track %s of %s did not stop; not published again", m.r.id, t.id, m.session)
+			continue
+		}
+		_ = t.remote.SetReadDeadline(time.Time{})
+		m.publish(t.pc, t.remote, t.recv)
+	}
 }
 
 // handleOffer applies a checked offer and makes the answer.
@@ -127,6 +190,7 @@ func (m *member) handleOffer(o Offer, sum offerSummary) (string, error) {
 		m.rollback()
 		return "", protocol.Errorf(protocol.CodeInvalidParameter, "the offer was refused: %v", err)
 	}
+	m.dropUnreceivable(sum)
 	answer, err := m.pc.CreateAnswer(nil)
 	if err != nil {
 		m.rollback()
@@ -142,8 +206,18 @@ func (m *member) handleOffer(o Offer, sum offerSummary) (string, error) {
 	case <-time.After(gatherTimeout):
 	}
 	m.fingerprint = sum.fingerprint
+	restart := sum.ufrag != m.ufrag
+	if restart {
+		m.ufrag, m.candidates = sum.ufrag, 0 // an ICE restart: a new generation
+	}
+	m.sources = map[string]Source{}
 	for mid, src := range o.Sources {
-		m.sources[mid] = src
+		if sum.mids[mid] {
+			m.sources[mid] = src
+		}
+	}
+	if restart || m.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+		m.resume() // else once connected again
 	}
 	// Down tracks the offer had no section for need another round.
 	for _, d := range m.down {
@@ -153,6 +227,33 @@ func (m *member) handleOffer(o Offer, sum offerSummary) (string, error) {
 		}
 	}
 	return m.pc.LocalDescription().SDP, nil
+}
+
+// dropUnreceivable unsubscribes the member from the tracks whose media
+// section in the offer carries no codec that can take the publisher's
+// (a subscriber that receives H.264 only, a publisher sending VP8): the
+// answer leaves those sections inactive, and the member does not get
+// those tracks (until subscribed again), while the rest of its
+// connection works. It runs between setting the offer and making the
+// answer, when the down tracks' sections are known.
+func (m *member) dropUnreceivable(sum offerSummary) {
+	for id, d := range m.down {
+		mid := m.midOf(d)
+		if mid == "" {
+			continue
+		}
+		sec := sectionByMid(sum.parsed, mid)
+		if sec == nil {
+			continue
+		}
+		if _, ok := matchCodec(d.t.codec, sectionCodecs(sec)); ok {
+			continue
+		}
+		m.r.s.log.Infof("media: room %s: %s cannot receive %s of track %s; not sent", m.r.id, m.session, d.t.codec.MimeType, id)
+		delete(m.down, id)
+		d.stop()
+		_ = m.pc.RemoveTrack(d.sender)
+	}
 }
 
 // rollback undoes a remote offer that could not be answered.
@@ -191,6 +292,10 @@ func (m *member) addCandidate(c webrtc.ICECandidateInit) error {
 	if m.pc == nil || m.pc.RemoteDescription() == nil {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "a candidate before any offer")
 	}
+	if limit := m.r.s.limits.MaxCandidates; m.candidates >= limit {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "too many candidates: %d taken, the limit is %d", m.candidates, limit)
+	}
+	m.candidates++
 	if err := m.pc.AddICECandidate(c); err != nil {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "the candidate was refused: %v", err)
 	}
@@ -223,7 +328,12 @@ func (m *member) publish(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, 
 		userID = m.session
 	}
 	t := newPublishedTrack(m, pc, remote, recv, src, userID)
-	if !m.r.addTrack(m, t) {
+	switch m.r.addTrack(m, t) {
+	case trackAdded:
+	case trackOverLimit:
+		m.r.s.log.Warnf("media: room %s: %s publishes more than %d tracks; track %s not published", m.r.id, m.session, m.r.s.limits.MaxPublishedTracks, remote.ID())
+		return
+	default:
 		return
 	}
 	if !m.receivers[recv] {

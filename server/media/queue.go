@@ -3,14 +3,52 @@ package media
 import "sync"
 
 // taskQueue is a member's actor: tasks pushed from anywhere run one at a
-// time, in order, on the goroutine that calls run. Pushing never blocks
-// (the queue grows; what goes on it is bounded by the room's events and
-// the member's own requests).
+// time, in order, on the goroutine that calls run. Pushing never blocks.
+// The room's own tasks (push: track changes, pion's callbacks) are
+// bounded by the room's events; the member's requests (pushBounded) by a
+// limit on those pending.
 type taskQueue struct {
-	mu     sync.Mutex
-	tasks  []func()
-	closed bool
-	wake   chan struct{}
+	mu      sync.Mutex
+	tasks   []func()
+	pending int // tasks of pushBounded not yet started
+	closed  bool
+	wake    chan struct{}
+}
+
+// pushResult is what pushBounded did.
+type pushResult int
+
+const (
+	pushed pushResult = iota
+	pushClosed
+	pushFull
+)
+
+// pushBounded queues f unless the queue is closed or limit tasks of
+// pushBounded are waiting already.
+func (q *taskQueue) pushBounded(f func(), limit int) pushResult {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return pushClosed
+	}
+	if q.pending >= limit {
+		q.mu.Unlock()
+		return pushFull
+	}
+	q.pending++
+	q.tasks = append(q.tasks, func() {
+		q.mu.Lock()
+		q.pending--
+		q.mu.Unlock()
+		f()
+	})
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return pushed
 }
 
 func newTaskQueue() *taskQueue { return &taskQueue{wake: make(chan struct{}, 1)} }

@@ -72,7 +72,8 @@ type Offer struct {
 	SDP string `json:"sdp"`
 	// Sources labels the client's sending media sections by mid; a
 	// section not named is SourceMicrophone for audio, SourceCamera for
-	// video.
+	// video. Each offer's Sources replace the last's; mids not in the
+	// offer are ignored.
 	Sources map[string]Source `json:"sources,omitempty"`
 }
 
@@ -226,15 +227,39 @@ func (r *Room) member(session string) (*member, error) {
 
 // Offer takes session's SDP offer and returns the server's answer, with
 // the server's candidates in it (gathering on the muxes is immediate).
-// The offer is checked before anything is touched: a malformed, too large
-// (Limits.MaxOfferBytes) or empty offer fails with CodeInvalidParameter,
-// one whose media section offers no codec the server forwards with
-// protocol.CodeNoCodec, one with too many media sections or published tracks with
-// protocol.CodeTrackLimit, a session not a member with CodeNotInRoom; in each case
-// nothing changes. An offer with another DTLS fingerprint than the last
-// (the page was reloaded) replaces the member's connection: what it
-// published ends, what it received is subscribed again on the new one. It
-// blocks until the answer is made or ctx ends.
+//
+// The offer is checked before anything is touched, and a refused one
+// changes nothing: a malformed, too large (Limits.MaxOfferBytes) or
+// empty offer, one with simulcast (a=simulcast, a=rid: not supported
+// yet), a data channel section (m=application) or more than
+// Limits.MaxCandidates candidates, or a bad source, fails with
+// CodeInvalidParameter; one whose media section offers no codec the
+// server forwards with protocol.CodeNoCodec; one with too many media
+// sections or published tracks with protocol.CodeTrackLimit; a session
+// not a member with CodeNotInRoom; a member with Limits.MaxPendingTasks
+// requests waiting already with CodeRateLimited. If ctx ends before the
+// member's goroutine takes the offer, it fails with CodeRequestTimeout
+// and is not applied; once taken, it is applied even if ctx ends while
+// it is (the call returns CodeRequestTimeout then, and the client's
+// next offer sets things right).
+//
+// What pion itself refuses (CodeInvalidParameter) is rolled back on the
+// member's connection, which keeps working as it was, with one
+// exception each: tracks whose section lacks their codec have been
+// dropped already when the answer is refused; and an offer from a new
+// connection (another DTLS fingerprint than the last: the page was
+// reloaded) has replaced the member's connection before pion sees it:
+// what the old one published has ended, what it received waits on the
+// new one for the next offer.
+//
+// A subscribed track whose section offers no codec that can carry the
+// publisher's is answered inactive and unsubscribed (the member does not
+// get it; the rest of its connection works). An offer from a new
+// connection replaces the member's connection: what it published ends,
+// what it received is subscribed again on the new one. An offer while
+// the member's tracks are unpublished for a down connection
+// (Config.UnpublishGrace) publishes them again. It blocks until the
+// answer is made or ctx ends.
 func (r *Room) Offer(ctx context.Context, session string, o Offer) (string, error) {
 	sum, err := checkOffer(o.SDP, r.s.limits, r.s.cfg.NoH264)
 	if err != nil {
@@ -254,11 +279,17 @@ func (r *Room) Offer(ctx context.Context, session string, o Offer) (string, erro
 		err    error
 	}
 	res := make(chan result, 1)
-	if !m.q.push(func() {
+	if err := r.pushRequest(m, "offer", func() {
+		if ctx.Err() != nil {
+			// The caller has given up: applying it now would leave the
+			// connection with an answer the client never got.
+			res <- result{"", protocol.Errorf(protocol.CodeRequestTimeout, "no answer: %v", ctx.Err())}
+			return
+		}
 		a, err := m.handleOffer(o, sum)
 		res <- result{a, err}
-	}) {
-		return "", protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}); err != nil {
+		return "", err
 	}
 	select {
 	case x := <-res:
@@ -270,9 +301,13 @@ func (r *Room) Offer(ctx context.Context, session string, o Offer) (string, erro
 
 // AddCandidate adds one of the client's trickled ICE candidates to
 // session's connection (after its offer). A candidate that does not
-// parse, or one before any offer, fails with CodeInvalidParameter; a
-// session not a member with CodeNotInRoom. It blocks until done or ctx
-// ends.
+// parse, one before any offer, or one beyond Limits.MaxCandidates (32)
+// in the connection's ICE generation ("too many candidates"; an ICE
+// restart starts a new one) fails with CodeInvalidParameter; a session
+// not a member with CodeNotInRoom; a member with
+// Limits.MaxPendingTasks requests waiting with CodeRateLimited. If ctx
+// ends before the member's goroutine takes it, it is not added. It
+// blocks until done or ctx ends.
 func (r *Room) AddCandidate(ctx context.Context, session string, c webrtc.ICECandidateInit) error {
 	if len(c.Candidate) > 1024 {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "the candidate is %d bytes, over the limit of 1024", len(c.Candidate))
@@ -282,8 +317,14 @@ func (r *Room) AddCandidate(ctx context.Context, session string, c webrtc.ICECan
 		return err
 	}
 	res := make(chan error, 1)
-	if !m.q.push(func() { res <- m.addCandidate(c) }) {
-		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	if err := r.pushRequest(m, "candidate", func() {
+		if ctx.Err() != nil {
+			res <- protocol.Errorf(protocol.CodeRequestTimeout, "candidate not added: %v", ctx.Err())
+			return
+		}
+		res <- m.addCandidate(c)
+	}); err != nil {
+		return err
 	}
 	select {
 	case err := <-res:
@@ -296,8 +337,9 @@ func (r *Room) AddCandidate(ctx context.Context, session string, c webrtc.ICECan
 // Subscribe has session receive track trackID (from the next
 // renegotiation on). It fails with CodeNotInRoom for a session not a
 // member, protocol.CodeNoSuchTrack for a track the room does not have, and
-// CodeInvalidParameter for the member's own track. Subscribing twice is
-// one subscription. It does not block.
+// CodeInvalidParameter for the member's own track, and CodeRateLimited
+// when the member has Limits.MaxPendingTasks requests waiting.
+// Subscribing twice is one subscription. It does not block.
 func (r *Room) Subscribe(session, trackID string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -312,13 +354,13 @@ func (r *Room) Subscribe(session, trackID string) error {
 	if t.pub == m {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "track %q is your own", trackID)
 	}
-	m.q.push(func() { m.subscribe(t) })
-	return nil
+	return r.pushRequest(m, "subscription", func() { m.subscribe(t) })
 }
 
 // Unsubscribe stops session receiving trackID. A track not subscribed (or
-// gone) is no error; a session not a member fails with CodeNotInRoom. It
-// does not block.
+// gone) is no error; a session not a member fails with CodeNotInRoom, a
+// member with Limits.MaxPendingTasks requests waiting with
+// CodeRateLimited. It does not block.
 func (r *Room) Unsubscribe(session, trackID string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -326,8 +368,21 @@ func (r *Room) Unsubscribe(session, trackID string) error {
 	if m == nil {
 		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
 	}
-	m.q.push(func() { m.unsubscribe(trackID) })
-	return nil
+	return r.pushRequest(m, "unsubscription", func() { m.unsubscribe(trackID) })
+}
+
+// pushRequest queues one of m's client's requests on its actor, within
+// Limits.MaxPendingTasks: beyond it the request fails with
+// CodeRateLimited, on a member gone with CodeNotInRoom.
+func (r *Room) pushRequest(m *member, what string, f func()) error {
+	switch m.q.pushBounded(f, r.s.limits.MaxPendingTasks) {
+	case pushed:
+		return nil
+	case pushFull:
+		return protocol.Errorf(protocol.CodeRateLimited, "too many requests waiting for your connection (%d): the %s is refused; wait for the answers", r.s.limits.MaxPendingTasks, what)
+	default:
+		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}
 }
 
 // Tracks lists the room's published tracks, by ID.
@@ -354,14 +409,35 @@ func (r *Room) Members() []string {
 	return out
 }
 
+// The results of addTrack.
+type addResult int
+
+const (
+	trackAdded     addResult = iota
+	trackGone                // m is no longer a member, or the room is closed
+	trackOverLimit           // m's connection publishes MaxPublishedTracks already
+)
+
 // addTrack enters t, published by m, in the room and subscribes the
-// other members to it (unless ManualSubscribe). It reports false when m
-// is no longer a member or the room is closed (t is then not entered).
-func (r *Room) addTrack(m *member, t *publishedTrack) bool {
+// other members to it (unless ManualSubscribe). t is not entered when m
+// is no longer a member, the room is closed, or t's connection has
+// Limits.MaxPublishedTracks tracks in the room already (an offer is
+// checked against the limit too, but a track's end is seen late, and
+// pion may make more than one track of a section).
+func (r *Room) addTrack(m *member, t *publishedTrack) addResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed || r.members[m.session] != m {
-		return false
+		return trackGone
+	}
+	live := 0
+	for _, x := range r.tracks {
+		if x.pub == m && x.pc == t.pc {
+			live++
+		}
+	}
+	if live >= r.s.limits.MaxPublishedTracks {
+		return trackOverLimit
 	}
 	r.nextID++
 	t.id = fmt.Sprintf("t%d", r.nextID)
@@ -373,7 +449,20 @@ func (r *Room) addTrack(m *member, t *publishedTrack) bool {
 			}
 		}
 	}
-	return true
+	return trackAdded
+}
+
+// tracksOf are the tracks in the room that m publishes on pc.
+func (r *Room) tracksOf(m *member, pc *webrtc.PeerConnection) []*publishedTrack {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*publishedTrack
+	for _, t := range r.tracks {
+		if t.pub == m && t.pc == pc {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // removeTrack takes t out of the room and its subscribers (when its

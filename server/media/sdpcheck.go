@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
 
 	"roomkit/server/protocol"
 )
@@ -14,6 +15,8 @@ type offerSummary struct {
 	published   int    // media sections the client sends in
 	sections    int    // media sections in all
 	fingerprint string // the DTLS fingerprint (session or first media level)
+	ufrag       string // the ICE username fragment (of the first media section)
+	mids        map[string]bool
 }
 
 // forwardable are the codecs the server forwards, by media kind
@@ -30,9 +33,12 @@ func forwardable(noH264 bool) map[string]map[string]bool {
 // connection, so that a bad offer changes nothing: its size, that it
 // parses, that every media section it wants has a mid, ICE credentials
 // and a codec the server forwards, and the number of its media sections
-// and of those it publishes in.
+// and of those it publishes in, and the number of its candidates. Until
+// simulcast is supported, a section with a=simulcast or a=rid is
+// refused (each RID would be a track of its own); so is a data channel
+// section (m=application), which nothing uses.
 func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
-	var sum offerSummary
+	sum := offerSummary{mids: map[string]bool{}}
 	if len(text) > lim.MaxOfferBytes {
 		return sum, protocol.Errorf(protocol.CodeInvalidParameter, "the offer is %d bytes, over the limit of %d", len(text), lim.MaxOfferBytes)
 	}
@@ -52,12 +58,25 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 	if len(d.MediaDescriptions) > lim.MaxMediaSections {
 		return sum, protocol.Errorf(protocol.CodeTrackLimit, "the offer has %d media sections, over the limit of %d", len(d.MediaDescriptions), lim.MaxMediaSections)
 	}
+	candidates := 0
 	for i, m := range d.MediaDescriptions {
 		kind := m.MediaName.Media
 		sum.sections++
 		mid, _ := m.Attribute("mid")
 		if mid == "" {
 			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %d of the offer has no mid", i)
+		}
+		sum.mids[mid] = true
+		for _, a := range m.Attributes {
+			switch a.Key {
+			case "simulcast", "rid":
+				return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q offers simulcast (a=%s): simulcast is not supported yet", mid, a.Key)
+			case "candidate":
+				candidates++
+			}
+		}
+		if candidates > lim.MaxCandidates {
+			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "too many candidates: the offer has more than %d", lim.MaxCandidates)
 		}
 		if sum.fingerprint == "" {
 			sum.fingerprint, _ = m.Attribute("fingerprint")
@@ -73,12 +92,18 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 		if ufrag == "" || pwd == "" {
 			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q of the offer has no ICE credentials", mid)
 		}
+		if sum.ufrag == "" {
+			sum.ufrag = ufrag
+		}
 		if kind == "application" {
-			continue
+			if m.MediaName.Port.Value == 0 {
+				continue // rejected: no data channels
+			}
+			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q is for data channels (m=application): the media server takes audio and video only", mid)
 		}
 		want, ok := codecs[kind]
 		if !ok {
-			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q is of kind %q, not audio, video or application", mid, kind)
+			return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q is of kind %q, not audio or video", mid, kind)
 		}
 		if m.MediaName.Port.Value == 0 {
 			continue // rejected or stopped: nothing is sent or received
@@ -145,4 +170,49 @@ func names(set map[string]bool) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// sectionByMid is the media section of d whose mid is mid, nil for none.
+func sectionByMid(d *sdp.SessionDescription, mid string) *sdp.MediaDescription {
+	if d == nil {
+		return nil
+	}
+	for _, m := range d.MediaDescriptions {
+		if v, _ := m.Attribute("mid"); v == mid {
+			return m
+		}
+	}
+	return nil
+}
+
+// sectionCodecs are the codecs a media section offers (its formats'
+// rtpmap, with their fmtp), named as pion names them (kind/encoding).
+func sectionCodecs(m *sdp.MediaDescription) []webrtc.RTPCodecParameters {
+	formats := map[string]bool{}
+	for _, f := range m.MediaName.Formats {
+		formats[f] = true
+	}
+	fmtps := map[string]string{}
+	for _, a := range m.Attributes {
+		if a.Key == "fmtp" {
+			if pt, rest, ok := strings.Cut(a.Value, " "); ok {
+				fmtps[pt] = strings.TrimSpace(rest)
+			}
+		}
+	}
+	var out []webrtc.RTPCodecParameters
+	for _, a := range m.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		pt, rest, ok := strings.Cut(a.Value, " ")
+		if !ok || !formats[pt] {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		out = append(out, webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: m.MediaName.Media + "/" + strings.TrimSpace(name), SDPFmtpLine: fmtps[pt],
+		}})
+	}
+	return out
 }

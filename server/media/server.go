@@ -75,6 +75,15 @@ func (s *Server) settingEngine() (webrtc.SettingEngine, error) {
 	}
 	networks := cfg.networks()
 	se.SetNetworkTypes(networks)
+	if cfg.ICEDisconnectedTimeout > 0 || cfg.ICEFailedTimeout > 0 || cfg.ICEKeepaliveInterval > 0 {
+		or := func(v, d time.Duration) time.Duration {
+			if v > 0 {
+				return v
+			}
+			return d
+		}
+		se.SetICETimeouts(or(cfg.ICEDisconnectedTimeout, 5*time.Second), or(cfg.ICEFailedTimeout, 25*time.Second), or(cfg.ICEKeepaliveInterval, 2*time.Second))
+	}
 
 	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithLogger(s.lf.NewLogger("udpmux"))}
 	var udp []ice.NetworkType

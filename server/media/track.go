@@ -23,11 +23,14 @@ type publishedTrack struct {
 	source Source
 	codec  webrtc.RTPCodecParameters // as the publisher negotiated it
 	remote *webrtc.TrackRemote
+	recv   *webrtc.RTPReceiver
 	pc     *webrtc.PeerConnection // the publisher's, for key frame requests
 	ssrc   uint32
+	ended  chan struct{} // closed when readLoop has returned
 
 	audioLevelID uint8 // the publisher's audio-level extension ID, 0 for none
 	bucket       tokenBucket
+	seq          seqMunger // the read goroutine's
 	keyInterval  time.Duration
 
 	mu     sync.Mutex
@@ -47,7 +50,7 @@ func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.Trac
 	}
 	t := &publishedTrack{
 		pub: m, userID: userID, kind: remote.Kind(), source: src, codec: remote.Codec(),
-		remote: remote, pc: pc, ssrc: uint32(remote.SSRC()),
+		remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC()), ended: make(chan struct{}),
 		bucket:      newTokenBucket(rate, lim.BitrateWindow),
 		keyInterval: lim.KeyframeInterval,
 	}
@@ -114,9 +117,12 @@ func (t *publishedTrack) subscribers() []*downTrack {
 }
 
 // readLoop forwards the publisher's RTP until the track ends (the
-// publisher stopped it, or its connection closed); then the track leaves
-// the room.
+// publisher stopped it, its connection closed, or its member suspended
+// it); then the track leaves the room. Packets it drops on purpose
+// (padding only, over the bitrate bound) take no sequence number in what
+// it forwards (seqMunger).
 func (t *publishedTrack) readLoop() {
+	defer close(t.ended)
 	defer t.pub.r.removeTrack(t)
 	for {
 		buf := make([]byte, 1500) // each packet is shared by the down tracks' queues
@@ -129,13 +135,18 @@ func (t *publishedTrack) readLoop() {
 			continue
 		}
 		t.received.Add(1)
+		drop := false
 		if !t.bucket.take(time.Now(), n) {
 			t.rateDropped.Add(1)
+			drop = true
+		} else if len(p.Payload) == 0 {
+			drop = true // padding only (bandwidth probes): nothing to forward
+		}
+		seq, ok := t.seq.next(p.SequenceNumber, drop)
+		if !ok {
 			continue
 		}
-		if len(p.Payload) == 0 {
-			continue // padding only (bandwidth probes): nothing to forward
-		}
+		p.SequenceNumber = seq
 		for _, d := range t.subscribers() {
 			d.push(p)
 		}
@@ -166,6 +177,65 @@ func (t *publishedTrack) keyframe(trailing bool) {
 	}
 	t.keyframes.Add(1)
 	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: t.ssrc}})
+}
+
+// seqMunger numbers what a published track forwards: the packets the
+// server drops on purpose take no number, so the packet after them
+// follows on without a gap and no subscriber NACKs what the server will
+// never send (the idea of LiveKit's munger). The publisher's numbers are
+// kept, less an offset: the number of packets dropped so far. A packet
+// older than the newest (a retransmission the server asked for, a late
+// one) gets the offset that held at its place, from the drops kept for
+// the last seqWindow numbers; one older than that is dropped. Used by
+// the read goroutine only. The offset is the same for every subscriber
+// (the drops happen before the fan-out); what a subscriber's full queue
+// drops stays a gap for that subscriber alone.
+type seqMunger struct {
+	started bool
+	highest uint16   // the newest incoming number
+	offset  uint16   // packets dropped on purpose up to highest
+	drops   []uint16 // incoming numbers dropped on purpose, oldest first, within seqWindow of highest
+}
+
+const seqWindow = 1 << 12
+
+// next is the number under which incoming packet seq goes out, and
+// whether it goes out: drop says the server drops it on purpose.
+func (s *seqMunger) next(seq uint16, drop bool) (uint16, bool) {
+	if !s.started {
+		s.started = true
+		s.highest = seq - 1
+	}
+	if diff := seq - s.highest; diff != 0 && diff < 1<<15 { // newer than any
+		s.highest = seq
+		i := 0
+		for i < len(s.drops) && s.highest-s.drops[i] >= seqWindow {
+			i++
+		}
+		s.drops = s.drops[i:]
+		if drop {
+			s.offset++
+			s.drops = append(s.drops, seq)
+			return 0, false
+		}
+		return seq - s.offset, true
+	}
+	back := s.highest - seq
+	if drop || back >= seqWindow {
+		return 0, false
+	}
+	off := s.offset
+	for i := len(s.drops) - 1; i >= 0; i-- {
+		dist := s.highest - s.drops[i]
+		if dist > back {
+			break // dropped before seq: counted at its place
+		}
+		if dist == back {
+			return 0, false // seq itself was dropped; its number is taken
+		}
+		off-- // dropped after seq: not counted at seq's place
+	}
+	return seq - off, true
 }
 
 // tokenBucket bounds a bitrate: rate bytes per second, with a burst of
