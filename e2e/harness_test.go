@@ -99,6 +99,7 @@ func startServer(t testing.TB, addr string, opts ...func(*app.Config)) *server {
 	cfg.Static = root
 	cfg.Apps = map[string]string{app.DevAppID: secret}
 	cfg.Dev = true
+	cfg.Media.Loopback = true // the browser is on this machine
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"roomkit/server/app"
 )
 
 // videoChanges reports whether user's video in p's grid plays frames that
@@ -73,6 +75,7 @@ func TestThreePeopleSeeAndHearEachOther(t *testing.T) {
 	}
 	for _, u := range users {
 		pages[u].waitMembers(users...)
+		pages[u].waitTransport("sfu") // the server runs a media server: media goes through it
 	}
 	for _, u := range users {
 		for _, other := range users {
@@ -116,6 +119,56 @@ func TestThreePeopleSeeAndHearEachOther(t *testing.T) {
 	pages["cal"].eval(`zp.hangUp().then(() => true)`)
 	for _, u := range []string{"ann", "ben"} {
 		pages[u].waitGone("tile-cal")
+	}
+}
+
+// mediaTransport is what carries p's call media: "sfu" (one connection to
+// the server's media server), "mesh" (a connection per other page) or "".
+func (p *page) mediaTransport() string {
+	p.t.Helper()
+	return evalAs[string](p, `zp._media.sfu ? 'sfu' : zp._media.mesh ? 'mesh' : ''`)
+}
+
+// waitTransport waits until p's call media is carried by want.
+func (p *page) waitTransport(want string) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool { return p.mediaTransport() == want }, 15*time.Second, 50*time.Millisecond,
+		"the call's media is carried by %q, want %q", p.mediaTransport(), want)
+}
+
+// frames is how many video frames p has decoded from user so far.
+func (p *page) frames(user string) float64 {
+	p.t.Helper()
+	return evalAs[float64](p, `zp.getMediaStats().then((s) => s.filter((x) => x.userID === '`+user+`').reduce((n, x) => n + x.framesDecoded, 0))`)
+}
+
+// A call of four through the server's media server: every page decodes
+// video frames from each of the three others, and hears them; each page
+// has its one connection to the server, not one per member.
+func TestFourPeopleThroughTheMediaServer(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	users := []string{"ann", "ben", "cal", "dee"}
+	pages := map[string]*page{}
+	for _, u := range users {
+		pages[u] = openPage(t, s)
+		pages[u].joinCall(u, "sfu4", "")
+	}
+	for _, u := range users {
+		pages[u].waitMembers(users...)
+	}
+	for _, u := range users {
+		p := pages[u]
+		p.waitTransport("sfu")
+		for _, other := range users {
+			if other == u {
+				continue
+			}
+			first := p.frames(other)
+			require.Eventually(t, func() bool { return p.frames(other) > first+10 }, 30*time.Second, 200*time.Millisecond,
+				"%s decodes no frames from %s", u, other)
+			p.waitAudio(other)
+		}
+		assert.Equal(t, 3, evalAs[int](p, `document.querySelectorAll('[data-testid=video-grid] video[data-remote]').length`), "%s sees three remote videos", u)
 	}
 }
 
@@ -247,15 +300,17 @@ func (p *page) mediaPeers() []string {
 	return evalAs[[]string](p, `zp.getMediaStats().then((s) => [...new Set(s.map((x) => x.userID))].sort())`)
 }
 
-// Two pages joining at once for the call's last place for audio and video:
-// the server gives it to one, the other is told it has chat only and is
-// connected to nobody; when the one with the place leaves, the other gets
-// it and sees and is seen.
+// On a server without a media server (-media=false) the call kit's media
+// is a browser-to-browser mesh with maxMediaUsers places. Two pages
+// joining at once for the call's last place: the server gives it to one,
+// the other is told it has chat only and is connected to nobody; when the
+// one with the place leaves, the other gets it and sees and is seen.
 func TestTheLastMediaPlaceGoesToOneOfTwoJoiningAtOnce(t *testing.T) {
-	s := startServer(t, "127.0.0.1:0")
+	s := startServer(t, "127.0.0.1:0", func(c *app.Config) { c.MediaOff = true })
 	const places = "maxMediaUsers: 2, onMediaError: (e) => calls.push('mediaError ' + e.kind),"
 	ann := openPage(t, s)
 	ann.joinCall("ann", "places", places)
+	ann.waitTransport("mesh")
 	pages := map[string]*page{"ben": openPage(t, s), "cal": openPage(t, s)}
 	for u, p := range pages { // both start joining before either is in
 		p.eval(`(() => { window.joining = ` + joinCallScript(u, "places", places) + `; return true; })()`)

@@ -305,6 +305,8 @@ export declare class RoomKitClient {
   readonly sessionID: string;
   /** True when this login took back the session of the page before a reload. */
   readonly resumed: boolean;
+  /** True when the server runs a media server (mediaOffer): a call's audio and video go through it. */
+  readonly media: boolean;
   /** Why a resume asked for was not granted, or "". */
   readonly resumeError: string;
   createRoom(roomInfo: RoomInfo, config?: RoomAdvancedConfig): Promise<RoomResult>;
@@ -419,14 +421,14 @@ export interface CallJoinConfig {
   showAudioVideoSettingsButton?: boolean;
   /** STUN/TURN servers for RTCPeerConnection (default none: enough on one host or a LAN). */
   iceServers?: RTCIceServer[];
-  /** Members a browser-to-browser (mesh) call carries audio and video for (default 6): that many places, given out by the server as the room attributes `rk.media.1`…; a page without one has chat only, with a message, until one frees. */
+  /** On a server without a media server (started with -media=false), members a browser-to-browser (mesh) call carries audio and video for (default 6): that many places, given out by the server as the room attributes `rk.media.1`…; a page without one has chat only, with a message, until one frees. With a media server (the default) a call carries everyone's. */
   maxMediaUsers?: number;
-  /** A device that could not start, a member who cannot be reached, or the mesh limit; the UI shows the message too. */
+  /** A device that could not start, a member who cannot be reached, the media server's connection failing, or the mesh limit; the UI shows the message too. */
   onMediaError?: (error: MediaError) => void;
 }
 
 export interface MediaError {
-  kind: 'audio' | 'video' | 'peer' | 'limit';
+  kind: 'audio' | 'video' | 'peer' | 'limit' | 'server';
   message: string;
   /** The browser's error name for a device (NotAllowedError, NotFoundError, ...). */
   name?: string;
@@ -518,7 +520,7 @@ export interface ResumeState {
 
 /** One client of the wasm module: one connection, logged in at most once at a time. */
 export interface RoomKitWasmClient {
-  login(options: { server: string; token: string; resume?: ResumeState }): Promise<{ sessionID: string; userID: string; userName: string; expiresAt: number; resumeKey: string; resumed: boolean; resumeError?: string; rooms?: { roomID: string; roomName: string }[] }>;
+  login(options: { server: string; token: string; resume?: ResumeState }): Promise<{ sessionID: string; userID: string; userName: string; expiresAt: number; resumeKey: string; resumed: boolean; resumeError?: string; media?: boolean; rooms?: { roomID: string; roomName: string }[] }>;
   suspend(): ResumeState | null;
   logout(): Promise<object>;
   renewToken(token: string): Promise<{ expiresAt: number }>;

@@ -291,6 +291,8 @@ export class RoomKitClient {
     this.resumed = session.resumed;
     /** Why a resume asked for was not granted, or "". */
     this.resumeError = session.resumeError ?? '';
+    /** True when the server runs a media server (mediaOffer): a call's audio and video go through it. */
+    this.media = !!session.media;
     this._rk = handle;
     this._name = name;
     this._listeners = new Listeners(EVENTS, invalid);

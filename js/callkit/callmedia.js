@@ -1,16 +1,21 @@
 // The call's media, as one part of the kit: this page's camera and
-// microphone (LocalMedia), its place for audio and video (MediaSlots,
-// given out by the server), the connections with the other pages holding
-// one (the Mesh), the state published to the room, the video tiles with
-// the speaking highlight, the media notes, and the audio and video
-// settings dialog. The transport (media.js's Mesh, over the places
-// MediaSlots gives out) is used from this file alone.
+// microphone (LocalMedia), the transport that carries them, the state
+// published to the room, the video tiles with the speaking highlight, the
+// media notes, and the audio and video settings dialog.
+//
+// The transport is the server's media server when it runs one (the login
+// says so: sfu.js's SfuConnection, one connection to the server, for a
+// call of any size), and otherwise a browser-to-browser mesh (media.js's
+// Mesh) among the members holding one of the call's maxMediaUsers places
+// (MediaSlots, given out by the server). Both are used from this file
+// alone.
 //
 // CallMedia reads the kit's _zim, _roomID, _joined, _config, _kit and
 // _store.members, and calls its _saveCall and _view.renderControls. It
-// imports media.js, config.js and dom.js.
+// imports media.js, sfu.js, config.js and dom.js.
 
 import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from '../media.js';
+import { SfuConnection } from '../sfu.js';
 import { VIDEO } from './config.js';
 import { el, overlay } from './dom.js';
 
@@ -22,6 +27,7 @@ export class CallMedia {
     this.local = null;         // LocalMedia: this page's camera and microphone
     this.localReady = null;    // the devices' start, once asked for
     this.mesh = null;          // Mesh: a peer connection per other page in the call
+    this.sfu = null;           // SfuConnection: the one connection to the media server
     this.slots = null;         // MediaSlots: the call's places for audio and video
     this.meshUsers = new Set(); // the place holders the mesh was told of
     this.claiming = false;     // a claim of a freed place is under way
@@ -75,7 +81,12 @@ export class CallMedia {
     this.speaking = setInterval(() => this.renderSpeaking(), 250);
     this.renderTile(kit._kit.userID);
     await this.publish();
-    // A place for audio and video, given by the server (MediaSlots): of
+    if (!kit._joined) return;
+    if (kit._zim.media) {
+      this.openSfu();
+      return;
+    }
+    // No media server: a mesh. A place for audio and video, given by the server (MediaSlots): of
     // pages joining at once, no more than maxMediaUsers get one.
     const slots = new MediaSlots({ zim: kit._zim, roomID: kit._roomID, userID: kit._kit.userID, size: cfg.maxMediaUsers,
       onChange: () => this.placesChanged() });
@@ -97,6 +108,33 @@ export class CallMedia {
       return;
     }
     this.openMesh();
+  }
+
+  // openSfu connects this page to the call's media server: it sends its
+  // camera and microphone once, and receives every other member's.
+  openSfu() {
+    const { kit } = this;
+    const cfg = kit._config;
+    if (this.sfu) return; // one connection per page
+    this.sfu = new SfuConnection({
+      zim: kit._zim, roomID: kit._roomID, local: this.local, iceServers: cfg.iceServers,
+      events: {
+        onStream: (userID) => this.renderTile(userID),
+        onState: (state) => {
+          this.renderTiles();
+          if (state === 'failed') {
+            const message = 'The connection to the media server failed: no network path to it works (its UDP port, or its TCP port, must be open to you).';
+            this.note(message);
+            cfg.onMediaError({ kind: 'server', message });
+          }
+        },
+        onError: (message) => {
+          this.note(message);
+          cfg.onMediaError({ kind: 'server', message });
+        },
+      },
+    });
+    this.sfu.start();
   }
 
   // openMesh connects to every page of the members holding a place.
@@ -168,6 +206,8 @@ export class CallMedia {
     this.closeSettings(); // its devices are the call's: it goes with them
     this.mesh?.close();
     this.mesh = null;
+    this.sfu?.close();
+    this.sfu = null;
     this.slots?.close();
     this.slots = null;
     this.waiting = false;
@@ -189,6 +229,7 @@ export class CallMedia {
     try {
       const track = await this.local.set(kind, on);
       await this.mesh?.replaceTrack(kind, track);
+      await this.sfu?.replaceTrack(kind, track);
     } catch (err) {
       this.error(kind, err);
     }
@@ -233,6 +274,7 @@ export class CallMedia {
 
   // stats is getMediaStats: each connection's received audio and video.
   async stats() {
+    if (this.sfu) return this.sfu.stats();
     const peers = [...(this.mesh?.peers.values() ?? [])];
     return Promise.all(peers.map(async (p) => {
       const out = { userID: p.userID, state: p.state, audioBytesReceived: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
@@ -287,7 +329,11 @@ export class CallMedia {
     let stream = null;
     let state = '';
     if (me) stream = this.local?.stream ?? null;
-    else {
+    else if (this.sfu) {
+      stream = this.sfu.streamOf(userID);
+      const s = this.sfu.state;
+      state = s === 'failed' ? 'unreachable' : s === 'disconnected' ? 'reconnecting' : stream ? 'connected' : '';
+    } else {
       const peers = [...(this.mesh?.peers.values() ?? [])].filter((p) => p.userID === userID);
       const peer = peers.find((p) => p.state === 'connected') ?? peers.at(-1);
       stream = peer?.stream ?? null;
@@ -351,6 +397,7 @@ export class CallMedia {
           const track = await local.useDevice(k, select.value);
           if (local !== this.local) return; // the call ended meanwhile
           await this.mesh?.replaceTrack(k, track);
+          await this.sfu?.replaceTrack(k, track);
           this.renderTile(this.kit._kit.userID);
         } catch (err) {
           if (local === this.local) this.error(k, err);

@@ -206,6 +206,7 @@ func redactURL(raw string) string {
 
 func serve(cfg Config, ln net.Listener, log *slog.Logger, eng engine.Engine, local *engine.Manager, ready func(context.Context) error, cluster directory.Cluster, ms *media.Server) *Server {
 	s := &Server{cfg: cfg, Engine: local, Media: ms, ln: ln, done: make(chan error, 1), ready: ready, log: log}
+	cfg.Gateway.Media = ms != nil
 	s.Gateway = gateway.New(cfg.Gateway, eng, auth.NewVerifier(cfg.Apps, nil), log, cluster)
 	local.OnRoomEnded(s.Gateway.RoomEnded) // a room ended for all ends its calls
 	h := cfg.HTTP.withDefaults()

@@ -39,6 +39,9 @@ type Config struct {
 	AppRequests       Rate          // one app's requests over all its users; 0 = 10,000/s, bursts of 20,000
 	AppMessages       Rate          // one app's sendRoomMessage; 0 = 2,000/s, bursts of 4,000
 	TokenWarning      time.Duration // tokenWillExpire this long before exp; 0 = 30 s
+	// Media says the server runs a media server (the login reply tells
+	// clients, so a call page knows whether to offer to it).
+	Media             bool
 	ResumeGrace       time.Duration // a session outlives its connection this long; 0 = 10 s, negative = not at all
 	ResumeBufferBytes int           // recent events kept per session for a resume; 0 (and at most) = half of SendQueueBytes
 	OriginPatterns    []string      // other origins allowed to connect (see originAllowed); the server's own always is

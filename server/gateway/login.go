@@ -58,6 +58,7 @@ func (g *Gateway) login(ctx context.Context, c *conn) *session {
 				ExpiresAt: claims.ExpiresAt.Unix(), ServerVersion: protocol.Version,
 				ResumeKey: s.resumeKey, Resumed: resumed, ResumeError: resumeErr, Rooms: rooms,
 				LastRequestID: s.lastRead, // attach calls this under s.mu
+				Media:         g.cfg.Media,
 			})
 			return b
 		}

@@ -31,6 +31,9 @@ type LoginReply struct {
 	// ResumeError says why a resume asked for was not granted (a fresh
 	// session was made instead, in no rooms).
 	ResumeError string `json:"resumeError,omitempty"`
+	// Media says the server runs a media server: a call's page sends its
+	// audio and video to it (mediaOffer), not to the other pages.
+	Media bool `json:"media,omitempty"`
 	// Rooms are the rooms a resumed session is in.
 	Rooms []RoomInfo `json:"rooms,omitempty"`
 	// LastRequestID is the highest request ID a resumed session's server
