@@ -172,6 +172,24 @@ func TestFourPeopleThroughTheMediaServer(t *testing.T) {
 	}
 }
 
+// The speaking outline follows what the media server hears: a member's
+// fake microphone beeps, so the others' pages outline its tile; muted, it
+// is outlined no more.
+func TestTheSpeakingOutlineFollowsTheMediaServer(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCall("ann", "speak", "")
+	ben.joinCall("ben", "speak", "")
+	ann.waitMembers("ann", "ben")
+	ann.waitTransport("sfu")
+	ann.waitAttr("tile-ben", "speaking", "true")
+	ben.click("toggle-microphone")
+	ann.waitAttr("tile-ben", "microphone", "off")
+	ann.waitAttr("tile-ben", "speaking", "false")
+	require.Never(t, func() bool { return ann.attr("tile-ben", "speaking") == "true" }, 2*time.Second, 100*time.Millisecond,
+		"a muted member is outlined")
+}
+
 // runCallPageAs rejoins after a reload: the kit finds the stored call and
 // rejoins with no pre-join view.
 func (p *page) runCallPageAs(user, room string) {

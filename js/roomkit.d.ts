@@ -264,6 +264,13 @@ export interface RoomKitEvents {
   peerMessageReceived: PeerMessageEvent;
   mediaRenegotiate: MediaRenegotiateEvent;
   mediaState: MediaStateEvent;
+  activeSpeakers: ActiveSpeakersEvent;
+}
+
+/** Who speaks in a room, loudest first (empty when nobody does), when that changes; at most every 400 ms. */
+export interface ActiveSpeakersEvent {
+  roomID: string;
+  speakers: { userID: string; level: number }[];
 }
 
 /** What a media track carries. */

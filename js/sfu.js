@@ -14,7 +14,8 @@
 // The page sends two sections, its microphone and its camera (sendonly),
 // whose tracks are replaced as devices go on and off (no renegotiation).
 // A received track's stream ID is its publisher's user ID: tracks are
-// grouped into one MediaStream per user.
+// grouped into one MediaStream per user. The server forwards the audio of
+// the loudest few only, and says who speaks (activeSpeakers): speakers.
 //
 // This file has no imports.
 
@@ -59,6 +60,13 @@ export class SfuConnection {
       this.negotiate();
     };
     zim.on('mediaRenegotiate', this.onRenegotiate);
+    this.speakers = [];         // [{ userID, level }], loudest first, as the server last said
+    this.onSpeakers = (_zim, ev) => {
+      if (ev.roomID !== this.roomID || this.closed) return;
+      this.speakers = ev.speakers;
+      this.events.onSpeakers?.(ev.speakers);
+    };
+    zim.on('activeSpeakers', this.onSpeakers);
   }
 
   // start sends the first offer.
@@ -182,6 +190,7 @@ export class SfuConnection {
     if (this.closed) return;
     this.closed = true;
     this.zim.off('mediaRenegotiate', this.onRenegotiate);
+    this.zim.off('activeSpeakers', this.onSpeakers);
     this.pc.close();
     this.streams.clear();
   }

@@ -362,14 +362,20 @@ export class CallMedia {
     for (const userID of members.keys()) this.renderTile(userID);
   }
 
-  // renderSpeaking highlights the loudest tile above a threshold.
+  // renderSpeaking highlights the loudest speaker's tile: the first the
+  // media server says speaks, or, in a mesh, the loudest stream here
+  // above a threshold.
   renderSpeaking() {
     if (!this.meter) return;
     let loudest = null;
-    let best = 0.02;
-    for (const [userID, t] of this.tiles) {
-      const level = t.tile.dataset.microphone === 'on' ? this.meter.level(t.stream) : 0;
-      if (level > best) { best = level; loudest = userID; }
+    if (this.sfu) {
+      loudest = this.sfu.speakers.find((s) => this.tiles.get(s.userID)?.tile.dataset.microphone === 'on')?.userID ?? null;
+    } else {
+      let best = 0.02;
+      for (const [userID, t] of this.tiles) {
+        const level = t.tile.dataset.microphone === 'on' ? this.meter.level(t.stream) : 0;
+        if (level > best) { best = level; loudest = userID; }
+      }
     }
     for (const [userID, t] of this.tiles) {
       t.tile.classList.toggle('rk-speaking', userID === loudest);

@@ -54,8 +54,71 @@ type Config struct {
 	ICEFailedTimeout       time.Duration
 	ICEKeepaliveInterval   time.Duration
 
+	// Active speakers (speakers.go). Every SpeakerInterval (default
+	// 400 ms, at most 10 s) the room ranks its audio tracks by their
+	// loudness over that interval so that every member hears the
+	// MaxAudioStreams loudest others (default 3; negative forwards every
+	// audio track, with no selection): it forwards the MaxAudioStreams+1
+	// loudest (a speaker among them does not receive its own), so a page
+	// receives at most MaxAudioStreams+1 audio streams; the others stay
+	// subscribed, their packets are not sent. SpeakingLevel is the RFC 6464 audio level (dBov below full
+	// scale: 0 loudest, 127 silence) at or under which a packet counts
+	// as speech (default 45); a packet whose voice-activity bit is set
+	// counts as speech at any level under 127.
+	SpeakerInterval time.Duration
+	MaxAudioStreams int
+	SpeakingLevel   int
+
 	// Limits; each zero means its default.
 	Limits Limits
+}
+
+// Defaults for the active speakers.
+const (
+	DefaultSpeakerInterval = 400 * time.Millisecond
+	DefaultMaxAudioStreams = 3
+	DefaultSpeakingLevel   = 45
+	maxSpeakerInterval     = 10 * time.Second // the meter's counters hold that much
+)
+
+// speakerInterval is c.SpeakerInterval or its default, at most 10 s.
+func (c *Config) speakerInterval() time.Duration {
+	switch {
+	case c.SpeakerInterval <= 0:
+		return DefaultSpeakerInterval
+	case c.SpeakerInterval > maxSpeakerInterval:
+		return maxSpeakerInterval
+	}
+	return c.SpeakerInterval
+}
+
+// maxAudioStreams is how many audio tracks a room forwards; 0 for all.
+func (c *Config) maxAudioStreams() int {
+	switch {
+	case c.MaxAudioStreams < 0:
+		return 0
+	case c.MaxAudioStreams == 0:
+		return DefaultMaxAudioStreams
+	}
+	return c.MaxAudioStreams
+}
+
+// forwardedAudio is how many audio tracks a room forwards, 0 for all:
+// one more than MaxAudioStreams, so that a speaker among them still hears
+// the MaxAudioStreams loudest others.
+func (c *Config) forwardedAudio() int {
+	if n := c.maxAudioStreams(); n > 0 {
+		return n + 1
+	}
+	return 0
+}
+
+// speakingLevel is c.SpeakingLevel or its default, within 0..126.
+func (c *Config) speakingLevel() uint8 {
+	if c.SpeakingLevel <= 0 {
+		return DefaultSpeakingLevel
+	}
+	return uint8(min(c.SpeakingLevel, 126))
 }
 
 // Limits bound what one member may ask of the server.

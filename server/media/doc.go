@@ -58,10 +58,23 @@
 //     publisher, and pion's NACK responder only runs while it is read).
 //     Its binding (SSRC, payload type, extension IDs) is set by pion's
 //     Bind and read atomically by the writer.
+//   - The loudness of a published audio track (speakers.go) is its
+//     audioMeter, one atomic word: the track's read goroutine adds each
+//     packet's audio level to it (one atomic add, no allocation), the
+//     room's speaker goroutine swaps it out each interval and alone
+//     keeps the previous interval's counts (lastMeter). The track's
+//     paused flag is atomic: written by the speaker goroutine (and by
+//     Room.addTrack, under Room.mu, before the read goroutine starts),
+//     read by the read goroutine on each audio packet. Room.mu guards
+//     whether the speaker goroutine runs and the speakers it signalled
+//     last.
 //
 // Lock order: Room.mu, then a member queue's lock (Room.mu is held while
-// pushing tasks). A queue's lock and a publishedTrack's mu are leaves,
-// taken alone. No lock is held while calling Signal, pion, or the
+// pushing tasks, the speaker goroutine's signals among them). A queue's
+// lock and a publishedTrack's mu are leaves, taken alone. The speaker
+// goroutine takes Room.mu twice a round (to list the audio tracks, to
+// record and push the signals) and holds nothing while it measures and
+// ranks; the read goroutines take no lock for it. No lock is held while calling Signal, pion, or the
 // network.
 //
 // # A slow subscriber costs the others nothing
@@ -87,6 +100,41 @@
 // for that subscriber alone: it is real loss there, so the subscriber
 // NACKs (answered from what pion's responder sent, if still held) and,
 // failing that, asks for a key frame.
+//
+// # Active speakers
+//
+// Every member hears the audio of the room's Config.MaxAudioStreams (3)
+// loudest others: the room forwards its MaxAudioStreams+1 loudest tracks
+// only (a speaker among them does not receive its own), so a member of a
+// room of thousands receives at most MaxAudioStreams+1 audio streams. Every Config.SpeakerInterval (400 ms)
+// the room's speaker goroutine takes each audio track's loudness over
+// the last two intervals (the share of packets whose RFC 6464 level is
+// at or under Config.SpeakingLevel, or whose voice-activity bit is set,
+// and their mean level), ranks the tracks (speaking ones loudest first,
+// then the silent ones, a track forwarded already first among equals)
+// and forwards the top ones; with MaxAudioStreams+1 or fewer audio
+// tracks all are forwarded. A track without the audio-level extension counts
+// as silent. The goroutine runs from the room's first audio track until
+// it has none left and has said that nobody speaks.
+//
+// A track not forwarded stays subscribed, with its down tracks bound on
+// every subscriber's connection: no renegotiation when the loudest
+// change. Its read goroutine goes on reading (pion's interceptors and
+// the meter see every packet) and treats what it reads as dropped on
+// purpose in the track's seqMunger, including the numbers the
+// publisher's link lost during the pause: when the track is forwarded
+// again, its next packet follows, for every subscriber, the last one
+// sent before the pause, with the same SSRC, so a subscriber sees no
+// gap (nothing to NACK, no loss) and only the RTP timestamp jumps, as
+// after Opus DTX. As the pause is the room's, not a subscriber's, the
+// one offset per published track serves every down track. A new audio
+// track starts paused when MaxAudioStreams+1 are forwarded already.
+//
+// When the ordered list of speaking users among the forwarded tracks
+// changes, every member of the room (every session that has offered)
+// is sent SignalActiveSpeakers, at most once per interval, through its
+// actor (so one member's lists keep their order); a member entering
+// while someone speaks is sent the current list.
 //
 // # A connection that goes down
 //
@@ -118,7 +166,7 @@
 //
 // The package never talks to clients itself: it calls the Signal it is
 // given (which must not block for long) with a session and a kind
-// (SignalRenegotiate, SignalState), and takes the client's offers, answers
+// (SignalRenegotiate, SignalState, SignalActiveSpeakers), and takes the client's offers, answers
 // and candidates through Room's methods. Errors are *protocol.Error values
 // with server/protocol's codes (CodeNoCodec, CodeTrackLimit and
 // CodeNoSuchTrack are the media server's own). extension.go plugs a Server

@@ -13,8 +13,8 @@ import (
 // with the room. A member enters the media room with its first offer
 // (a room of chat only costs no connection and no goroutine per member),
 // and leaves it when it leaves the room. What the media room signals a
-// member goes to it as a mediaRenegotiate or mediaState event, wherever
-// its connection is.
+// member goes to it as a mediaRenegotiate, mediaState or activeSpeakers
+// event, wherever its connection is.
 func (s *Server) Extensions() engine.Extensions {
 	return func(app, roomID string, _ json.RawMessage, members engine.Members) engine.Extension {
 		x := &roomMedia{roomID: roomID, members: map[string]*place{}}
@@ -136,6 +136,15 @@ func signalFrame(roomID, kind string, payload any) ([]byte, bool) {
 			return nil, false
 		}
 		name, data = protocol.EventMediaState, protocol.MediaStateEvent{RoomID: roomID, State: v.State}
+	case ActiveSpeakers:
+		if kind != SignalActiveSpeakers {
+			return nil, false
+		}
+		ev := protocol.ActiveSpeakersEvent{RoomID: roomID, Speakers: make([]protocol.Speaker, 0, len(v.Speakers))}
+		for _, s := range v.Speakers {
+			ev.Speakers = append(ev.Speakers, protocol.Speaker{UserID: s.UserID, Level: s.Level})
+		}
+		name, data = protocol.EventActiveSpeakers, ev
 	default:
 		return nil, false
 	}

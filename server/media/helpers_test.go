@@ -72,7 +72,17 @@ func (b *switchboard) signal(session, kind string, payload any) {
 	b.mu.Lock()
 	c := b.clients[session]
 	b.mu.Unlock()
-	if c == nil || kind != SignalRenegotiate {
+	if c == nil {
+		return
+	}
+	if kind == SignalActiveSpeakers {
+		select {
+		case c.speakers <- payload.(ActiveSpeakers):
+		default: // a client that does not look at them
+		}
+		return
+	}
+	if kind != SignalRenegotiate {
 		return
 	}
 	select {
@@ -112,18 +122,19 @@ type clientOpts struct {
 // client is a pion stand-in for a browser: it joins the room, offers,
 // and answers renegotiation signals with a new offer.
 type client struct {
-	t       *testing.T
-	session string
-	room    *Room
-	pc      *webrtc.PeerConnection
-	reneg   chan Renegotiate
-	tracks  chan *webrtc.TrackRemote
-	plis    atomic.Int64 // PLIs this client got for what it sends
-	twccs   atomic.Int64 // transport-wide feedback reports it got
-	negMu   sync.Mutex
-	sources map[*webrtc.RTPTransceiver]Source
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	t        *testing.T
+	session  string
+	room     *Room
+	pc       *webrtc.PeerConnection
+	reneg    chan Renegotiate
+	speakers chan ActiveSpeakers
+	tracks   chan *webrtc.TrackRemote
+	plis     atomic.Int64 // PLIs this client got for what it sends
+	twccs    atomic.Int64 // transport-wide feedback reports it got
+	negMu    sync.Mutex
+	sources  map[*webrtc.RTPTransceiver]Source
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 func clientAPI(t *testing.T, o clientOpts) *webrtc.API {
@@ -181,7 +192,7 @@ func newClient(t *testing.T, r *Room, b *switchboard, session string, o clientOp
 	require.NoError(t, err)
 	c := &client{
 		t: t, session: session, room: r, pc: pc,
-		reneg: make(chan Renegotiate, 64), tracks: make(chan *webrtc.TrackRemote, 16),
+		reneg: make(chan Renegotiate, 64), speakers: make(chan ActiveSpeakers, 64), tracks: make(chan *webrtc.TrackRemote, 16),
 		sources: map[*webrtc.RTPTransceiver]Source{}, stop: make(chan struct{}),
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.tracks <- tr })

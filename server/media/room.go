@@ -32,6 +32,7 @@ const (
 	// SignalState (payload State): the member's connection changed state
 	// (connected, disconnected, failed, ...).
 	SignalState = "state"
+	// SignalActiveSpeakers (payload ActiveSpeakers) is in speakers.go.
 )
 
 // Renegotiate is the payload of SignalRenegotiate: every track the member
@@ -103,8 +104,14 @@ type Room struct {
 	nextID  uint64
 	closed  bool
 
-	wg   sync.WaitGroup // every goroutine of the room
-	done chan struct{}
+	// The active speakers (speakers.go), under mu: whether the speaker
+	// goroutine runs, and the list it signalled last.
+	speakersOn bool
+	speakers   []Speaker
+
+	wg      sync.WaitGroup // every goroutine of the room
+	closing chan struct{}  // closed by Closed
+	done    chan struct{}
 
 	// writeHook, when set (tests, before the room is used), runs before
 	// each packet a down track writes.
@@ -116,6 +123,7 @@ func newRoom(s *Server, app, id string, signal Signal) *Room {
 		s: s, app: app, id: id, signal: signal,
 		members: map[string]*member{},
 		tracks:  map[string]*publishedTrack{},
+		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 }
@@ -125,9 +133,9 @@ func (r *Room) ID() (app, roomID string) { return r.app, r.id }
 
 // Joined admits session as a member (m is its member record): from now
 // on it may offer, publish and subscribe, and, unless the limits say
-// ManualSubscribe, it is subscribed to every track already published. A
-// session already a member only has its record updated. It does not
-// block.
+// ManualSubscribe, it is subscribed to every track already published.
+// While someone speaks it is sent the active speakers. A session already
+// a member only has its record updated. It does not block.
 func (r *Room) Joined(session string, m protocol.Member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -149,6 +157,10 @@ func (r *Room) Joined(session string, m protocol.Member) {
 		for _, t := range r.tracks {
 			mem.q.push(func() { mem.subscribe(t) })
 		}
+	}
+	if len(r.speakers) > 0 {
+		ev := ActiveSpeakers{Speakers: r.speakers}
+		mem.q.push(func() { mem.signal(SignalActiveSpeakers, ev) })
 	}
 }
 
@@ -188,6 +200,7 @@ func (r *Room) Closed() {
 		return
 	}
 	r.closed = true
+	close(r.closing)
 	members := make([]*member, 0, len(r.members))
 	for _, m := range r.members {
 		members = append(members, m)
@@ -419,7 +432,10 @@ const (
 )
 
 // addTrack enters t, published by m, in the room and subscribes the
-// other members to it (unless ManualSubscribe). t is not entered when m
+// other members to it (unless ManualSubscribe). An audio track starts
+// paused when the room forwards MaxAudioStreams+1 audio tracks already
+// (the next round of speaker selection decides), and starts the
+// speaker goroutine if it does not run. t is not entered when m
 // is no longer a member, the room is closed, or t's connection has
 // Limits.MaxPublishedTracks tracks in the room already (an offer is
 // checked against the limit too, but a track's end is seen late, and
@@ -441,6 +457,19 @@ func (r *Room) addTrack(m *member, t *publishedTrack) addResult {
 	}
 	r.nextID++
 	t.id = fmt.Sprintf("t%d", r.nextID)
+	t.order = r.nextID
+	if t.kind == webrtc.RTPCodecTypeAudio {
+		forwarded := 0
+		for _, x := range r.tracks {
+			if x.kind == webrtc.RTPCodecTypeAudio && !x.paused.Load() {
+				forwarded++
+			}
+		}
+		if n := r.s.cfg.forwardedAudio(); n > 0 && forwarded >= n {
+			t.paused.Store(true)
+		}
+		r.startSpeakers()
+	}
 	r.tracks[t.id] = t
 	if !r.s.limits.ManualSubscribe {
 		for _, o := range r.members {

@@ -3,14 +3,16 @@ package media
 import "sort"
 
 // TrackStats counts one published track's packets: what came in, what
-// the bitrate bound dropped, how many key frames were asked for, and per
-// subscriber what was sent and what its full queue dropped.
+// the bitrate bound dropped, how many key frames were asked for, whether
+// the speaker selection pauses it, and per subscriber what was sent and
+// what its full queue dropped.
 type TrackStats struct {
 	TrackInfo
 	Publisher   string            `json:"publisher"` // the publishing session
 	Received    uint64            `json:"received"`
 	RateDropped uint64            `json:"rateDropped"`
 	Keyframes   uint64            `json:"keyframeRequests"`
+	Paused      bool              `json:"paused,omitempty"` // an audio track not among the loudest: not forwarded
 	Subscribers []SubscriberStats `json:"subscribers"`
 }
 
@@ -36,6 +38,7 @@ func (r *Room) Stats() []TrackStats {
 		ts := TrackStats{
 			TrackInfo: t.info(), Publisher: t.pub.session,
 			Received: t.received.Load(), RateDropped: t.rateDropped.Load(), Keyframes: t.keyframes.Load(),
+			Paused: t.paused.Load(),
 		}
 		for _, d := range t.subscribers() {
 			ts.Subscribers = append(ts.Subscribers, SubscriberStats{Session: d.sub.session, Sent: d.sent.Load(), Dropped: d.dropped.Load()})

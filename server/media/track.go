@@ -32,6 +32,12 @@ type publishedTrack struct {
 	bucket       tokenBucket
 	seq          seqMunger // the read goroutine's
 	keyInterval  time.Duration
+	speaking     uint8 // Config.SpeakingLevel
+
+	order     uint64      // set by Room.addTrack: its place in the room
+	meter     audioMeter  // added to by the read goroutine, taken by the room's speaker goroutine
+	paused    atomic.Bool // an audio track not among the loudest: read, not forwarded
+	lastMeter uint64      // the speaker goroutine's: the meter's previous interval
 
 	mu     sync.Mutex
 	closed bool
@@ -53,6 +59,7 @@ func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.Trac
 		remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC()), ended: make(chan struct{}),
 		bucket:      newTokenBucket(rate, lim.BitrateWindow),
 		keyInterval: lim.KeyframeInterval,
+		speaking:    m.r.s.cfg.speakingLevel(),
 	}
 	for _, e := range recv.GetParameters().HeaderExtensions {
 		if e.URI == sdp.AudioLevelURI {
@@ -119,8 +126,10 @@ func (t *publishedTrack) subscribers() []*downTrack {
 // readLoop forwards the publisher's RTP until the track ends (the
 // publisher stopped it, its connection closed, or its member suspended
 // it); then the track leaves the room. Packets it drops on purpose
-// (padding only, over the bitrate bound) take no sequence number in what
-// it forwards (seqMunger).
+// (padding only, over the bitrate bound, an audio track paused by the
+// speaker selection) take no sequence number in what it forwards
+// (seqMunger), nor does what was lost while a track was paused. An
+// audio packet's level (RFC 6464) goes to the track's meter.
 func (t *publishedTrack) readLoop() {
 	defer close(t.ended)
 	defer t.pub.r.removeTrack(t)
@@ -142,7 +151,17 @@ func (t *publishedTrack) readLoop() {
 		} else if len(p.Payload) == 0 {
 			drop = true // padding only (bandwidth probes): nothing to forward
 		}
-		seq, ok := t.seq.next(p.SequenceNumber, drop)
+		paused := false
+		if t.kind == webrtc.RTPCodecTypeAudio {
+			if !drop && t.audioLevelID != 0 {
+				// No allocation: the extension is a slice of buf.
+				if lvl := p.GetExtension(t.audioLevelID); len(lvl) > 0 {
+					t.meter.observe(lvl[0], t.speaking)
+				}
+			}
+			paused = t.paused.Load()
+		}
+		seq, ok := t.seq.munge(p.SequenceNumber, drop || paused, paused)
 		if !ok {
 			continue
 		}
@@ -190,32 +209,55 @@ func (t *publishedTrack) keyframe(trailing bool) {
 // the read goroutine only. The offset is the same for every subscriber
 // (the drops happen before the fan-out); what a subscriber's full queue
 // drops stays a gap for that subscriber alone.
+//
+// The drops are kept as runs of consecutive numbers, so that a paused
+// audio track (every packet dropped, for as long as it is not among the
+// loudest) costs one run, extended in place, not one entry per packet.
+// A paused packet also drops the numbers skipped before it (what the
+// publisher's link lost during the pause): a subscriber sees the numbers
+// before the pause and after it contiguous.
 type seqMunger struct {
 	started bool
-	highest uint16   // the newest incoming number
-	offset  uint16   // packets dropped on purpose up to highest
-	drops   []uint16 // incoming numbers dropped on purpose, oldest first, within seqWindow of highest
+	highest uint16    // the newest incoming number
+	offset  uint16    // packets dropped on purpose up to highest
+	drops   []dropRun // incoming numbers dropped on purpose, oldest first, within seqWindow of highest
 }
+
+// dropRun is the incoming numbers first, first+1, ..., first+n-1 (n at
+// most seqWindow: older ones are of no use).
+type dropRun struct{ first, n uint16 }
 
 const seqWindow = 1 << 12
 
 // next is the number under which incoming packet seq goes out, and
 // whether it goes out: drop says the server drops it on purpose.
 func (s *seqMunger) next(seq uint16, drop bool) (uint16, bool) {
+	return s.munge(seq, drop, false)
+}
+
+// munge is next, where gap (with drop: a paused track) drops the numbers
+// skipped between the newest and seq too, so that they take no number
+// when they come late, nor leave a gap when they never come.
+func (s *seqMunger) munge(seq uint16, drop, gap bool) (uint16, bool) {
 	if !s.started {
 		s.started = true
 		s.highest = seq - 1
 	}
 	if diff := seq - s.highest; diff != 0 && diff < 1<<15 { // newer than any
+		prev := s.highest
 		s.highest = seq
 		i := 0
-		for i < len(s.drops) && s.highest-s.drops[i] >= seqWindow {
+		for i < len(s.drops) && s.highest-(s.drops[i].first+s.drops[i].n-1) >= seqWindow {
 			i++
 		}
 		s.drops = s.drops[i:]
 		if drop {
-			s.offset++
-			s.drops = append(s.drops, seq)
+			from, n := seq, uint16(1)
+			if gap {
+				from, n = prev+1, diff
+			}
+			s.offset += n
+			s.addDrops(from, n)
 			return 0, false
 		}
 		return seq - s.offset, true
@@ -226,16 +268,29 @@ func (s *seqMunger) next(seq uint16, drop bool) (uint16, bool) {
 	}
 	off := s.offset
 	for i := len(s.drops) - 1; i >= 0; i-- {
-		dist := s.highest - s.drops[i]
-		if dist > back {
+		d := s.drops[i]
+		if s.highest-(d.first+d.n-1) > back {
 			break // dropped before seq: counted at its place
 		}
-		if dist == back {
+		if s.highest-d.first >= back {
 			return 0, false // seq itself was dropped; its number is taken
 		}
-		off-- // dropped after seq: not counted at seq's place
+		off -= d.n // dropped after seq: not counted at seq's place
 	}
 	return seq - off, true
+}
+
+// addDrops records the n numbers from first on (the newest ones) as
+// dropped: the last run grows when they follow it.
+func (s *seqMunger) addDrops(first, n uint16) {
+	if k := len(s.drops) - 1; k >= 0 && s.drops[k].first+s.drops[k].n == first {
+		first, n = s.drops[k].first, s.drops[k].n+n
+		s.drops = s.drops[:k]
+	}
+	if n > seqWindow { // the older ones are of no use
+		first, n = first+n-seqWindow, seqWindow
+	}
+	s.drops = append(s.drops, dropRun{first, n})
 }
 
 // tokenBucket bounds a bitrate: rate bytes per second, with a burst of

@@ -20,6 +20,9 @@ const (
 	// EventMediaState (MediaStateEvent): the member's media connection
 	// changed state, as the server sees it.
 	EventMediaState = "mediaState"
+	// EventActiveSpeakers (ActiveSpeakersEvent): who speaks in the room,
+	// loudest first, when that changes (at most every 400 ms).
+	EventActiveSpeakers = "activeSpeakers"
 )
 
 // MediaOfferRequest is the data of mediaOffer.
@@ -68,6 +71,20 @@ type MediaTrack struct {
 type MediaRenegotiateEvent struct {
 	RoomID string       `json:"roomID"`
 	Tracks []MediaTrack `json:"tracks"`
+}
+
+// ActiveSpeakersEvent is the data of activeSpeakers: the users speaking
+// among those whose audio the room forwards, loudest first (empty when
+// nobody speaks).
+type ActiveSpeakersEvent struct {
+	RoomID   string    `json:"roomID"`
+	Speakers []Speaker `json:"speakers"`
+}
+
+// Speaker is one speaking user; Level is its loudness, 0..1 (1 loudest).
+type Speaker struct {
+	UserID string  `json:"userID"`
+	Level  float64 `json:"level"`
 }
 
 // MediaStateEvent is the data of mediaState: the state of the member's

@@ -1,0 +1,234 @@
+package media
+
+import (
+	"math"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// SignalActiveSpeakers (payload ActiveSpeakers): the ordered list of the
+// room's speaking users has changed. It is sent to every member of the
+// room (every session that has offered), at most once per
+// Config.SpeakerInterval, and once to a member entering while someone
+// speaks; an empty list when nobody speaks any more.
+const SignalActiveSpeakers = "activeSpeakers"
+
+// ActiveSpeakers is the payload of SignalActiveSpeakers: the users whose
+// audio is forwarded and who speak, loudest first. Its slice is shared by
+// every member's signal: read it, do not change it.
+type ActiveSpeakers struct {
+	Speakers []Speaker `json:"speakers"`
+}
+
+// Speaker is one speaking user: Level is its loudness over the last
+// interval, 0..1 (1 loudest: the RFC 6464 level as linear amplitude,
+// times the share of the interval's packets that were speech). A user
+// with several audio tracks (microphone, screen audio) is listed once,
+// at its loudest.
+type Speaker struct {
+	UserID string  `json:"userID"`
+	Level  float64 `json:"level"`
+}
+
+// audioMeter is a published audio track's loudness over the current
+// interval, in one atomic word so that the read goroutine adds a packet
+// with one atomic add and the room's speaker goroutine takes the
+// interval with one swap: the packets with an audio level (bits 48..63),
+// those of them that were speech (bits 32..47), and the sum of 127 minus
+// the level of those (bits 0..31). The bitrate bound and the 10 s cap on
+// the interval keep the counts of two intervals within their bits.
+type audioMeter struct{ v atomic.Uint64 }
+
+// observe adds one packet's audio-level extension (b: the V bit and the
+// level, 0 loudest, 127 silence). It does not allocate.
+func (a *audioMeter) observe(b byte, speaking uint8) {
+	level := b & 0x7f
+	delta := uint64(1) << 48
+	if level <= speaking || (b&0x80 != 0 && level < 127) {
+		delta |= 1<<32 | uint64(127-level)
+	}
+	a.v.Add(delta)
+}
+
+// take ends the interval and starts the next: the loudness over the
+// last two intervals (0 when the track did not speak in them), prev
+// being the counters of the one before (the caller's, updated), so that
+// a packet or two late at an interval's edge, or a short pause for
+// breath, does not move a speaker out and in again.
+func (a *audioMeter) take(prev *uint64) float64 {
+	cur := a.v.Swap(0)
+	l := loudness(cur + *prev)
+	*prev = cur
+	return l
+}
+
+// loudness of one interval's counters: 0 unless at least 40 % of its
+// packets were speech; else the mean speech level as linear amplitude
+// (10^(-dBov/20)) times the share of speech packets.
+func loudness(w uint64) float64 {
+	n, active, sum := w>>48, (w>>32)&0xffff, w&0xffffffff
+	if n == 0 || active == 0 || active*5 < n*2 {
+		return 0
+	}
+	dBov := 127 - float64(sum)/float64(active)
+	return math.Pow(10, -dBov/20) * float64(active) / float64(n) // > 0
+}
+
+// audioCandidate is one audio track in a round of selection.
+type audioCandidate struct {
+	t         *publishedTrack
+	order     uint64  // the track's place in the room (earlier first)
+	loudness  float64 // 0: not speaking
+	forwarded bool    // before this round
+}
+
+// rankAudio orders c for forwarding: the speaking tracks loudest first,
+// then the silent ones; on a tie (and among the silent) a track already
+// forwarded comes first (it keeps its place: no churn while nobody
+// speaks), then the earlier track. The first n are forwarded (all of
+// them when n is 0). A silent track thus never takes the place of a
+// speaking one.
+func rankAudio(c []audioCandidate, n int) (forward int) {
+	sort.Slice(c, func(i, j int) bool {
+		a, b := c[i], c[j]
+		if a.loudness != b.loudness {
+			return a.loudness > b.loudness
+		}
+		if a.forwarded != b.forwarded {
+			return a.forwarded
+		}
+		return a.order < b.order
+	})
+	if n <= 0 || n > len(c) {
+		return len(c)
+	}
+	return n
+}
+
+// speakersOf are the speaking users among the forwarded candidates,
+// loudest first, each once.
+func speakersOf(forwarded []audioCandidate) []Speaker {
+	out := []Speaker{}
+	at := map[string]int{}
+	for _, c := range forwarded {
+		if c.loudness <= 0 {
+			continue
+		}
+		if i, ok := at[c.t.userID]; ok {
+			out[i].Level = max(out[i].Level, c.loudness)
+			continue
+		}
+		at[c.t.userID] = len(out)
+		out = append(out, Speaker{UserID: c.t.userID, Level: c.loudness})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Level > out[j].Level })
+	return out
+}
+
+// sameSpeakers reports whether a and b list the same users in the same
+// order (levels aside: a change of level alone is not signalled).
+func sameSpeakers(a, b []Speaker) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].UserID != b[i].UserID {
+			return false
+		}
+	}
+	return true
+}
+
+// startSpeakers starts the room's speaker goroutine unless it runs.
+// Called under r.mu, on a room not closed, when an audio track is added.
+func (r *Room) startSpeakers() {
+	if r.speakersOn {
+		return
+	}
+	r.speakersOn = true
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.speakerLoop()
+	}()
+}
+
+// speakerLoop selects the forwarded audio tracks and signals the active
+// speakers every SpeakerInterval, until the room closes, or it has no
+// audio track and has signalled that nobody speaks (an audio track added
+// starts it again).
+func (r *Room) speakerLoop() {
+	tick := time.NewTicker(r.s.cfg.speakerInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.closing:
+			return
+		case <-tick.C:
+		}
+		if !r.selectSpeakers() {
+			return
+		}
+	}
+}
+
+// selectSpeakers is one round: each audio track's loudness over the
+// interval, the top MaxAudioStreams forwarded (their paused flag, read
+// by their read goroutines, cleared; the others' set), and the speakers
+// signalled to every member when their ordered list changed. It reports
+// false when the loop should end.
+func (r *Room) selectSpeakers() bool {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return false
+	}
+	cands := make([]audioCandidate, 0, 8)
+	for _, t := range r.tracks {
+		if t.kind == webrtc.RTPCodecTypeAudio {
+			cands = append(cands, audioCandidate{t: t, order: t.order, forwarded: !t.paused.Load()})
+		}
+	}
+	if len(cands) == 0 && len(r.speakers) == 0 {
+		r.speakersOn = false
+		r.mu.Unlock()
+		return false
+	}
+	r.mu.Unlock()
+
+	for i := range cands {
+		cands[i].loudness = cands[i].t.meter.take(&cands[i].t.lastMeter)
+	}
+	n := rankAudio(cands, r.s.cfg.forwardedAudio())
+	for i, c := range cands {
+		c.t.paused.Store(i >= n)
+	}
+	speakers := speakersOf(cands[:n])
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	if sameSpeakers(r.speakers, speakers) {
+		return true
+	}
+	r.speakers = speakers
+	ev := ActiveSpeakers{Speakers: speakers}
+	for _, m := range r.members {
+		// On the member's actor, so that a member's signals keep the
+		// order of the lists (and the one sent as it entered).
+		m.q.push(func() { m.signal(SignalActiveSpeakers, ev) })
+	}
+	return true
+}
+
+// ActiveSpeakers is the last list of active speakers signalled.
+func (r *Room) ActiveSpeakers() []Speaker {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Speaker{}, r.speakers...)
+}
