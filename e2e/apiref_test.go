@@ -45,7 +45,7 @@ var apiSections = []apiSection{
 	{title: "SessionClient events", decl: "export interface SessionEvents {", eventsOfBlock: true,
 		intro: "`client.on(event, (payload) => ...)`: each event and its payload."},
 	{title: "SessionMediaStream", decl: "export interface SessionMediaStream {", file: "session.js", region: "class MediaStream {", mustDescribe: true, memberPrefix: "stream.",
-		intro: "`client.getMediaStream()`: the published audio, video and share state."},
+		intro: "`client.getMediaStream()`: the session's audio and video (through the server's media server) and the published share state."},
 }
 
 // apiMember is one member of a declaration block.

@@ -271,3 +271,32 @@ func TestHostKeepsTheRoleAcrossAReload(t *testing.T) {
 	assert.Equal(t, 2, evalAs[int](ben, `client._zim.queryRoomOnlineMemberCount(client.getSessionInfo().sessionId).then((r) => r.count)`),
 		"the reloaded page took its old place back: no second place for ann")
 }
+
+// A session's media goes through the server's media server: ann turns her
+// camera and microphone on; ben's page is told her video started, shows
+// it with attachVideo (frames change), hears her as the active speaker;
+// when she stops her camera, ben is told it stopped.
+func TestSessionVideoThroughTheMediaServer(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	require.Equal(t, "joined", ann.startSession("ann", 1, "", ""))
+	require.Equal(t, "joined", ben.startSession("ben", 0, "", ""))
+	ben.eval(`(() => {
+		window.videoChanges = [];
+		window.speakers = [];
+		client.on('peer-video-state-change', (p) => videoChanges.push(p.action + ' ' + p.userId));
+		client.on('active-speaker', (list) => speakers.push(list.map((s) => s.userId).join(',')));
+		return true;
+	})()`)
+	ann.eval(`client.getMediaStream().startVideo().then(() => client.getMediaStream().startAudio()).then(() => client.getMediaStream().unmuteAudio()).then(() => true)`)
+	require.Eventually(t, func() bool { return slices.Contains(evalAs[[]string](ben, `videoChanges`), "Start ann") }, 15*time.Second, 50*time.Millisecond,
+		"ben is not told ann's video started: %v", evalAs[[]string](ben, `videoChanges`))
+	ben.eval(`client.getMediaStream().attachVideo('ann', 2).then((v) => { v.dataset.testid = 'video-ann'; document.body.append(v); return true; })`)
+	ben.waitVideo("ann")
+	require.Eventually(t, func() bool { return slices.Contains(evalAs[[]string](ben, `speakers`), "ann") }, 15*time.Second, 100*time.Millisecond,
+		"ann is never the active speaker on ben's page: %v", evalAs[[]string](ben, `speakers`))
+
+	ann.eval(`client.getMediaStream().stopVideo().then(() => true)`)
+	require.Eventually(t, func() bool { return slices.Contains(evalAs[[]string](ben, `videoChanges`), "Stop ann") }, 15*time.Second, 50*time.Millisecond)
+	assert.Len(t, evalAs[[]any](ben, `client.getMediaStream().detachVideo('ann')`), 1, "the element attachVideo made")
+}

@@ -680,9 +680,13 @@ export interface SessionEvents {
   'connection-change': ConnectionChange;
   'current-audio-change': { action: 'muted' | 'unmuted'; source: 'active' | 'passive' };
   'session-info-change': ReturnType<SessionClient['getSessionInfo']>;
+  /** Another user's camera went on (Start) or off (Stop), as they published it. */
+  'peer-video-state-change': { action: 'Start' | 'Stop'; userId: string };
+  /** Who speaks, loudest first, as the media server hears it (when that changes). */
+  'active-speaker': { userId: string; displayName: string }[];
 }
 
-/** The published media state of a session (audio and video travel in calls). */
+/** A session's audio and video (through the server's media server) and its published state. */
 export interface SessionMediaStream {
   startAudio(): Promise<unknown>;
   stopAudio(): Promise<unknown>;
@@ -691,6 +695,8 @@ export interface SessionMediaStream {
   isAudioMuted(userId?: string): boolean;
   startVideo(): Promise<unknown>;
   stopVideo(): Promise<unknown>;
+  attachVideo(userId: string, quality?: number): Promise<HTMLVideoElement>;
+  detachVideo(userId: string): Promise<HTMLVideoElement[]>;
   startShareScreen(): Promise<unknown>;
   stopShareScreen(): Promise<unknown>;
   lockShare(locked: boolean): Promise<SessionInfo>;

@@ -10,15 +10,25 @@
 //
 // A session is a room: its ID comes from the session name
 // (RoomKit.sessionRoomID), and the token admits that room alone. Roles,
-// privileges, passcodes and the idle timeout are the server's.
+// privileges, passcodes and the idle timeout are the server's. Its audio
+// and video go through the server's media server (sfu.js), when it runs
+// one: startAudio and startVideo turn this page's devices on and send
+// them, attachVideo(userId) shows a user's video in an element.
 //
-// It imports only listeners.js: roomkit.js hands it the RoomKit it needs.
+// It imports listeners.js, media.js and sfu.js: roomkit.js hands it the
+// RoomKit it needs.
 import { Listeners } from './listeners.js';
+import { LocalMedia } from './media.js';
+import { SfuConnection } from './sfu.js';
 
 const ROLE_HOST = 'host';
 const ROLE_MANAGER = 'manager';
 
-const SESSION_EVENTS = new Set(['user-added', 'user-removed', 'user-updated', 'connection-change', 'current-audio-change', 'session-info-change']);
+const SESSION_EVENTS = new Set(['user-added', 'user-removed', 'user-updated', 'connection-change', 'current-audio-change', 'session-info-change',
+  'peer-video-state-change', 'active-speaker']);
+
+// The camera a session asks for.
+const SESSION_VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } };
 
 // Why the server took this client out, as connection-change says it.
 const CLOSED_REASONS = { ended: 'ended by host', removed: 'kicked by host', idleTimeout: 'idle timeout' };
@@ -46,17 +56,17 @@ export function makeSessionClients(RoomKit, invalid) {
     };
   }
 
-  /** The media stream of a session: the published audio, video and share state. */
+  /** The media stream of a session: its audio and video, and the published share state. */
   class MediaStream {
     constructor(client) { this._client = client; }
 
-    /** Publishes your audio as on. */
-    startAudio() { return this._client._publish({ audio: true }); }
+    /** Turns your microphone on and sends it (through the server's media server), and publishes your audio as on. */
+    startAudio() { return this._client._device('audio', true); }
 
-    /** Publishes your audio as off. */
-    stopAudio() { return this._client._publish({ audio: false }); }
+    /** Turns your microphone off and publishes your audio as off. */
+    stopAudio() { return this._client._device('audio', false); }
 
-    /** Mutes your audio, or, as host or manager, another user's. */
+    /** Mutes your audio (the microphone stays on, silent), or, as host or manager, another user's. */
     muteAudio(userId) { return this._client._setAudio(userId, false); }
 
     /** Unmutes your audio, or, as host or manager, another user's. */
@@ -65,11 +75,21 @@ export function makeSessionClients(RoomKit, invalid) {
     /** Whether a user's audio (yours by default) is muted. */
     isAudioMuted(userId) { return this._client._user(userId)?.muted ?? true; }
 
-    /** Publishes your video as on. */
-    startVideo() { return this._client._publish({ video: true }); }
+    /** Turns your camera on and sends it, and publishes your video as on. */
+    startVideo() { return this._client._device('video', true); }
 
-    /** Publishes your video as off. */
-    stopVideo() { return this._client._publish({ video: false }); }
+    /** Turns your camera off and publishes your video as off. */
+    stopVideo() { return this._client._device('video', false); }
+
+    /**
+     * A video element showing userId's video (yours too), kept playing what
+     * that user sends as it comes and goes; quality is accepted and, for
+     * now, ignored. The element is yours to place; detachVideo ends it.
+     */
+    async attachVideo(userId, quality) { return this._client._attach(userId, quality); }
+
+    /** Stops showing userId's video; resolves with the elements that showed it. */
+    async detachVideo(userId) { return this._client._detach(userId); }
 
     /** Publishes your screen share as on; refused while sharing is locked for participants. */
     startShareScreen() { return this._client._publish({ share: true }); }
@@ -99,6 +119,10 @@ export function makeSessionClients(RoomKit, invalid) {
       this._me = '';
       this._ownAudio = undefined; // the audio state this client last asked for, until the server confirms it
       this._stream = new MediaStream(this);
+      this._local = null;         // LocalMedia: this page's microphone and camera, while in a session
+      this._sfu = null;           // SfuConnection: to the media server, when the server runs one
+      this._attached = new Map(); // userId -> Set of video elements attachVideo made
+      this._speakers = '';        // the last active speakers said, to say only changes
     }
 
     /**
@@ -143,6 +167,7 @@ export function makeSessionClients(RoomKit, invalid) {
         this._passcode = config.passcode ?? '';
         this._me = zim.user.userID;
         await this._load();
+        this._startMedia(zim, roomID);
         if (userName && userName !== this._user()?.displayName) {
           await zim.renameMember(this._me, String(userName).slice(0, 200), roomID);
         }
@@ -237,7 +262,98 @@ export function makeSessionClients(RoomKit, invalid) {
 
     _setAudio(userId, on) {
       if (userId && userId !== this._me) return this._zimCall((zim) => zim.setMemberState({ audio: on }, this._roomID, userId));
+      if (this._local?.audio) this._local.audio.enabled = on;
       return this._publish({ audio: on });
+    }
+
+    // _startMedia makes this page's media: its devices (off until asked
+    // for) and, when the server runs a media server, its connection there.
+    _startMedia(zim, roomID) {
+      this._local = new LocalMedia({ video: SESSION_VIDEO });
+      if (!zim.media) return;
+      this._sfu = new SfuConnection({
+        zim, roomID, local: this._local,
+        events: {
+          onStream: (userId) => this._show(userId),
+          onSpeakers: (speakers) => {
+            const key = speakers.map((s) => s.userID).join(',');
+            if (key === this._speakers) return;
+            this._speakers = key;
+            this._emit('active-speaker', speakers.map((s) => ({ userId: s.userID, displayName: this._users.get(s.userID)?.displayName ?? s.userID })));
+          },
+          onError: (message) => console.error(`roomkit: ${message}`),
+        },
+      });
+      this._sfu.start();
+    }
+
+    // _device turns this page's kind on or off, sends it, and publishes it.
+    async _device(kind, on) {
+      if (!this._zim) throw Object.assign(invalid('not in a session; join first'), { code: 6000321 });
+      const local = this._local;
+      const track = await local.set(kind, on);
+      if (local !== this._local) return; // left meanwhile
+      await this._sfu?.replaceTrack(kind, track);
+      if (kind === 'video') this._show(this._me);
+      return this._publish({ [kind]: on && !!track });
+    }
+
+    _attach(userId, quality) {
+      if (typeof userId !== 'string' || userId === '') throw invalid('attachVideo needs a userId');
+      const video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      video.muted = true; // the audio plays on its own element (see _show)
+      video.dataset.userId = userId;
+      if (quality !== undefined) video.dataset.quality = String(quality);
+      let set = this._attached.get(userId);
+      if (!set) {
+        set = new Set();
+        this._attached.set(userId, set);
+      }
+      set.add(video);
+      this._show(userId);
+      return video;
+    }
+
+    _detach(userId) {
+      const set = this._attached.get(userId);
+      this._attached.delete(userId);
+      const out = [...(set ?? [])];
+      for (const v of out) v.srcObject = null;
+      return out;
+    }
+
+    // _show points userId's attached elements at what this page has of
+    // that user, and plays the user's audio (another user's) here.
+    _show(userId) {
+      const stream = userId === this._me ? this._local?.stream ?? null : this._sfu?.streamOf(userId) ?? null;
+      for (const v of this._attached.get(userId) ?? []) {
+        if (v.srcObject !== stream) {
+          v.srcObject = stream;
+          if (stream) v.play().catch(() => {});
+        }
+      }
+      if (userId !== this._me) this._playAudio(userId, stream);
+    }
+
+    // _playAudio plays userId's audio on a hidden element of its own.
+    _playAudio(userId, stream) {
+      this._audio ??= new Map();
+      let a = this._audio.get(userId);
+      if (!stream) {
+        if (a) { a.srcObject = null; this._audio.delete(userId); }
+        return;
+      }
+      if (!a) {
+        a = document.createElement('audio');
+        a.autoplay = true;
+        this._audio.set(userId, a);
+      }
+      if (a.srcObject !== stream) {
+        a.srcObject = stream;
+        a.play().catch(() => {});
+      }
     }
 
     async _load() {
@@ -258,6 +374,7 @@ export function makeSessionClients(RoomKit, invalid) {
         const added = memberList.filter((m) => !this._users.has(m.userID)).map(userOf);
         for (const u of added) this._users.set(u.userId, u);
         if (added.length) this._emit('user-added', added);
+        for (const u of added) if (u.bVideoOn) this._emit('peer-video-state-change', { action: 'Start', userId: u.userId });
       });
       zim.on('roomMemberLeft', (z, { roomID: r, memberList }) => {
         if (r !== roomID) return;
@@ -278,9 +395,13 @@ export function makeSessionClients(RoomKit, invalid) {
             // active: this client asked for it; passive: a host or manager did.
             const active = this._ownAudio === !u.muted;
             this._ownAudio = undefined;
+            if (!active && u.muted && this._local?.audio) this._local.audio.enabled = false;
             this._emit('current-audio-change', { action: u.muted ? 'muted' : 'unmuted', source: active ? 'active' : 'passive' });
           }
           if (u.isHost && this._session) this._session.hostUserID = u.userId;
+          if (u.userId !== this._me && before && before.bVideoOn !== u.bVideoOn) {
+            this._emit('peer-video-state-change', { action: u.bVideoOn ? 'Start' : 'Stop', userId: u.userId });
+          }
         }
         this._emit('user-updated', updated);
       });
@@ -306,6 +427,14 @@ export function makeSessionClients(RoomKit, invalid) {
 
     _closed() {
       this._zim = null;
+      this._sfu?.close();
+      this._sfu = null;
+      this._local?.stop();
+      this._local = null;
+      for (const userId of [...this._attached.keys()]) this._detach(userId);
+      for (const a of this._audio?.values() ?? []) a.srcObject = null;
+      this._audio?.clear();
+      this._speakers = '';
     }
 
     _emit(name, payload) { this._listeners.emit(name, payload); }
