@@ -473,3 +473,22 @@ func TestCallsOfAKilledNodeGoOn(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	assert.NotContains(t, dan.ev(), "timeout cat", "once")
 }
+
+// A call whose members are connected to different nodes: each page's
+// offer goes to the room's owner, whose media server answers with its own
+// addresses, so both pages send to and receive from that one node, and
+// each sees and hears the other.
+func TestCallMediaAcrossNodes(t *testing.T) {
+	nodes := startCluster(t, 2)
+	ann, ben := openURL(t, nodes[0].url()), openURL(t, nodes[1].url())
+	ann.joinCall("ann", "xnode", "")
+	ben.joinCall("ben", "xnode", "")
+	for _, p := range []*page{ann, ben} {
+		p.waitMembers("ann", "ben")
+		p.waitTransport("sfu")
+	}
+	ann.waitVideo("ben")
+	ben.waitVideo("ann")
+	ann.waitAudio("ben")
+	ben.waitAudio("ann")
+}
