@@ -492,3 +492,38 @@ func TestCallMediaAcrossNodes(t *testing.T) {
 	ann.waitAudio("ben")
 	ben.waitAudio("ann")
 }
+
+// The node that owns a call's room is killed: another node takes the room
+// over from its copy, tells each member that had media to start again
+// (mediaRestart), and the pages, connected through the other nodes, make
+// new connections to it and see each other again.
+func TestCallMediaComesBackAfterTheOwnerIsKilled(t *testing.T) {
+	nodes := startCluster(t, 3)
+	cal, ann, ben := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	cal.joinCall("cal", "moving", "") // node1 owns the room
+	ann.joinCall("ann", "moving", "")
+	ben.joinCall("ben", "moving", "")
+	for _, p := range []*page{ann, ben} {
+		p.waitMembers("ann", "ben", "cal")
+		p.waitTransport("sfu")
+	}
+	ann.waitVideo("ben")
+	ben.waitVideo("ann")
+	time.Sleep(time.Second) // the room's copy is written within 200 ms of a change
+	for _, p := range []*page{ann, ben} {
+		p.eval(`(window.oldPC = zp._media.sfu.pc, true)`)
+	}
+
+	start := time.Now()
+	nodes[0].kill(t)
+	for _, p := range []*page{ann, ben} {
+		require.Eventually(t, func() bool {
+			return evalAs[bool](p, `zp._media.sfu.pc !== window.oldPC && zp._media.sfu.state === 'connected'`)
+		}, 30*time.Second, 100*time.Millisecond, "no new media connection to the room's new owner")
+	}
+	ann.waitVideo("ben")
+	ben.waitVideo("ann")
+	t.Logf("media came back %s after the room's owner was killed (its lease lives 5 s)", time.Since(start).Round(100*time.Millisecond))
+	ann.waitAudio("ben")
+	ben.waitAudio("ann")
+}

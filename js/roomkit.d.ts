@@ -264,6 +264,8 @@ export interface RoomKitEvents {
   peerMessageReceived: PeerMessageEvent;
   mediaRenegotiate: MediaRenegotiateEvent;
   mediaState: MediaStateEvent;
+  /** The room moved to another node (a graceful stop, a failover): make a new media connection and offer on it. */
+  mediaRestart: { roomID: string };
   activeSpeakers: ActiveSpeakersEvent;
 }
 

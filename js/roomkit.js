@@ -227,7 +227,7 @@ const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
   'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
   'callInvitationReceived', 'callStateChanged', 'roomMemberUpdated', 'roomSessionUpdated',
-  'peerMessageReceived', 'mediaRenegotiate', 'mediaState', 'activeSpeakers',
+  'peerMessageReceived', 'mediaRenegotiate', 'mediaState', 'mediaRestart', 'activeSpeakers',
 ]);
 
 /** Message types: text, command (delivered, never kept), custom. */

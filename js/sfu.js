@@ -9,7 +9,8 @@
 // every track the page now gets: the page makes sure it has that many
 // receiving sections of each kind and offers again. A renegotiation asked
 // for while an offer is in flight waits for its answer, so the two sides
-// never offer at once.
+// never offer at once. When the room moves to another node (mediaRestart)
+// the page makes a new connection and offers on it.
 //
 // The page sends two sections, its microphone and its camera (sendonly),
 // whose tracks are replaced as devices go on and off (no renegotiation).
@@ -28,30 +29,22 @@ export class SfuConnection {
     this.roomID = roomID;
     this.local = local;
     this.events = events;
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-    this.state = 'new';
+    this.iceServers = iceServers;
     this.closed = false;
-    this.streams = new Map();   // userID -> MediaStream of that user's tracks here
-    this.trackUsers = new Map(); // trackID -> userID, as the server listed them
-    this.want = { audio: 0, video: 0 }; // receiving sections the server asked for
     this.offering = false;      // an offer is in flight
     this.again = false;         // a renegotiation was asked for meanwhile
-    this.answered = false;      // the first offer was answered: candidates go now
-    this.candidates = [];       // candidates gathered before that
-    this.send = {
-      audio: this.pc.addTransceiver(local.audio ?? 'audio', { direction: 'sendonly', streams: [local.stream] }),
-      video: this.pc.addTransceiver(local.video ?? 'video', { direction: 'sendonly', streams: [local.stream] }),
+    this.makeConnection();
+    // The room moved to another node: a new connection, to it.
+    this.onRestart = (_zim, ev) => {
+      if (ev.roomID !== this.roomID || this.closed) return;
+      const old = this.pc;
+      const users = [...this.streams.keys()];
+      this.makeConnection();
+      old.close();
+      for (const userID of users) this.events.onStream?.(userID);
+      this.negotiate();
     };
-    this.pc.addEventListener('icecandidate', ({ candidate }) => {
-      if (!candidate || !candidate.candidate) return;
-      if (this.answered) this.sendCandidate(candidate.toJSON());
-      else this.candidates.push(candidate.toJSON());
-    });
-    this.pc.addEventListener('connectionstatechange', () => {
-      this.state = this.pc.connectionState;
-      this.events.onState?.(this.state);
-    });
-    this.pc.addEventListener('track', ({ track, streams }) => this.addTrack(track, streams[0]?.id ?? ''));
+    zim.on('mediaRestart', this.onRestart);
     this.onRenegotiate = (_zim, ev) => {
       if (ev.roomID !== this.roomID || this.closed) return;
       this.trackUsers = new Map(ev.tracks.map((t) => [t.trackID, t.userID]));
@@ -69,6 +62,38 @@ export class SfuConnection {
     zim.on('activeSpeakers', this.onSpeakers);
   }
 
+  // makeConnection makes this page's connection to the media server,
+  // sending what the devices give now; what the connection before it had
+  // received is forgotten.
+  makeConnection() {
+    const { local } = this;
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc = pc;
+    this.state = 'new';
+    this.streams = new Map();    // userID -> MediaStream of that user's tracks here
+    this.trackUsers = new Map(); // trackID -> userID, as the server listed them
+    this.want = { audio: 0, video: 0 }; // receiving sections the server asked for
+    this.answered = false;       // the first offer was answered: candidates go now
+    this.candidates = [];        // candidates gathered before that
+    this.send = {
+      audio: pc.addTransceiver(local.audio ?? 'audio', { direction: 'sendonly', streams: [local.stream] }),
+      video: pc.addTransceiver(local.video ?? 'video', { direction: 'sendonly', streams: [local.stream] }),
+    };
+    pc.addEventListener('icecandidate', ({ candidate }) => {
+      if (pc !== this.pc || !candidate || !candidate.candidate) return;
+      if (this.answered) this.sendCandidate(candidate.toJSON());
+      else this.candidates.push(candidate.toJSON());
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc !== this.pc) return;
+      this.state = pc.connectionState;
+      this.events.onState?.(this.state);
+    });
+    pc.addEventListener('track', ({ track, streams }) => {
+      if (pc === this.pc) this.addTrack(track, streams[0]?.id ?? '');
+    });
+  }
+
   // start sends the first offer.
   start() {
     return this.negotiate();
@@ -84,14 +109,19 @@ export class SfuConnection {
     try {
       do {
         this.again = false;
+        const { pc, send } = this;
         this.ensureReceivers();
-        await this.pc.setLocalDescription(await this.pc.createOffer());
+        await pc.setLocalDescription(await pc.createOffer());
         const sources = {};
-        if (this.send.audio.mid) sources[this.send.audio.mid] = 'microphone';
-        if (this.send.video.mid) sources[this.send.video.mid] = 'camera';
-        const { sdp } = await this.zim.mediaOffer(this.roomID, this.pc.localDescription.sdp, sources);
+        if (send.audio.mid) sources[send.audio.mid] = 'microphone';
+        if (send.video.mid) sources[send.video.mid] = 'camera';
+        const { sdp } = await this.zim.mediaOffer(this.roomID, pc.localDescription.sdp, sources);
         if (this.closed) return;
-        await this.pc.setRemoteDescription({ type: 'answer', sdp });
+        if (pc !== this.pc) { // restarted meanwhile: offer on the new one
+          this.again = true;
+          continue;
+        }
+        await pc.setRemoteDescription({ type: 'answer', sdp });
         if (!this.answered) {
           this.answered = true;
           for (const c of this.candidates.splice(0)) this.sendCandidate(c);
@@ -101,6 +131,9 @@ export class SfuConnection {
       if (!this.closed) this.events.onError?.(`The call's media could not be set up (${err?.code ?? err?.name ?? 'error'}): ${err?.message ?? err}`);
     } finally {
       this.offering = false;
+      // Asked for while an offer that failed was in flight (a restart
+      // while the old node hung): offer again now.
+      if (this.again && !this.closed) this.negotiate();
     }
   }
 
@@ -191,6 +224,7 @@ export class SfuConnection {
     this.closed = true;
     this.zim.off('mediaRenegotiate', this.onRenegotiate);
     this.zim.off('activeSpeakers', this.onSpeakers);
+    this.zim.off('mediaRestart', this.onRestart);
     this.pc.close();
     this.streams.clear();
   }

@@ -50,10 +50,20 @@ type Members interface {
 	// takes the room's lock: call it from the extension's own goroutines,
 	// never from the methods the room calls (they run under that lock).
 	Send(session string, frame []byte) bool
+	// Changed says the extension's state (Export) changed outside the
+	// room's calls into it, so the room's copy is written again. It takes
+	// the room's lock, as Send does.
+	Changed()
 }
 
 // roomMembers is a room's Members.
 type roomMembers struct{ r *room }
+
+func (rm roomMembers) Changed() {
+	rm.r.mu.Lock()
+	rm.r.dirty = true
+	rm.r.mu.Unlock()
+}
 
 func (rm roomMembers) Send(session string, frame []byte) bool {
 	rm.r.mu.Lock()

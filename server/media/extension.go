@@ -15,9 +15,20 @@ import (
 // and leaves it when it leaves the room. What the media room signals a
 // member goes to it as a mediaRenegotiate, mediaState or activeSpeakers
 // event, wherever its connection is.
+//
+// Connections do not move with a room: what moves (Export) is which
+// members had one, and each of them that is still a member on the new
+// owner is sent mediaRestart, so its page makes a new connection there.
 func (s *Server) Extensions() engine.Extensions {
-	return func(app, roomID string, _ json.RawMessage, members engine.Members) engine.Extension {
-		x := &roomMedia{roomID: roomID, members: map[string]*place{}}
+	return func(app, roomID string, state json.RawMessage, members engine.Members) engine.Extension {
+		x := &roomMedia{roomID: roomID, members: map[string]*place{}, send: members}
+		var had []string
+		if json.Unmarshal(state, &had) == nil && len(had) > 0 {
+			x.restart = make(map[string]bool, len(had))
+			for _, session := range had {
+				x.restart[session] = true
+			}
+		}
 		x.room = s.NewRoom(app, roomID, func(session, kind string, payload any) {
 			if frame, ok := signalFrame(roomID, kind, payload); ok {
 				members.Send(session, frame)
@@ -38,8 +49,11 @@ type roomMedia struct {
 	roomID string
 	room   *Room
 
+	send engine.Members
+
 	mu      sync.Mutex
 	members map[string]*place
+	restart map[string]bool // sessions that had media where the room was before
 }
 
 // place is one member session of the room.
@@ -62,6 +76,14 @@ func (x *roomMedia) Joined(session string, m protocol.Member) {
 		return
 	}
 	x.members[session] = &place{member: m}
+	if x.restart[session] {
+		// Its page's connection is to the node the room came from: it
+		// makes a new one here. (Sent once the room's lock is let go.)
+		delete(x.restart, session)
+		if frame, err := protocol.EncodeEvent(protocol.EventMediaRestart, protocol.RoomIDRequest{RoomID: x.roomID}); err == nil {
+			go x.send.Send(session, frame)
+		}
+	}
 }
 
 // Left implements engine.Extension.
@@ -96,21 +118,42 @@ func (x *roomMedia) Closed() {
 }
 
 // Export implements engine.Extension: media connections do not move with
-// a room; the pages make theirs again on the room's new owner.
-func (x *roomMedia) Export() json.RawMessage { return nil }
-
-// enter has member session enter the media room (once), before its offer;
-// it fails with CodeNotInRoom when the room no longer has it.
-func (x *roomMedia) enter(session string) error {
+// a room; the sessions that had one do, so that on the room's new owner
+// their pages are told to make theirs again there.
+func (x *roomMedia) Export() json.RawMessage {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	var had []string
+	for session, p := range x.members {
+		if p.inMedia {
+			had = append(had, session)
+		}
+	}
+	if len(had) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(had)
+	return b
+}
+
+// enter has member session enter the media room (once), before its offer;
+// it fails with CodeNotInRoom when the room no longer has it. Outside the
+// room's lock (an operation's run).
+func (x *roomMedia) enter(session string) error {
+	x.mu.Lock()
 	p := x.members[session]
 	if p == nil {
+		x.mu.Unlock()
 		return protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q", x.roomID)
 	}
-	if !p.inMedia {
+	entered := !p.inMedia
+	if entered {
 		p.inMedia = true
 		x.room.Joined(session, p.member)
+	}
+	x.mu.Unlock()
+	if entered {
+		x.send.Changed() // who has media moves with the room (Export)
 	}
 	return nil
 }

@@ -20,6 +20,10 @@ const (
 	// EventMediaState (MediaStateEvent): the member's media connection
 	// changed state, as the server sees it.
 	EventMediaState = "mediaState"
+	// EventMediaRestart ({roomID}): the room moved to another node (a
+	// graceful stop, a failover) and its media with it: make a new
+	// connection (the old one's server is gone) and offer.
+	EventMediaRestart = "mediaRestart"
 	// EventActiveSpeakers (ActiveSpeakersEvent): who speaks in the room,
 	// loudest first, when that changes (at most every 400 ms).
 	EventActiveSpeakers = "activeSpeakers"
