@@ -154,8 +154,10 @@ chromium:
 ## round trip, the browser: module ready cold and cached, enterRoom p50/p99),
 ## then the load generator's suite, each run against a fresh server process
 ## (join-storm of 2,000 and 5,000, fanout at 50 to 800 msg/s, idle 10,000,
-## churn, resume-storm); writes results.txt, report.md (each budget line
-## with its figure) and fanout.svg to $(BENCHDIR)
+## churn, resume-storm, and media: 4 pion publishers of Opus and VP8 to 20
+## pion subscribers through the SFU, the server started with
+## -media-loopback); writes results.txt, report.md (each budget line with
+## its figure) and fanout.svg to $(BENCHDIR)
 BENCHDIR ?= bench-results
 bench: wasm chromium redis
 	mkdir -p $(BENCHDIR)

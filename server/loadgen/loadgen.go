@@ -313,6 +313,7 @@ var Scenarios = map[string]func(ctx context.Context, c Config, p Params) (*Resul
 	"idle":         Idle,
 	"churn":        Churn,
 	"resume-storm": ResumeStorm,
+	"media":        Media, // Senders are its publishers, Clients its subscribers
 }
 
 // Names returns the scenario names, sorted.

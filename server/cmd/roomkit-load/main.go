@@ -4,6 +4,7 @@
 //	roomkit-load -server-bin ./roomkit-server -scenario fanout -clients 1000 -rate 100
 //	roomkit-load -server-bin ./roomkit-server -nodes 3 -scenario join-storm -clients 2000
 //	roomkit-load -url ws://127.0.0.1:8080/ws -app dev -secret s -pid 1234 -scenario idle
+//	roomkit-load -server-bin ./roomkit-server -scenario media -publishers 4 -subscribers 20 -duration 20s
 //
 // With -server-bin it starts a fresh server process for each scenario
 // (with message limits raised for the senders), so each run's server CPU
@@ -53,8 +54,10 @@ func run(args []string) error {
 	fs.IntVar(&p.Clients, "clients", 0, "clients (0: the scenario's default)")
 	fs.IntVar(&p.Rooms, "rooms", 0, "rooms (idle)")
 	fs.IntVar(&p.Senders, "senders", 0, "senders (fanout)")
+	fs.IntVar(&p.Senders, "publishers", 0, "media: publishers (each an Opus and a VP8 track; the same as -senders; 0: 4)")
+	fs.IntVar(&p.Clients, "subscribers", 0, "media: subscribers (the same as -clients; 0: 20)")
 	fs.Float64Var(&p.Rate, "rate", 0, "messages a second (fanout)")
-	fs.DurationVar(&p.Duration, "duration", 0, "how long (fanout, idle)")
+	fs.DurationVar(&p.Duration, "duration", 0, "how long (fanout, idle, churn, media)")
 	limit := fs.Duration("limit", time.Minute, "a scenario gives up after this long")
 	rates := fs.String("rates", "", "fanout: run once per rate, comma-separated (e.g. 50,100,200,400,800)")
 	out := fs.String("out", "", "a folder for results.txt, report.md (the budget with each figure) and fanout.svg; it may hold go test -bench output (*bench.txt) to include")
@@ -88,7 +91,7 @@ func run(args []string) error {
 		for _, r := range []float64{50, 100, 200, 400, 800} {
 			runs = append(runs, run{"fanout", loadgen.Params{Clients: 1000, Rate: r, Duration: 10 * time.Second}})
 		}
-		runs = append(runs, run{"idle", loadgen.Params{Clients: 10000}}, run{"churn", p}, run{"resume-storm", p})
+		runs = append(runs, run{"idle", loadgen.Params{Clients: 10000}}, run{"churn", p}, run{"resume-storm", p}, run{"media", loadgen.Params{}})
 	case loadgen.Scenarios[*scenario] == nil:
 		return fmt.Errorf("unknown scenario %q: use one of %s, or all", *scenario, strings.Join(loadgen.Names(), ", "))
 	case *rates != "":
@@ -112,11 +115,17 @@ func run(args []string) error {
 				return fmt.Errorf("give -url (a running server) or -server-bin (a roomkit binary to start)")
 			}
 			var err error
+			flags := strings.Fields(*serverFlags)
+			if r.scenario == "media" {
+				// The media clients are on loopback: the server must
+				// offer loopback candidates.
+				flags = append([]string{"-media-loopback"}, flags...)
+			}
 			if *nodes > 1 {
-				cfg, stop, err = startCluster(*serverBin, *redisBin, *nodes, strings.Fields(*serverFlags), cfg)
+				cfg, stop, err = startCluster(*serverBin, *redisBin, *nodes, flags, cfg)
 			} else {
 				cfg.Secret = newSecret()
-				cfg, stop, err = startServer(*serverBin, strings.Fields(*serverFlags), cfg)
+				cfg, stop, err = startServer(*serverBin, flags, cfg)
 			}
 			if err != nil {
 				return err
