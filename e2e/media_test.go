@@ -142,9 +142,16 @@ func (p *page) frames(user string) float64 {
 	return evalAs[float64](p, `zp.getMediaStats().then((s) => s.filter((x) => x.userID === '`+user+`').reduce((n, x) => n + x.framesDecoded, 0))`)
 }
 
+// energy is the total audio energy p has received from user so far.
+func (p *page) energy(user string) float64 {
+	p.t.Helper()
+	return evalAs[float64](p, `zp.getMediaStats().then((s) => s.filter((x) => x.userID === '`+user+`').reduce((n, x) => n + x.audioEnergy, 0))`)
+}
+
 // A call of four through the server's media server: every page decodes
-// video frames from each of the three others, and hears them; each page
-// has its one connection to the server, not one per member.
+// video frames from each of the three others, and hears them (the audio's
+// energy grows); each page has its one connection to the server, not one
+// per member.
 func TestFourPeopleThroughTheMediaServer(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	users := []string{"ann", "ben", "cal", "dee"}
@@ -166,7 +173,9 @@ func TestFourPeopleThroughTheMediaServer(t *testing.T) {
 			first := p.frames(other)
 			require.Eventually(t, func() bool { return p.frames(other) > first+10 }, 30*time.Second, 200*time.Millisecond,
 				"%s decodes no frames from %s", u, other)
-			p.waitAudio(other)
+			heard := p.energy(other)
+			require.Eventually(t, func() bool { return p.energy(other) > heard }, 20*time.Second, 200*time.Millisecond,
+				"%s hears nothing from %s", u, other)
 		}
 		assert.Equal(t, 3, evalAs[int](p, `document.querySelectorAll('[data-testid=video-grid] video[data-remote]').length`), "%s sees three remote videos", u)
 	}

@@ -527,3 +527,35 @@ func TestCallMediaComesBackAfterTheOwnerIsKilled(t *testing.T) {
 	ann.waitAudio("ben")
 	ben.waitAudio("ann")
 }
+
+// The node that owns a call's room stops gracefully: it hands the room to
+// another node, whose media side tells the members that had media to
+// start again there, and the pages connected through the other nodes see
+// each other again.
+func TestCallMediaMovesWithAGracefulStop(t *testing.T) {
+	nodes := startCluster(t, 3)
+	cal, ann, ben := openURL(t, nodes[0].url()), openURL(t, nodes[1].url()), openURL(t, nodes[2].url())
+	cal.joinCall("cal", "handed", "") // node1 owns the room
+	ann.joinCall("ann", "handed", "")
+	ben.joinCall("ben", "handed", "")
+	for _, p := range []*page{ann, ben} {
+		p.waitMembers("ann", "ben", "cal")
+		p.waitTransport("sfu")
+	}
+	ann.waitVideo("ben")
+	ben.waitVideo("ann")
+	for _, p := range []*page{ann, ben} {
+		p.eval(`(window.oldPC = zp._media.sfu.pc, true)`)
+	}
+
+	start := time.Now()
+	nodes[0].stop(t, 15*time.Second)
+	for _, p := range []*page{ann, ben} {
+		require.Eventually(t, func() bool {
+			return evalAs[bool](p, `zp._media.sfu.pc !== window.oldPC && zp._media.sfu.state === 'connected'`)
+		}, 30*time.Second, 100*time.Millisecond, "no new media connection to the room's new owner")
+	}
+	ann.waitVideo("ben")
+	ben.waitVideo("ann")
+	t.Logf("media came back %s after node1 was told to stop", time.Since(start).Round(100*time.Millisecond))
+}

@@ -449,6 +449,8 @@ export interface MediaStats {
   userID: string;
   state: 'connecting' | 'connected' | 'reconnecting' | 'unreachable';
   audioBytesReceived: number;
+  /** The received audio's totalAudioEnergy (getStats), summed: it grows while that user is heard. */
+  audioEnergy: number;
   videoBytesReceived: number;
   framesDecoded: number;
   frameWidth: number;

@@ -197,10 +197,13 @@ export class SfuConnection {
       if (!userID) continue;
       let out = byUser.get(userID);
       if (!out) {
-        out = { userID, state: this.state, audioBytesReceived: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
+        out = { userID, state: this.state, audioBytesReceived: 0, audioEnergy: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
         byUser.set(userID, out);
       }
-      if (r.kind === 'audio') out.audioBytesReceived += r.bytesReceived ?? 0;
+      if (r.kind === 'audio') {
+        out.audioBytesReceived += r.bytesReceived ?? 0;
+        out.audioEnergy += r.totalAudioEnergy ?? 0;
+      }
       if (r.kind === 'video') {
         out.videoBytesReceived += r.bytesReceived ?? 0;
         out.framesDecoded += r.framesDecoded ?? 0;

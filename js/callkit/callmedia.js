@@ -277,11 +277,14 @@ export class CallMedia {
     if (this.sfu) return this.sfu.stats();
     const peers = [...(this.mesh?.peers.values() ?? [])];
     return Promise.all(peers.map(async (p) => {
-      const out = { userID: p.userID, state: p.state, audioBytesReceived: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
+      const out = { userID: p.userID, state: p.state, audioBytesReceived: 0, audioEnergy: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
       const stats = await p.pc.getStats().catch(() => new Map());
       for (const r of stats.values()) {
         if (r.type !== 'inbound-rtp') continue;
-        if (r.kind === 'audio') out.audioBytesReceived += r.bytesReceived ?? 0;
+        if (r.kind === 'audio') {
+        out.audioBytesReceived += r.bytesReceived ?? 0;
+        out.audioEnergy += r.totalAudioEnergy ?? 0;
+      }
         if (r.kind === 'video') {
           out.videoBytesReceived += r.bytesReceived ?? 0;
           out.framesDecoded += r.framesDecoded ?? 0;
