@@ -330,6 +330,7 @@ export declare class RoomKitClient {
   querySessionInfo(roomID: string): Promise<SessionInfo>;
   mediaOffer(roomID: string, sdp: string, sources?: Record<string, MediaSource>): Promise<{ sdp: string }>;
   mediaCandidate(roomID: string, candidate: RTCIceCandidateInit): Promise<object>;
+  mediaSubscribe(roomID: string, video: string[]): Promise<object>;
   switchRoom(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted?: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
   leaveRoom(roomID: string): Promise<{ roomID: string }>;
   /** Leaves the rooms listed, or, with none listed (or an empty list), every room this connection is in. */
@@ -432,9 +433,16 @@ export interface CallJoinConfig {
   iceServers?: RTCIceServer[];
   /** On a server without a media server (started with -media=false), members a browser-to-browser (mesh) call carries audio and video for (default 6): that many places, given out by the server as the room attributes `rk.media.1`…; a page without one has chat only, with a message, until one frees. With a media server (the default) a call carries everyone's. */
   maxMediaUsers?: number;
+  /** Tiles on one page of the video grid (default and most 25): the grid shows this page's own tile first, then the others in the order they joined, with a pager under it when there are more; the active speaker is brought onto the first page. With the media server a page receives the video of the shown tiles only. */
+  galleryPageSize?: number;
+  /** The camera asked for (default '360p'; RoomKit.VideoResolution_180P … _720P); another value is warned about in the console and taken as 360p. */
+  videoResolutionDefault?: VideoResolution;
   /** A device that could not start, a member who cannot be reached, the media server's connection failing, or the mesh limit; the UI shows the message too. */
   onMediaError?: (error: MediaError) => void;
 }
+
+/** A camera resolution a call kit may ask for. */
+export type VideoResolution = '180p' | '360p' | '480p' | '720p';
 
 export interface MediaError {
   kind: 'audio' | 'video' | 'peer' | 'limit' | 'server';
@@ -574,6 +582,7 @@ export interface RoomKitWasmClient {
   querySessionInfo(request: { roomID: string }): Promise<SessionInfo>;
   mediaOffer(request: { roomID: string; sdp: string; sources?: Record<string, MediaSource> }): Promise<{ sdp: string }>;
   mediaCandidate(request: { roomID: string; candidate: RTCIceCandidateInit }): Promise<object>;
+  mediaSubscribe(request: { roomID: string; video: string[] }): Promise<object>;
   logoutNow(): object;
 }
 
@@ -626,6 +635,14 @@ export declare const VERSION: string;
 export declare const RoomKit: Readonly<{
   /** This module's version. */
   version: string;
+  /** A 320×180 camera at 15 frames a second (joinRoom's videoResolutionDefault). */
+  VideoResolution_180P: '180p';
+  /** A 640×360 camera at 24 frames a second: the call kit's default. */
+  VideoResolution_360P: '360p';
+  /** A 640×480 camera at 24 frames a second. */
+  VideoResolution_480P: '480p';
+  /** A 1280×720 camera at 24 frames a second. */
+  VideoResolution_720P: '720p';
   /** Loads the wasm module; resolves with RoomKit once it is ready. The same Promise for every call until one fails. */
   init(options?: InitOptions): Promise<typeof RoomKit>;
   /** Resolves once init has loaded the module; rejects if that load fails. */

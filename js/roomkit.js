@@ -21,7 +21,7 @@ import { Listeners } from './listeners.js';
 export { CALL_STORAGE_KEY };
 
 /** This module's version (package.json's). */
-export const VERSION = '0.10.0';
+export const VERSION = '0.11.0';
 
 // The wasm module's namespace (globalThis.roomkit) once init has loaded it.
 let rk = null;
@@ -463,6 +463,16 @@ export class RoomKitClient {
   /** Sends one of this page's trickled ICE candidates, after its offer. */
   mediaCandidate(roomID, candidate) { return this._rk.mediaCandidate({ roomID, candidate }); }
 
+  /**
+   * Chooses whose video this page receives in the room (the tiles it
+   * shows), from now on, including what those users publish later; an
+   * empty list is no video. Until a page chooses it receives the first
+   * 25 video tracks published. Audio is not chosen: every member hears
+   * the loudest. Errors: 6100020 TrackLimit (more users than the
+   * server's bound, 25 by default), 6000321 (not in the room).
+   */
+  mediaSubscribe(roomID, video) { return this._rk.mediaSubscribe({ roomID, video }); }
+
   /** The room's session settings: host, passcode, share lock, idle timeout, capacity. */
   querySessionInfo(roomID) { return this._rk.querySessionInfo({ roomID }); }
 
@@ -526,6 +536,12 @@ let readyPromise = ready;
 export const RoomKit = Object.freeze({
   /** This module's version. */
   version: VERSION,
+
+  /** The cameras a call kit may ask for (joinRoom's videoResolutionDefault). */
+  VideoResolution_180P: '180p',
+  VideoResolution_360P: '360p',
+  VideoResolution_480P: '480p',
+  VideoResolution_720P: '720p',
 
   /**
    * Loads the wasm module: fetches wasmURL (by default roomkit.wasm next to

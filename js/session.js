@@ -84,7 +84,9 @@ export function makeSessionClients(RoomKit, invalid) {
     /**
      * A video element showing userId's video (yours too), kept playing what
      * that user sends as it comes and goes; quality is accepted and, for
-     * now, ignored. The element is yours to place; detachVideo ends it.
+     * now, ignored. The page receives the video of the users attached
+     * only (at most 25 others at once). The element is yours to place;
+     * detachVideo ends it.
      */
     async attachVideo(userId, quality) { return this._client._attach(userId, quality); }
 
@@ -284,6 +286,7 @@ export function makeSessionClients(RoomKit, invalid) {
           onError: (message) => console.error(`roomkit: ${message}`),
         },
       });
+      this._chooseVideo(); // the video of the users attached only (none yet)
       this._sfu.start();
     }
 
@@ -313,7 +316,14 @@ export function makeSessionClients(RoomKit, invalid) {
       }
       set.add(video);
       this._show(userId);
+      this._chooseVideo();
       return video;
+    }
+
+    // _chooseVideo has the media server send the video of the users
+    // attached, and no one else's.
+    _chooseVideo() {
+      this._sfu?.setVideo([...this._attached.keys()].filter((u) => u !== this._me));
     }
 
     _detach(userId) {
@@ -321,6 +331,7 @@ export function makeSessionClients(RoomKit, invalid) {
       this._attached.delete(userId);
       const out = [...(set ?? [])];
       for (const v of out) v.srcObject = null;
+      this._chooseVideo();
       return out;
     }
 

@@ -14,9 +14,14 @@
 //
 // The page sends two sections, its microphone and its camera (sendonly),
 // whose tracks are replaced as devices go on and off (no renegotiation).
-// A received track's stream ID is its publisher's user ID: tracks are
-// grouped into one MediaStream per user. The server forwards the audio of
-// the loudest few only, and says who speaks (activeSpeakers): speakers.
+// The page chooses whose video it receives (setVideo: the tiles it
+// shows; zim.mediaSubscribe), and the server reuses a section freed by a
+// changed choice for the next track, so which user a receiving section
+// carries is read from each answer: the msid (the publisher's user ID)
+// and SSRC of each section the server sends on. Each user's tracks here
+// are one MediaStream, kept for as long as the connection. The server
+// forwards the audio of the loudest few only, and says who speaks
+// (activeSpeakers): speakers.
 //
 // This file has no imports.
 
@@ -42,12 +47,11 @@ export class SfuConnection {
       this.makeConnection();
       old.close();
       for (const userID of users) this.events.onStream?.(userID);
-      this.negotiate();
+      this.start(); // the new owner has no choice of video yet: sent first
     };
     zim.on('mediaRestart', this.onRestart);
     this.onRenegotiate = (_zim, ev) => {
       if (ev.roomID !== this.roomID || this.closed) return;
-      this.trackUsers = new Map(ev.tracks.map((t) => [t.trackID, t.userID]));
       this.want = { audio: 0, video: 0 };
       for (const t of ev.tracks) this.want[t.kind]++;
       this.negotiate();
@@ -71,7 +75,9 @@ export class SfuConnection {
     this.pc = pc;
     this.state = 'new';
     this.streams = new Map();    // userID -> MediaStream of that user's tracks here
-    this.trackUsers = new Map(); // trackID -> userID, as the server listed them
+    this.midUsers = new Map();   // mid -> userID whose track the section carries, as the last answer said
+    this.ssrcUsers = new Map();  // SSRC -> userID, as the last answer said
+    this.watched = new Set();    // received tracks whose mute and unmute redraw their user's tile
     this.want = { audio: 0, video: 0 }; // receiving sections the server asked for
     this.answered = false;       // the first offer was answered: candidates go now
     this.candidates = [];        // candidates gathered before that
@@ -89,14 +95,48 @@ export class SfuConnection {
       this.state = pc.connectionState;
       this.events.onState?.(this.state);
     });
-    pc.addEventListener('track', ({ track, streams }) => {
-      if (pc === this.pc) this.addTrack(track, streams[0]?.id ?? '');
-    });
   }
 
-  // start sends the first offer.
-  start() {
+  // start sends the page's choice of video, if it made one, and the first
+  // offer.
+  async start() {
+    this.started = true;
+    if (this.video) await this.sendVideo();
     return this.negotiate();
+  }
+
+  // setVideo chooses whose video this page receives: the users listed
+  // (the tiles it shows), including what they publish later.
+  setVideo(userIDs) {
+    const next = [...new Set(userIDs)].sort();
+    if (this.video && next.join('\n') === this.video.join('\n')) return;
+    this.video = next;
+    if (this.started) this.sendVideo(); // else start sends it
+  }
+
+  // sendVideo sends the newest choice of video: one request at a time,
+  // the last choice last. (choosing is cleared in the same step as the
+  // last look at chooseAgain, so a choice made after it starts anew.)
+  sendVideo() {
+    if (this.choosing) {
+      this.chooseAgain = true;
+      return this.choosing;
+    }
+    this.choosing = (async () => {
+      try {
+        do {
+          this.chooseAgain = false;
+          try {
+            await this.zim.mediaSubscribe(this.roomID, this.video);
+          } catch (err) {
+            if (!this.closed) this.events.onError?.(`The videos to show could not be chosen (${err?.code ?? 'error'}): ${err?.message ?? err}`);
+          }
+        } while (this.chooseAgain && !this.closed);
+      } finally {
+        this.choosing = null;
+      }
+    })();
+    return this.choosing;
   }
 
   // negotiate offers (again): after the one in flight, if there is one.
@@ -122,6 +162,7 @@ export class SfuConnection {
           continue;
         }
         await pc.setRemoteDescription({ type: 'answer', sdp });
+        this.mapSections(sdp);
         if (!this.answered) {
           this.answered = true;
           for (const c of this.candidates.splice(0)) this.sendCandidate(c);
@@ -152,27 +193,52 @@ export class SfuConnection {
     });
   }
 
-  // addTrack puts a received track in its user's stream; it leaves the
-  // stream when it ends or its section goes.
-  addTrack(track, streamID) {
-    const userID = this.trackUsers.get(track.id) ?? streamID;
-    if (!userID) return;
-    let stream = this.streams.get(userID);
-    if (!stream) {
-      stream = new MediaStream();
-      this.streams.set(userID, stream);
+  // mapSections reads from the answer which user each receiving section
+  // carries now (its msid's stream ID, where the server sends on it) and
+  // the SSRCs it sends under, and moves each receiving track into its
+  // user's stream; the users whose streams changed are redrawn.
+  mapSections(sdp) {
+    this.midUsers = new Map();
+    this.ssrcUsers = new Map();
+    for (const section of sdp.split(/\r?\n(?=m=)/).slice(1)) {
+      const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
+      const user = /^a=msid:(\S+)/m.exec(section)?.[1];
+      if (!mid || !user || user === '-' || !/^a=(sendonly|sendrecv)/m.test(section)) continue;
+      this.midUsers.set(mid, user);
+      for (const [, ssrc] of section.matchAll(/^a=ssrc:(\d+) /gm)) this.ssrcUsers.set(Number(ssrc), user);
     }
-    for (const old of stream.getTracks()) if (old.kind === track.kind && old !== track && old.readyState === 'ended') stream.removeTrack(old);
-    stream.addTrack(track);
-    const gone = () => {
-      if (!stream.getTracks().includes(track)) return;
-      stream.removeTrack(track);
-      this.events.onStream?.(userID);
-    };
-    track.addEventListener('ended', gone);
-    track.addEventListener('mute', () => this.events.onStream?.(userID));
-    track.addEventListener('unmute', () => this.events.onStream?.(userID));
-    this.events.onStream?.(userID);
+    const changed = new Set();
+    const placed = new Set();
+    for (const t of this.pc.getTransceivers()) {
+      if (t === this.send.audio || t === this.send.video || !t.mid) continue;
+      const track = t.receiver.track;
+      const userID = this.midUsers.get(t.mid);
+      for (const [id, stream] of this.streams) {
+        if (id !== userID && stream.getTracks().includes(track)) {
+          stream.removeTrack(track);
+          changed.add(id);
+        }
+      }
+      if (!userID) continue;
+      placed.add(track);
+      let stream = this.streams.get(userID);
+      if (!stream) {
+        stream = new MediaStream();
+        this.streams.set(userID, stream);
+      }
+      if (!stream.getTracks().includes(track)) {
+        stream.addTrack(track);
+        changed.add(userID);
+      }
+      if (!this.watched.has(track)) {
+        this.watched.add(track);
+        const redraw = () => { for (const [id, s] of this.streams) if (s.getTracks().includes(track)) this.events.onStream?.(id); };
+        track.addEventListener('mute', redraw);
+        track.addEventListener('unmute', redraw);
+        track.addEventListener('ended', redraw);
+      }
+    }
+    for (const userID of changed) this.events.onStream?.(userID);
   }
 
   // streamOf is the stream of userID's tracks here, or null.
@@ -193,7 +259,9 @@ export class SfuConnection {
     const byUser = new Map();
     for (const r of report.values()) {
       if (r.type !== 'inbound-rtp') continue;
-      const userID = this.trackUsers.get(r.trackIdentifier) ?? this.userOfMid(r.mid);
+      // By SSRC: a reused section's earlier stream (another user's) may
+      // still be listed under the same mid.
+      const userID = this.ssrcUsers.size > 0 ? this.ssrcUsers.get(r.ssrc) : this.midUsers.get(r.mid);
       if (!userID) continue;
       let out = byUser.get(userID);
       if (!out) {
@@ -211,15 +279,6 @@ export class SfuConnection {
       }
     }
     return [...byUser.values()].filter((s) => this.streams.has(s.userID) && this.streamOf(s.userID));
-  }
-
-  // userOfMid is the user whose track the section mid receives.
-  userOfMid(mid) {
-    const t = this.pc.getTransceivers().find((x) => x.mid === mid);
-    const id = t?.receiver.track.id;
-    if (!id) return '';
-    for (const [userID, s] of this.streams) if (s.getTracks().some((x) => x.id === id)) return userID;
-    return '';
   }
 
   close() {

@@ -11,13 +11,16 @@
 // alone.
 //
 // CallMedia reads the kit's _zim, _roomID, _joined, _config, _kit and
-// _store.members, and calls its _saveCall and _view.renderControls. It
-// imports media.js, sfu.js, config.js and dom.js.
+// _store.members, and calls its _saveCall and _view.renderControls. Which
+// tiles are shown is the gallery's (gallery.js); with the media server the
+// page receives the video of those only. It imports media.js, sfu.js,
+// config.js, dom.js and gallery.js.
 
 import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from '../media.js';
 import { SfuConnection } from '../sfu.js';
-import { VIDEO } from './config.js';
+import { videoConstraints } from './config.js';
 import { el, overlay } from './dom.js';
+import { Gallery } from './gallery.js';
 
 export class CallMedia {
   constructor(kit, invalid) {
@@ -35,7 +38,7 @@ export class CallMedia {
     this.meter = null;         // LevelMeter for the speaking highlight
     this.speaking = undefined; // the speaking highlight's interval
     this.tiles = new Map();    // userID -> { tile, video, ... } of the video grid
-    this.grid = null;          // the video grid, once the call view is drawn
+    this.gallery = null;       // the video grid and its pages (Gallery), once the call view is drawn
     this.notes = null;         // where media notes go (the pre-join or call view's)
     this.settings = null;      // the audio and video settings dialog, while open
     this.published = null;     // { audio, video } last published to the room
@@ -48,11 +51,18 @@ export class CallMedia {
     return this.notes;
   }
 
-  // newGrid makes the video grid of a new call view, with no tiles.
+  // newGrid makes the video grid of a new call view, with no tiles, and
+  // its pager.
   newGrid() {
-    this.grid = el('div', { class: 'rk-grid', testid: 'video-grid', 'aria-label': 'Video' });
+    this.gallery = new Gallery({ pageSize: this.kit._config.galleryPageSize, onChange: () => this.renderTiles() });
     this.tiles.clear();
-    return this.grid;
+    return this.gallery.element;
+  }
+
+  // chooseVideo has the media server send this page the video of the
+  // shown tiles only.
+  chooseVideo() {
+    if (this.sfu && this.gallery) this.sfu.setVideo(this.gallery.visible().filter((u) => u !== this.kit._kit.userID));
   }
 
   // startLocal turns on the camera and microphone the config (or, after
@@ -60,7 +70,7 @@ export class CallMedia {
   // stays off, with a message and onMediaError; joining goes on.
   startLocal() {
     if (!this.localReady) {
-      const local = new LocalMedia({ video: VIDEO });
+      const local = new LocalMedia({ video: videoConstraints(this.kit._config.videoResolutionDefault) });
       this.local = local;
       const want = this.want ?? { audio: false, video: false };
       this.localReady = Promise.all(['audio', 'video'].map((kind) => want[kind] && local.set(kind, true).catch((err) => this.error(kind, err))));
@@ -132,8 +142,14 @@ export class CallMedia {
           this.note(message);
           cfg.onMediaError({ kind: 'server', message });
         },
+        // The speakers come onto the first page of the gallery.
+        onSpeakers: (speakers) => {
+          const members = kit._store.members;
+          if (this.gallery?.promote(speakers.map((s) => s.userID).filter((u) => members.get(u)?.audio))) this.renderTiles();
+        },
       },
     });
+    this.chooseVideo(); // before the first offer, so the first answer has it
     this.sfu.start();
   }
 
@@ -310,12 +326,16 @@ export class CallMedia {
   // microphone state the member published, and the connection's state.
   renderTile(userID) {
     const { kit } = this;
-    if (!this.grid) return;
+    if (!this.gallery) return;
     const m = kit._store.members.get(userID);
     let t = this.tiles.get(userID);
     if (!m) {
       t?.tile.remove();
       this.tiles.delete(userID);
+      return;
+    }
+    if (!this.gallery.order.includes(userID)) {
+      this.renderTiles(); // a member the gallery has not placed yet
       return;
     }
     const me = userID === kit._kit.userID;
@@ -328,10 +348,12 @@ export class CallMedia {
       t = { tile: el('div', { class: 'rk-tile', testid: `tile-${userID}` }, video, avatar, name, net), video, name, net, avatar };
       this.tiles.set(userID, t);
     }
-    if (t.tile.parentNode !== this.grid) this.grid.append(t.tile);
+    const shown = this.gallery.visible().includes(userID);
     let stream = null;
     let state = '';
-    if (me) stream = this.local?.stream ?? null;
+    if (!shown) {
+      // Not on the page shown: no stream (the server sends none).
+    } else if (me) stream = this.local?.stream ?? null;
     else if (this.sfu) {
       stream = this.sfu.streamOf(userID);
       const s = this.sfu.state;
@@ -356,13 +378,19 @@ export class CallMedia {
     t.name.textContent = `${m.userName || userID}${me ? ' (you)' : ''}${audio ? '' : ' · muted'}`;
     t.net.hidden = !(state === 'reconnecting' || state === 'unreachable');
     t.net.textContent = state === 'unreachable' ? 'unreachable' : 'reconnecting…';
+    if (shown && t.tile.parentNode !== this.gallery.grid) this.gallery.place(this.tiles);
   }
 
+  // renderTiles draws the gallery's shown page, and has the media server
+  // send the video of those tiles.
   renderTiles() {
-    if (!this.grid) return;
+    if (!this.gallery) return;
     const members = this.kit._store.members;
     for (const userID of [...this.tiles.keys()]) if (!members.has(userID)) this.renderTile(userID);
+    this.gallery.setUsers([...members.keys()], this.kit._kit.userID);
     for (const userID of members.keys()) this.renderTile(userID);
+    this.gallery.place(this.tiles);
+    this.chooseVideo();
   }
 
   // renderSpeaking highlights the loudest speaker's tile: the first the

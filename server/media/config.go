@@ -155,9 +155,14 @@ type Limits struct {
 	// takes, trickled per ICE generation, and in one offer (default 32);
 	// beyond it they fail with CodeInvalidParameter.
 	MaxCandidates int
+	// MaxVideoStreams is how many video tracks one member receives at
+	// once (default 25: a gallery page). A member receives the video of
+	// the users it chose (SelectVideo), and until it chooses, the first
+	// MaxVideoStreams video tracks published in the room.
+	MaxVideoStreams int
 	// ManualSubscribe turns off subscribing every member to every other
-	// member's tracks; Subscribe and Unsubscribe then say what each
-	// receives.
+	// member's tracks and SelectVideo's choice; Subscribe and
+	// Unsubscribe then say what each receives.
 	ManualSubscribe bool
 }
 
@@ -173,6 +178,7 @@ const (
 	DefaultKeyframeInterval   = 500 * time.Millisecond
 	DefaultMaxPendingTasks    = 64
 	DefaultMaxCandidates      = 32
+	DefaultMaxVideoStreams    = 25
 	DefaultUnpublishGrace     = 10 * time.Second
 )
 
@@ -191,6 +197,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.QueuePackets, DefaultQueuePackets)
 	set(&l.MaxPendingTasks, DefaultMaxPendingTasks)
 	set(&l.MaxCandidates, DefaultMaxCandidates)
+	set(&l.MaxVideoStreams, DefaultMaxVideoStreams)
 	if l.BitrateWindow <= 0 {
 		l.BitrateWindow = DefaultBitrateWindow
 	}

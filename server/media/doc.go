@@ -136,6 +136,24 @@
 // actor (so one member's lists keep their order); a member entering
 // while someone speaks is sent the current list.
 //
+// # Video by choice
+//
+// A member receives every audio track (above) but only the video it
+// chooses (Room.SelectVideo, the mediaSubscribe operation: the users
+// whose tiles its page shows), at most Limits.MaxVideoStreams (25)
+// tracks; until it chooses, the first MaxVideoStreams published. The
+// room keeps, under mu, each member's choice and the video tracks it has
+// the member receive; the actor's down tracks follow them. A page
+// paging through a gallery frees sections as it fills others: pion can
+// give a freed section (transceiver) to another track only once an
+// answer has made it inactive, so a subscription made while sections of
+// its kind wait for that answer is deferred until it has been applied
+// (member.freed, member.deferred), and then takes a freed section that
+// the client receives on (member.addDownTrack) rather than one pion
+// never negotiated. The client thus keeps as many receiving sections as
+// it has ever received at once, and reads from each answer which user a
+// section carries (its msid), not from its first track event.
+//
 // # A connection that goes down
 //
 // A member's connection that stays failed or disconnected for
@@ -171,6 +189,6 @@
 // with server/protocol's codes (CodeNoCodec, CodeTrackLimit and
 // CodeNoSuchTrack are the media server's own). extension.go plugs a Server
 // into the room engine: every room gets its media side on the node that
-// owns it, and the mediaOffer and mediaCandidate operations reach it
-// through the engine's table (ops.go).
+// owns it, and the mediaOffer, mediaCandidate and mediaSubscribe
+// operations reach it through the engine's table (ops.go).
 package media

@@ -136,10 +136,12 @@ func (x *roomMedia) Export() json.RawMessage {
 	return b
 }
 
-// enter has member session enter the media room (once), before its offer;
-// it fails with CodeNotInRoom when the room no longer has it. Outside the
-// room's lock (an operation's run).
-func (x *roomMedia) enter(session string) error {
+// enter has member session enter the media room (once), before its offer
+// or with its first choice of video (video non-nil: Room.JoinedChoosing;
+// then, for a member already in, the choice is made too); it fails with
+// CodeNotInRoom when the room no longer has it, and as JoinedChoosing
+// does. Outside the room's lock (an operation's run).
+func (x *roomMedia) enter(session string, video *[]string) error {
 	x.mu.Lock()
 	p := x.members[session]
 	if p == nil {
@@ -147,11 +149,20 @@ func (x *roomMedia) enter(session string) error {
 		return protocol.Errorf(protocol.CodeNotInRoom, "you are not in room %q", x.roomID)
 	}
 	entered := !p.inMedia
-	if entered {
-		p.inMedia = true
+	var err error
+	switch {
+	case video != nil:
+		err = x.room.JoinedChoosing(session, p.member, *video)
+	case entered:
 		x.room.Joined(session, p.member)
 	}
+	if entered && err == nil {
+		p.inMedia = true
+	}
 	x.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	if entered {
 		x.send.Changed() // who has media moves with the room (Export)
 	}

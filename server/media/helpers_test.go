@@ -117,6 +117,9 @@ type clientOpts struct {
 	tcp      bool // ICE over TCP only
 	bare     bool // joins, but gets no signals (the test offers by hand)
 	twcc     bool // sends transport-wide sequence numbers (as Chromium does)
+	// choose joins choosing the video of these users (JoinedChoosing),
+	// as a page does; nil joins without a choice.
+	choose []string
 }
 
 // client is a pion stand-in for a browser: it joins the room, offers,
@@ -195,13 +198,22 @@ func newClient(t *testing.T, r *Room, b *switchboard, session string, o clientOp
 		reneg: make(chan Renegotiate, 64), speakers: make(chan ActiveSpeakers, 64), tracks: make(chan *webrtc.TrackRemote, 16),
 		sources: map[*webrtc.RTPTransceiver]Source{}, stop: make(chan struct{}),
 	}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.tracks <- tr })
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		select {
+		case c.tracks <- tr:
+		case <-c.stop: // a test that does not look at them all
+		}
+	})
 	if !o.bare {
 		b.mu.Lock()
 		b.clients[session] = c
 		b.mu.Unlock()
 	}
-	r.Joined(session, protocol.Member{UserID: "user-" + session})
+	if o.choose != nil {
+		require.NoError(t, r.JoinedChoosing(session, protocol.Member{UserID: "user-" + session}, o.choose))
+	} else {
+		r.Joined(session, protocol.Member{UserID: "user-" + session})
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

@@ -23,6 +23,13 @@ type member struct {
 	info    protocol.Member // guarded by r.mu
 	q       *taskQueue
 
+	// Its video choice, guarded by r.mu: the users whose video it asked
+	// for (SelectVideo; nil until it asks: the first MaxVideoStreams
+	// video tracks published), and the video tracks the room has it
+	// receive (the actor's down tracks follow these).
+	wantVideo map[string]bool
+	videoSubs map[string]bool
+
 	closed   atomic.Bool                           // set by the last task; read anywhere
 	current  atomic.Pointer[webrtc.PeerConnection] // pc, for pion callbacks to tell stale ones
 	stateGen atomic.Uint64                         // counts pc's state changes (for the unpublish grace)
@@ -32,17 +39,27 @@ type member struct {
 	ufrag       string                // the ICE generation of the last offer
 	candidates  int                   // trickled candidates taken in this ICE generation
 	sources     map[string]Source     // mid → source, from the last offer
+	recvMids    map[string]bool       // the sections the client only receives on, from the last offer
 	down        map[string]*downTrack // trackID → what this member receives
 	receivers   map[*webrtc.RTPReceiver]bool
 	suspended   []*publishedTrack // taken out of the room while pc was down, to publish again
 	owed        bool              // a renegotiation signal is owed
+	// Sections freed since the last answer (by kind), and the
+	// subscriptions waiting for that answer: a freed section can carry
+	// another track only once the answer has made it inactive, so a
+	// subscription made meanwhile waits for it rather than adding a
+	// section (paging a gallery would otherwise double its sections).
+	freed    map[webrtc.RTPCodecType]int
+	deferred []*publishedTrack
 }
 
 func newMember(r *Room, session string, info protocol.Member) *member {
 	return &member{
 		r: r, session: session, info: info, q: newTaskQueue(),
+		videoSubs: map[string]bool{},
 		sources:   map[string]Source{},
 		down:      map[string]*downTrack{},
+		freed:     map[webrtc.RTPCodecType]int{},
 		receivers: map[*webrtc.RTPReceiver]bool{},
 	}
 }
@@ -128,7 +145,10 @@ func (m *member) closePC() {
 	m.fingerprint = ""
 	m.ufrag = ""
 	m.candidates = 0
+	m.freed = map[webrtc.RTPCodecType]int{}
+	m.deferred = nil
 	m.sources = map[string]Source{}
+	m.recvMids = nil
 	m.receivers = map[*webrtc.RTPReceiver]bool{}
 	m.suspended = nil
 }
@@ -210,6 +230,7 @@ func (m *member) handleOffer(o Offer, sum offerSummary) (string, error) {
 	if restart {
 		m.ufrag, m.candidates = sum.ufrag, 0 // an ICE restart: a new generation
 	}
+	m.recvMids = sum.recvMids
 	m.sources = map[string]Source{}
 	for mid, src := range o.Sources {
 		if sum.mids[mid] {
@@ -218,6 +239,14 @@ func (m *member) handleOffer(o Offer, sum offerSummary) (string, error) {
 	}
 	if restart || m.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
 		m.resume() // else once connected again
+	}
+	// The sections freed before this answer are inactive now: what waited
+	// for them takes them (and the next round sends it).
+	m.freed = map[webrtc.RTPCodecType]int{}
+	deferred := m.deferred
+	m.deferred = nil
+	for _, t := range deferred {
+		m.subscribe(t)
 	}
 	// Down tracks the offer had no section for need another round.
 	for _, d := range m.down {
@@ -250,6 +279,7 @@ func (m *member) dropUnreceivable(sum offerSummary) {
 			continue
 		}
 		m.r.s.log.Infof("media: room %s: %s cannot receive %s of track %s; not sent", m.r.id, m.session, d.t.codec.MimeType, id)
+		m.r.forgetVideo(m, id)
 		delete(m.down, id)
 		d.stop()
 		_ = m.pc.RemoveTrack(d.sender)
@@ -267,7 +297,7 @@ func (m *member) rollback() {
 // made a new RTCPeerConnection) and subscribes it again to what it
 // received.
 func (m *member) replacePC() {
-	var again []*publishedTrack
+	again := m.deferred
 	for _, d := range m.down {
 		again = append(again, d.t)
 	}
@@ -364,9 +394,21 @@ func readReceiverRTCP(recv *webrtc.RTPReceiver) {
 }
 
 // subscribe has the member receive t: a down track on its connection
-// (made if it has none yet), and a renegotiation owed.
+// (made if it has none yet), and a renegotiation owed. While sections of
+// t's kind freed since the last answer are not inactive yet, it waits
+// for that answer (deferred), so the track takes one of them.
 func (m *member) subscribe(t *publishedTrack) {
 	if m.closed.Load() || m.down[t.id] != nil || t.pub == m {
+		return
+	}
+	if m.freed[t.kind] > 0 {
+		for _, x := range m.deferred {
+			if x == t {
+				return
+			}
+		}
+		m.deferred = append(m.deferred, t)
+		m.owed = true
 		return
 	}
 	if err := m.ensurePC(); err != nil {
@@ -374,7 +416,7 @@ func (m *member) subscribe(t *publishedTrack) {
 		return
 	}
 	d := newDownTrack(t, m)
-	sender, err := m.pc.AddTrack(d)
+	sender, err := m.addDownTrack(d)
 	if err != nil {
 		m.r.s.log.Warnf("media: room %s: track %s to %s: %v", m.r.id, t.id, m.session, err)
 		return
@@ -397,16 +439,47 @@ func (m *member) subscribe(t *publishedTrack) {
 	}()
 }
 
+// addDownTrack puts d on the member's connection: in a negotiated
+// section the client receives on that carries nothing now (freed by an
+// unsubscription and made inactive by an answer since), or else where
+// pion's AddTrack puts it (a section the client is asked to add). pion
+// would take the first free transceiver, and that may be one never
+// negotiated (a subscription dropped before the client offered): the
+// track would then wait for a section while the client has a free one.
+func (m *member) addDownTrack(d *downTrack) (*webrtc.RTPSender, error) {
+	for _, tr := range m.pc.GetTransceivers() {
+		if tr.Kind() != d.Kind() || tr.Mid() == "" || !m.recvMids[tr.Mid()] || tr.Sender() != nil {
+			continue
+		}
+		sender, err := m.r.s.api.NewRTPSender(d, m.pc.SCTP().Transport())
+		if err != nil {
+			return nil, err
+		}
+		if err := tr.SetSender(sender, d); err != nil {
+			_ = sender.Stop()
+			return nil, err
+		}
+		return sender, nil
+	}
+	return m.pc.AddTrack(d)
+}
+
 // unsubscribe stops the member receiving trackID.
 func (m *member) unsubscribe(trackID string) {
+	for i, x := range m.deferred {
+		if x.id == trackID {
+			m.deferred = append(m.deferred[:i], m.deferred[i+1:]...)
+			break
+		}
+	}
 	d := m.down[trackID]
 	if d == nil {
 		return
 	}
 	delete(m.down, trackID)
 	d.stop()
-	if m.pc != nil {
-		_ = m.pc.RemoveTrack(d.sender)
+	if m.pc != nil && m.pc.RemoveTrack(d.sender) == nil {
+		m.freed[d.t.kind]++
 	}
 	m.owed = true
 }

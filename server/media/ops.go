@@ -32,7 +32,7 @@ func init() {
 			for mid, src := range req.Sources {
 				o.Sources[mid] = Source(src)
 			}
-			if err := x.enter(session); err != nil {
+			if err := x.enter(session, nil); err != nil {
 				return nil, err
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), negotiateTimeout)
@@ -55,6 +55,36 @@ func init() {
 			ctx, cancel := context.WithTimeout(context.Background(), negotiateTimeout)
 			defer cancel()
 			if err := x.room.AddCandidate(ctx, session, webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}); err != nil {
+				return nil, err
+			}
+			return struct{}{}, nil
+		})
+	engine.Define(protocol.OpMediaSubscribe, engine.KindRead,
+		func(r *protocol.MediaSubscribeRequest) string { return r.RoomID },
+		func(r *protocol.MediaSubscribeRequest) error {
+			if err := validRoom(r.RoomID); err != nil {
+				return err
+			}
+			if len(r.Video) > protocol.MaxVideoChoice {
+				return protocol.Errorf(protocol.CodeTrackLimit, "video of %d users asked for: at most %d", len(r.Video), protocol.MaxVideoChoice)
+			}
+			for _, u := range r.Video {
+				if err := protocol.ValidateID("video userID", u, protocol.MaxUserIDBytes); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(m *engine.Manager, p engine.Peer, req *protocol.MediaSubscribeRequest) (any, error) {
+			x, session, err := mediaOf(m, p, req.RoomID)
+			if err != nil {
+				return nil, err
+			}
+			video := req.Video
+			if video == nil {
+				video = []string{}
+			}
+			if err := x.enter(session, &video); err != nil {
 				return nil, err
 			}
 			return struct{}{}, nil

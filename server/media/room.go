@@ -133,20 +133,59 @@ func (r *Room) ID() (app, roomID string) { return r.app, r.id }
 
 // Joined admits session as a member (m is its member record): from now
 // on it may offer, publish and subscribe, and, unless the limits say
-// ManualSubscribe, it is subscribed to every track already published.
+// ManualSubscribe, it is subscribed to every audio track already
+// published and to the first MaxVideoStreams video tracks (until it
+// chooses with SelectVideo).
 // While someone speaks it is sent the active speakers. A session already
 // a member only has its record updated. It does not block.
 func (r *Room) Joined(session string, m protocol.Member) {
+	r.join(session, m, nil)
+}
+
+// JoinedChoosing is Joined for a member that chooses its video as it
+// joins (SelectVideo's users): it is never given the first
+// MaxVideoStreams. For a session already a member it is SelectVideo.
+// More users than MaxVideoStreams fail with protocol.CodeTrackLimit, and
+// the session is not admitted.
+func (r *Room) JoinedChoosing(session string, m protocol.Member, users []string) error {
+	want, err := r.videoChoice(users)
+	if err != nil {
+		return err
+	}
+	if r.join(session, m, want) {
+		return nil
+	}
+	return r.SelectVideo(session, users)
+}
+
+// videoChoice is users as a set, or CodeTrackLimit for more than
+// MaxVideoStreams.
+func (r *Room) videoChoice(users []string) (map[string]bool, error) {
+	if limit := r.s.limits.MaxVideoStreams; len(users) > limit {
+		return nil, protocol.Errorf(protocol.CodeTrackLimit, "video of %d users asked for: a member receives at most %d video streams at once", len(users), limit)
+	}
+	want := make(map[string]bool, len(users))
+	for _, u := range users {
+		want[u] = true
+	}
+	return want, nil
+}
+
+// join admits session with video choice want (nil: none yet); it
+// reports whether session is new (false: a member whose record was
+// updated, or the room is closed).
+func (r *Room) join(session string, m protocol.Member, want map[string]bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return
+		return false
 	}
 	if mem := r.members[session]; mem != nil {
 		mem.info = m
-		return
+		return false
 	}
 	mem := newMember(r, session, m)
+	mem.wantVideo = want
 	r.members[session] = mem
 	r.wg.Add(1)
 	go func() {
@@ -155,13 +194,17 @@ func (r *Room) Joined(session string, m protocol.Member) {
 	}()
 	if !r.s.limits.ManualSubscribe {
 		for _, t := range r.tracks {
-			mem.q.push(func() { mem.subscribe(t) })
+			if t.kind == webrtc.RTPCodecTypeAudio {
+				mem.q.push(func() { mem.subscribe(t) })
+			}
 		}
+		r.chooseVideo(mem)
 	}
 	if len(r.speakers) > 0 {
 		ev := ActiveSpeakers{Speakers: r.speakers}
 		mem.q.push(func() { mem.signal(SignalActiveSpeakers, ev) })
 	}
+	return true
 }
 
 // Left ends session's membership: its connection is closed (on its own
@@ -367,7 +410,13 @@ func (r *Room) Subscribe(session, trackID string) error {
 	if t.pub == m {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "track %q is your own", trackID)
 	}
-	return r.pushRequest(m, "subscription", func() { m.subscribe(t) })
+	if err := r.pushRequest(m, "subscription", func() { m.subscribe(t) }); err != nil {
+		return err
+	}
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		m.videoSubs[trackID] = true
+	}
+	return nil
 }
 
 // Unsubscribe stops session receiving trackID. A track not subscribed (or
@@ -381,7 +430,123 @@ func (r *Room) Unsubscribe(session, trackID string) error {
 	if m == nil {
 		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
 	}
-	return r.pushRequest(m, "unsubscription", func() { m.unsubscribe(trackID) })
+	if err := r.pushRequest(m, "unsubscription", func() { m.unsubscribe(trackID) }); err != nil {
+		return err
+	}
+	delete(m.videoSubs, trackID)
+	return nil
+}
+
+// SelectVideo chooses the video session receives: that of the users
+// listed (at most Limits.MaxVideoStreams tracks, the earliest published
+// first), from now on, including what they publish later; an empty list
+// is no video. Until a member chooses it receives the first
+// MaxVideoStreams video tracks published. Audio is not chosen: every
+// member receives the room's loudest (speakers.go). More users than
+// MaxVideoStreams fail with protocol.CodeTrackLimit and change nothing; a
+// session not a member fails with CodeNotInRoom, a member with
+// Limits.MaxPendingTasks requests waiting with CodeRateLimited. Under
+// ManualSubscribe the choice is kept and not acted on. It does not
+// block: the member is signalled to renegotiate.
+func (r *Room) SelectVideo(session string, users []string) error {
+	want, err := r.videoChoice(users)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.members[session]
+	if m == nil {
+		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}
+	old := m.wantVideo
+	m.wantVideo = want
+	if r.s.limits.ManualSubscribe {
+		return nil
+	}
+	add, drop := r.videoChange(m)
+	if err := r.pushRequest(m, "video choice", func() {
+		for _, id := range drop {
+			m.unsubscribe(id)
+		}
+		for _, t := range add {
+			m.subscribe(t)
+		}
+	}); err != nil {
+		m.wantVideo = old
+		return err
+	}
+	r.applyVideoChange(m, add, drop)
+	return nil
+}
+
+// wantsVideo reports whether m's choice takes video track t (of another
+// member). Under r.mu.
+func (r *Room) wantsVideo(m *member, t *publishedTrack) bool {
+	return t.kind == webrtc.RTPCodecTypeVideo && t.pub != m && (m.wantVideo == nil || m.wantVideo[t.userID])
+}
+
+// videoChange is how m's video subscriptions differ from its choice: the
+// tracks it should receive and does not (earliest published first, up to
+// MaxVideoStreams in all), and those it receives and should not. Under
+// r.mu.
+func (r *Room) videoChange(m *member) (add []*publishedTrack, drop []string) {
+	for id := range m.videoSubs {
+		if t := r.tracks[id]; t == nil || !r.wantsVideo(m, t) {
+			drop = append(drop, id)
+		}
+	}
+	room := r.s.limits.MaxVideoStreams - (len(m.videoSubs) - len(drop))
+	if room <= 0 {
+		return add, drop
+	}
+	for _, t := range r.tracks {
+		if !m.videoSubs[t.id] && r.wantsVideo(m, t) {
+			add = append(add, t)
+		}
+	}
+	sort.Slice(add, func(i, j int) bool { return add[i].order < add[j].order })
+	if len(add) > room {
+		add = add[:room]
+	}
+	return add, drop
+}
+
+// applyVideoChange records what videoChange found as done. Under r.mu.
+func (r *Room) applyVideoChange(m *member, add []*publishedTrack, drop []string) {
+	for _, id := range drop {
+		delete(m.videoSubs, id)
+	}
+	for _, t := range add {
+		m.videoSubs[t.id] = true
+	}
+}
+
+// chooseVideo brings m's video subscriptions in line with its choice, as
+// the room's own work (not bounded by MaxPendingTasks). Under r.mu.
+func (r *Room) chooseVideo(m *member) {
+	add, drop := r.videoChange(m)
+	if len(add) == 0 && len(drop) == 0 {
+		return
+	}
+	r.applyVideoChange(m, add, drop)
+	m.q.push(func() {
+		for _, id := range drop {
+			m.unsubscribe(id)
+		}
+		for _, t := range add {
+			m.subscribe(t)
+		}
+	})
+}
+
+// forgetVideo records that m no longer receives video track id (its
+// connection cannot take the codec): it is not subscribed again until m
+// chooses again.
+func (r *Room) forgetVideo(m *member, id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(m.videoSubs, id)
 }
 
 // pushRequest queues one of m's client's requests on its actor, within
@@ -432,7 +597,9 @@ const (
 )
 
 // addTrack enters t, published by m, in the room and subscribes the
-// other members to it (unless ManualSubscribe). An audio track starts
+// other members to it (unless ManualSubscribe): to an audio track every
+// member, to a video track those whose choice takes it and who receive
+// fewer than MaxVideoStreams. An audio track starts
 // paused when the room forwards MaxAudioStreams+1 audio tracks already
 // (the next round of speaker selection decides), and starts the
 // speaker goroutine if it does not run. t is not entered when m
@@ -473,7 +640,12 @@ func (r *Room) addTrack(m *member, t *publishedTrack) addResult {
 	r.tracks[t.id] = t
 	if !r.s.limits.ManualSubscribe {
 		for _, o := range r.members {
-			if o != m {
+			switch {
+			case o == m:
+			case t.kind == webrtc.RTPCodecTypeAudio:
+				o.q.push(func() { o.subscribe(t) })
+			case r.wantsVideo(o, t) && len(o.videoSubs) < r.s.limits.MaxVideoStreams:
+				o.videoSubs[t.id] = true
 				o.q.push(func() { o.subscribe(t) })
 			}
 		}
@@ -504,6 +676,12 @@ func (r *Room) removeTrack(t *publishedTrack) {
 	for _, o := range r.members {
 		id := t.id
 		o.q.push(func() { o.unsubscribe(id) })
+		if o.videoSubs[id] {
+			delete(o.videoSubs, id)
+			if !r.s.limits.ManualSubscribe {
+				r.chooseVideo(o) // another of its choice takes the place
+			}
+		}
 	}
 	r.mu.Unlock()
 	t.close()

@@ -17,6 +17,7 @@ type offerSummary struct {
 	fingerprint string // the DTLS fingerprint (session or first media level)
 	ufrag       string // the ICE username fragment (of the first media section)
 	mids        map[string]bool
+	recvMids    map[string]bool // sections the client receives on only (recvonly)
 }
 
 // forwardable are the codecs the server forwards, by media kind
@@ -38,7 +39,7 @@ func forwardable(noH264 bool) map[string]map[string]bool {
 // refused (each RID would be a track of its own); so is a data channel
 // section (m=application), which nothing uses.
 func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
-	sum := offerSummary{mids: map[string]bool{}}
+	sum := offerSummary{mids: map[string]bool{}, recvMids: map[string]bool{}}
 	if len(text) > lim.MaxOfferBytes {
 		return sum, protocol.Errorf(protocol.CodeInvalidParameter, "the offer is %d bytes, over the limit of %d", len(text), lim.MaxOfferBytes)
 	}
@@ -69,6 +70,8 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 		sum.mids[mid] = true
 		for _, a := range m.Attributes {
 			switch a.Key {
+			case "recvonly":
+				sum.recvMids[mid] = true
 			case "simulcast", "rid":
 				return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q offers simulcast (a=%s): simulcast is not supported yet", mid, a.Key)
 			case "candidate":

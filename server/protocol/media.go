@@ -10,7 +10,14 @@ const (
 	// OpMediaCandidate carries a MediaCandidateRequest (one of the
 	// client's trickled ICE candidates, after its offer); the reply is {}.
 	OpMediaCandidate = "mediaCandidate"
+	// OpMediaSubscribe carries a MediaSubscribeRequest: whose video the
+	// member receives (the tiles its page shows); the reply is {}.
+	OpMediaSubscribe = "mediaSubscribe"
 )
+
+// MaxVideoChoice bounds the users one mediaSubscribe may list (the
+// server's own bound, 25 by default, is at most this).
+const MaxVideoChoice = 256
 
 // Media events, to one member.
 const (
@@ -50,6 +57,16 @@ type MediaAnswer struct {
 type MediaCandidateRequest struct {
 	RoomID    string       `json:"roomID"`
 	Candidate ICECandidate `json:"candidate"`
+}
+
+// MediaSubscribeRequest is the data of mediaSubscribe.
+type MediaSubscribeRequest struct {
+	RoomID string `json:"roomID"`
+	// Video lists the users whose video the member receives from now on,
+	// including what they publish later (at most the server's video
+	// stream bound, 25 by default); empty is no video. Until a member
+	// sends it, it receives the first 25 video tracks published.
+	Video []string `json:"video"`
 }
 
 // ICECandidate is an RTCIceCandidateInit, as a page's icecandidate event

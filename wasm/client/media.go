@@ -13,6 +13,12 @@ func (c *Client) MediaOffer(ctx context.Context, req protocol.MediaOfferRequest)
 	return call[protocol.MediaAnswer](ctx, c, protocol.OpMediaOffer, req)
 }
 
+// MediaSubscribe says whose video this page receives in room roomID (the
+// tiles it shows).
+func (c *Client) MediaSubscribe(ctx context.Context, req protocol.MediaSubscribeRequest) (struct{}, error) {
+	return call[struct{}](ctx, c, protocol.OpMediaSubscribe, req)
+}
+
 // MediaCandidate sends one of this page's trickled ICE candidates, after
 // its offer.
 func (c *Client) MediaCandidate(ctx context.Context, req protocol.MediaCandidateRequest) (struct{}, error) {
