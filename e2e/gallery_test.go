@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +137,34 @@ func TestACallOfTwelveShowsTheVideoOfItsTiles(t *testing.T) {
 		got := pages[u].waitDecodingShown(u)
 		assert.Len(t, got, 1, "%s", u)
 	}
+}
+
+// A page that never asked for a camera or a microphone has no device
+// permission, so Chromium hides its host addresses behind mDNS names
+// (.local). The media server resolves no mDNS (it is off), yet connects
+// the page: it learns the page's address from the page's own checks (a
+// peer-reflexive candidate), and the page receives the others' video and
+// audio. (Chromium runs without --disable-features=WebRtcHideLocalIpsWithMdns;
+// ben's runs without the flag that grants the devices, which the tests'
+// shared Chromium has.)
+func TestAPageWithoutDevicePermissionConnects(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openURLIn(t, startBrowser(t, false), s.url())
+	require.Equal(t, "prompt", evalAs[string](ben, `navigator.permissions.query({ name: 'camera' }).then((p) => p.state)`), "ben's page has no camera permission")
+	ann.joinCall("ann", "mdns", "")
+	ben.joinCall("ben", "mdns", "turnOnCameraWhenJoining: false, turnOnMicrophoneWhenJoining: false,")
+	ben.waitMembers("ann", "ben")
+	ben.waitTransport("sfu")
+	var hosts []string
+	require.Eventually(t, func() bool {
+		hosts = evalAs[[]string](ben, `(zp._media.sfu.pc.localDescription?.sdp ?? '').split('\n').filter((l) => l.startsWith('a=candidate:') && / typ host/.test(l)).map((l) => l.split(' ')[4])`)
+		return len(hosts) > 0
+	}, 15*time.Second, 100*time.Millisecond, "ben gathered no host candidate")
+	for _, h := range hosts {
+		assert.True(t, strings.HasSuffix(h, ".local"), "ben's host candidate %q is not an mDNS name", h)
+	}
+	first := ben.frames("ann")
+	require.Eventually(t, func() bool { return ben.frames("ann") > first+10 }, 30*time.Second, 200*time.Millisecond, "ben decodes no video from ann")
+	heard := ben.energy("ann")
+	require.Eventually(t, func() bool { return ben.energy("ann") > heard }, 20*time.Second, 200*time.Millisecond, "ben hears nothing from ann")
 }

@@ -44,7 +44,29 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	opts := []chromedp.ExecAllocatorOption{
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(dir, true)...)
+	var cancelBrowser context.CancelFunc
+	browser, cancelBrowser = chromedp.NewContext(alloc)
+	if err := chromedp.Do(browser); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: cannot start chromium:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cancelBrowser()
+	cancelAlloc()
+	os.RemoveAll(dir)
+	if serverBin != "" {
+		os.RemoveAll(filepath.Dir(serverBin))
+	}
+	os.Exit(code)
+}
+
+// chromiumOptions are the flags of the tests' Chromium, with its profile
+// in dir. grant grants camera and microphone without asking (the fake
+// devices are there either way); without it a page has no device
+// permission until it asks, and nothing answers the question.
+func chromiumOptions(dir string, grant bool) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.Headless,
@@ -62,24 +84,20 @@ func TestMain(m *testing.M) {
 		// A fake camera (a moving test pattern) and microphone (a beep),
 		// granted without asking; media plays without a click.
 		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", grant),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	var cancelBrowser context.CancelFunc
-	browser, cancelBrowser = chromedp.NewContext(alloc)
-	if err := chromedp.Do(browser); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: cannot start chromium:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cancelBrowser()
-	cancelAlloc()
-	os.RemoveAll(dir)
-	if serverBin != "" {
-		os.RemoveAll(filepath.Dir(serverBin))
-	}
-	os.Exit(code)
+}
+
+// startBrowser starts a Chromium of the test's own (see chromiumOptions),
+// stopped when the test ends.
+func startBrowser(t testing.TB, grant bool) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(t.TempDir(), grant)...)
+	b, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	require.NoError(t, chromedp.Do(b), "cannot start chromium")
+	return b
 }
 
 // server is an in-process roomkit server for one test.
@@ -135,7 +153,13 @@ func openPage(t testing.TB, s *server) *page {
 // module from its server into window.RK.
 func openURL(t testing.TB, url string) *page {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	return openURLIn(t, browser, url)
+}
+
+// openURLIn is openURL in browser b.
+func openURLIn(t testing.TB, b context.Context, url string) *page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	p := &page{t: t, ctx: ctx}
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
