@@ -74,8 +74,16 @@ const DevAppID = "1"
 // Default returns the configuration used when no flag or variable says
 // otherwise.
 func Default() Config {
-	return Config{Addr: "127.0.0.1:8080", ShutdownTimeout: 10 * time.Second}
+	c := Config{Addr: "127.0.0.1:8080", ShutdownTimeout: 10 * time.Second}
+	c.Media.WriteBatch = DefaultMediaWriteBatch
+	return c
 }
+
+// DefaultMediaWriteBatch is how many media packets the media server sends
+// per system call at most (-media-write-batch): in the media load
+// scenario it takes the server from about 47,000 to 51,000–62,000
+// forwarded packets per CPU second for about 1 ms more p99 latency.
+const DefaultMediaWriteBatch = 64
 
 // ParseFlags reads the serve command's flags and the ROOMKIT_APPS
 // ("id=secret,id=secret"), ROOMKIT_ALLOWED_ORIGINS ("pattern,pattern"),
@@ -118,6 +126,7 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.Media.TCPPort, "media-tcp-port", 0, "a TCP port for media (ICE over TCP), the fallback for networks that block UDP (open it to clients; 0: none)")
 	publicIP := fs.String("media-public-ip", "", "the address clients reach this node's media at, for a server behind NAT (comma-separated; default: the local addresses)")
 	fs.BoolVar(&c.Media.Loopback, "media-loopback", false, "offer loopback addresses for media too (a browser on this machine; tests)")
+	fs.IntVar(&c.Media.WriteBatch, "media-write-batch", c.Media.WriteBatch, "send media in batches of up to this many packets per system call (sendmmsg, Linux), each within 1 ms (0 or 1: one packet a call)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

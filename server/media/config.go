@@ -40,6 +40,12 @@ type Config struct {
 	LoggerFactory logging.LoggerFactory
 	// NoH264 leaves H.264 out of the codecs (Opus and VP8 stay).
 	NoH264 bool
+	// WriteBatch, above 1, batches the UDP sockets' writes (batch.go):
+	// up to that many datagrams per system call, sent at the latest
+	// WriteBatchInterval (default 1 ms) after the batch's first. Not
+	// with Net.
+	WriteBatch         int
+	WriteBatchInterval time.Duration
 
 	// UnpublishGrace is how long a member's connection may stay failed
 	// or disconnected before what it publishes leaves the room, as if

@@ -14,10 +14,17 @@ import (
 // A publisher's track reaches two subscribers, each with its own SSRC
 // and payload type (the publisher sends VP8 at payload type 100, the
 // subscribers receive it at 96 and 98), in contiguous sequence numbers
-// carrying the publisher's payloads.
+// carrying the publisher's payloads; the same with the server's writes
+// batched (WriteBatch: sendmmsg), which must neither lose, reorder nor
+// hold back a packet.
 func TestForwardToTwoSubscribers(t *testing.T) {
+	t.Run("a packet a write", func(t *testing.T) { forwardToTwoSubscribers(t, Config{}) })
+	t.Run("batched writes", func(t *testing.T) { forwardToTwoSubscribers(t, Config{WriteBatch: 16}) })
+}
+
+func forwardToTwoSubscribers(t *testing.T, cfg Config) {
 	noLeaks(t)
-	s := newTestServer(t, Config{})
+	s := newTestServer(t, cfg)
 	r, b := newTestRoom(t, s)
 	pub := newClient(t, r, b, "pub", clientOpts{vp8PT: 100})
 	sub1 := newClient(t, r, b, "sub1", clientOpts{})

@@ -112,6 +112,15 @@ func (s *Server) settingEngine() (webrtc.SettingEngine, error) {
 	if err != nil {
 		return se, fmt.Errorf("media: UDP port %d: %w", cfg.UDPPort, err)
 	}
+	if cfg.WriteBatch > 1 && cfg.Net == nil {
+		interval := cfg.WriteBatchInterval
+		if interval <= 0 {
+			interval = DefaultWriteBatchInterval
+		}
+		if mux, err = batchedUDPMux(mux, cfg.UDPPort, cfg.WriteBatch, interval, s.lf.NewLogger("udpmux")); err != nil {
+			return se, fmt.Errorf("media: UDP port %d: %w", cfg.UDPPort, err)
+		}
+	}
 	s.udpMux = mux
 	se.SetICEUDPMux(mux)
 
