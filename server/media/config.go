@@ -119,6 +119,17 @@ func (c *Config) forwardedAudio() int {
 	return 0
 }
 
+// audibleTracks is how many audio tracks the room has its members
+// subscribed to: Limits.MaxAudioTracks, and at least the forwarded ones
+// (all of them when every track is forwarded: 0 for no bound).
+func (s *Server) audibleTracks() int {
+	n := s.cfg.forwardedAudio()
+	if n == 0 {
+		return 0
+	}
+	return max(n, s.limits.MaxAudioTracks)
+}
+
 // speakingLevel is c.SpeakingLevel or its default, within 0..126.
 func (c *Config) speakingLevel() uint8 {
 	if c.SpeakingLevel <= 0 {
@@ -161,6 +172,13 @@ type Limits struct {
 	// takes, trickled per ICE generation, and in one offer (default 32);
 	// beyond it they fail with CodeInvalidParameter.
 	MaxCandidates int
+	// MaxAudioTracks is how many audio tracks every member is subscribed
+	// to at once (default 16; at least the MaxAudioStreams+1 forwarded):
+	// the room's audible tracks, those forwarded now and the ones
+	// forwarded most recently (speakers.go), so that a member's
+	// connection has as many audio sections as that, not one per
+	// microphone in the room.
+	MaxAudioTracks int
 	// MaxVideoStreams is how many video tracks one member receives at
 	// once (default 25: a gallery page). A member receives the video of
 	// the users it chose (SelectVideo), and until it chooses, the first
@@ -185,6 +203,7 @@ const (
 	DefaultMaxPendingTasks    = 64
 	DefaultMaxCandidates      = 32
 	DefaultMaxVideoStreams    = 25
+	DefaultMaxAudioTracks     = 16
 	DefaultUnpublishGrace     = 10 * time.Second
 )
 
@@ -204,6 +223,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxPendingTasks, DefaultMaxPendingTasks)
 	set(&l.MaxCandidates, DefaultMaxCandidates)
 	set(&l.MaxVideoStreams, DefaultMaxVideoStreams)
+	set(&l.MaxAudioTracks, DefaultMaxAudioTracks)
 	if l.BitrateWindow <= 0 {
 		l.BitrateWindow = DefaultBitrateWindow
 	}

@@ -117,7 +117,11 @@
 // as silent. The goroutine runs from the room's first audio track until
 // it has none left and has said that nobody speaks.
 //
-// A track not forwarded stays subscribed, with its down tracks bound on
+// Every member is subscribed to the room's audible tracks only, at most
+// Limits.MaxAudioTracks (16): the forwarded ones and those that spoke
+// most recently (see the end of speakers.go); below the bound that is
+// every audio track. A track not forwarded stays subscribed while it is
+// audible, with its down tracks bound on
 // every subscriber's connection: no renegotiation when the loudest
 // change. Its read goroutine goes on reading (pion's interceptors and
 // the meter see every packet) and treats what it reads as dropped on

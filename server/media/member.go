@@ -135,6 +135,10 @@ func (m *member) ensurePC() error {
 func (m *member) closePC() {
 	for id, d := range m.down {
 		d.stop()
+		// Closing the connection stops its senders, but one set on a
+		// section while pion was closing it (the client's DTLS said
+		// goodbye) would be missed, and its RTCP reader never end.
+		_ = d.sender.Stop()
 		delete(m.down, id)
 	}
 	if m.pc != nil {
@@ -447,6 +451,11 @@ func (m *member) subscribe(t *publishedTrack) {
 // negotiated (a subscription dropped before the client offered): the
 // track would then wait for a section while the client has a free one.
 func (m *member) addDownTrack(d *downTrack) (*webrtc.RTPSender, error) {
+	if m.pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
+		// pion closes a connection itself when the client's DTLS says
+		// goodbye; a sender set on it would never be stopped.
+		return nil, webrtc.ErrConnectionClosed
+	}
 	for _, tr := range m.pc.GetTransceivers() {
 		if tr.Kind() != d.Kind() || tr.Mid() == "" || !m.recvMids[tr.Mid()] || tr.Sender() != nil {
 			continue
@@ -478,8 +487,15 @@ func (m *member) unsubscribe(trackID string) {
 	}
 	delete(m.down, trackID)
 	d.stop()
-	if m.pc != nil && m.pc.RemoveTrack(d.sender) == nil {
+	switch {
+	case m.pc == nil:
+	case m.pc.RemoveTrack(d.sender) == nil:
 		m.freed[d.t.kind]++
+	default:
+		// The connection is closed (pion closes it when the client's DTLS
+		// says goodbye): the sender is stopped here, so that its RTCP
+		// reader ends.
+		_ = d.sender.Stop()
 	}
 	m.owed = true
 }

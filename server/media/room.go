@@ -108,6 +108,11 @@ type Room struct {
 	// goroutine runs, and the list it signalled last.
 	speakersOn bool
 	speakers   []Speaker
+	// The audible audio tracks (speakers.go), under mu: those every
+	// member is subscribed to, at most Server.audibleTracks(); and the
+	// speaker round, which stamps each track's publishedTrack.heard.
+	audible map[string]*publishedTrack
+	round   uint64
 
 	wg      sync.WaitGroup // every goroutine of the room
 	closing chan struct{}  // closed by Closed
@@ -123,6 +128,7 @@ func newRoom(s *Server, app, id string, signal Signal) *Room {
 		s: s, app: app, id: id, signal: signal,
 		members: map[string]*member{},
 		tracks:  map[string]*publishedTrack{},
+		audible: map[string]*publishedTrack{},
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -193,10 +199,8 @@ func (r *Room) join(session string, m protocol.Member, want map[string]bool) boo
 		mem.q.run(mem.idle)
 	}()
 	if !r.s.limits.ManualSubscribe {
-		for _, t := range r.tracks {
-			if t.kind == webrtc.RTPCodecTypeAudio {
-				mem.q.push(func() { mem.subscribe(t) })
-			}
+		for _, t := range r.audible {
+			mem.q.push(func() { mem.subscribe(t) })
 		}
 		r.chooseVideo(mem)
 	}
@@ -598,8 +602,10 @@ const (
 
 // addTrack enters t, published by m, in the room and subscribes the
 // other members to it (unless ManualSubscribe): to an audio track every
-// member, to a video track those whose choice takes it and who receive
-// fewer than MaxVideoStreams. An audio track starts
+// member, when the room's audible tracks have room for it (else it
+// becomes audible when it is forwarded: speakers.go), to a video track
+// those whose choice takes it and who receive fewer than
+// MaxVideoStreams. An audio track starts
 // paused when the room forwards MaxAudioStreams+1 audio tracks already
 // (the next round of speaker selection decides), and starts the
 // speaker goroutine if it does not run. t is not entered when m
@@ -638,11 +644,13 @@ func (r *Room) addTrack(m *member, t *publishedTrack) addResult {
 		r.startSpeakers()
 	}
 	r.tracks[t.id] = t
+	t.heard = r.round
+	audible := t.kind == webrtc.RTPCodecTypeAudio && r.admitAudible(t)
 	if !r.s.limits.ManualSubscribe {
 		for _, o := range r.members {
 			switch {
 			case o == m:
-			case t.kind == webrtc.RTPCodecTypeAudio:
+			case audible:
 				o.q.push(func() { o.subscribe(t) })
 			case r.wantsVideo(o, t) && len(o.videoSubs) < r.s.limits.MaxVideoStreams:
 				o.videoSubs[t.id] = true
@@ -672,6 +680,10 @@ func (r *Room) removeTrack(t *publishedTrack) {
 	r.mu.Lock()
 	if r.tracks[t.id] == t {
 		delete(r.tracks, t.id)
+	}
+	if r.audible[t.id] == t {
+		delete(r.audible, t.id)
+		r.fillAudible()
 	}
 	for _, o := range r.members {
 		id := t.id

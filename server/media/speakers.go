@@ -213,6 +213,16 @@ func (r *Room) selectSpeakers() bool {
 	if r.closed {
 		return false
 	}
+	r.round++
+	for _, c := range cands[:n] {
+		if c.loudness <= 0 || r.tracks[c.t.id] != c.t {
+			continue // silent (forwarded as there is room), or gone meanwhile
+		}
+		c.t.heard = r.round
+		if r.audible[c.t.id] == nil && r.admitAudible(c.t) {
+			r.resubscribeAudio(c.t, true)
+		}
+	}
 	if sameSpeakers(r.speakers, speakers) {
 		return true
 	}
@@ -231,4 +241,88 @@ func (r *Room) ActiveSpeakers() []Speaker {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Speaker{}, r.speakers...)
+}
+
+// The audible tracks. Every member is subscribed to the room's audible
+// audio tracks (Room.audible), at most Server.audibleTracks() (16): the
+// ones forwarded now and, of the others, those heard most recently
+// (publishedTrack.heard: the last speaker round in which the track was
+// forwarded and speaking, or its publication), so that a member's
+// connection holds that many audio sections however many microphones
+// the room has, and a speaker who was forwarded lately is heard at once
+// when forwarded again (no renegotiation). A speaking track forwarded
+// that is not audible (a new speaker among more microphones than the
+// bound) takes
+// the place of the audible track heard longest ago that is not forwarded,
+// and every member renegotiates: its first packets reach a member after
+// that member's next answers. While the room has fewer audio tracks than
+// the bound every track is audible, as if there were none.
+
+// admitAudible makes t audible if there is room, or, when t is forwarded,
+// in the place of the audible track heard longest ago that is not
+// forwarded (whose subscribers it unsubscribes), and reports whether t
+// is audible; the caller subscribes the members to t. Under r.mu.
+func (r *Room) admitAudible(t *publishedTrack) bool {
+	if bound := r.s.audibleTracks(); bound > 0 && len(r.audible) >= bound {
+		if t.paused.Load() {
+			return false
+		}
+		var out *publishedTrack
+		for _, a := range r.audible {
+			if !a.paused.Load() {
+				continue
+			}
+			if out == nil || a.heard < out.heard || (a.heard == out.heard && a.order < out.order) {
+				out = a
+			}
+		}
+		if out == nil {
+			return false // every audible track is forwarded (the bound is at least their number)
+		}
+		delete(r.audible, out.id)
+		r.resubscribeAudio(out, false)
+	}
+	r.audible[t.id] = t
+	return true
+}
+
+// fillAudible makes audible, while there is room, the audio tracks heard
+// most recently that are not (after an audible one left), subscribing
+// the members to each. Under r.mu.
+func (r *Room) fillAudible() {
+	bound := r.s.audibleTracks()
+	for bound <= 0 || len(r.audible) < bound {
+		var in *publishedTrack
+		for _, t := range r.tracks {
+			if t.kind != webrtc.RTPCodecTypeAudio || r.audible[t.id] != nil {
+				continue
+			}
+			if in == nil || t.heard > in.heard || (t.heard == in.heard && t.order < in.order) {
+				in = t
+			}
+		}
+		if in == nil {
+			return
+		}
+		r.audible[in.id] = in
+		r.resubscribeAudio(in, true)
+	}
+}
+
+// resubscribeAudio subscribes every member but its publisher to t (on)
+// or unsubscribes them (off), as the room's own work. Under r.mu.
+func (r *Room) resubscribeAudio(t *publishedTrack, on bool) {
+	if r.s.limits.ManualSubscribe {
+		return
+	}
+	for _, o := range r.members {
+		switch {
+		case o == t.pub:
+		case on:
+			o.q.push(func() { o.subscribe(t) })
+		default:
+			id := t.id
+			o.q.push(func() { o.unsubscribe(id) })
+		}
+	}
 }

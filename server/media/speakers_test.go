@@ -32,6 +32,9 @@ func newTalker(t *testing.T, r *Room, b *switchboard, session string, level int)
 	track := c.publish(webrtc.RTPCodecTypeAudio, SourceMicrophone)
 	var id uint8
 	for _, tr := range c.pc.GetTransceivers() {
+		if tr.Sender() == nil {
+			continue // a section it receives on
+		}
 		for _, e := range tr.Sender().GetParameters().HeaderExtensions {
 			if e.URI == sdp.AudioLevelURI {
 				id = uint8(e.ID)
@@ -331,4 +334,69 @@ func TestSeqMungerPause(t *testing.T) {
 	assert.Equal(t, uint16(65011), o)
 	_, ok = out(seq-5, false) // a late one from the pause
 	assert.False(t, ok)
+}
+
+// audioOf lists the users whose audio the room has session subscribed to.
+func audioOf(r *Room, session string) map[string]bool {
+	out := map[string]bool{}
+	for _, st := range r.Stats() {
+		if st.Kind != "audio" {
+			continue
+		}
+		for _, s := range st.Subscribers {
+			if s.Session == session {
+				out[st.UserID] = true
+			}
+		}
+	}
+	return out
+}
+
+// With more microphones than MaxAudioTracks (3 here, 2 forwarded), a
+// member is subscribed to the 3 audible ones only: those forwarded and
+// the one forwarded most recently. A speaker who is not audible becomes
+// audible when forwarded, in the place of the one heard longest ago, and
+// its audio reaches the member; the member's connection keeps 3 audio
+// sections however the audible tracks change.
+func TestAudibleTracksAreBounded(t *testing.T) {
+	noLeaks(t)
+	s := newTestServer(t, Config{SpeakerInterval: speakerInterval, MaxAudioStreams: 1, Limits: Limits{MaxAudioTracks: 3}})
+	r, b := newTestRoom(t, s)
+	sub := newClient(t, r, b, "sub", clientOpts{})
+	rec := record(sub)
+	talkers := map[string]*talker{}
+	for i, name := range []string{"a", "b", "c", "d", "e"} {
+		talkers[name] = newTalker(t, r, b, name, 127)
+		// In the room in this order (a track enters with its first packet).
+		require.Eventually(t, func() bool { return len(r.Tracks()) == i+1 }, 10*time.Second, 10*time.Millisecond)
+	}
+	audible := func(users ...string) {
+		t.Helper()
+		want := set(users...)
+		var got map[string]bool
+		ok := assert.Eventually(t, func() bool { got = audioOf(r, "sub"); return fmt.Sprint(got) == fmt.Sprint(want) }, 10*time.Second, 20*time.Millisecond)
+		require.True(t, ok, "subscribed to %v, want %v", got, want)
+	}
+	audible("user-a", "user-b", "user-c") // the first three published
+
+	talkers["d"].level.Store(40)
+	talkers["e"].level.Store(20)
+	waitSpeakers(t, sub, "user-e", "user-d")
+	audible("user-c", "user-d", "user-e") // a and b, heard longest ago, make room
+	rec.waitFlowing(t, set("user-d", "user-e"))
+
+	talkers["e"].level.Store(127)
+	talkers["c"].level.Store(30)
+	waitSpeakers(t, sub, "user-c", "user-d")
+	audible("user-c", "user-d", "user-e") // c was audible: nothing changes
+	rec.waitFlowing(t, set("user-c", "user-d"))
+
+	talkers["c"].level.Store(127)
+	talkers["a"].level.Store(10)
+	waitSpeakers(t, sub, "user-a", "user-d")
+	audible("user-a", "user-c", "user-d") // e was heard before c
+	rec.waitFlowing(t, set("user-a", "user-d"))
+
+	local := sub.pc.LocalDescription().SDP
+	assert.Equal(t, 3, sectionsOf(local, "audio"), "the audio sections are reused:\n%s", local)
 }

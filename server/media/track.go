@@ -38,6 +38,7 @@ type publishedTrack struct {
 	meter     audioMeter  // added to by the read goroutine, taken by the room's speaker goroutine
 	paused    atomic.Bool // an audio track not among the loudest: read, not forwarded
 	lastMeter uint64      // the speaker goroutine's: the meter's previous interval
+	heard     uint64      // under the room's mu: the speaker round it was last forwarded speaking in (or published in)
 
 	mu     sync.Mutex
 	closed bool
