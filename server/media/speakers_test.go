@@ -339,15 +339,8 @@ func TestSeqMungerPause(t *testing.T) {
 // audioOf lists the users whose audio the room has session subscribed to.
 func audioOf(r *Room, session string) map[string]bool {
 	out := map[string]bool{}
-	for _, st := range r.Stats() {
-		if st.Kind != "audio" {
-			continue
-		}
-		for _, s := range st.Subscribers {
-			if s.Session == session {
-				out[st.UserID] = true
-			}
-		}
+	for u := range sentTo(r, session, "audio") {
+		out[u] = true
 	}
 	return out
 }

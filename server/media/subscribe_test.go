@@ -61,10 +61,14 @@ func TestSubscribeAndUnsubscribe(t *testing.T) {
 
 // videoOf maps each user whose video the room forwards to session to
 // the packets sent to it so far.
-func videoOf(r *Room, session string) map[string]uint64 {
+func videoOf(r *Room, session string) map[string]uint64 { return sentTo(r, session, "video") }
+
+// sentTo maps each user whose track of kind the room forwards to
+// session to the packets sent to it so far.
+func sentTo(r *Room, session, kind string) map[string]uint64 {
 	out := map[string]uint64{}
 	for _, st := range r.Stats() {
-		if st.Kind != "video" {
+		if st.Kind != kind {
 			continue
 		}
 		for _, s := range st.Subscribers {
