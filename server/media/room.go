@@ -139,8 +139,8 @@ func (r *Room) ID() (app, roomID string) { return r.app, r.id }
 
 // Joined admits session as a member (m is its member record): from now
 // on it may offer, publish and subscribe, and, unless the limits say
-// ManualSubscribe, it is subscribed to every audio track already
-// published and to the first MaxVideoStreams video tracks (until it
+// ManualSubscribe, it is subscribed to the room's audible audio tracks
+// (speakers.go) and to the first MaxVideoStreams video tracks (until it
 // chooses with SelectVideo).
 // While someone speaks it is sent the active speakers. A session already
 // a member only has its record updated. It does not block.
@@ -469,14 +469,7 @@ func (r *Room) SelectVideo(session string, users []string) error {
 		return nil
 	}
 	add, drop := r.videoChange(m)
-	if err := r.pushRequest(m, "video choice", func() {
-		for _, id := range drop {
-			m.unsubscribe(id)
-		}
-		for _, t := range add {
-			m.subscribe(t)
-		}
-	}); err != nil {
+	if err := r.pushRequest(m, "video choice", videoTask(m, add, drop)); err != nil {
 		m.wantVideo = old
 		return err
 	}
@@ -534,19 +527,26 @@ func (r *Room) chooseVideo(m *member) {
 		return
 	}
 	r.applyVideoChange(m, add, drop)
-	m.q.push(func() {
+	m.q.push(videoTask(m, add, drop))
+}
+
+// videoTask is the task, on m's actor, that makes a videoChange: the
+// unsubscriptions first, so their sections are the ones freed.
+func videoTask(m *member, add []*publishedTrack, drop []string) func() {
+	return func() {
 		for _, id := range drop {
 			m.unsubscribe(id)
 		}
 		for _, t := range add {
 			m.subscribe(t)
 		}
-	})
+	}
 }
 
 // forgetVideo records that m no longer receives video track id (its
-// connection cannot take the codec): it is not subscribed again until m
-// chooses again.
+// connection cannot take the codec). The track may be given to m again at
+// the next change of its video (and dropped again at its next offer):
+// a codec mismatch costs a renegotiation per change, no more.
 func (r *Room) forgetVideo(m *member, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
