@@ -60,7 +60,7 @@ package: wasm js/roomkit.min.js | nodejs
 # from a CDN; roomkit.wasm is fetched from next to it. The call kit's parts
 # are the modules in js/callkit/.
 CALLKIT_JS := $(wildcard js/callkit/*.js)
-js/roomkit.min.js: js/roomkit.js js/callkit.js $(CALLKIT_JS) js/session.js js/media.js js/sfu.js js/listeners.js js/wasm_exec.js $(JSTOOLS)
+js/roomkit.min.js: js/roomkit.js js/callkit.js $(CALLKIT_JS) js/session.js js/media.js js/sfu.js js/listeners.js js/tokens.js js/wasm_exec.js $(JSTOOLS)
 	$(ESBUILD) js/roomkit.js --bundle --format=esm --minify --target=es2022 --log-level=warning --outfile=$@
 
 ## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run);

@@ -249,7 +249,7 @@ func TestModuleAddsOneGlobalName(t *testing.T) {
 		const atImport = added().join(',') || 'none';
 		const ready = m.RoomKit.isReady;
 		let early;
-		try { m.RoomKit.parseKitToken('rk1.x'); } catch (e) { early = e.code; }
+		try { m.RoomKit.sessionRoomID('x'); } catch (e) { early = e.code; } // the kit token helpers work before init; this one needs the module
 		await m.RoomKit.init();
 		return ['import ' + atImport, 'ready ' + ready, 'before init ' + early, 'after init ' + added().join(','), 'ready ' + m.RoomKit.isReady];
 	})()`)

@@ -653,7 +653,7 @@ export declare const RoomKit: Readonly<{
   login(options: LoginOptions): Promise<RoomKitClient>;
   create(kitToken: string): CallKit;
   generateKitTokenForTest(appID: number | string, serverSecret: string, roomID: string, userID: string, userName?: string, expirationSeconds?: number): string;
-  /** roomID may be null (sessionStorage.getItem's "nothing stored"): the token then names no room. */
+  /** roomID may be null (sessionStorage.getItem's "nothing stored"): the token then names no room. Like generateKitTokenForTest, parseKitToken and create, it works before init, from a page's first line. */
   generateKitTokenForProduction(appID: number | string, token: string, roomID: string | null, userID: string, userName?: string): string;
   parseKitToken(kitToken: string): KitToken;
   storedRooms(name?: string): { rooms: string[]; current: string };

@@ -17,6 +17,7 @@ import { goRuntime } from './wasm_exec.js';
 import { makeCallKit, CALL_STORAGE_KEY } from './callkit.js';
 import { makeSessionClients } from './session.js';
 import { Listeners } from './listeners.js';
+import * as tokens from './tokens.js';
 
 export { CALL_STORAGE_KEY };
 
@@ -522,8 +523,6 @@ export class RoomKitClient {
   }
 }
 
-const KIT_PREFIX = 'rk1.';
-
 function defaultServer() {
   const loc = globalThis.location;
   if (!loc || !/^https?:$/.test(loc.protocol)) throw invalid('login needs {server}: the ws:// address of the server\'s /ws');
@@ -599,7 +598,7 @@ export const RoomKit = Object.freeze({
     if (typeof token !== 'string' || token === '') throw invalid('login needs {token}');
     if (typeof name !== 'string' || name === '') throw invalid('name must be a non-empty string');
     await RoomKit.init();
-    if (token.startsWith(KIT_PREFIX)) token = RoomKit.parseKitToken(token).token;
+    if (token.startsWith(tokens.KIT_TOKEN_PREFIX)) token = RoomKit.parseKitToken(token).token;
     server = server || defaultServerURL || defaultServer();
     // After a reload, take back the session the previous page left for this
     // name: its rooms, and the events it missed. The entry is used once.
@@ -638,20 +637,22 @@ export const RoomKit = Object.freeze({
    * development only: a page that holds the secret can log in as anyone.
    */
   generateKitTokenForTest(appID, serverSecret, roomID, userID, userName, expirationSeconds = 7200) {
-    const token = sync(api().mintTestToken(appID, serverSecret, userID, userName ?? '', '', 0, expirationSeconds));
+    const token = tokens.mintTestToken(appID, serverSecret, userID, userName ?? '', '', 0, expirationSeconds);
     return RoomKit.generateKitTokenForProduction(appID, token, roomID, userID, userName);
   },
 
-  /** Wraps a token minted by your app server into a kit token. */
+  /**
+   * Wraps a token minted by your app server into a kit token. Like
+   * generateKitTokenForTest and parseKitToken it works before init (plain
+   * JavaScript: a page's first line may call it).
+   */
   generateKitTokenForProduction(appID, token, roomID, userID, userName) {
-    if (typeof token !== 'string') throw invalid('token must be a JWT minted by your app server');
-    if (typeof userID !== 'string' || userID === '') throw invalid('userID must be a non-empty string');
-    return sync(api().makeKitToken({ appID, token, roomID: roomID ?? '', userID, userName: userName ?? '' }));
+    return tokens.makeKitToken({ appID, token, roomID: roomID ?? '', userID, userName: userName ?? '' });
   },
 
   /** Reads a kit token; throws a clear Error when it is not one. */
   parseKitToken(kitToken) {
-    return sync(api().parseKitToken(kitToken));
+    return tokens.parseKitToken(kitToken);
   },
 
   /**
