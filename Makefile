@@ -51,7 +51,7 @@ $(JSTOOLS): | nodejs
 
 ## package: the npm package (js/package.json) packed into js/dist by npm
 ## pack: the module, its types, the wasm and the one-file build
-package: wasm js/roomkit.min.js | nodejs
+package: wasm js/roomkit.min.js js/roomkit.global.js | nodejs
 	mkdir -p js/dist
 	rm -f js/dist/roomkit-*.tgz
 	cd js && npm pack --pack-destination dist
@@ -60,8 +60,16 @@ package: wasm js/roomkit.min.js | nodejs
 # from a CDN; roomkit.wasm is fetched from next to it. The call kit's parts
 # are the modules in js/callkit/.
 CALLKIT_JS := $(wildcard js/callkit/*.js)
-js/roomkit.min.js: js/roomkit.js js/callkit.js $(CALLKIT_JS) js/session.js js/media.js js/sfu.js js/listeners.js js/tokens.js js/wasm_exec.js $(JSTOOLS)
+JS_SOURCES := js/roomkit.js js/callkit.js $(CALLKIT_JS) js/session.js js/media.js js/sfu.js js/listeners.js js/tokens.js js/wasm_exec.js
+js/roomkit.min.js: $(JS_SOURCES) $(JSTOOLS)
 	$(ESBUILD) js/roomkit.js --bundle --format=esm --minify --target=es2022 --log-level=warning --outfile=$@
+
+# js/roomkit.global.js: the same as a classic script (an IIFE defining the
+# global RoomKit, js/global.js), for pages whose scripts are not modules;
+# its wasm and default server are where the script came from.
+js/roomkit.global.js: js/global.js $(JS_SOURCES) $(JSTOOLS)
+	$(ESBUILD) js/global.js --bundle --format=iife --minify --target=es2022 --log-level=warning \
+	  --define:ROOMKIT_CLASSIC_SCRIPT=true --define:import.meta.url=undefined --outfile=$@
 
 ## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run);
 ## their seed corpora are in each package's testdata/fuzz. The short run in
@@ -169,6 +177,6 @@ bench: wasm chromium redis
 	@echo "results in $(BENCHDIR)/ (report.md, fanout.svg)"
 
 clean:
-	rm -f js/roomkit.wasm js/roomkit.wasm.br js/roomkit.wasm.zst js/wasm_exec.js js/roomkit.min.js roomkit-server
+	rm -f js/roomkit.wasm js/roomkit.wasm.br js/roomkit.wasm.zst js/wasm_exec.js js/roomkit.min.js js/roomkit.global.js roomkit-server
 	rm -rf js/dist
 	rm -rf $(NPMTOOLS)

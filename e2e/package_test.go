@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,4 +261,73 @@ console.log(JSON.stringify({ added, version: RoomKit.version, ready: RoomKit.isR
 	assert.Equal(t, packageVersion(t), got.Version)
 	assert.False(t, got.Ready)
 	assert.True(t, strings.HasPrefix(got.Init, "error 1 roomkit could not load its wasm module: "), got.Init)
+}
+
+// A call kit page as a hosted call kit's developer has it, moved over by
+// its script tag: classic scripts only (no module, no await), the global
+// RoomKit bound to the vendor's name, the kit token made on the first
+// line. The page is on another origin and loads roomkit.global.js from
+// the roomkit server, whose address it never gives: the script's origin
+// is its default server, and the wasm comes from next to it. Three users
+// join the group call and each decodes the others' video.
+func TestClassicScriptCallPageFromAnotherOrigin(t *testing.T) {
+	var callPage atomic.Pointer[string] // written once the roomkit server's address is known
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(*callPage.Load()))
+	}))
+	t.Cleanup(site.Close)
+	s := startServer(t, "127.0.0.1:0", func(c *app.Config) {
+		c.Gateway.OriginPatterns = []string{strings.TrimPrefix(site.URL, "http://")}
+	})
+	html := `<!doctype html><html lang="en"><meta charset="utf-8"><title>group call</title>
+<div id="root"></div>
+<script src="` + s.url() + `js/roomkit.global.js"></script>
+<script>
+  var ZegoUIKitPrebuilt = RoomKit;
+  function getUrlParams(url) {
+    var p = {};
+    new URL(url).searchParams.forEach(function (v, k) { p[k] = v; });
+    return p;
+  }
+  var params = getUrlParams(window.location.href);
+  var roomID = params.roomID;
+  var userID = params.userID;
+  var userName = userID.toUpperCase();
+  var appID = ` + app.DevAppID + `;
+  var serverSecret = ` + jsString(secret) + `;
+  var kitToken = ZegoUIKitPrebuilt.generateKitTokenForTest(appID, serverSecret, roomID, userID, userName);
+  var zp = ZegoUIKitPrebuilt.create(kitToken);
+  zp.joinRoom({
+    container: document.querySelector('#root'),
+    showPreJoinView: false,
+    videoResolutionDefault: ZegoUIKitPrebuilt.VideoResolution_180P,
+    onJoinRoom: function () { document.title = 'joined ' + zp.getRoomID(); },
+  });
+</script></html>`
+	callPage.Store(&html)
+	users := []string{"ann", "ben", "cal"}
+	pages := map[string]*page{}
+	for _, u := range users {
+		ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel)
+		pages[u] = &page{t: t, ctx: ctx}
+		q := url.Values{"roomID": {"classic"}, "userID": {u}}
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(site.URL+"/?"+q.Encode())))
+	}
+	for _, u := range users {
+		p := pages[u]
+		require.Eventually(t, func() bool { return evalAs[string](p, `document.title`) == "joined classic" }, 30*time.Second, 100*time.Millisecond,
+			"%s's page did not join: %s", u, evalAs[string](p, `document.body.innerText.slice(0, 300)`))
+		p.waitMembers(users...)
+		for _, other := range users {
+			if other == u {
+				continue
+			}
+			first := p.frames(other)
+			require.Eventually(t, func() bool { return p.frames(other) > first+5 }, 30*time.Second, 200*time.Millisecond, "%s decodes no frames from %s", u, other)
+		}
+	}
+	loaded := evalAs[[]string](pages["ann"], `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm') || n.endsWith('.js'))`)
+	assert.ElementsMatch(t, []string{s.url() + "js/roomkit.global.js", s.url() + "js/roomkit.wasm"}, loaded)
 }

@@ -24,6 +24,12 @@ export { CALL_STORAGE_KEY };
 /** This module's version (package.json's). */
 export const VERSION = '0.11.0';
 
+// The classic-script build (roomkit.global.js: esbuild defines
+// ROOMKIT_CLASSIC_SCRIPT) reads its own address while the script runs:
+// its wasm is next to it and its default server is the script's origin.
+/* global ROOMKIT_CLASSIC_SCRIPT */
+const classicScriptURL = typeof ROOMKIT_CLASSIC_SCRIPT !== 'undefined' ? globalThis.document?.currentScript?.src ?? '' : '';
+
 // The wasm module's namespace (globalThis.roomkit) once init has loaded it.
 let rk = null;
 let loading = null;
@@ -524,7 +530,7 @@ export class RoomKitClient {
 }
 
 function defaultServer() {
-  const loc = globalThis.location;
+  const loc = classicScriptURL ? new URL(classicScriptURL) : globalThis.location;
   if (!loc || !/^https?:$/.test(loc.protocol)) throw invalid('login needs {server}: the ws:// address of the server\'s /ws');
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
 }
@@ -562,7 +568,9 @@ export const RoomKit = Object.freeze({
       return Promise.reject(invalid('onProgress must be a function'));
     }
     if (!loading) {
-      const url = wasmURL ?? new URL('./roomkit.wasm', import.meta.url);
+      // new URL('./roomkit.wasm', import.meta.url) as bundlers (Vite)
+      // recognize it, to copy the wasm into an app's assets.
+      const url = wasmURL ?? (classicScriptURL ? new URL('./roomkit.wasm', classicScriptURL) : new URL('./roomkit.wasm', import.meta.url));
       loading = load(url, onProgress).then((namespace) => {
         rk = namespace;
         markReady(RoomKit);
