@@ -302,3 +302,26 @@ func TestTwoTabsOfOneUserAreSeparate(t *testing.T) {
 	ann.waitMembers("ann", "ben")
 	assert.ElementsMatch(t, []string{"ann", "ben"}, tab2.members())
 }
+
+// A 1-on-1 call (scenario.mode OneONoneCall) holds two: the server keeps
+// a third out, who is told why, and the two see only each other. The
+// options roomkit does not do yet are warned about in the console once
+// each, by name; the ones it does are not.
+func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben, cal := openPage(t, s), openPage(t, s), openPage(t, s)
+	ann.eval(`(() => { window.warnings = []; const warn = console.warn; console.warn = (...a) => { warnings.push(a.join(' ')); warn(...a); }; return true; })()`)
+	oneOnOne := `scenario: { mode: RoomKit.OneONoneCall }, sharedLinks: [{ name: 'link', url: 'https://example.com/' }], showRoomTimer: true,`
+	ann.joinCall("ann", "one-on-one", oneOnOne)
+	ben.joinCall("ben", "one-on-one", oneOnOne)
+	ann.waitMembers("ann", "ben")
+	got := evalAs[string](cal, `(`+joinCallScript("cal", "one-on-one", oneOnOne)+`).then(() => 'joined', (e) => e.code + ' ' + document.querySelector('[data-testid=error-view]').textContent)`)
+	assert.Equal(t, "6100008 This is a 1-on-1 call, and it has its two members already.", got)
+	ann.waitMembers("ann", "ben")
+	ben.waitMembers("ann", "ben")
+	warnings := evalAs[[]string](ann, `warnings`)
+	assert.ElementsMatch(t, []string{
+		"roomkit: the call kit option sharedLinks is not supported yet; it is ignored",
+		"roomkit: the call kit option showRoomTimer is not supported yet; it is ignored",
+	}, warnings)
+}

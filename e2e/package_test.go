@@ -298,8 +298,10 @@ func TestClassicScriptCallPageFromAnotherOrigin(t *testing.T) {
   var serverSecret = ` + jsString(secret) + `;
   var kitToken = ZegoUIKitPrebuilt.generateKitTokenForTest(appID, serverSecret, roomID, userID, userName);
   var zp = ZegoUIKitPrebuilt.create(kitToken);
+  zp.addPlugins({ ZIM: {} });
   zp.joinRoom({
     container: document.querySelector('#root'),
+    scenario: { mode: ZegoUIKitPrebuilt.GroupCall },
     showPreJoinView: false,
     videoResolutionDefault: ZegoUIKitPrebuilt.VideoResolution_180P,
     onJoinRoom: function () { document.title = 'joined ' + zp.getRoomID(); },

@@ -26,7 +26,7 @@
 // callkit/ and from there to media.js: roomkit.js hands the kit the RoomKit
 // it needs, so no module here imports roomkit.js.
 
-import { DEFAULTS } from './callkit/config.js';
+import { DEFAULTS, SCENARIOS, warnUnsupported } from './callkit/config.js';
 import { CALL_STORAGE_KEY, readCall, writeCall } from './callkit/storage.js';
 import { addStyle, el } from './callkit/dom.js';
 import { CallStore } from './callkit/store.js';
@@ -37,6 +37,13 @@ import { preJoin, renderCall } from './callkit/callview.js';
 import { addChat } from './callkit/chat.js';
 
 export { CALL_STORAGE_KEY };
+
+// joinError is what the call view says when joining fails.
+function joinError(err, roomID, cfg) {
+  if (err.code === 6000322) return `The call in ${roomID} has ended.`;
+  if (err.code === 6100008 && cfg.scenario?.mode === SCENARIOS.OneONoneCall) return 'This is a 1-on-1 call, and it has its two members already.';
+  return `Could not join: ${err.message}`;
+}
 
 /** Makes the call kit class over a RoomKit (see roomkit.js). */
 export function makeCallKit(RoomKit, invalid) {
@@ -85,6 +92,7 @@ export function makeCallKit(RoomKit, invalid) {
     }
 
     async _join(config) {
+      warnUnsupported(config);
       this._config = { ...DEFAULTS, ...config };
       if (this._config.callingInvitationListConfig) this.updateCallingInvitationListConfig(this._config.callingInvitationListConfig);
       this._mount(this._config.container ?? document.body);
@@ -184,6 +192,12 @@ export function makeCallKit(RoomKit, invalid) {
     async getMediaStats() { return this._media.stats(); }
 
     /**
+     * Accepts the hosted kit's plugins ({ ZIM }, ...): roomkit needs none
+     * (its invitations and messaging are its own), so they are kept unused.
+     */
+    addPlugins(plugins = {}) { this._plugins = plugins; }
+
+    /**
      * Turns invitations on with config (the call kit's invitation options and
      * callbacks) and logs in, so invitations reach this user. Resolves once
      * they can.
@@ -232,8 +246,10 @@ export function makeCallKit(RoomKit, invalid) {
         if (!this._zim.getRooms().includes(roomID)) {
           // A reload rejoins only a room that still exists: a call that
           // ended meanwhile is not quietly made again.
+          // A 1-on-1 call's room holds two: the server keeps a third out.
+          const maxMembers = cfg.scenario?.mode === SCENARIOS.OneONoneCall ? 2 : cfg.maxUsers;
           if (rejoining) await this._zim.joinRoom(roomID);
-          else await this._zim.enterRoom({ roomID, roomName: roomID }, cfg.maxUsers ? { maxMembers: cfg.maxUsers } : undefined);
+          else await this._zim.enterRoom({ roomID, roomName: roomID }, maxMembers ? { maxMembers } : undefined);
         }
         await this._store.load((nextFlag) => this._zim.queryRoomMemberList(this._roomID, { count: 100, nextFlag }));
       } catch (err) {
@@ -244,7 +260,7 @@ export function makeCallKit(RoomKit, invalid) {
           await zim?.logout().catch(() => {});
         }
         this._show(el('div', { class: 'rk-center rk-error', testid: 'error-view', role: 'alert' },
-          el('p', {}, err.code === 6000322 ? `The call in ${roomID} has ended.` : `Could not join: ${err.message}`)));
+          el('p', {}, joinError(err, roomID, cfg))));
         throw err;
       }
       this._joined = true;

@@ -435,6 +435,8 @@ export interface CallJoinConfig {
   maxMediaUsers?: number;
   /** Tiles on one page of the video grid (default and most 25): the grid shows this page's own tile first, then the others in the order they joined, with a pager under it when there are more; the active speaker is brought onto the first page. With the media server a page receives the video of the shown tiles only. */
   galleryPageSize?: number;
+  /** The call's scenario: mode RoomKit.OneONoneCall (two members at most, the server keeping a third out), GroupCall (the default) or VideoConference; LiveStreaming is not supported yet (warned about, run as a group call). Any option roomkit does not do yet is warned about once in the console with its name, never dropped silently. */
+  scenario?: { mode?: 'OneONoneCall' | 'GroupCall' | 'VideoConference' | 'LiveStreaming'; config?: { role?: 'Host' | 'Cohost' | 'Audience' } };
   /** The camera asked for (default '360p'; RoomKit.VideoResolution_180P … _720P); another value is warned about in the console and taken as 360p. */
   videoResolutionDefault?: VideoResolution;
   /** A device that could not start, a member who cannot be reached, the media server's connection failing, or the mesh limit; the UI shows the message too. */
@@ -525,6 +527,8 @@ export interface CallKit {
   turnMicrophoneOn(on: boolean): Promise<boolean>;
   /** The media connection with each other page in the call, from getStats(). */
   getMediaStats(): Promise<MediaStats[]>;
+  /** Accepts the hosted kit's plugins ({ ZIM }, ...): roomkit needs none (its invitations and messaging are its own). */
+  addPlugins(plugins?: Record<string, unknown>): void;
   /** Turns invitations on; resolves once they can reach this user. */
   setCallInvitationConfig(config: CallInvitationConfig): Promise<void>;
   sendCallInvitation(invitation: { callees: ZegoUser[]; callType?: number; timeout?: number; data?: string; roomID?: string }): Promise<{ errorInvitees: { userID: string; userName?: string }[] }>;
@@ -643,6 +647,36 @@ export declare const RoomKit: Readonly<{
   VideoResolution_480P: '480p';
   /** A 1280×720 camera at 24 frames a second. */
   VideoResolution_720P: '720p';
+  /** scenario.mode of a call of two: the server keeps a third out ("This is a 1-on-1 call"). */
+  OneONoneCall: 'OneONoneCall';
+  /** scenario.mode of a group call (the default). */
+  GroupCall: 'GroupCall';
+  /** scenario.mode of a conference: run as a group call. */
+  VideoConference: 'VideoConference';
+  /** scenario.mode of a live stream: not supported yet (warned about in the console; run as a group call). */
+  LiveStreaming: 'LiveStreaming';
+  /** A live stream's host (scenario.config.role), for when live streaming lands. */
+  Host: 'Host';
+  /** A live stream's co-host. */
+  Cohost: 'Cohost';
+  /** A live stream's audience. */
+  Audience: 'Audience';
+  /** The live streaming modes, by the vendor's names. */
+  LiveStreamingMode: Readonly<{ LiveStreaming: 'LiveStreaming'; InteractiveLiveStreaming: 'InteractiveLiveStreaming'; RealTimeLive: 'RealTimeLive' }>;
+  /** sendCallInvitation's callType for a voice call. */
+  InvitationTypeVoiceCall: 0;
+  /** sendCallInvitation's callType for a video call. */
+  InvitationTypeVideoCall: 1;
+  /** Console level Debug (the config's console option, accepted and not yet acted on). */
+  ConsoleDebug: 'Debug';
+  /** Console level Info. */
+  ConsoleInfo: 'Info';
+  /** Console level Warning. */
+  ConsoleWarning: 'Warning';
+  /** Console level Error. */
+  ConsoleError: 'Error';
+  /** Console level None. */
+  ConsoleNone: 'None';
   /** Loads the wasm module; resolves with RoomKit once it is ready. The same Promise for every call until one fails. */
   init(options?: InitOptions): Promise<typeof RoomKit>;
   /** Resolves once init has loaded the module; rejects if that load fails. */

@@ -548,6 +548,31 @@ export const RoomKit = Object.freeze({
   VideoResolution_480P: '480p',
   VideoResolution_720P: '720p',
 
+  /** scenario.mode of a call of two: the server keeps a third out. */
+  OneONoneCall: 'OneONoneCall',
+  /** scenario.mode of a group call (the default). */
+  GroupCall: 'GroupCall',
+  /** scenario.mode of a conference: run as a group call. */
+  VideoConference: 'VideoConference',
+  /** scenario.mode of a live stream: not supported yet (warned about; run as a group call). */
+  LiveStreaming: 'LiveStreaming',
+  /** A live stream's roles (scenario.config.role), for when live streaming lands. */
+  Host: 'Host',
+  Cohost: 'Cohost',
+  Audience: 'Audience',
+  /** The live streaming modes, by the vendor's names. */
+  LiveStreamingMode: Object.freeze({ LiveStreaming: 'LiveStreaming', InteractiveLiveStreaming: 'InteractiveLiveStreaming', RealTimeLive: 'RealTimeLive' }),
+  /** sendCallInvitation's callType for a voice call. */
+  InvitationTypeVoiceCall: 0,
+  /** sendCallInvitation's callType for a video call. */
+  InvitationTypeVideoCall: 1,
+  /** Console levels (the config's console option), by the vendor's names. */
+  ConsoleDebug: 'Debug',
+  ConsoleInfo: 'Info',
+  ConsoleWarning: 'Warning',
+  ConsoleError: 'Error',
+  ConsoleNone: 'None',
+
   /**
    * Loads the wasm module: fetches wasmURL (by default roomkit.wasm next to
    * this file), compiling while it downloads, and resolves with RoomKit once

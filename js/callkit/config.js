@@ -1,6 +1,7 @@
 // The call kit's options: the defaults of joinRoom's config and of
-// setCallInvitationConfig's, the cameras it may ask for, and the limit on
-// an invitee list. Plain values; this file has no imports.
+// setCallInvitationConfig's, the scenarios, the cameras it may ask for,
+// the warnings about what it does not do yet, and the limit on an
+// invitee list. This file has no imports.
 
 export const DEFAULTS = {
   container: null,
@@ -30,6 +31,39 @@ export const DEFAULTS = {
   onMediaError() {},    // ({ kind: 'audio'|'video'|'peer'|'limit', message, name?, userID? })
 };
 
+// The call kit's scenarios (joinRoom's scenario.mode), by the vendor's
+// names: RoomKit.OneONoneCall and the rest.
+export const SCENARIOS = Object.freeze({
+  OneONoneCall: 'OneONoneCall',
+  GroupCall: 'GroupCall',
+  VideoConference: 'VideoConference',
+  LiveStreaming: 'LiveStreaming',
+});
+
+// warnUnsupported warns once per name, in the console, of each joinRoom
+// option roomkit does not do yet (any name that is not one of DEFAULTS'
+// or scenario), and of a scenario it does not run yet: they are never
+// dropped silently.
+export function warnUnsupported(config) {
+  for (const name of Object.keys(config)) {
+    if (name in DEFAULTS || name === 'scenario') continue;
+    warnOnce(`option ${name}`, `roomkit: the call kit option ${name} is not supported yet; it is ignored`);
+  }
+  const mode = config.scenario?.mode;
+  if (mode === SCENARIOS.LiveStreaming) {
+    warnOnce('scenario LiveStreaming', 'roomkit: scenario.mode LiveStreaming is not supported yet; the call runs as a group call');
+  } else if (mode !== undefined && !Object.values(SCENARIOS).includes(mode)) {
+    warnOnce(`scenario ${mode}`, `roomkit: scenario.mode ${JSON.stringify(mode)} is not one of ${Object.keys(SCENARIOS).join(', ')}; the call runs as a group call`);
+  }
+}
+
+const warned = new Set();
+function warnOnce(key, message) {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(message);
+}
+
 // The cameras a call may ask for (videoResolutionDefault), by the
 // vendor's names ('180p' is ZegoUIKitPrebuilt.VideoResolution_180P);
 // 360p is the default.
@@ -46,13 +80,9 @@ export function videoConstraints(resolution) {
   if (resolution === undefined || resolution === null) return RESOLUTIONS['360p'];
   const c = RESOLUTIONS[resolution];
   if (c) return c;
-  if (!warnedResolutions.has(resolution)) {
-    warnedResolutions.add(resolution);
-    console.warn(`roomkit: videoResolutionDefault ${JSON.stringify(resolution)} is not one of ${Object.keys(RESOLUTIONS).join(', ')}: 360p is used`);
-  }
+  warnOnce(`resolution ${resolution}`, `roomkit: videoResolutionDefault ${JSON.stringify(resolution)} is not one of ${Object.keys(RESOLUTIONS).join(', ')}: 360p is used`);
   return RESOLUTIONS['360p'];
 }
-const warnedResolutions = new Set();
 
 export const INVITATION_DEFAULTS = {
   container: null, // where an answered call's UI goes (default: joinRoom's container, or the page)
