@@ -325,3 +325,39 @@ func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 		"roomkit: the call kit option showRoomTimer is not supported yet; it is ignored",
 	}, warnings)
 }
+
+// In-room commands reach the members they are sent to, or everyone else
+// when none are listed, and are not chat; chat also reaches
+// onInRoomTextMessageReceived. A command to a user not in the call is
+// refused with its code.
+func TestInRoomCommands(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	users := []string{"ann", "ben", "cal"}
+	pages := map[string]*page{}
+	extra := `turnOnCameraWhenJoining: false, turnOnMicrophoneWhenJoining: false,
+		onInRoomCommandReceived: (u, c) => calls.push('command ' + u.userID + ' ' + c),
+		onInRoomTextMessageReceived: (ms) => calls.push('text ' + ms.map((m) => m.senderUserID + ':' + m.text).join(',')),`
+	for _, u := range users {
+		pages[u] = openPage(t, s)
+		pages[u].joinCall(u, "commands", extra)
+	}
+	for _, u := range users {
+		pages[u].waitMembers(users...)
+		pages[u].calls() // the joins
+	}
+	ann := pages["ann"]
+	assert.True(t, evalAs[bool](ann, `zp.sendInRoomCommand('to ben', ['ben'])`))
+	assert.True(t, evalAs[bool](ann, `zp.sendInRoomCommand('to all', [])`))
+	ann.eval(`zp.sendInRoomMessage('hello').then(() => true)`)
+	want := map[string][]string{
+		"ben": {"command ann to ben", "command ann to all", "message ann hello", "text ann:hello"},
+		"cal": {"command ann to all", "message ann hello", "text ann:hello"},
+	}
+	for u, w := range want {
+		var got []string
+		require.Eventually(t, func() bool { got = append(got, pages[u].calls()...); return len(got) >= len(w) }, 10*time.Second, 50*time.Millisecond, "%s got %v", u, got)
+		assert.ElementsMatch(t, w, got, u)
+	}
+	assert.Equal(t, "6100016", evalAs[string](ann, `zp.sendInRoomCommand('x', ['nobody']).then(() => 'sent', (e) => String(e.code))`))
+	assert.Empty(t, ann.calls(), "the sender gets nothing back")
+}

@@ -26,7 +26,7 @@
 // callkit/ and from there to media.js: roomkit.js hands the kit the RoomKit
 // it needs, so no module here imports roomkit.js.
 
-import { DEFAULTS, SCENARIOS, warnUnsupported } from './callkit/config.js';
+import { COMMAND, DEFAULTS, SCENARIOS, warnUnsupported } from './callkit/config.js';
 import { CALL_STORAGE_KEY, readCall, writeCall } from './callkit/storage.js';
 import { addStyle, el } from './callkit/dom.js';
 import { CallStore } from './callkit/store.js';
@@ -176,6 +176,25 @@ export function makeCallKit(RoomKit, invalid) {
       const { message } = await this._zim.sendRoomMessage({ type: 1, message: String(text) }, this._roomID);
       addChat(this, message);
       return message;
+    }
+
+    /**
+     * Sends command (a string) to the members listed, or, with none
+     * listed, to everyone else in the call; each gets it in
+     * onInRoomCommandReceived(fromUser, command). Nothing of it is kept
+     * (the room's history holds chat only). Resolves with true once sent;
+     * rejects with the Error (6100016 for a listed user not in the call).
+     */
+    async sendInRoomCommand(command, toUserIDs = []) {
+      if (!this._joined) throw invalid('not in a call; joinRoom first');
+      if (typeof command !== 'string') throw invalid('command must be a string');
+      if (!Array.isArray(toUserIDs) || toUserIDs.some((u) => typeof u !== 'string')) throw invalid('toUserIDs must be an array of user IDs');
+      if (toUserIDs.length === 0) {
+        await this._zim.sendRoomMessage({ type: 2, message: JSON.stringify({ command }) }, this._roomID);
+      } else {
+        await Promise.all([...new Set(toUserIDs)].map((u) => this._zim.sendPeerMessage({ kind: COMMAND, command }, u, this._roomID)));
+      }
+      return true;
     }
 
     /** Turns this page's camera on or off; resolves with whether it is on. */

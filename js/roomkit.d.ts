@@ -419,6 +419,10 @@ export interface CallJoinConfig {
   onYouRemovedFromRoom?: () => void;
   /** A chat message from another member. */
   onInRoomMessageReceived?: (info: { fromUser: CallUser; message: string; sendTime: number; messageID: string }) => void;
+  /** Chat messages from other members, as the hosted kit's in-room text messages. */
+  onInRoomTextMessageReceived?: (messages: { messageID: string; timestamp: number; orderKey: number; senderUserID: string; text: string }[]) => void;
+  /** A command another member sent with sendInRoomCommand (to you, or to everyone). */
+  onInRoomCommandReceived?: (fromUser: CallUser, command: string) => void;
   /** Camera on when joining (default true). After a reload, the state before it. */
   turnOnCameraWhenJoining?: boolean;
   /** Microphone on when joining (default true). */
@@ -527,6 +531,8 @@ export interface CallKit {
   turnMicrophoneOn(on: boolean): Promise<boolean>;
   /** The media connection with each other page in the call, from getStats(). */
   getMediaStats(): Promise<MediaStats[]>;
+  /** Sends command to the members listed, or, with none listed, to everyone else in the call: each gets onInRoomCommandReceived(fromUser, command). Nothing is kept in the room's history. Resolves with true once sent (6100016 for a listed user not in the call). */
+  sendInRoomCommand(command: string, toUserIDs?: string[]): Promise<boolean>;
   /** Accepts the hosted kit's plugins ({ ZIM }, ...): roomkit needs none (its invitations and messaging are its own). */
   addPlugins(plugins?: Record<string, unknown>): void;
   /** Turns invitations on; resolves once they can reach this user. */

@@ -16,6 +16,8 @@ export const DEFAULTS = {
   onUserLeave() {},
   onYouRemovedFromRoom() {},
   onInRoomMessageReceived() {},
+  onInRoomTextMessageReceived() {}, // ([{ messageID, timestamp, orderKey, senderUserID, text }])
+  onInRoomCommandReceived() {},     // (fromUser, command)
   showWaitingCallAcceptAudioVideoView: true,
   callingInvitationListConfig: null,
   // Media (a browser-to-browser mesh; see media.js).
@@ -101,6 +103,10 @@ export const INVITATION_DEFAULTS = {
   onOutgoingCallDeclined() {},
   onOutgoingCallTimeout() {},
 };
+
+// The kind of a member-to-member message carrying sendInRoomCommand's
+// command (the mesh's signalling has a kind of its own).
+export const COMMAND = 'rk.command';
 
 // The most users one invitation may ring, and the in-call invite list may offer.
 export const MAX_WAITING_SELECT_USERS = 9;

@@ -1,6 +1,7 @@
 // The room events the call kit follows, on its own connection: members
 // joining, leaving and changing state (into the store, the member list and
-// the tiles, and the muted-by-the-host case to the media), chat messages,
+// the tiles, and the muted-by-the-host case to the media), chat messages
+// and in-room commands,
 // invitations and call state (to the invitations), and this page's removal
 // from the room. listen(kit) subscribes once, at login.
 //
@@ -8,6 +9,7 @@
 // (_store, _media, _invites), and ends the call through _leaveCall; it
 // imports dom.js and the chat and member list views.
 
+import { COMMAND } from './config.js';
 import { el } from './dom.js';
 import { addChat } from './chat.js';
 import { renderMembers } from './members.js';
@@ -39,14 +41,29 @@ export function listen(kit) {
   });
   zim.on('receiveRoomMessage', (z, { roomID, messageList }) => {
     if (roomID !== kit._roomID) return;
+    const texts = [];
     for (const m of messageList) {
+      if (m.type === 2) {
+        // A command to everyone (sendInRoomCommand).
+        let command;
+        try { ({ command } = JSON.parse(m.message)); } catch { /* another app's command */ }
+        if (typeof command === 'string') kit._config.onInRoomCommandReceived({ userID: m.senderUserID, userName: m.senderUserName }, command);
+        continue;
+      }
       if (m.type !== 1) continue;
       addChat(kit, m);
       kit._config.onInRoomMessageReceived({
         fromUser: { userID: m.senderUserID, userName: m.senderUserName },
         message: m.message, sendTime: m.timestamp, messageID: m.messageID,
       });
+      texts.push({ messageID: m.messageID, timestamp: m.timestamp, orderKey: m.orderKey, senderUserID: m.senderUserID, text: m.message });
     }
+    if (texts.length > 0) kit._config.onInRoomTextMessageReceived(texts);
+  });
+  // A command to this user (sendInRoomCommand with toUserIDs).
+  zim.on('peerMessageReceived', (z, { roomID, fromUserID, data }) => {
+    if (roomID !== kit._roomID || data?.kind !== COMMAND || typeof data.command !== 'string') return;
+    kit._config.onInRoomCommandReceived({ userID: fromUserID, userName: kit._store.members.get(fromUserID)?.userName ?? '' }, data.command);
   });
   zim.on('callInvitationReceived', (z, ev) => kit._invites.onInvitation(ev));
   zim.on('callStateChanged', (z, ev) => kit._invites.onCallState(ev));
