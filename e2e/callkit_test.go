@@ -311,7 +311,7 @@ func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cal := openPage(t, s), openPage(t, s), openPage(t, s)
 	ann.eval(`(() => { window.warnings = []; const warn = console.warn; console.warn = (...a) => { warnings.push(a.join(' ')); warn(...a); }; return true; })()`)
-	oneOnOne := `scenario: { mode: RoomKit.OneONoneCall }, sharedLinks: [{ name: 'link', url: 'https://example.com/' }], showRoomTimer: true,`
+	oneOnOne := `scenario: { mode: RoomKit.OneONoneCall }, layout: 'Grid', lowerLeftNotification: { showTextChat: true }, showRoomTimer: true,`
 	ann.joinCall("ann", "one-on-one", oneOnOne)
 	ben.joinCall("ben", "one-on-one", oneOnOne)
 	ann.waitMembers("ann", "ben")
@@ -321,8 +321,8 @@ func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 	ben.waitMembers("ann", "ben")
 	warnings := evalAs[[]string](ann, `warnings`)
 	assert.ElementsMatch(t, []string{
-		"roomkit: the call kit option sharedLinks is not supported yet; it is ignored",
-		"roomkit: the call kit option showRoomTimer is not supported yet; it is ignored",
+		"roomkit: the call kit option layout is not supported yet; it is ignored",
+		"roomkit: the call kit option lowerLeftNotification is not supported yet; it is ignored",
 	}, warnings)
 }
 
@@ -360,4 +360,52 @@ func TestInRoomCommands(t *testing.T) {
 	}
 	assert.Equal(t, "6100016", evalAs[string](ann, `zp.sendInRoomCommand('x', ['nobody']).then(() => 'sent', (e) => String(e.code))`))
 	assert.Empty(t, ann.calls(), "the sender gets nothing back")
+}
+
+// The room's details around the call: the pre-join view's title and the
+// shared links with their copy buttons, the logo, the room timer
+// counting, the Details dialog with the room ID and the links, and the
+// leaving view's Rejoin, which joins the room again. None of these
+// options is warned about.
+func TestRoomDetailsAndTheLeavingView(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann := openPage(t, s)
+	ann.eval(`(() => { window.warnings = []; const warn = console.warn; console.warn = (...a) => { warnings.push(a.join(' ')); warn(...a); }; return true; })()`)
+	ann.eval(`(async () => {
+		const { RoomKit } = await import('/js/roomkit.js');
+		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
+		window.calls = [];
+		const box = document.createElement('div');
+		document.body.prepend(box);
+		window.zp = RoomKit.create(RoomKit.generateKitTokenForTest(appID, serverSecret, 'details', 'ann', 'Ann', 3600));
+		zp.joinRoom({
+			container: box, turnOnCameraWhenJoining: false, turnOnMicrophoneWhenJoining: false,
+			preJoinViewConfig: { title: 'Standup' },
+			sharedLinks: [{ name: 'Personal link', url: 'https://example.com/call?room=details' }],
+			branding: { logoURL: 'data:image/gif;base64,R0lGODlhAQABAAAAACw=' },
+			showRoomTimer: true,
+			onJoinRoom: () => calls.push('joined'),
+		});
+		return true;
+	})()`)
+	ann.waitText(`[data-testid=prejoin-title]`, "Standup")
+	ann.waitText(`[data-testid=shared-link-0]`, "Personal link https://example.com/call?room=details")
+	require.Equal(t, 1, evalAs[int](ann, `document.querySelectorAll('[data-testid=prejoin-view] [data-testid=copy-link-0]').length`))
+	ann.click("prejoin-join")
+	ann.waitText(`[data-testid=room-title]`, "details")
+	assert.Equal(t, "data:image/gif;base64,R0lGODlhAQABAAAAACw=", evalAs[string](ann, `document.querySelector('[data-testid=brand-logo]').src`))
+	ann.waitText(`[data-testid=room-timer]`, "00:02")
+	ann.click("room-details-button")
+	ann.waitText(`[data-testid=details-room-id]`, "details")
+	ann.waitText(`[data-testid=room-details-dialog] [data-testid=shared-link-0]`, "https://example.com/call?room=details")
+	ann.click("room-details-close")
+	assert.Zero(t, evalAs[int](ann, `document.querySelectorAll('[data-testid=room-details-dialog]').length`))
+
+	ann.click("leave-button")
+	ann.waitText(`[data-testid=left-view]`, "You left the call.")
+	ann.calls()
+	ann.click("rejoin-button")
+	ann.waitText(`[data-testid=room-title]`, "details")
+	require.Eventually(t, func() bool { return slices.Contains(ann.calls(), "joined") }, 15*time.Second, 50*time.Millisecond, "Rejoin did not join")
+	assert.Empty(t, evalAs[[]string](ann, `warnings`))
 }

@@ -9,13 +9,15 @@
 // call's life (login, entering the room, leaving) and the wiring of the
 // parts in callkit/, each owning one thing:
 //
-//   config.js       the options' defaults and limits
+//   config.js       the options' defaults and limits, the scenarios, the warnings
 //   storage.js      the call kept in sessionStorage for a reload
 //   store.js        the members and chat messages, fed by room events
 //   events.js       the room events, to the store, the views and the parts
 //   invitations.js  the incoming and outgoing invitation flows
 //   callmedia.js    devices, places, the mesh (media.js), the video tiles
+//   gallery.js      which tiles are shown, a page at a time
 //   callview.js     the pre-join and call views, the More menu, the controls
+//   details.js      shared links, Room details, the timer, the logo, the leaving view
 //   members.js      the member list view
 //   chat.js         the chat view
 //   dom.js          el, the style sheet, overlays
@@ -27,6 +29,7 @@
 // it needs, so no module here imports roomkit.js.
 
 import { COMMAND, DEFAULTS, SCENARIOS, warnUnsupported } from './callkit/config.js';
+import { closeDetails, leavingView } from './callkit/details.js';
 import { CALL_STORAGE_KEY, readCall, writeCall } from './callkit/storage.js';
 import { addStyle, el } from './callkit/dom.js';
 import { CallStore } from './callkit/store.js';
@@ -93,6 +96,7 @@ export function makeCallKit(RoomKit, invalid) {
 
     async _join(config) {
       warnUnsupported(config);
+      this._given = config; // for the leaving view's Rejoin
       this._config = { ...DEFAULTS, ...config };
       if (this._config.callingInvitationListConfig) this.updateCallingInvitationListConfig(this._config.callingInvitationListConfig);
       this._mount(this._config.container ?? document.body);
@@ -130,8 +134,7 @@ export function makeCallKit(RoomKit, invalid) {
           await zim?.logout();
         }
       } finally {
-        this._show(el('div', { class: 'rk-center', testid: 'left-view' },
-          el('p', { role: 'status' }, 'You left the call.')));
+        this._show(leavingView(this, this._given));
         this._config.onLeaveRoom();
       }
     }
@@ -146,6 +149,7 @@ export function makeCallKit(RoomKit, invalid) {
       writeCall(null);
       this._media.stop();
       this._invites.closeInviteList();
+      closeDetails();
       const call = this._call;
       this._call = null;
       this._invites.renderPending();

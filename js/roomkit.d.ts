@@ -439,6 +439,18 @@ export interface CallJoinConfig {
   maxMediaUsers?: number;
   /** Tiles on one page of the video grid (default and most 25): the grid shows this page's own tile first, then the others in the order they joined, with a pager under it when there are more; the active speaker is brought onto the first page. With the media server a page receives the video of the shown tiles only. */
   galleryPageSize?: number;
+  /** Links to the call (name and URL), shown with a Copy button each in the pre-join view and in Room details. */
+  sharedLinks?: { name?: string; url: string }[];
+  /** The pre-join view's title (default "Join <room ID>"). */
+  preJoinViewConfig?: { title?: string };
+  /** A Details button in the header: the room ID and the shared links, each with Copy (default true). */
+  showRoomDetailsButton?: boolean;
+  /** The time in the call, in the header (default false). */
+  showRoomTimer?: boolean;
+  /** After leaving, "You left the call." with a Rejoin button (default true); false shows nothing. */
+  showLeavingView?: boolean;
+  /** A logo in the header. */
+  branding?: { logoURL?: string };
   /** The call's scenario: mode RoomKit.OneONoneCall (two members at most, the server keeping a third out), GroupCall (the default) or VideoConference; LiveStreaming is not supported yet (warned about, run as a group call). Any option roomkit does not do yet is warned about once in the console with its name, never dropped silently. */
   scenario?: { mode?: 'OneONoneCall' | 'GroupCall' | 'VideoConference' | 'LiveStreaming'; config?: { role?: 'Host' | 'Cohost' | 'Audience' } };
   /** The camera asked for (default '360p'; RoomKit.VideoResolution_180P … _720P); another value is warned about in the console and taken as 360p. */

@@ -1,5 +1,6 @@
-// The call view, and the views around it: the pre-join view (the name and
-// the camera preview, before joining), and the call view's layout (the
+// The call view, and the views around it: the pre-join view (the name,
+// the camera preview and the shared links, before joining), and the call
+// view's layout (the
 // header with the room, the More menu and Leave; the video grid; the
 // camera, microphone and settings controls; the media notes; the members
 // and chat panels). The panels are members.js's and chat.js's, the grid
@@ -7,12 +8,13 @@
 //
 // It reads the kit's _kit, _roomID, _config, _zim, _store.members and its
 // parts (_media, _invites), writes its _view.renderMenu and renderControls,
-// and calls its hangUp and _show. It imports dom.js and the member list
-// and chat views.
+// and calls its hangUp and _show. It imports dom.js, the member list and
+// chat views, and the room's details (details.js).
 
 import { el } from './dom.js';
 import { addNote, chatPanel } from './chat.js';
 import { memberPanel, renderMembers } from './members.js';
+import { logo, openDetails, roomTimer, sharedLinks } from './details.js';
 
 // preJoin shows the pre-join view; it resolves when the user joins.
 export function preJoin(kit) {
@@ -21,8 +23,10 @@ export function preJoin(kit) {
     const join = el('button', { testid: 'prejoin-join', type: 'submit' }, 'Join');
     const preview = el('video', { class: 'rk-preview', testid: 'prejoin-preview', muted: true, autoplay: true, playsInline: true, 'aria-label': 'Your camera' });
     const notes = kit._media.newNotes();
+    const title = kit._config.preJoinViewConfig?.title;
     kit._show(el('form', { class: 'rk-center', testid: 'prejoin-view', onsubmit: (e) => { e.preventDefault(); resolve(); } },
-      el('h2', {}, `Join ${kit._roomID}`), preview, notes,
+      el('h2', { testid: 'prejoin-title' }, typeof title === 'string' && title !== '' ? title : `Join ${kit._roomID}`), preview, notes,
+      sharedLinks(kit._config),
       el('label', { htmlFor: 'rk-prejoin-name' }, 'Your name'), name, join));
     join.focus();
     // The camera preview: the devices are asked for now, so the
@@ -106,7 +110,10 @@ export function renderCall(kit) {
   const controls = mediaControls(kit);
   kit._show(el('div', { testid: 'call-view', style: 'display:contents' },
     el('header', {},
+      logo(kit._config),
       el('h2', { testid: 'room-title' }, kit._roomID),
+      roomTimer(kit._config),
+      kit._config.showRoomDetailsButton ? el('button', { class: 'rk-secondary', testid: 'room-details-button', onclick: () => openDetails(kit) }, 'Details') : null,
       menu,
       el('button', { class: 'rk-danger', testid: 'leave-button', onclick: () => kit.hangUp() }, 'Leave')),
     grid,

@@ -28,6 +28,13 @@ export const DEFAULTS = {
   showAudioVideoSettingsButton: true,
   iceServers: [],       // STUN/TURN servers; none is enough on one host or LAN
   maxMediaUsers: 6,     // members a mesh call carries audio and video for
+  // The room's details and the views around the call (details.js).
+  sharedLinks: [],             // [{ name, url }]: shown with copy buttons before joining and in Room details
+  preJoinViewConfig: null,     // { title }: the pre-join view's title (default "Join <room>")
+  showRoomDetailsButton: true, // a Details button: the room ID and the shared links
+  showRoomTimer: false,        // the time in the call, in the header
+  showLeavingView: true,       // after leaving, "You left the call." with Rejoin
+  branding: null,              // { logoURL }: a logo in the header
   galleryPageSize: 25,
   videoResolutionDefault: '360p', // the camera asked for: '180p', '360p', '480p' or '720p'  // tiles on one page of the video grid (1..25); the media server sends the shown page's video
   onMediaError() {},    // ({ kind: 'audio'|'video'|'peer'|'limit', message, name?, userID? })

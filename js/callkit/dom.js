@@ -49,6 +49,10 @@ const STYLE = `
 .rk-call .rk-tile .rk-name { position: absolute; left: 6px; bottom: 6px; background: rgba(0,0,0,.6); padding: 2px 8px; border-radius: 6px;
   font-size: .85em; max-width: calc(100% - 12px); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .rk-call .rk-tile .rk-net { position: absolute; right: 6px; top: 6px; background: rgba(180,35,24,.9); padding: 2px 8px; border-radius: 6px; font-size: .8em; }
+.rk-call .rk-links { list-style: none; padding: 0; margin: 0; text-align: left; display: flex; flex-direction: column; gap: 4px; overflow-wrap: anywhere; }
+.rk-call .rk-link-name { font-weight: 600; }
+.rk-call .rk-timer { font-variant-numeric: tabular-nums; opacity: .8; }
+.rk-call .rk-logo { display: block; max-height: 28px; width: auto; }
 .rk-call .rk-pager:not([hidden]) { display: flex; gap: 8px; align-items: center; justify-content: center; margin-top: 6px; }
 .rk-call .rk-tile.rk-speaking { outline: 3px solid #16a34a; outline-offset: -3px; }
 .rk-call .rk-controls { display: flex; gap: 8px; flex-wrap: wrap; justify-content: center; }
