@@ -409,3 +409,33 @@ func TestRoomDetailsAndTheLeavingView(t *testing.T) {
 	require.Eventually(t, func() bool { return slices.Contains(ann.calls(), "joined") }, 15*time.Second, 50*time.Millisecond, "Rejoin did not join")
 	assert.Empty(t, evalAs[[]string](ann, `warnings`))
 }
+
+// The view and device options: no chat panel and no member list when
+// the config says so; a host offered Mute but not Remove with
+// showRemoveUserButton false; the camera asked for facing away and the
+// microphone in stereo.
+func TestViewAndDeviceOptions(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	ann.joinCallAs("ann", "options", true)
+	ann.eval(`zp.hangUp().then(() => true)`)
+	ann.eval(`(async () => {
+		const box = document.querySelector('[data-testid=call-root]').parentNode;
+		await zp.joinRoom({ container: box, showPreJoinView: false, autoLeaveRoomWhenOnlySelfInRoom: false,
+			showTextChat: false, showUserList: false, showRemoveUserButton: false,
+			useFrontFacingCamera: false, enableStereo: true });
+		return true;
+	})()`)
+	ben.joinCall("ben", "options", "")
+	ann.waitMembers("ann", "ben")
+	assert.True(t, evalAs[bool](ann, `document.querySelector('[data-testid=chat-panel]').hidden`), "no chat panel")
+	assert.True(t, evalAs[bool](ann, `document.querySelector('[data-testid=member-panel]').hidden`), "no member list")
+	ann.waitAttr("member-ben", "audio", "true")
+	assert.Equal(t, 1, evalAs[int](ann, `document.querySelectorAll('[data-testid=mute-ben]').length`), "the host is offered Mute")
+	assert.Zero(t, evalAs[int](ann, `document.querySelectorAll('[data-testid=remove-ben]').length`), "but not Remove")
+	assert.Equal(t, 1, evalAs[int](ben, `document.querySelectorAll('[data-testid=chat-panel]:not([hidden])').length`), "ben's defaults show chat")
+	require.Eventually(t, func() bool { return evalAs[bool](ann, `!!zp._media.local?.video && !!zp._media.local?.audio`) }, 10*time.Second, 50*time.Millisecond)
+	assert.Equal(t, `"environment"`, evalAs[string](ann, `JSON.stringify(zp._media.local.video.getConstraints().facingMode)`))
+	assert.Equal(t, `2`, evalAs[string](ann, `JSON.stringify(zp._media.local.audio.getConstraints().channelCount)`))
+	assert.False(t, evalAs[bool](ann, `zp._media.local.audio.getConstraints().echoCancellation`))
+}

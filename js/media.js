@@ -51,9 +51,10 @@ export function mediaErrorMessage(kind, err) {
  * of which may be off (null).
  */
 export class LocalMedia {
-  /** video: the MediaTrackConstraints the camera is asked for. */
-  constructor({ video = {} } = {}) {
+  /** video and audio: the MediaTrackConstraints the camera and microphone are asked for. */
+  constructor({ video = {}, audio = {} } = {}) {
     this.videoConstraints = video;
+    this.audioConstraints = audio;
     this.audio = null; // MediaStreamTrack or null
     this.video = null;
     this.audioDeviceId = '';
@@ -79,7 +80,7 @@ export class LocalMedia {
     }
     if (this[kind]) return this[kind];
     const id = kind === 'audio' ? this.audioDeviceId : this.videoDeviceId;
-    const base = kind === 'video' ? this.videoConstraints : {};
+    const base = kind === 'video' ? this.videoConstraints : this.audioConstraints;
     const constraints = { [kind]: id ? { ...base, deviceId: { exact: id } } : { ...base } };
     const stream = await navigator.mediaDevices.getUserMedia(constraints);
     const track = stream.getTracks().find((t) => t.kind === kind);

@@ -451,6 +451,18 @@ export interface CallJoinConfig {
   showLeavingView?: boolean;
   /** A logo in the header. */
   branding?: { logoURL?: string };
+  /** The chat panel (default true). */
+  showTextChat?: boolean;
+  /** The member list (default true). */
+  showUserList?: boolean;
+  /** A Mute button on other members, for a host or manager; the server checks the role (default true). */
+  showTurnOffRemoteMicrophoneButton?: boolean;
+  /** A Remove button on other members, for a host or manager; the server checks the role (default true). */
+  showRemoveUserButton?: boolean;
+  /** The camera facing the user (default true); false asks for the one facing away. */
+  useFrontFacingCamera?: boolean;
+  /** A stereo microphone: two channels, echo cancellation off (default false). */
+  enableStereo?: boolean;
   /** The call's scenario: mode RoomKit.OneONoneCall (two members at most, the server keeping a third out), GroupCall (the default) or VideoConference; LiveStreaming is not supported yet (warned about, run as a group call). Any option roomkit does not do yet is warned about once in the console with its name, never dropped silently. */
   scenario?: { mode?: 'OneONoneCall' | 'GroupCall' | 'VideoConference' | 'LiveStreaming'; config?: { role?: 'Host' | 'Cohost' | 'Audience' } };
   /** The camera asked for (default '360p'; RoomKit.VideoResolution_180P … _720P); another value is warned about in the console and taken as 360p. */

@@ -18,7 +18,7 @@
 
 import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from '../media.js';
 import { SfuConnection } from '../sfu.js';
-import { videoConstraints } from './config.js';
+import { audioConstraints, videoConstraints } from './config.js';
 import { el, overlay } from './dom.js';
 import { Gallery } from './gallery.js';
 
@@ -70,7 +70,7 @@ export class CallMedia {
   // stays off, with a message and onMediaError; joining goes on.
   startLocal() {
     if (!this.localReady) {
-      const local = new LocalMedia({ video: videoConstraints(this.kit._config.videoResolutionDefault) });
+      const local = new LocalMedia({ video: videoConstraints(this.kit._config), audio: audioConstraints(this.kit._config) });
       this.local = local;
       const want = this.want ?? { audio: false, video: false };
       this.localReady = Promise.all(['audio', 'video'].map((kind) => want[kind] && local.set(kind, true).catch((err) => this.error(kind, err))));

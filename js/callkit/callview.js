@@ -49,7 +49,7 @@ function moreMenu(kit, chat) {
   // show a null as the text "null").
   kit._view.renderMenu = () => menu.replaceChildren(...[
     kit._invites.canInvite() ? el('button', { role: 'menuitem', testid: 'menu-invite', onclick: () => { closeMenu(); kit._invites.openInviteList(); } }, 'Invite members') : null,
-    el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; closeMenu(); } }, 'Show or hide chat'),
+    kit._config.showTextChat ? el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; closeMenu(); } }, 'Show or hide chat') : null,
     el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(kit._roomID).catch(() => {}); closeMenu(); } }, 'Copy room ID'),
     kit._store.members.get(kit._kit.userID)?.role === 'host'
       ? el('button', { role: 'menuitem', testid: 'menu-end-all', onclick: () => { closeMenu(); kit._zim.endRoom(kit._roomID).catch((err) => addNote(kit, `Could not end the call (${err.code}): ${err.message}`)); } }, 'End for everyone')
@@ -104,6 +104,8 @@ function mediaControls(kit) {
 export function renderCall(kit) {
   const members = memberPanel(kit);
   const chat = chatPanel(kit);
+  members.hidden = !kit._config.showUserList;
+  chat.hidden = !kit._config.showTextChat;
   const menu = moreMenu(kit, chat);
   const grid = kit._media.newGrid();
   const notes = kit._media.newNotes();

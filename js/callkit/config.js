@@ -35,6 +35,12 @@ export const DEFAULTS = {
   showRoomTimer: false,        // the time in the call, in the header
   showLeavingView: true,       // after leaving, "You left the call." with Rejoin
   branding: null,              // { logoURL }: a logo in the header
+  showTextChat: true,                       // the chat panel
+  showUserList: true,                       // the member list
+  showTurnOffRemoteMicrophoneButton: true,  // Mute on others, for a host or manager (the server checks the role)
+  showRemoveUserButton: true,               // Remove on others, for a host or manager (the server checks the role)
+  useFrontFacingCamera: true,               // the camera facing the user (false: the one facing away)
+  enableStereo: false,                      // a stereo microphone (echo cancellation off)
   galleryPageSize: 25,
   videoResolutionDefault: '360p', // the camera asked for: '180p', '360p', '480p' or '720p'  // tiles on one page of the video grid (1..25); the media server sends the shown page's video
   onMediaError() {},    // ({ kind: 'audio'|'video'|'peer'|'limit', message, name?, userID? })
@@ -83,14 +89,25 @@ export const RESOLUTIONS = Object.freeze({
   '720p': { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24 } },
 });
 
-// videoConstraints is the camera asked for at resolution (one of
-// RESOLUTIONS' names; another is warned about once and taken as 360p).
-export function videoConstraints(resolution) {
-  if (resolution === undefined || resolution === null) return RESOLUTIONS['360p'];
-  const c = RESOLUTIONS[resolution];
-  if (c) return c;
-  warnOnce(`resolution ${resolution}`, `roomkit: videoResolutionDefault ${JSON.stringify(resolution)} is not one of ${Object.keys(RESOLUTIONS).join(', ')}: 360p is used`);
-  return RESOLUTIONS['360p'];
+// videoConstraints is the camera the config asks for: its
+// videoResolutionDefault (one of RESOLUTIONS' names; another is warned
+// about once and taken as 360p), facing the user unless
+// useFrontFacingCamera is false.
+export function videoConstraints(cfg) {
+  const resolution = cfg.videoResolutionDefault;
+  let c = RESOLUTIONS[resolution ?? '360p'];
+  if (!c) {
+    warnOnce(`resolution ${resolution}`, `roomkit: videoResolutionDefault ${JSON.stringify(resolution)} is not one of ${Object.keys(RESOLUTIONS).join(', ')}: 360p is used`);
+    c = RESOLUTIONS['360p'];
+  }
+  return { ...c, facingMode: { ideal: cfg.useFrontFacingCamera === false ? 'environment' : 'user' } };
+}
+
+// audioConstraints is the microphone the config asks for: stereo (two
+// channels, no echo cancellation, which would mix them down) with
+// enableStereo, the browser's default otherwise.
+export function audioConstraints(cfg) {
+  return cfg.enableStereo ? { channelCount: { ideal: 2 }, echoCancellation: false } : {};
 }
 
 export const INVITATION_DEFAULTS = {

@@ -17,7 +17,7 @@ export function memberPanel(kit) {
   view.memberList = el('ul', { testid: 'member-list', 'aria-live': 'polite' });
   view.memberCount = el('span', { testid: 'member-count' });
   view.pendingList = el('ul', { testid: 'pending-list', 'aria-label': 'Being called' });
-  return el('section', { 'aria-label': 'Members' }, el('h3', {}, 'Members (', view.memberCount, ')'), view.memberList, view.pendingList);
+  return el('section', { 'aria-label': 'Members', testid: 'member-panel' }, el('h3', {}, 'Members (', view.memberCount, ')'), view.memberList, view.pendingList);
 }
 
 export function renderMembers(kit) {
@@ -29,8 +29,10 @@ export function renderMembers(kit) {
   // Offer only what the role allows (the server decides anyway): the
   // host mutes and removes anyone, a manager mutes all but the host and
   // removes participants.
-  const mayMute = (m) => myRole === 'host' || (myRole === 'manager' && m.role !== 'host');
-  const mayRemove = (m) => myRole === 'host' || (myRole === 'manager' && m.role === 'participant');
+  // The config may leave either button out.
+  const cfg = kit._config;
+  const mayMute = (m) => cfg.showTurnOffRemoteMicrophoneButton && (myRole === 'host' || (myRole === 'manager' && m.role !== 'host'));
+  const mayRemove = (m) => cfg.showRemoveUserButton && (myRole === 'host' || (myRole === 'manager' && m.role === 'participant'));
   const act = (label, testid, f) => el('button', { class: 'rk-secondary rk-small', testid, onclick: () => f().catch((err) => addNote(kit, `${label} failed (${err.code}): ${err.message}`)) }, label);
   view.memberCount.textContent = String(members.size);
   kit._media.renderTiles();
