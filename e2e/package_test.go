@@ -269,7 +269,7 @@ console.log(JSON.stringify({ added, version: RoomKit.version, ready: RoomKit.isR
 // line. The page is on another origin and loads roomkit.global.js from
 // the roomkit server, whose address it never gives: the script's origin
 // is its default server, and the wasm comes from next to it. Three users
-// join the group call and each decodes the others' video.
+// join the group call and each decodes the others' video and hears them.
 func TestClassicScriptCallPageFromAnotherOrigin(t *testing.T) {
 	var callPage atomic.Pointer[string] // written once the roomkit server's address is known
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -328,6 +328,8 @@ func TestClassicScriptCallPageFromAnotherOrigin(t *testing.T) {
 			}
 			first := p.frames(other)
 			require.Eventually(t, func() bool { return p.frames(other) > first+5 }, 30*time.Second, 200*time.Millisecond, "%s decodes no frames from %s", u, other)
+			heard := p.energy(other)
+			require.Eventually(t, func() bool { return p.energy(other) > heard }, 20*time.Second, 200*time.Millisecond, "%s hears nothing from %s", u, other)
 		}
 	}
 	loaded := evalAs[[]string](pages["ann"], `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm') || n.endsWith('.js'))`)
