@@ -28,7 +28,7 @@
 // callkit/ and from there to media.js: roomkit.js hands the kit the RoomKit
 // it needs, so no module here imports roomkit.js.
 
-import { COMMAND, DEFAULTS, SCENARIOS, warnUnsupported } from './callkit/config.js';
+import { COMMAND, DEFAULTS, SCENARIOS, warnUnsupported, warnUnsupportedInvitation } from './callkit/config.js';
 import { closeDetails, leavingView } from './callkit/details.js';
 import { CALL_STORAGE_KEY, readCall, writeCall } from './callkit/storage.js';
 import { addStyle, el } from './callkit/dom.js';
@@ -226,10 +226,16 @@ export function makeCallKit(RoomKit, invalid) {
      * they can.
      */
     setCallInvitationConfig(config = {}) {
-      const err = RoomKit.wasm.setCallInvitationConfig(config);
-      if (err instanceof Error) throw err;
+      if (config === null || typeof config !== 'object') throw invalid('setCallInvitationConfig needs a config object');
+      warnUnsupportedInvitation(config);
       this._invites.configure(config);
-      this._ready = this._login(this._config.server);
+      // Callable before the module has loaded, as a page's first lines
+      // call it: the load starts here, and the login follows it.
+      this._ready = RoomKit.init().then(() => {
+        const err = RoomKit.wasm.setCallInvitationConfig(config);
+        if (err instanceof Error) throw err;
+        return this._login(this._config.server);
+      });
       return this._ready;
     }
 

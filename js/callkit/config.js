@@ -72,6 +72,14 @@ export function warnUnsupported(config) {
   }
 }
 
+// warnUnsupportedInvitation is warnUnsupported for setCallInvitationConfig's
+// options (INVITATION_DEFAULTS' names are the ones done).
+export function warnUnsupportedInvitation(config) {
+  for (const name of Object.keys(config)) {
+    if (!(name in INVITATION_DEFAULTS)) warnOnce(`invitation option ${name}`, `roomkit: the call invitation option ${name} is not supported yet; it is ignored`);
+  }
+}
+
 const warned = new Set();
 function warnOnce(key, message) {
   if (warned.has(key)) return;
