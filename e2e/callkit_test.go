@@ -310,7 +310,7 @@ func TestTwoTabsOfOneUserAreSeparate(t *testing.T) {
 func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cal := openPage(t, s), openPage(t, s), openPage(t, s)
-	ann.eval(`(() => { window.warnings = []; const warn = console.warn; console.warn = (...a) => { warnings.push(a.join(' ')); warn(...a); }; return true; })()`)
+	ann.recordWarnings()
 	oneOnOne := `scenario: { mode: RoomKit.OneONoneCall }, layout: 'Grid', lowerLeftNotification: { showTextChat: true }, showRoomTimer: true,`
 	ann.joinCall("ann", "one-on-one", oneOnOne)
 	ben.joinCall("ben", "one-on-one", oneOnOne)
@@ -319,7 +319,7 @@ func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 	assert.Equal(t, "6100008 This is a 1-on-1 call, and it has its two members already.", got)
 	ann.waitMembers("ann", "ben")
 	ben.waitMembers("ann", "ben")
-	warnings := evalAs[[]string](ann, `warnings`)
+	warnings := ann.warnings()
 	assert.ElementsMatch(t, []string{
 		"roomkit: the call kit option layout is not supported yet; it is ignored",
 		"roomkit: the call kit option lowerLeftNotification is not supported yet; it is ignored",
@@ -370,7 +370,7 @@ func TestInRoomCommands(t *testing.T) {
 func TestRoomDetailsAndTheLeavingView(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann := openPage(t, s)
-	ann.eval(`(() => { window.warnings = []; const warn = console.warn; console.warn = (...a) => { warnings.push(a.join(' ')); warn(...a); }; return true; })()`)
+	ann.recordWarnings()
 	ann.eval(`(async () => {
 		const { RoomKit } = await import('/js/roomkit.js');
 		const { appID, serverSecret } = await (await fetch('/dev/config.json')).json();
@@ -407,7 +407,7 @@ func TestRoomDetailsAndTheLeavingView(t *testing.T) {
 	ann.click("rejoin-button")
 	ann.waitText(`[data-testid=room-title]`, "details")
 	require.Eventually(t, func() bool { return slices.Contains(ann.calls(), "joined") }, 15*time.Second, 50*time.Millisecond, "Rejoin did not join")
-	assert.Empty(t, evalAs[[]string](ann, `warnings`))
+	assert.Empty(t, ann.warnings())
 }
 
 // The view and device options: no chat panel and no member list when
@@ -438,4 +438,17 @@ func TestViewAndDeviceOptions(t *testing.T) {
 	assert.Equal(t, `"environment"`, evalAs[string](ann, `JSON.stringify(zp._media.local.video.getConstraints().facingMode)`))
 	assert.Equal(t, `2`, evalAs[string](ann, `JSON.stringify(zp._media.local.audio.getConstraints().channelCount)`))
 	assert.False(t, evalAs[bool](ann, `zp._media.local.audio.getConstraints().echoCancellation`))
+}
+
+// recordWarnings keeps what the page's console.warn is given from now on
+// (it still reaches the console), for warnings.
+func (p *page) recordWarnings() {
+	p.t.Helper()
+	p.eval(`(() => { window.warnings = []; const warn = console.warn; console.warn = (...a) => { warnings.push(a.join(' ')); warn(...a); }; return true; })()`)
+}
+
+// warnings is what the page's console.warn was given since recordWarnings.
+func (p *page) warnings() []string {
+	p.t.Helper()
+	return evalAs[[]string](p, `window.warnings`)
 }

@@ -118,10 +118,8 @@ func TestInvitationsBeforeTheModuleLoads(t *testing.T) {
 	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url()+"js/package.json")))
 	eve := &page{t: t, ctx: ctx}
+	eve.recordWarnings()
 	eve.eval(`(async () => {
-		window.warnings = [];
-		const warn = console.warn;
-		console.warn = (...a) => { warnings.push(a.join(' ')); warn(...a); };
 		const { RoomKit } = await import('/js/roomkit.js');
 		window.readyBefore = RoomKit.isReady;
 		window.ev = [];
@@ -136,5 +134,5 @@ func TestInvitationsBeforeTheModuleLoads(t *testing.T) {
 	require.True(t, evalAs[bool](eve, `configured`), "setCallInvitationConfig resolved")
 	ann.invite(`[{ userID: 'eve' }]`, "")
 	eve.waitEv("incoming ann")
-	assert.Equal(t, []string{"roomkit: the call invitation option ringtoneConfig is not supported yet; it is ignored"}, evalAs[[]string](eve, `warnings`))
+	assert.Equal(t, []string{"roomkit: the call invitation option ringtoneConfig is not supported yet; it is ignored"}, eve.warnings())
 }
