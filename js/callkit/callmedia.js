@@ -334,8 +334,18 @@ export class CallMedia {
       this.tiles.delete(userID);
       return;
     }
-    if (!this.gallery.order.includes(userID)) {
+    if (!this.gallery.has(userID)) {
       this.renderTiles(); // a member the gallery has not placed yet
+      return;
+    }
+    if (!this.gallery.shown(userID)) {
+      // Off the page shown: no tile (and the server sends no video for
+      // it), so a call of thousands holds a page of tiles, not thousands.
+      if (t) {
+        t.video.srcObject = null;
+        t.tile.remove();
+        this.tiles.delete(userID);
+      }
       return;
     }
     const me = userID === kit._kit.userID;
@@ -348,12 +358,9 @@ export class CallMedia {
       t = { tile: el('div', { class: 'rk-tile', testid: `tile-${userID}` }, video, avatar, name, net), video, name, net, avatar };
       this.tiles.set(userID, t);
     }
-    const shown = this.gallery.visible().includes(userID);
     let stream = null;
     let state = '';
-    if (!shown) {
-      // Not on the page shown: no stream (the server sends none).
-    } else if (me) stream = this.local?.stream ?? null;
+    if (me) stream = this.local?.stream ?? null;
     else if (this.sfu) {
       stream = this.sfu.streamOf(userID);
       const s = this.sfu.state;
@@ -378,17 +385,17 @@ export class CallMedia {
     t.name.textContent = `${m.userName || userID}${me ? ' (you)' : ''}${audio ? '' : ' · muted'}`;
     t.net.hidden = !(state === 'reconnecting' || state === 'unreachable');
     t.net.textContent = state === 'unreachable' ? 'unreachable' : 'reconnecting…';
-    if (shown && t.tile.parentNode !== this.gallery.grid) this.gallery.place(this.tiles);
+    if (t.tile.parentNode !== this.gallery.grid) this.gallery.place(this.tiles);
   }
 
-  // renderTiles draws the gallery's shown page, and has the media server
-  // send the video of those tiles.
+  // renderTiles draws the gallery's shown page (the tiles of the others
+  // go), and has the media server send the video of those tiles.
   renderTiles() {
     if (!this.gallery) return;
     const members = this.kit._store.members;
-    for (const userID of [...this.tiles.keys()]) if (!members.has(userID)) this.renderTile(userID);
     this.gallery.setUsers([...members.keys()], this.kit._kit.userID);
-    for (const userID of members.keys()) this.renderTile(userID);
+    for (const userID of [...this.tiles.keys()]) if (!this.gallery.shown(userID)) this.renderTile(userID);
+    for (const userID of this.gallery.visible()) this.renderTile(userID);
     this.gallery.place(this.tiles);
     this.chooseVideo();
   }

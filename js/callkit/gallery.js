@@ -3,9 +3,9 @@
 // galleryPageSize, 25 by default); this page's own tile comes first, the
 // others in the order they joined, and the pager under the grid moves
 // through the pages. The active speaker is brought onto the first page
-// (in the place of its last tile that is not speaking). The call's media
-// receives video for the shown tiles only (callmedia.js tells the media
-// server from visible()).
+// (in the place of its last tile that is not speaking). Only the shown
+// page has tiles, and the call's media receives video for them only
+// (callmedia.js tells the media server from visible()).
 //
 // This file imports dom.js.
 
@@ -20,6 +20,7 @@ export class Gallery {
     this.pageSize = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(pageSize) || MAX_PAGE_SIZE));
     this.onChange = onChange;
     this.order = [];  // userIDs, in the order the tiles are shown
+    this.at = new Map(); // userID -> its place in order
     this.page = 0;    // the page shown, from 0
     this.self = '';   // this page's user, always first
     this.grid = el('div', { class: 'rk-grid', testid: 'video-grid', 'aria-label': 'Video' });
@@ -41,6 +42,7 @@ export class Gallery {
     const have = new Set(order);
     for (const u of userIDs) if (u !== self && !have.has(u)) order.push(u);
     this.order = now.has(self) ? [self, ...order] : order;
+    this.index();
     this.page = Math.min(this.page, this.pages() - 1);
     this.renderPager();
     return this.visible().join('\n') !== before;
@@ -54,7 +56,7 @@ export class Gallery {
     const before = this.visible().join('\n');
     const speaking = new Set(speakers);
     for (const u of speakers) {
-      const at = this.order.indexOf(u);
+      const at = this.at.get(u) ?? -1;
       if (at < this.pageSize) continue; // on the first page already, or not in the gallery
       let swap = -1;
       for (let i = Math.min(this.pageSize, this.order.length) - 1; i >= 0; i--) {
@@ -62,8 +64,25 @@ export class Gallery {
       }
       if (swap < 0) break;
       [this.order[swap], this.order[at]] = [this.order[at], this.order[swap]];
+      this.at.set(this.order[swap], swap);
+      this.at.set(this.order[at], at);
     }
     return this.visible().join('\n') !== before;
+  }
+
+  index() {
+    this.at = new Map(this.order.map((u, i) => [u, i]));
+  }
+
+  // has reports whether userID is in the gallery.
+  has(userID) {
+    return this.at.has(userID);
+  }
+
+  // shown reports whether userID's tile is on the page shown.
+  shown(userID) {
+    const i = this.at.get(userID);
+    return i !== undefined && i >= this.page * this.pageSize && i < (this.page + 1) * this.pageSize;
   }
 
   pages() {
