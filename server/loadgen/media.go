@@ -190,9 +190,18 @@ func Media(ctx context.Context, c Config, p Params) (*Result, error) {
 		sent[2*i], sent[2*i+1] = pb.sent[0].Load(), pb.sent[1].Load()
 		sentAll += sent[2*i] + sent[2*i+1]
 	}
-	// The last packets (and any retransmission) arrive within a moment.
+	// The last packets (and any retransmission) arrive within a moment:
+	// wait until nothing is lost and nothing more arrives. (An audio
+	// track's last packet still in flight is not counted lost, only
+	// expected once it is there: the tally's range ends at the last
+	// received.)
 	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) && tally(subs, sent).lost > 0 {
+	for received := int64(-1); time.Now().Before(deadline); {
+		tl := tally(subs, sent)
+		if tl.lost == 0 && tl.received == received {
+			break
+		}
+		received = tl.received
 		time.Sleep(50 * time.Millisecond)
 	}
 	tl := tally(subs, sent)
