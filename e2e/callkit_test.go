@@ -311,7 +311,7 @@ func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cal := openPage(t, s), openPage(t, s), openPage(t, s)
 	ann.recordWarnings()
-	oneOnOne := `scenario: { mode: RoomKit.OneONoneCall }, layout: 'Grid', lowerLeftNotification: { showTextChat: true }, showRoomTimer: true,`
+	oneOnOne := `scenario: { mode: RoomKit.OneONoneCall }, layout: 'Grid', videoCodec: 'VP8', language: 'en', showRoomTimer: true,`
 	ann.joinCall("ann", "one-on-one", oneOnOne)
 	ben.joinCall("ben", "one-on-one", oneOnOne)
 	ann.waitMembers("ann", "ben")
@@ -321,8 +321,8 @@ func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 	ben.waitMembers("ann", "ben")
 	warnings := ann.warnings()
 	assert.ElementsMatch(t, []string{
-		"roomkit: the call kit option layout is not supported yet; it is ignored",
-		"roomkit: the call kit option lowerLeftNotification is not supported yet; it is ignored",
+		"roomkit: the call kit option videoCodec is not supported yet; it is ignored",
+		"roomkit: the call kit option language is not supported yet; it is ignored",
 	}, warnings)
 }
 

@@ -14,7 +14,7 @@ import (
 // shownTiles lists the users whose tiles p's video grid shows, in order.
 func (p *page) shownTiles() []string {
 	p.t.Helper()
-	return evalAs[[]string](p, `[...document.querySelectorAll('[data-testid=video-grid] > [data-testid^=tile-]')].map((t) => t.dataset.testid.slice(5))`)
+	return evalAs[[]string](p, `[...document.querySelectorAll('[data-testid=video-grid] [data-testid^=tile-]')].map((t) => t.dataset.testid.slice(5))`)
 }
 
 // decoding is what p decodes video from now: the users whose frames

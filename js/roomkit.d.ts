@@ -439,6 +439,16 @@ export interface CallJoinConfig {
   maxMediaUsers?: number;
   /** Tiles on one page of the video grid (default and most 25): the grid shows this page's own tile first, then the others in the order they joined, with a pager under it when there are more; the active speaker is brought onto the first page. With the media server a page receives the video of the shown tiles only. */
   galleryPageSize?: number;
+  /** How the video grid shows the tiles: 'Auto' (the default: with two in the call the other fills the view and your own tile sits small in its corner; with a member pinned, Sidebar; otherwise Grid), 'Grid' (tiles of one size; a pinned member's first and twice as large) or 'Sidebar' (one large tile, the pinned member or else the active speaker, and the others in a strip beside it). Another value is warned about and taken as Auto. */
+  layout?: 'Auto' | 'Grid' | 'Sidebar';
+  /** A Layout button in the header to switch between the layouts (default true). */
+  showLayoutButton?: boolean;
+  /** A Pin button on each tile: the pinned member gets the large tile; a second press unpins (default true). */
+  showPinButton?: boolean;
+  /** Tiles for members whose camera is off (default true); false shows only members sending video (and your own tile). */
+  showNonVideoUser?: boolean;
+  /** Tiles for members whose camera is off and microphone on (default true). */
+  showOnlyAudioUser?: boolean;
   /** Links to the call (name and URL), shown with a Copy button each in the pre-join view and in Room details. */
   sharedLinks?: { name?: string; url: string }[];
   /** The pre-join view's title (default "Join <room ID>"). */

@@ -54,7 +54,8 @@ export class CallMedia {
   // newGrid makes the video grid of a new call view, with no tiles, and
   // its pager.
   newGrid() {
-    this.gallery = new Gallery({ pageSize: this.kit._config.galleryPageSize, onChange: () => this.renderTiles() });
+    const cfg = this.kit._config;
+    this.gallery = new Gallery({ pageSize: cfg.galleryPageSize, layout: cfg.layout, onChange: () => this.renderTiles() });
     this.tiles.clear();
     return this.gallery.element;
   }
@@ -321,6 +322,27 @@ export class CallMedia {
     this.notes?.append(el('p', { class: 'rk-error', role: 'alert', testid: 'media-error' }, text));
   }
 
+  // inGallery reports whether member m (userID's) has a tile: this
+  // page's own always; another with its camera off unless
+  // showNonVideoUser is false, or, with its microphone on (audio only),
+  // unless showOnlyAudioUser is false.
+  inGallery(userID, m) {
+    if (!m) return false;
+    if (userID === this.kit._kit.userID || m.video) return true;
+    const cfg = this.kit._config;
+    return cfg.showNonVideoUser !== false && (!m.audio || cfg.showOnlyAudioUser !== false);
+  }
+
+  // pin makes userID the pinned member ('' unpins): the large tile.
+  pin(userID) {
+    if (this.gallery?.pin(userID)) this.renderTiles();
+  }
+
+  // setLayout shows the tiles in layout ('Auto', 'Grid' or 'Sidebar').
+  setLayout(layout) {
+    if (this.gallery?.setLayout(layout)) this.renderTiles();
+  }
+
   // renderTile draws userID's video tile: the stream (this page's own,
   // or the newest connection's with that user), the camera and
   // microphone state the member published, and the connection's state.
@@ -334,8 +356,9 @@ export class CallMedia {
       this.tiles.delete(userID);
       return;
     }
-    if (!this.gallery.has(userID)) {
-      this.renderTiles(); // a member the gallery has not placed yet
+    const wanted = this.inGallery(userID, m);
+    if (wanted !== this.gallery.has(userID)) {
+      this.renderTiles(); // a member the gallery has not placed yet, or should no longer show
       return;
     }
     if (!this.gallery.shown(userID)) {
@@ -355,7 +378,10 @@ export class CallMedia {
       const name = el('span', { class: 'rk-name' });
       const net = el('span', { class: 'rk-net', testid: `net-${userID}`, hidden: true });
       const avatar = el('span', { class: 'rk-avatar', 'aria-hidden': 'true' });
-      t = { tile: el('div', { class: 'rk-tile', testid: `tile-${userID}` }, video, avatar, name, net), video, name, net, avatar };
+      const pin = kit._config.showPinButton === false ? null
+        : el('button', { class: 'rk-secondary rk-small rk-pin', testid: `pin-${userID}`, type: 'button',
+          onclick: () => this.pin(this.gallery?.pinned === userID ? '' : userID) });
+      t = { tile: el('div', { class: 'rk-tile', testid: `tile-${userID}` }, video, avatar, name, net, pin), video, name, net, avatar, pin };
       this.tiles.set(userID, t);
     }
     let stream = null;
@@ -385,7 +411,14 @@ export class CallMedia {
     t.name.textContent = `${m.userName || userID}${me ? ' (you)' : ''}${audio ? '' : ' · muted'}`;
     t.net.hidden = !(state === 'reconnecting' || state === 'unreachable');
     t.net.textContent = state === 'unreachable' ? 'unreachable' : 'reconnecting…';
-    if (t.tile.parentNode !== this.gallery.grid) this.gallery.place(this.tiles);
+    if (t.pin) {
+      const pinned = this.gallery.pinned === userID;
+      const who = m.userName || userID;
+      t.pin.textContent = pinned ? 'Unpin' : 'Pin';
+      t.pin.setAttribute('aria-pressed', String(pinned));
+      t.pin.setAttribute('aria-label', pinned ? `Unpin ${who}` : `Pin ${who} to the large tile`);
+    }
+    if (!this.gallery.element.contains(t.tile)) this.gallery.place(this.tiles);
   }
 
   // renderTiles draws the gallery's shown page (the tiles of the others
@@ -393,7 +426,7 @@ export class CallMedia {
   renderTiles() {
     if (!this.gallery) return;
     const members = this.kit._store.members;
-    this.gallery.setUsers([...members.keys()], this.kit._kit.userID);
+    this.gallery.setUsers([...members].filter(([u, m]) => this.inGallery(u, m)).map(([u]) => u), this.kit._kit.userID);
     for (const userID of [...this.tiles.keys()]) if (!this.gallery.shown(userID)) this.renderTile(userID);
     for (const userID of this.gallery.visible()) this.renderTile(userID);
     this.gallery.place(this.tiles);
@@ -418,6 +451,13 @@ export class CallMedia {
     for (const [userID, t] of this.tiles) {
       t.tile.classList.toggle('rk-speaking', userID === loudest);
       t.tile.dataset.speaking = String(userID === loudest);
+    }
+    // The Sidebar's large tile follows the speaker (kept while nobody
+    // speaks), unless a member is pinned.
+    const g = this.gallery;
+    if (g && loudest && loudest !== g.speaker && loudest !== this.kit._kit.userID) {
+      g.speaker = loudest;
+      if (g.shape().kind === 'sidebar' && !g.pinned) g.place(this.tiles);
     }
   }
 

@@ -15,6 +15,7 @@ import { el } from './dom.js';
 import { addNote, chatPanel } from './chat.js';
 import { memberPanel, renderMembers } from './members.js';
 import { logo, openDetails, roomTimer, sharedLinks } from './details.js';
+import { LAYOUTS } from './config.js';
 
 // preJoin shows the pre-join view; it resolves when the user joins.
 export function preJoin(kit) {
@@ -39,37 +40,58 @@ export function preJoin(kit) {
   });
 }
 
-// moreMenu makes the More button and its menu: invite (if this member
-// may), show or hide chat, copy the room ID, and end for everyone (for
-// the host). The menu is drawn anew each time it opens
-// (kit._view.renderMenu).
-function moreMenu(kit, chat) {
-  const menu = el('div', { role: 'menu', testid: 'more-menu', hidden: true, 'aria-label': 'More' });
-  // Items the member may not use are left out (replaceChildren would
-  // show a null as the text "null").
-  kit._view.renderMenu = () => menu.replaceChildren(...[
-    kit._invites.canInvite() ? el('button', { role: 'menuitem', testid: 'menu-invite', onclick: () => { closeMenu(); kit._invites.openInviteList(); } }, 'Invite members') : null,
-    kit._config.showTextChat ? el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; closeMenu(); } }, 'Show or hide chat') : null,
-    el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(kit._roomID).catch(() => {}); closeMenu(); } }, 'Copy room ID'),
-    kit._store.members.get(kit._kit.userID)?.role === 'host'
-      ? el('button', { role: 'menuitem', testid: 'menu-end-all', onclick: () => { closeMenu(); kit._zim.endRoom(kit._roomID).catch((err) => addNote(kit, `Could not end the call (${err.code}): ${err.message}`)); } }, 'End for everyone')
-      : null,
-  ].filter(Boolean));
-  const more = el('button', { class: 'rk-secondary', testid: 'more-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': 'More options',
-    onclick: () => { kit._view.renderMenu(); menu.hidden = !menu.hidden; more.setAttribute('aria-expanded', String(!menu.hidden)); if (!menu.hidden) menu.querySelector('button').focus(); } }, '⋯');
-  const closeMenu = () => { menu.hidden = true; more.setAttribute('aria-expanded', 'false'); more.focus(); };
-  // The menu's keys: Escape closes it; the arrows, Home and End move
-  // between its items, wrapping around.
+// menuButton makes a button with its menu (testid, label, the menu's
+// aria-label), whose items render() draws anew each time it opens. It
+// returns { element, close } (close gives the focus back to the button).
+// The menu's keys: Escape closes it; the arrows, Home and End move
+// between its items, wrapping around.
+function menuButton({ testid, menuTestid, text, label, render }) {
+  const menu = el('div', { role: 'menu', testid: menuTestid, hidden: true, 'aria-label': label });
+  const button = el('button', { class: 'rk-secondary', testid, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': label,
+    onclick: () => {
+      // Items the member may not use are left out (replaceChildren would
+      // show a null as the text "null").
+      menu.replaceChildren(...render().filter(Boolean));
+      menu.hidden = !menu.hidden;
+      button.setAttribute('aria-expanded', String(!menu.hidden));
+      if (!menu.hidden) menu.querySelector('button')?.focus();
+    } }, text);
+  const close = () => { menu.hidden = true; button.setAttribute('aria-expanded', 'false'); button.focus(); };
   menu.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') { closeMenu(); return; }
-    const items = [...menu.querySelectorAll('[role=menuitem]')];
+    if (e.key === 'Escape') { close(); return; }
+    const items = [...menu.querySelectorAll('[role^=menuitem]')];
     const at = items.indexOf(document.activeElement);
     const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[e.key];
     if (to === undefined || items.length === 0) return;
     e.preventDefault();
     items[(to + items.length) % items.length].focus();
   });
-  return el('div', { class: 'rk-menu-wrap' }, more, menu);
+  return { element: el('div', { class: 'rk-menu-wrap' }, button, menu), close, render: () => { if (!menu.hidden) menu.replaceChildren(...render().filter(Boolean)); } };
+}
+
+// moreMenu makes the More button and its menu: invite (if this member
+// may), show or hide chat, copy the room ID, and end for everyone (for
+// the host). kit._view.renderMenu redraws it while open.
+function moreMenu(kit, chat) {
+  const m = menuButton({ testid: 'more-button', menuTestid: 'more-menu', text: '⋯', label: 'More options', render: () => [
+    kit._invites.canInvite() ? el('button', { role: 'menuitem', testid: 'menu-invite', onclick: () => { m.close(); kit._invites.openInviteList(); } }, 'Invite members') : null,
+    kit._config.showTextChat ? el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; m.close(); } }, 'Show or hide chat') : null,
+    el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(kit._roomID).catch(() => {}); m.close(); } }, 'Copy room ID'),
+    kit._store.members.get(kit._kit.userID)?.role === 'host'
+      ? el('button', { role: 'menuitem', testid: 'menu-end-all', onclick: () => { m.close(); kit._zim.endRoom(kit._roomID).catch((err) => addNote(kit, `Could not end the call (${err.code}): ${err.message}`)); } }, 'End for everyone')
+      : null,
+  ] });
+  kit._view.renderMenu = m.render;
+  return m.element;
+}
+
+// layoutMenu makes the Layout button (showLayoutButton) and its menu of
+// the layouts, the one in use checked.
+function layoutMenu(kit) {
+  const m = menuButton({ testid: 'layout-button', menuTestid: 'layout-menu', text: 'Layout', label: 'Layout', render: () =>
+    LAYOUTS.map((layout) => el('button', { role: 'menuitemradio', testid: `layout-${layout}`, 'aria-checked': String(kit._media.gallery?.layout === layout),
+      onclick: () => { kit._media.setLayout(layout); m.close(); } }, layout)) });
+  return m.element;
 }
 
 // mediaControls makes the camera and microphone toggles the config shows
@@ -116,6 +138,7 @@ export function renderCall(kit) {
       el('h2', { testid: 'room-title' }, kit._roomID),
       roomTimer(kit._config),
       kit._config.showRoomDetailsButton ? el('button', { class: 'rk-secondary', testid: 'room-details-button', onclick: () => openDetails(kit) }, 'Details') : null,
+      kit._config.showLayoutButton ? layoutMenu(kit) : null,
       menu,
       el('button', { class: 'rk-danger', testid: 'leave-button', onclick: () => kit.hangUp() }, 'Leave')),
     grid,

@@ -41,8 +41,14 @@ export const DEFAULTS = {
   showRemoveUserButton: true,               // Remove on others, for a host or manager (the server checks the role)
   useFrontFacingCamera: true,               // the camera facing the user (false: the one facing away)
   enableStereo: false,                      // a stereo microphone (echo cancellation off)
-  galleryPageSize: 25,
-  videoResolutionDefault: '360p', // the camera asked for: '180p', '360p', '480p' or '720p'  // tiles on one page of the video grid (1..25); the media server sends the shown page's video
+  galleryPageSize: 25,            // tiles on one page of the video grid (1..25); the media server sends the shown page's video
+  videoResolutionDefault: '360p', // the camera asked for: '180p', '360p', '480p' or '720p'
+  // The video grid (gallery.js).
+  layout: 'Auto',          // 'Auto', 'Grid' or 'Sidebar' (LAYOUTS)
+  showLayoutButton: true,  // a Layout button to switch between them
+  showPinButton: true,     // a Pin button on each tile: the pinned member gets the large tile
+  showNonVideoUser: true,  // tiles for members whose camera is off
+  showOnlyAudioUser: true, // tiles for members whose camera is off and microphone on
   onMediaError() {},    // ({ kind: 'audio'|'video'|'peer'|'limit', message, name?, userID? })
 };
 
@@ -55,6 +61,9 @@ export const SCENARIOS = Object.freeze({
   LiveStreaming: 'LiveStreaming',
 });
 
+/** The video grid's layouts, by the vendor's names (the config's layout). */
+export const LAYOUTS = Object.freeze(['Auto', 'Grid', 'Sidebar']);
+
 // warnUnsupported warns once per name, in the console, of each joinRoom
 // option roomkit does not do yet (any name that is not one of DEFAULTS'
 // or scenario), and of a scenario it does not run yet: they are never
@@ -63,6 +72,9 @@ export function warnUnsupported(config) {
   for (const name of Object.keys(config)) {
     if (name in DEFAULTS || name === 'scenario') continue;
     warnOnce(`option ${name}`, `roomkit: the call kit option ${name} is not supported yet; it is ignored`);
+  }
+  if (config.layout !== undefined && !LAYOUTS.includes(config.layout)) {
+    warnOnce(`layout ${config.layout}`, `roomkit: layout ${JSON.stringify(config.layout)} is not one of ${LAYOUTS.join(', ')}; Auto is used`);
   }
   const mode = config.scenario?.mode;
   if (mode === SCENARIOS.LiveStreaming) {

@@ -54,6 +54,18 @@ const STYLE = `
 .rk-call .rk-timer { font-variant-numeric: tabular-nums; opacity: .8; }
 .rk-call .rk-logo { display: block; max-height: 28px; width: auto; }
 .rk-call .rk-pager:not([hidden]) { display: flex; gap: 8px; align-items: center; justify-content: center; margin-top: 6px; }
+.rk-call .rk-layout-grid .rk-tile[data-main=true] { grid-column: span 2; grid-row: span 2; }
+.rk-call .rk-layout-sidebar { grid-template-columns: minmax(0, 3fr) minmax(120px, 1fr); align-items: start; }
+.rk-call .rk-strip { display: flex; flex-direction: column; gap: 8px; max-height: 70vh; overflow-y: auto; }
+.rk-call .rk-layout-pip { display: block; position: relative; }
+.rk-call .rk-layout-pip .rk-tile[data-main=false] { position: absolute; right: 10px; bottom: 10px; width: 28%; z-index: 1;
+  box-shadow: 0 2px 10px rgba(0,0,0,.4); }
+.rk-call .rk-layout-pip .rk-tile[data-main=false] .rk-pin { display: none; }
+.rk-call .rk-tile .rk-pin { position: absolute; left: 6px; top: 6px; min-height: 28px; padding: 2px 8px; opacity: .85; }
+.rk-call .rk-tile .rk-pin[aria-pressed=false] { background: #fff; color: #0a58ca; border-color: #0a58ca; }
+.rk-call .rk-tile .rk-pin[aria-pressed=true] { background: #0a58ca; color: #fff; }
+.rk-call [role=menuitemradio] { display: block; width: 100%; text-align: left; background: #fff; color: #14171a; border: 0; }
+.rk-call [role=menuitemradio][aria-checked=true]::before { content: '✓ '; }
 .rk-call .rk-tile.rk-speaking { outline: 3px solid #16a34a; outline-offset: -3px; }
 .rk-call .rk-controls { display: flex; gap: 8px; flex-wrap: wrap; justify-content: center; }
 .rk-call button[aria-pressed=false] { background: #fff; color: #b42318; border-color: #b42318; }

@@ -1,14 +1,26 @@
 // The call view's gallery: which members' tiles are shown, in what order,
-// one page at a time. A page holds up to pageSize tiles (the config's
-// galleryPageSize, 25 by default); this page's own tile comes first, the
-// others in the order they joined, and the pager under the grid moves
-// through the pages. The active speaker is brought onto the first page
-// (in the place of its last tile that is not speaking). Only the shown
-// page has tiles, and the call's media receives video for them only
+// one page at a time, and how (the layout). A page holds up to pageSize
+// tiles (the config's galleryPageSize, 25 by default); a pinned member
+// comes first, then this page's own tile, then the others in the order
+// they joined, and the pager under the grid moves through the pages. The
+// active speaker is brought onto the first page (in the place of its last
+// tile that is neither pinned, this page's own nor speaking). Only the
+// shown page has tiles, and the call's media receives video for them only
 // (callmedia.js tells the media server from visible()).
 //
-// This file imports dom.js.
+// The layouts (the config's layout, by the vendor's names):
+//   Grid     every tile the same size; a pinned member's tile is the
+//            first, twice as wide and high.
+//   Sidebar  one large tile (the pinned member, else the active speaker,
+//            else the first other member) and the others in a strip
+//            beside it.
+//   Auto     (the default) with two in the call, the other member fills
+//            the view and this page's own tile sits small in its corner;
+//            with a member pinned, Sidebar; otherwise Grid.
+//
+// This file imports dom.js and config.js.
 
+import { LAYOUTS } from './config.js';
 import { el } from './dom.js';
 
 /** The most tiles one gallery page shows, and the default. */
@@ -16,14 +28,19 @@ export const MAX_PAGE_SIZE = 25;
 
 export class Gallery {
   // onChange() runs when the page shown changes (a page turned).
-  constructor({ pageSize, onChange }) {
+  // layout is one of LAYOUTS.
+  constructor({ pageSize, onChange, layout = 'Auto' }) {
     this.pageSize = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(pageSize) || MAX_PAGE_SIZE));
     this.onChange = onChange;
     this.order = [];  // userIDs, in the order the tiles are shown
     this.at = new Map(); // userID -> its place in order
     this.page = 0;    // the page shown, from 0
-    this.self = '';   // this page's user, always first
+    this.self = '';   // this page's user, first but for a pinned member
+    this.pinned = ''; // the pinned member, first on every layout, or ''
+    this.speaker = ''; // the active speaker (Sidebar's large tile when none is pinned)
+    this.layout = LAYOUTS.includes(layout) ? layout : 'Auto';
     this.grid = el('div', { class: 'rk-grid', testid: 'video-grid', 'aria-label': 'Video' });
+    this.strip = el('div', { class: 'rk-strip', testid: 'video-strip' });
     this.label = el('span', { testid: 'gallery-page', 'aria-live': 'polite' });
     this.prev = el('button', { class: 'rk-secondary', testid: 'gallery-prev', 'aria-label': 'Previous page of videos', onclick: () => this.turn(-1) }, '‹');
     this.next = el('button', { class: 'rk-secondary', testid: 'gallery-next', 'aria-label': 'Next page of videos', onclick: () => this.turn(1) }, '›');
@@ -38,10 +55,12 @@ export class Gallery {
     const before = this.visible().join('\n');
     const now = new Set(userIDs);
     this.self = self;
-    const order = this.order.filter((u) => now.has(u) && u !== self);
+    if (!now.has(this.pinned)) this.pinned = '';
+    const first = [this.pinned, self].filter((u, i, a) => u && now.has(u) && a.indexOf(u) === i);
+    const order = this.order.filter((u) => now.has(u) && !first.includes(u));
     const have = new Set(order);
-    for (const u of userIDs) if (u !== self && !have.has(u)) order.push(u);
-    this.order = now.has(self) ? [self, ...order] : order;
+    for (const u of userIDs) if (!first.includes(u) && !have.has(u)) order.push(u);
+    this.order = [...first, ...order];
     this.index();
     this.page = Math.min(this.page, this.pages() - 1);
     this.renderPager();
@@ -60,7 +79,8 @@ export class Gallery {
       if (at < this.pageSize) continue; // on the first page already, or not in the gallery
       let swap = -1;
       for (let i = Math.min(this.pageSize, this.order.length) - 1; i >= 0; i--) {
-        if (this.order[i] !== this.self && !speaking.has(this.order[i])) { swap = i; break; }
+        const v = this.order[i];
+        if (v !== this.self && v !== this.pinned && !speaking.has(v)) { swap = i; break; }
       }
       if (swap < 0) break;
       [this.order[swap], this.order[at]] = [this.order[at], this.order[swap]];
@@ -68,6 +88,39 @@ export class Gallery {
       this.at.set(this.order[at], at);
     }
     return this.visible().join('\n') !== before;
+  }
+
+  // pin makes userID the pinned member ('' unpins): its tile goes first,
+  // and is the large one. It reports whether anything changed.
+  pin(userID) {
+    if (userID === this.pinned || (userID && !this.at.has(userID))) return false;
+    this.pinned = userID;
+    this.setUsers([...this.order], this.self);
+    this.page = 0;
+    this.renderPager();
+    return true;
+  }
+
+  // setLayout shows the tiles in layout (one of LAYOUTS).
+  setLayout(layout) {
+    if (!LAYOUTS.includes(layout) || layout === this.layout) return false;
+    this.layout = layout;
+    return true;
+  }
+
+  // shape is how the shown page is drawn: 'grid', 'sidebar' or 'pip'
+  // (Auto with two in the call), and its large tile's user ('' for none).
+  shape() {
+    const shown = this.visible();
+    if (this.layout === 'Auto' && !this.pinned && this.order.length === 2 && shown.length === 2) {
+      return { kind: 'pip', main: shown.find((u) => u !== this.self) };
+    }
+    if (this.layout === 'Sidebar' || (this.layout === 'Auto' && this.pinned)) {
+      const others = shown.filter((u) => u !== this.self);
+      const main = [this.pinned, this.speaker].find((u) => u && shown.includes(u)) ?? others[0] ?? shown[0] ?? '';
+      return { kind: 'sidebar', main };
+    }
+    return { kind: 'grid', main: this.pinned && shown.includes(this.pinned) ? this.pinned : '' };
   }
 
   index() {
@@ -111,14 +164,38 @@ export class Gallery {
     this.next.disabled = this.page >= n - 1;
   }
 
-  // place puts the shown page's tiles in the grid, in order, and takes
-  // the others out.
+  // place puts the shown page's tiles in the grid, in order (the large
+  // tile first; in Sidebar the others go in the strip beside it), and
+  // takes the others out. The grid's data-layout ('grid', 'sidebar' or
+  // 'pip') and each tile's data-main and data-pinned say how they are
+  // drawn.
   place(tiles) {
-    const shown = this.visible().map((u) => tiles.get(u)?.tile).filter(Boolean);
-    const keep = new Set(shown);
-    for (const child of [...this.grid.children]) if (!keep.has(child)) child.remove();
-    shown.forEach((tile, i) => {
-      if (this.grid.children[i] !== tile) this.grid.insertBefore(tile, this.grid.children[i] ?? null);
-    });
+    const { kind, main } = this.shape();
+    this.grid.dataset.layout = kind;
+    this.grid.className = `rk-grid rk-layout-${kind}`;
+    const users = this.visible();
+    if (main) users.sort((a, b) => (b === main) - (a === main));
+    for (const [u, t] of tiles) {
+      t.tile.dataset.main = String(u === main);
+      t.tile.dataset.pinned = String(u === this.pinned);
+    }
+    const shown = users.map((u) => tiles.get(u)?.tile).filter(Boolean);
+    if (kind === 'sidebar') {
+      const large = tiles.get(main)?.tile;
+      fill(this.strip, shown.filter((t) => t !== large));
+      fill(this.grid, [large, this.strip.children.length > 0 ? this.strip : null].filter(Boolean));
+    } else {
+      fill(this.grid, shown);
+    }
   }
+}
+
+// fill makes nodes parent's children, in order, moving as few as it can
+// (a moved video element keeps playing).
+function fill(parent, nodes) {
+  const keep = new Set(nodes);
+  for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+  nodes.forEach((node, i) => {
+    if (parent.children[i] !== node) parent.insertBefore(node, parent.children[i] ?? null);
+  });
 }
