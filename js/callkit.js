@@ -18,7 +18,8 @@
 //   gallery.js      which tiles are shown, a page at a time
 //   callview.js     the pre-join and call views, the More menu, the controls
 //   details.js      shared links, Room details, the timer, the logo, the leaving view
-//   members.js      the member list view
+//   members.js      the member list view, its search, the avatars
+//   notices.js      the lower-left notices of members and chat
 //   chat.js         the chat view
 //   dom.js          el, the style sheet, overlays
 //
@@ -28,7 +29,7 @@
 // callkit/ and from there to media.js: roomkit.js hands the kit the RoomKit
 // it needs, so no module here imports roomkit.js.
 
-import { COMMAND, DEFAULTS, SCENARIOS, warnUnsupported, warnUnsupportedInvitation } from './callkit/config.js';
+import { COMMAND, DEFAULTS, SCENARIOS, log, setConsoleLevel, warnUnsupported, warnUnsupportedInvitation } from './callkit/config.js';
 import { closeDetails, leavingView } from './callkit/details.js';
 import { CALL_STORAGE_KEY, readCall, writeCall } from './callkit/storage.js';
 import { addStyle, el } from './callkit/dom.js';
@@ -38,6 +39,7 @@ import { Invitations } from './callkit/invitations.js';
 import { CallMedia } from './callkit/callmedia.js';
 import { preJoin, renderCall } from './callkit/callview.js';
 import { addChat } from './callkit/chat.js';
+import { offerAvatars } from './callkit/members.js';
 
 export { CALL_STORAGE_KEY };
 
@@ -95,6 +97,7 @@ export function makeCallKit(RoomKit, invalid) {
     }
 
     async _join(config) {
+      setConsoleLevel(config.console);
       warnUnsupported(config);
       this._given = config; // for the leaving view's Rejoin
       this._config = { ...DEFAULTS, ...config };
@@ -134,6 +137,7 @@ export function makeCallKit(RoomKit, invalid) {
           await zim?.logout();
         }
       } finally {
+        log('info', `left the call in ${this._roomID}`);
         this._show(leavingView(this, this._given));
         this._config.onLeaveRoom();
       }
@@ -295,6 +299,8 @@ export function makeCallKit(RoomKit, invalid) {
       this._joined = true;
       this._saveCall();
       renderCall(this);
+      offerAvatars(this, [...this._store.members].map(([userID, m]) => ({ userID, userName: m.userName })));
+      log('info', `joined the call in ${roomID}`);
       cfg.onJoinRoom();
       // Not awaited: a device that is slow to start (or a permission
       // question nobody answers) holds up media only, not the call.

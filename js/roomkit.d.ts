@@ -449,6 +449,18 @@ export interface CallJoinConfig {
   showNonVideoUser?: boolean;
   /** Tiles for members whose camera is off and microphone on (default true). */
   showOnlyAudioUser?: boolean;
+  /** Notices in the lower left of the call view, a few seconds each: members joining and leaving (showUserJoinAndLeave, default true) and, while the chat panel is hidden, the newest chat messages (showTextChat, default true). */
+  lowerLeftNotification?: { showUserJoinAndLeave?: boolean; showTextChat?: boolean };
+  /** The one panel shown at first (RoomKit.RightPanelExpandedType): 'RoomMembers' or 'RoomMessages' (the other hidden), 'None' (neither), 'RoomDetails' (neither, and the Details dialog open). Not given: the member list and the chat both (as showUserList and showTextChat say). The More menu shows and hides them. */
+  rightPanelExpandedType?: 'None' | 'RoomDetails' | 'RoomMembers' | 'RoomMessages';
+  /** The camera and microphone controls fade out 3 s after the pointer last moved in the call view (or a key, a touch, the focus), and come back at any of those (default false: they stay). */
+  autoHideFooter?: boolean;
+  /** A search field over the member list, matching names and user IDs (default false). */
+  enableUserSearch?: boolean;
+  /** Called with the members as they join (and, on joining, with every member, this page's user among them), each with setUserAvatar(url): the image their tile shows while their camera is off, and beside their name in the member list; "" removes it. It changes this page only. */
+  onUserAvatarSetter?: (users: { userID: string; userName: string; setUserAvatar: (url: string) => void }[]) => void;
+  /** What the call kit writes to the console (RoomKit.ConsoleDebug … ConsoleNone): 'Info' adds joining and leaving, 'Warning' (the default) its warnings (options it does not do, say) and errors, 'Error' errors only, 'None' nothing. */
+  console?: 'Debug' | 'Info' | 'Warning' | 'Error' | 'None';
   /** Links to the call (name and URL), shown with a Copy button each in the pre-join view and in Room details. */
   sharedLinks?: { name?: string; url: string }[];
   /** The pre-join view's title (default "Join <room ID>"). */
@@ -717,6 +729,8 @@ export declare const RoomKit: Readonly<{
   ConsoleError: 'Error';
   /** Console level None. */
   ConsoleNone: 'None';
+  /** The panels a call kit's rightPanelExpandedType may name. */
+  readonly RightPanelExpandedType: { readonly None: 'None'; readonly RoomDetails: 'RoomDetails'; readonly RoomMembers: 'RoomMembers'; readonly RoomMessages: 'RoomMessages' };
   /** Loads the wasm module; resolves with RoomKit once it is ready. The same Promise for every call until one fails. */
   init(options?: InitOptions): Promise<typeof RoomKit>;
   /** Resolves once init has loaded the module; rejects if that load fails. */

@@ -572,6 +572,8 @@ export const RoomKit = Object.freeze({
   ConsoleWarning: 'Warning',
   ConsoleError: 'Error',
   ConsoleNone: 'None',
+  /** The panels a call kit's rightPanelExpandedType may name. */
+  RightPanelExpandedType: Object.freeze({ None: 'None', RoomDetails: 'RoomDetails', RoomMembers: 'RoomMembers', RoomMessages: 'RoomMessages' }),
 
   /**
    * Loads the wasm module: fetches wasmURL (by default roomkit.wasm next to

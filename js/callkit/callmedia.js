@@ -18,7 +18,7 @@
 
 import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from '../media.js';
 import { SfuConnection } from '../sfu.js';
-import { audioConstraints, videoConstraints } from './config.js';
+import { audioConstraints, log, videoConstraints } from './config.js';
 import { el, overlay } from './dom.js';
 import { Gallery } from './gallery.js';
 
@@ -204,7 +204,7 @@ export class CallMedia {
     this.claiming = true;
     try {
       if (await slots.claim() && this.slots === slots && kit._joined && !this.mesh) {
-        this.note('A place for audio and video freed up: you are in the call with audio and video now.');
+        this.note('A place for audio and video freed up: you are in the call with audio and video now.', 'info');
         this.openMesh();
       }
     } catch {
@@ -263,7 +263,7 @@ export class CallMedia {
   // request is under way.)
   selfUpdated(m) {
     if (!m.audio && this.local?.audio && this.publishing === 0 && this.published?.audio) {
-      this.setDevice('audio', false).then(() => this.note('Your microphone was muted by the host.'), (err) => {
+      this.setDevice('audio', false).then(() => this.note('Your microphone was muted by the host.', 'info'), (err) => {
         this.note(`Your microphone was muted by the host, but turning it off here failed: ${err?.message || err}`);
         this.kit._view.renderControls?.();
         this.renderTile(this.kit._kit.userID);
@@ -318,7 +318,10 @@ export class CallMedia {
     this.kit._config.onMediaError({ kind, name: err?.name ?? '', message });
   }
 
-  note(text) {
+  // note shows text in the media notes, and writes it to the console at
+  // level (an error, unless said).
+  note(text, level = 'error') {
+    log(level, text);
     this.notes?.append(el('p', { class: 'rk-error', role: 'alert', testid: 'media-error' }, text));
   }
 
@@ -407,7 +410,14 @@ export class CallMedia {
     t.tile.dataset.camera = video ? 'on' : 'off';
     t.tile.dataset.microphone = audio ? 'on' : 'off';
     t.tile.dataset.peer = state;
-    t.avatar.textContent = (m.userName || userID).slice(0, 1).toUpperCase();
+    // The avatar while the camera is off: the image the page set
+    // (onUserAvatarSetter), else the name's first letter.
+    const url = kit._store.avatars.get(userID) ?? '';
+    if (t.avatar.dataset.url !== url || !url) {
+      t.avatar.dataset.url = url;
+      if (url) t.avatar.replaceChildren(el('img', { src: url, alt: '', testid: `avatar-${userID}` }));
+      else t.avatar.textContent = (m.userName || userID).slice(0, 1).toUpperCase();
+    }
     t.name.textContent = `${m.userName || userID}${me ? ' (you)' : ''}${audio ? '' : ' · muted'}`;
     t.net.hidden = !(state === 'reconnecting' || state === 'unreachable');
     t.net.textContent = state === 'unreachable' ? 'unreachable' : 'reconnecting…';

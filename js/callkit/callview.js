@@ -15,7 +15,8 @@ import { el } from './dom.js';
 import { addNote, chatPanel } from './chat.js';
 import { memberPanel, renderMembers } from './members.js';
 import { logo, openDetails, roomTimer, sharedLinks } from './details.js';
-import { LAYOUTS } from './config.js';
+import { LAYOUTS, PANELS } from './config.js';
+import { noticeArea } from './notices.js';
 
 // preJoin shows the pre-join view; it resolves when the user joins.
 export function preJoin(kit) {
@@ -72,10 +73,11 @@ function menuButton({ testid, menuTestid, text, label, render }) {
 // moreMenu makes the More button and its menu: invite (if this member
 // may), show or hide chat, copy the room ID, and end for everyone (for
 // the host). kit._view.renderMenu redraws it while open.
-function moreMenu(kit, chat) {
+function moreMenu(kit, chat, members) {
   const m = menuButton({ testid: 'more-button', menuTestid: 'more-menu', text: '⋯', label: 'More options', render: () => [
     kit._invites.canInvite() ? el('button', { role: 'menuitem', testid: 'menu-invite', onclick: () => { m.close(); kit._invites.openInviteList(); } }, 'Invite members') : null,
     kit._config.showTextChat ? el('button', { role: 'menuitem', testid: 'menu-toggle-chat', onclick: () => { chat.hidden = !chat.hidden; m.close(); } }, 'Show or hide chat') : null,
+    kit._config.showUserList ? el('button', { role: 'menuitem', testid: 'menu-toggle-members', onclick: () => { members.hidden = !members.hidden; m.close(); } }, 'Show or hide members') : null,
     el('button', { role: 'menuitem', testid: 'menu-copy-room', onclick: () => { navigator.clipboard?.writeText(kit._roomID).catch(() => {}); m.close(); } }, 'Copy room ID'),
     kit._store.members.get(kit._kit.userID)?.role === 'host'
       ? el('button', { role: 'menuitem', testid: 'menu-end-all', onclick: () => { m.close(); kit._zim.endRoom(kit._roomID).catch((err) => addNote(kit, `Could not end the call (${err.code}): ${err.message}`)); } }, 'End for everyone')
@@ -122,17 +124,42 @@ function mediaControls(kit) {
     cfg.showAudioVideoSettingsButton ? el('button', { class: 'rk-secondary', testid: 'av-settings', onclick: () => media.openSettings() }, 'Settings') : null);
 }
 
-// renderCall shows the call view.
+// autoHide hides controls (autoHideFooter) after 3 s without the pointer
+// moving, a touch, a key or the focus in the call view, and shows them
+// again at any of those.
+function autoHide(view, controls) {
+  let timer;
+  const show = () => {
+    clearTimeout(timer);
+    if (!controls.isConnected) return; // the call view is gone
+    controls.dataset.hidden = 'false';
+    timer = setTimeout(() => { if (!controls.contains(document.activeElement)) controls.dataset.hidden = 'true'; else show(); }, AUTO_HIDE_MS);
+  };
+  for (const type of ['pointermove', 'pointerdown', 'keydown', 'focusin']) view.addEventListener(type, show);
+  show();
+}
+
+/** How long the controls stay after the last move, with autoHideFooter. */
+export const AUTO_HIDE_MS = 3000;
+
+// renderCall shows the call view. The panels shown at first are the
+// config's: showUserList and showTextChat, and of those, with
+// rightPanelExpandedType, only the one it names (RoomMembers,
+// RoomMessages; None: neither; RoomDetails: neither, with the Details
+// dialog open); the More menu shows and hides them.
 export function renderCall(kit) {
+  const cfg = kit._config;
   const members = memberPanel(kit);
   const chat = chatPanel(kit);
-  members.hidden = !kit._config.showUserList;
-  chat.hidden = !kit._config.showTextChat;
-  const menu = moreMenu(kit, chat);
+  kit._view.chatPanel = chat;
+  const panel = PANELS.includes(cfg.rightPanelExpandedType) ? cfg.rightPanelExpandedType : undefined;
+  members.hidden = !cfg.showUserList || (panel !== undefined && panel !== 'RoomMembers');
+  chat.hidden = !cfg.showTextChat || (panel !== undefined && panel !== 'RoomMessages');
+  const menu = moreMenu(kit, chat, members);
   const grid = kit._media.newGrid();
   const notes = kit._media.newNotes();
   const controls = mediaControls(kit);
-  kit._show(el('div', { testid: 'call-view', style: 'display:contents' },
+  const view = el('div', { testid: 'call-view', style: 'display:contents' },
     el('header', {},
       logo(kit._config),
       el('h2', { testid: 'room-title' }, kit._roomID),
@@ -144,7 +171,11 @@ export function renderCall(kit) {
     grid,
     controls,
     notes,
-    el('div', { class: 'rk-body' }, members, chat)));
+    el('div', { class: 'rk-body' }, members, chat),
+    noticeArea(kit));
+  kit._show(view);
+  if (cfg.autoHideFooter) autoHide(kit._root, controls);
   renderMembers(kit);
   kit._invites.renderPending();
+  if (panel === 'RoomDetails') openDetails(kit);
 }

@@ -50,6 +50,13 @@ export const DEFAULTS = {
   showNonVideoUser: true,  // tiles for members whose camera is off
   showOnlyAudioUser: true, // tiles for members whose camera is off and microphone on
   onMediaError() {},    // ({ kind: 'audio'|'video'|'peer'|'limit', message, name?, userID? })
+  // The views around the video (notices.js, members.js, callview.js).
+  lowerLeftNotification: null,   // { showUserJoinAndLeave, showTextChat }: notices in the lower left (both default true)
+  rightPanelExpandedType: undefined, // the one panel shown at first: 'None', 'RoomDetails', 'RoomMembers', 'RoomMessages' (default: both)
+  autoHideFooter: false,         // the camera and microphone controls hide 3 s after the pointer last moved
+  enableUserSearch: false,       // a search field over the member list
+  onUserAvatarSetter: null,      // ([{ userID, userName, setUserAvatar(url) }]): set the avatars tiles show
+  console: 'Warning',            // what the kit writes to the console: 'Debug', 'Info', 'Warning', 'Error' or 'None'
 };
 
 // The call kit's scenarios (joinRoom's scenario.mode), by the vendor's
@@ -60,6 +67,9 @@ export const SCENARIOS = Object.freeze({
   VideoConference: 'VideoConference',
   LiveStreaming: 'LiveStreaming',
 });
+
+/** The panels rightPanelExpandedType may name (RoomKit.RightPanelExpandedType). */
+export const PANELS = Object.freeze(['None', 'RoomDetails', 'RoomMembers', 'RoomMessages']);
 
 /** The video grid's layouts, by the vendor's names (the config's layout). */
 export const LAYOUTS = Object.freeze(['Auto', 'Grid', 'Sidebar']);
@@ -75,6 +85,9 @@ export function warnUnsupported(config) {
   }
   if (config.layout !== undefined && !LAYOUTS.includes(config.layout)) {
     warnOnce(`layout ${config.layout}`, `roomkit: layout ${JSON.stringify(config.layout)} is not one of ${LAYOUTS.join(', ')}; Auto is used`);
+  }
+  if (config.rightPanelExpandedType !== undefined && !PANELS.includes(config.rightPanelExpandedType)) {
+    warnOnce(`panel ${config.rightPanelExpandedType}`, `roomkit: rightPanelExpandedType ${JSON.stringify(config.rightPanelExpandedType)} is not one of ${PANELS.join(', ')}; it is ignored`);
   }
   const mode = config.scenario?.mode;
   if (mode === SCENARIOS.LiveStreaming) {
@@ -96,7 +109,29 @@ const warned = new Set();
 function warnOnce(key, message) {
   if (warned.has(key)) return;
   warned.add(key);
-  console.warn(message);
+  log('warning', message);
+}
+
+/** The console levels (the config's console; RoomKit.ConsoleDebug … ConsoleNone), least severe first. */
+export const CONSOLE_LEVELS = Object.freeze(['Debug', 'Info', 'Warning', 'Error', 'None']);
+let consoleLevel = 2; // Warning: the kit's warnings and errors
+
+// setConsoleLevel sets what the call kit writes to the console (the
+// config's console): messages of level at or above it; Warning when
+// not given, and for a level not one of CONSOLE_LEVELS (warned about).
+export function setConsoleLevel(level) {
+  const at = CONSOLE_LEVELS.indexOf(level ?? 'Warning');
+  consoleLevel = at < 0 ? 2 : at;
+  if (at < 0) warnOnce(`console ${level}`, `roomkit: console ${JSON.stringify(level)} is not one of ${CONSOLE_LEVELS.join(', ')}; Warning is used`);
+}
+
+// log writes message to the console at level ('debug', 'info',
+// 'warning' or 'error') if the console level takes it.
+export function log(level, message) {
+  const at = { debug: 0, info: 1, warning: 2, error: 3 }[level];
+  if (at < consoleLevel) return;
+  const write = { debug: console.debug, info: console.info, warning: console.warn, error: console.error }[level];
+  write.call(console, message.startsWith('roomkit:') ? message : `roomkit: ${message}`);
 }
 
 // The cameras a call may ask for (videoResolutionDefault), by the

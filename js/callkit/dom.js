@@ -46,6 +46,14 @@ const STYLE = `
 .rk-call .rk-tile[data-camera=off] video { visibility: hidden; }
 .rk-call .rk-tile .rk-avatar { position: absolute; inset: 0; display: none; align-items: center; justify-content: center; font-size: 2rem; }
 .rk-call .rk-tile[data-camera=off] .rk-avatar { display: flex; }
+.rk-call .rk-tile .rk-avatar img { width: 38%; aspect-ratio: 1; border-radius: 50%; object-fit: cover; }
+.rk-call .rk-row-avatar { width: 20px; height: 20px; border-radius: 50%; object-fit: cover; vertical-align: middle; margin-right: 6px; }
+.rk-call { position: relative; }
+.rk-call .rk-notices { position: absolute; left: 12px; bottom: 12px; z-index: 5; display: flex; flex-direction: column; gap: 4px;
+  max-width: min(320px, calc(100% - 24px)); pointer-events: none; }
+.rk-call .rk-notice { background: rgba(17,24,39,.85); color: #fff; border-radius: 8px; padding: 4px 10px; font-size: .9em; overflow-wrap: anywhere; }
+.rk-call .rk-controls { transition: opacity .3s; }
+.rk-call .rk-controls[data-hidden=true] { opacity: 0; pointer-events: none; }
 .rk-call .rk-tile .rk-name { position: absolute; left: 6px; bottom: 6px; background: rgba(0,0,0,.6); padding: 2px 8px; border-radius: 6px;
   font-size: .85em; max-width: calc(100% - 12px); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .rk-call .rk-tile .rk-net { position: absolute; right: 6px; top: 6px; background: rgba(180,35,24,.9); padding: 2px 8px; border-radius: 6px; font-size: .8em; }

@@ -12,22 +12,25 @@
 import { COMMAND } from './config.js';
 import { el } from './dom.js';
 import { addChat } from './chat.js';
-import { renderMembers } from './members.js';
+import { offerAvatars, renderMembers } from './members.js';
+import { noticeChat, noticeMembers } from './notices.js';
 
 export function listen(kit) {
   const zim = kit._zim;
   zim.on('roomMemberJoined', (z, { roomID, memberList }) => {
     if (roomID !== kit._roomID) return;
-    for (const m of memberList) kit._store.joined(m);
+    const fresh = memberList.filter((m) => kit._store.joined(m));
     renderMembers(kit);
+    noticeMembers(kit, fresh, true);
+    offerAvatars(kit, fresh);
     kit._config.onUserJoin(memberList.map(({ userID, userName }) => ({ userID, userName })));
   });
   zim.on('roomMemberLeft', (z, { roomID, memberList }) => {
     if (roomID !== kit._roomID) return;
-    for (const m of memberList) {
-      if (kit._store.left(m)) kit._media.drop(m.userID);
-    }
+    const gone = memberList.filter((m) => kit._store.left(m));
+    for (const m of gone) kit._media.drop(m.userID);
     renderMembers(kit);
+    noticeMembers(kit, gone, false);
     kit._config.onUserLeave(memberList.map(({ userID, userName }) => ({ userID, userName })));
     if (kit._config.autoLeaveRoomWhenOnlySelfInRoom && kit._joined && kit._store.onlySelfLeft(kit._kit.userID)) kit.hangUp();
   });
@@ -52,6 +55,7 @@ export function listen(kit) {
       }
       if (m.type !== 1) continue;
       addChat(kit, m);
+      noticeChat(kit, m);
       kit._config.onInRoomMessageReceived({
         fromUser: { userID: m.senderUserID, userName: m.senderUserName },
         message: m.message, sendTime: m.timestamp, messageID: m.messageID,

@@ -11,13 +11,33 @@
 import { el } from './dom.js';
 import { addNote } from './chat.js';
 
-// memberPanel makes the members section of the call view.
+// memberPanel makes the members section of the call view, with a search
+// field over the list when the config's enableUserSearch is on.
 export function memberPanel(kit) {
   const view = kit._view;
   view.memberList = el('ul', { testid: 'member-list', 'aria-live': 'polite' });
   view.memberCount = el('span', { testid: 'member-count' });
   view.pendingList = el('ul', { testid: 'pending-list', 'aria-label': 'Being called' });
-  return el('section', { 'aria-label': 'Members', testid: 'member-panel' }, el('h3', {}, 'Members (', view.memberCount, ')'), view.memberList, view.pendingList);
+  view.memberSearch = kit._config.enableUserSearch
+    ? el('input', { type: 'search', testid: 'member-search', placeholder: 'Search members', 'aria-label': 'Search members', oninput: () => renderMembers(kit) })
+    : null;
+  return el('section', { 'aria-label': 'Members', testid: 'member-panel' }, el('h3', {}, 'Members (', view.memberCount, ')'),
+    view.memberSearch, view.memberList, view.pendingList);
+}
+
+// offerAvatars hands the config's onUserAvatarSetter the users listed
+// ([{ userID, userName }]), each with setUserAvatar(url): the image their
+// tile shows while their camera is off, and their row in the list.
+export function offerAvatars(kit, users) {
+  const setter = kit._config.onUserAvatarSetter;
+  if (typeof setter !== 'function' || users.length === 0) return;
+  setter(users.map(({ userID, userName }) => ({ userID, userName,
+    setUserAvatar: (url) => {
+      if (typeof url !== 'string') throw new TypeError('setUserAvatar needs the image URL as a string');
+      if (url === '') kit._store.avatars.delete(userID);
+      else kit._store.avatars.set(userID, url);
+      renderMembers(kit);
+    } })));
 }
 
 export function renderMembers(kit) {
@@ -36,8 +56,15 @@ export function renderMembers(kit) {
   const act = (label, testid, f) => el('button', { class: 'rk-secondary rk-small', testid, onclick: () => f().catch((err) => addNote(kit, `${label} failed (${err.code}): ${err.message}`)) }, label);
   view.memberCount.textContent = String(members.size);
   kit._media.renderTiles();
-  view.memberList.replaceChildren(...[...members].map(([userID, m]) =>
-    el('li', { testid: `member-${userID}`, 'data-role': m.role, 'data-audio': String(m.audio) }, m.userName || userID,
+  // The search (enableUserSearch) matches names and user IDs, any case.
+  const q = view.memberSearch?.value.trim().toLowerCase() ?? '';
+  const matches = ([userID, m]) => !q || userID.toLowerCase().includes(q) || (m.userName ?? '').toLowerCase().includes(q);
+  const avatar = (userID) => {
+    const url = kit._store.avatars.get(userID);
+    return url ? el('img', { class: 'rk-row-avatar', src: url, alt: '', testid: `member-avatar-${userID}` }) : null;
+  };
+  view.memberList.replaceChildren(...[...members].filter(matches).map(([userID, m]) =>
+    el('li', { testid: `member-${userID}`, 'data-role': m.role, 'data-audio': String(m.audio) }, avatar(userID), m.userName || userID,
       userID === me ? el('span', { class: 'rk-you' }, ' (you)') : null,
       m.role === 'host' || m.role === 'manager' ? el('span', { class: 'rk-role' }, ` · ${m.role}`) : null,
       el('span', { class: 'rk-state', 'aria-label': m.audio ? 'microphone on' : 'microphone off' }, m.audio ? ' · mic on' : ' · muted'),

@@ -13,6 +13,7 @@ export class CallStore {
   constructor() {
     this.members = new Map(); // userID -> { userName, role, audio, video, share, places }
     this.messages = [];       // chat messages of this call, oldest first
+    this.avatars = new Map(); // userID -> the avatar image URL the page set (onUserAvatarSetter)
   }
 
   // load reads the member list, page by page (queryPage(nextFlag) is a
@@ -32,10 +33,12 @@ export class CallStore {
     this.members = members;
   }
 
-  // joined counts one more place (page) of member m.
+  // joined counts one more place (page) of member m; it returns true
+  // when that is m's first, and m a new member.
   joined(m) {
     const cur = this.members.get(m.userID);
     this.members.set(m.userID, { ...memberState(m), places: (cur?.places ?? 0) + 1 });
+    return !cur;
   }
 
   // left counts one place of member m less; it returns true when that was
