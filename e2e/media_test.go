@@ -321,6 +321,38 @@ func TestHostMuteTurnsTheMicrophoneOff(t *testing.T) {
 	ann.waitAudio("ben")
 }
 
+// The host turns a member's camera off: it goes off on the member's own
+// page (no more frames reach the others, the toggle shows off, a message
+// says why) and the others see the camera-off tile; only the member turns
+// it on again, and a participant is offered nothing of the kind.
+func TestHostTurnsACameraOff(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben := openPage(t, s), openPage(t, s)
+	room := ann.hostSession("ann", "review")
+	ben.joinCall("ben", room, "")
+	ann.waitMembers("ann", "ben")
+	ann.waitVideo("ben")
+	assert.False(t, ben.visible("camera-stop-ann"), "a participant is not offered another's camera")
+
+	ann.click("camera-stop-ben")
+	ben.waitAttr("tile-ben", "camera", "off")
+	ben.waitText(`[data-testid=media-notes]`, "camera was turned off by the host")
+	assert.Equal(t, "false", evalAs[string](ben, `document.querySelector('[data-testid=toggle-camera]').getAttribute('aria-pressed')`))
+	ann.waitAttr("tile-ben", "camera", "off")
+	assert.False(t, ann.visible("camera-stop-ben"), "nothing to turn off now")
+	require.Eventually(t, func() bool {
+		before := ann.frames("ben")
+		time.Sleep(500 * time.Millisecond)
+		return ann.frames("ben") == before
+	}, 10*time.Second, 100*time.Millisecond, "ben's video still arrives after the host turned it off")
+	// The host may not turn it on; ben may.
+	got := evalAs[string](ann, `zp._zim.setMemberState({ video: true }, zp.getRoomID(), 'ben').then(() => 'done', (e) => String(e.code))`)
+	assert.Equal(t, "6100013", got)
+	ben.click("toggle-camera")
+	ann.waitAttr("tile-ben", "camera", "on")
+	ann.waitVideo("ben")
+}
+
 // mediaPeers are the users p has a media connection with.
 func (p *page) mediaPeers() []string {
 	p.t.Helper()

@@ -479,6 +479,8 @@ export interface CallJoinConfig {
   showUserList?: boolean;
   /** A Mute button on other members, for a host or manager; the server checks the role (default true). */
   showTurnOffRemoteMicrophoneButton?: boolean;
+  /** A "Camera off" button on other members whose camera is on, for a host or manager; the server checks the role, and only a camera's owner turns it back on (default true). */
+  showTurnOffRemoteCameraButton?: boolean;
   /** A Remove button on other members, for a host or manager; the server checks the role (default true). */
   showRemoveUserButton?: boolean;
   /** The camera facing the user (default true); false asks for the one facing away. */

@@ -258,13 +258,14 @@ export class CallMedia {
   }
 
   // selfUpdated follows this page's member state m as the room sent it.
-  // Muted by the host or a manager: the microphone goes off here too. (An
-  // echo of this page's own change is not that: those arrive while its
-  // request is under way.)
+  // Muted by the host or a manager: the microphone goes off here too;
+  // the camera turned off by them: the camera. (An echo of this page's
+  // own change is not that: those arrive while its request is under way.)
   selfUpdated(m) {
-    if (!m.audio && this.local?.audio && this.publishing === 0 && this.published?.audio) {
-      this.setDevice('audio', false).then(() => this.note('Your microphone was muted by the host.', 'info'), (err) => {
-        this.note(`Your microphone was muted by the host, but turning it off here failed: ${err?.message || err}`);
+    for (const [kind, what, done] of [['audio', 'microphone', 'muted'], ['video', 'camera', 'turned off']]) {
+      if (m[kind] || !this.local?.[kind] || this.publishing !== 0 || !this.published?.[kind]) continue;
+      this.setDevice(kind, false).then(() => this.note(`Your ${what} was ${done} by the host.`, 'info'), (err) => {
+        this.note(`Your ${what} was ${done} by the host, but turning it off here failed: ${err?.message || err}`);
         this.kit._view.renderControls?.();
         this.renderTile(this.kit._kit.userID);
       });

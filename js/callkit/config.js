@@ -39,6 +39,7 @@ export const DEFAULTS = {
   showUserList: true,                       // the member list
   showTurnOffRemoteMicrophoneButton: true,  // Mute on others, for a host or manager (the server checks the role)
   showRemoveUserButton: true,               // Remove on others, for a host or manager (the server checks the role)
+  showTurnOffRemoteCameraButton: true,      // Camera off on others, for a host or manager (the server checks the role; only their owner turns a camera on)
   useFrontFacingCamera: true,               // the camera facing the user (false: the one facing away)
   enableStereo: false,                      // a stereo microphone (echo cancellation off)
   galleryPageSize: 25,            // tiles on one page of the video grid (1..25); the media server sends the shown page's video

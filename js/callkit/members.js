@@ -47,11 +47,13 @@ export function renderMembers(kit) {
   const me = kit._kit.userID;
   const myRole = members.get(me)?.role;
   // Offer only what the role allows (the server decides anyway): the
-  // host mutes and removes anyone, a manager mutes all but the host and
-  // removes participants.
+  // host mutes, turns the camera off of and removes anyone, a manager
+  // mutes and turns the camera off of all but the host and removes
+  // participants.
   // The config may leave either button out.
   const cfg = kit._config;
   const mayMute = (m) => cfg.showTurnOffRemoteMicrophoneButton && (myRole === 'host' || (myRole === 'manager' && m.role !== 'host'));
+  const mayStopCamera = (m) => cfg.showTurnOffRemoteCameraButton && (myRole === 'host' || (myRole === 'manager' && m.role !== 'host'));
   const mayRemove = (m) => cfg.showRemoveUserButton && (myRole === 'host' || (myRole === 'manager' && m.role === 'participant'));
   const act = (label, testid, f) => el('button', { class: 'rk-secondary rk-small', testid, onclick: () => f().catch((err) => addNote(kit, `${label} failed (${err.code}): ${err.message}`)) }, label);
   view.memberCount.textContent = String(members.size);
@@ -70,5 +72,6 @@ export function renderMembers(kit) {
       el('span', { class: 'rk-state', 'aria-label': m.audio ? 'microphone on' : 'microphone off' }, m.audio ? ' · mic on' : ' · muted'),
       m.video ? null : el('span', { class: 'rk-state', testid: `camera-off-${userID}` }, ' · camera off'),
       userID !== me && m.audio && mayMute(m) ? act('Mute', `mute-${userID}`, () => kit._zim.setMemberState({ audio: false }, kit._roomID, userID)) : null,
+      userID !== me && m.video && mayStopCamera(m) ? act('Camera off', `camera-stop-${userID}`, () => kit._zim.setMemberState({ video: false }, kit._roomID, userID)) : null,
       userID !== me && mayRemove(m) ? act('Remove', `remove-${userID}`, () => kit._zim.removeMember(userID, kit._roomID)) : null)));
 }

@@ -296,7 +296,8 @@ func (m *Manager) RenameMember(p Peer, roomID, userID, name string) (protocol.Me
 // SetMemberState runs setMemberState (ops.go): a member publishes its own audio,
 // video and share flags (share only while sharing is not locked, or as
 // host or manager); the host and managers may turn another's audio off
-// or on, and nothing else of it.
+// or on and another's camera off (never on: a camera is its owner's to
+// turn on), and nothing else of it.
 func (m *Manager) SetMemberState(p Peer, req protocol.SetMemberStateRequest) (protocol.Member, error) {
 	target := req.UserID
 	if target == "" {
@@ -308,8 +309,8 @@ func (m *Manager) SetMemberState(p Peer, req protocol.SetMemberStateRequest) (pr
 	}
 	defer s.r.mu.Unlock()
 	if s.target != s.me {
-		if req.Video != nil || req.Share != nil {
-			return protocol.Member{}, protocol.Errorf(protocol.CodeNotPermitted, "only %q may change its video and share; a host or manager may change another's audio only", target)
+		if req.Share != nil || (req.Video != nil && *req.Video) {
+			return protocol.Member{}, protocol.Errorf(protocol.CodeNotPermitted, "only %q may turn its camera on and change its share; a host or manager may turn another's audio off or on and camera off only", target)
 		}
 		if err := s.check(actMute); err != nil {
 			return protocol.Member{}, err
