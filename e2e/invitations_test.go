@@ -274,7 +274,7 @@ func TestInvitationCallResumesAfterReload(t *testing.T) {
 func TestCustomDialogsPendingCancelAndInitiatorLeaving(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
-	ends := "canInvitingInCalling: true, endCallWhenInitiatorLeave: true,"
+	ends := "canInvitingInCalling: true, endCallWhenInitiatorLeave: true, enableCustomCallInvitationDialog: true, enableCustomCallInvitationWaitingPage: true,"
 	ann.kit("ann", ends+` onWaitingPageWhenSending: (type, callees, cancel) => { ev.push('waiting ' + callees.map((c) => c.userID).join(',')); window.cancelCall = cancel; },`)
 	ben.kit("ben", ends+` onConfirmDialogWhenReceiving: (type, caller, refuse, accept) => { ev.push('confirm ' + caller.userID); window.acceptCall = accept; },
 		onSetRoomConfigBeforeJoining: () => ({ autoLeaveRoomWhenOnlySelfInRoom: false }),`)

@@ -126,7 +126,7 @@ func TestInvitationsBeforeTheModuleLoads(t *testing.T) {
 		window.zp = RoomKit.create(RoomKit.generateKitTokenForTest(` + jsString(app.DevAppID) + `, ` + jsString(secret) + `, '', 'eve', 'Eve', 3600));
 		window.configured = zp.setCallInvitationConfig({
 			onIncomingCallReceived: (id, caller) => ev.push('incoming ' + caller.userID),
-			ringtoneConfig: { incomingCallUrl: 'ring.mp3' },
+			enableNotifyWhenAppRunningInBackgroundOrQuit: true,
 		}).then(() => true);
 		return true;
 	})()`)
@@ -134,5 +134,5 @@ func TestInvitationsBeforeTheModuleLoads(t *testing.T) {
 	require.True(t, evalAs[bool](eve, `configured`), "setCallInvitationConfig resolved")
 	ann.invite(`[{ userID: 'eve' }]`, "")
 	eve.waitEv("incoming ann")
-	assert.Equal(t, []string{"roomkit: the call invitation option ringtoneConfig is not supported yet; it is ignored"}, eve.warnings())
+	assert.Equal(t, []string{"roomkit: the call invitation option enableNotifyWhenAppRunningInBackgroundOrQuit is not supported yet; it is ignored"}, eve.warnings())
 }

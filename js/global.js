@@ -15,3 +15,8 @@ for (const [name, value] of Object.entries(roomkit)) {
   if (name !== 'default' && name !== 'RoomKit' && !(name in global)) global[name] = value;
 }
 globalThis.RoomKit = Object.freeze(global);
+
+// A call kit page hands the kit its ZIM plugin (zp.addPlugins({ ZIM })),
+// loaded by a script of its own. roomkit needs none, so a page that drops
+// that script finds ZIM defined still; a page that keeps it keeps its own.
+if (!('ZIM' in globalThis)) globalThis.ZIM = Object.freeze({ roomkit: 'roomkit needs no ZIM plugin' });

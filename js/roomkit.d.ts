@@ -538,10 +538,16 @@ export interface CallInvitationConfig {
   endCallWhenInitiatorLeave?: boolean;
   /** The joinRoom options of a call this user answers or starts, by call type. */
   onSetRoomConfigBeforeJoining?: (callType: number) => Partial<CallJoinConfig> | void;
-  /** Replaces the incoming-call dialog: call accept() or refuse(). */
-  onConfirmDialogWhenReceiving?: (callType: number, caller: CallUser, refuse: () => void, accept: () => void, data: string) => void;
-  /** Replaces the inviter's waiting view: call cancel() to stop ringing. */
+  /** An invitation rings this page. With enableCustomCallInvitationDialog it is the page's own dialog: show it, and call accept() or refuse(). Without, the built-in dialog shows, with the texts this returns, if any. */
+  onConfirmDialogWhenReceiving?: (callType: number, caller: CallUser, refuse: () => void, accept: () => void, data: string) => void | { title?: string; confirmButtonName?: string; cancelButtonName?: string };
+  /** This page's call rings its callees. With enableCustomCallInvitationWaitingPage it is the page's own waiting page: show it, and call cancel() to stop ringing. */
   onWaitingPageWhenSending?: (callType: number, callees: CallUser[], cancel: () => void) => void;
+  /** The page shows its own incoming-call dialog from onConfirmDialogWhenReceiving; the kit shows none (default false). */
+  enableCustomCallInvitationDialog?: boolean;
+  /** The page shows its own waiting page from onWaitingPageWhenSending; the kit shows none (default false). */
+  enableCustomCallInvitationWaitingPage?: boolean;
+  /** Ringtones, looped: incomingCallUrl while an invitation rings this page, outgoingCallUrl while this page's call rings; each stops at any answer, a cancel or a timeout. None by default. The browser's autoplay policy decides whether a page the user has not interacted with may sound. */
+  ringtoneConfig?: { incomingCallUrl?: string; outgoingCallUrl?: string };
   /** This user's invitation is over without a call: declined, timed out, canceled, busy, or the call ended. */
   onCallInvitationEnded?: (reason: CallEndReason, data: string) => void;
   /** An invitation rings this user. */

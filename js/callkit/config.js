@@ -172,8 +172,11 @@ export const INVITATION_DEFAULTS = {
   onlyInitiatorCanInvite: false,
   endCallWhenInitiatorLeave: false,
   onSetRoomConfigBeforeJoining: () => ({}),
-  onConfirmDialogWhenReceiving: null,
-  onWaitingPageWhenSending: null,
+  onConfirmDialogWhenReceiving: null, // told of an incoming call; with enableCustomCallInvitationDialog, the page's own dialog
+  onWaitingPageWhenSending: null,     // told of an outgoing call; with enableCustomCallInvitationWaitingPage, the page's own waiting page
+  enableCustomCallInvitationDialog: false,     // the page shows its own incoming-call dialog (onConfirmDialogWhenReceiving)
+  enableCustomCallInvitationWaitingPage: false, // the page shows its own waiting page (onWaitingPageWhenSending)
+  ringtoneConfig: null, // { incomingCallUrl, outgoingCallUrl }: looped while ringing, stopped at any answer
   onCallInvitationEnded() {},
   onIncomingCallReceived() {},
   onIncomingCallCanceled() {},

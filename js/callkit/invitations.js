@@ -15,6 +15,7 @@
 import { INVITATION_DEFAULTS, MAX_WAITING_SELECT_USERS } from './config.js';
 import { el, overlay } from './dom.js';
 import { addNote } from './chat.js';
+import { Ringtones } from './ringtones.js';
 
 export class Invitations {
   constructor(kit, invalid) {
@@ -26,6 +27,7 @@ export class Invitations {
     this.inviteList = null; // the Invite members list, while open
     this.early = null;    // call state events that came before callInvite's reply
     this.list = { waitingSelectUsers: [], defaultChecked: true }; // the Invite members list
+    this.tones = new Ringtones(); // ringtoneConfig's, while ringing
   }
 
   configure(config) {
@@ -91,19 +93,28 @@ export class Invitations {
     cfg.onIncomingCallReceived(call.callID, caller, call.callType, callees);
     const accept = () => this.answer(call, true);
     const refuse = () => this.answer(call, false);
-    if (cfg.onConfirmDialogWhenReceiving) {
-      this.ringing = { call, close() {} };
+    this.tones.start('incoming', cfg.ringtoneConfig?.incomingCallUrl);
+    // The page's own dialog (enableCustomCallInvitationDialog): the kit
+    // shows none, and the page calls accept or refuse.
+    if (cfg.enableCustomCallInvitationDialog && typeof cfg.onConfirmDialogWhenReceiving === 'function') {
+      this.ringing = { call, close: () => this.tones.stop('incoming') };
       cfg.onConfirmDialogWhenReceiving(call.callType, caller, refuse, accept, call.data);
       return;
     }
+    // The built-in dialog; onConfirmDialogWhenReceiving, if given, is
+    // told, and may return the dialog's texts ({ title, cancelButtonName,
+    // confirmButtonName }).
+    const texts = typeof cfg.onConfirmDialogWhenReceiving === 'function'
+      ? cfg.onConfirmDialogWhenReceiving(call.callType, caller, refuse, accept, call.data) : null;
+    const text = (name, fallback) => (typeof texts?.[name] === 'string' && texts[name] !== '' ? texts[name] : fallback);
     const dialog = el('div', { class: 'rk-call rk-dialog', role: 'alertdialog', 'aria-label': 'Incoming call', testid: 'incoming-call' },
-      el('p', {}, `${caller.userName || caller.userID} is calling you`),
+      el('p', {}, text('title', `${caller.userName || caller.userID} is calling you`)),
       el('div', { class: 'rk-actions' },
-        el('button', { testid: 'incoming-accept', onclick: accept }, 'Accept'),
-        el('button', { class: 'rk-danger', testid: 'incoming-decline', onclick: refuse }, 'Decline')));
+        el('button', { testid: 'incoming-accept', onclick: accept }, text('confirmButtonName', 'Accept')),
+        el('button', { class: 'rk-danger', testid: 'incoming-decline', onclick: refuse }, text('cancelButtonName', 'Decline'))));
     overlay(dialog);
     dialog.querySelector('button').focus();
-    this.ringing = { call, close: () => dialog.remove() };
+    this.ringing = { call, close: () => { dialog.remove(); this.tones.stop('incoming'); } };
   }
 
   async answer(call, accept) {
@@ -219,6 +230,7 @@ export class Invitations {
   // invitation is not declined: another tab of the user may still answer.
   async closeAll(zim) {
     this.config = null;
+    this.tones.stopAll();
     this.ringing?.close();
     this.ringing = null;
     this.closeInviteList();
@@ -234,16 +246,20 @@ export class Invitations {
     const cancel = async () => {
       await kit._zim.callCancel(call.callID).catch(() => {});
     };
-    if (cfg.onWaitingPageWhenSending) {
-      this.outgoing = { call, close() {} };
+    this.tones.start('outgoing', cfg.ringtoneConfig?.outgoingCallUrl);
+    // The page's own waiting page (enableCustomCallInvitationWaitingPage):
+    // the kit shows none, and the page may call cancel.
+    if (cfg.enableCustomCallInvitationWaitingPage && typeof cfg.onWaitingPageWhenSending === 'function') {
+      this.outgoing = { call, close: () => this.tones.stop('outgoing') };
       cfg.onWaitingPageWhenSending(call.callType, callees, cancel);
       return;
     }
+    if (typeof cfg.onWaitingPageWhenSending === 'function') cfg.onWaitingPageWhenSending(call.callType, callees, cancel);
     const view = el('div', { class: 'rk-call rk-dialog', role: 'dialog', 'aria-label': 'Calling', testid: 'outgoing-call' },
       el('p', {}, `Calling ${callees.map((c) => c.userName || c.userID).join(', ')}…`),
       el('button', { class: 'rk-danger', testid: 'outgoing-cancel', onclick: cancel }, 'Cancel'));
     overlay(view);
-    this.outgoing = { call, close: () => view.remove() };
+    this.outgoing = { call, close: () => { view.remove(); this.tones.stop('outgoing'); } };
   }
 
   // canInvite is whether this member may invite into the call under way.
