@@ -315,6 +315,10 @@ func TestOneOnOneCallKeepsAThirdOut(t *testing.T) {
 	ann.joinCall("ann", "one-on-one", oneOnOne)
 	ben.joinCall("ben", "one-on-one", oneOnOne)
 	ann.waitMembers("ann", "ben")
+	// A 1-on-1 call's controls, as the hosted kit's: no layouts, no pin.
+	ann.waitShape("grid", "", "ann", "ben")
+	assert.False(t, ann.visible("layout-button"), "no Layout button in a 1-on-1 call")
+	assert.False(t, ann.visible("pin-ben"), "no Pin button in a 1-on-1 call")
 	got := evalAs[string](cal, `(`+joinCallScript("cal", "one-on-one", oneOnOne)+`).then(() => 'joined', (e) => e.code + ' ' + document.querySelector('[data-testid=error-view]').textContent)`)
 	assert.Equal(t, "6100008 This is a 1-on-1 call, and it has its two members already.", got)
 	ann.waitMembers("ann", "ben")

@@ -321,3 +321,35 @@ func TestCallsEndWithAReasonWhenTheServerStops(t *testing.T) {
 	ann.waitEv("ended ServerShutdown")
 	ben.waitEv("ended ServerShutdown")
 }
+
+// The leaving view's Rejoin after an invitation call takes the user back
+// into that call while it is under way (the others see them back, and
+// they may invite into it again); once the call has ended, Rejoin says so
+// and makes no room.
+func TestRejoinAnInvitationCall(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
+	ann.kit("ann", "")
+	ben.kit("ben", "")
+	cat.kit("cat", "")
+	ann.invite(`[{ userID: 'ben' }, { userID: 'cat' }]`, "")
+	ben.click("incoming-accept")
+	cat.click("incoming-accept")
+	ann.waitMembers("ann", "ben", "cat")
+
+	ben.click("leave-button")
+	ben.waitText(`[data-testid=left-view]`, "You left the call.")
+	ann.waitMembers("ann", "cat")
+	ben.click("rejoin-button")
+	ann.waitMembers("ann", "ben", "cat")
+	ben.waitMembers("ann", "ben", "cat")
+	assert.True(t, evalAs[bool](ben, `!!zp._call && zp._call.users.some((u) => u.userID === 'ben' && u.state === 'Accepted')`), "back in the call, not only its room")
+
+	ben.click("leave-button")
+	ben.waitText(`[data-testid=left-view]`, "You left the call.")
+	ann.click("leave-button")
+	cat.waitText(`[data-testid=left-view]`, "You left") // alone, so auto-left: the call ended
+	ben.click("rejoin-button")
+	ben.waitText(`[data-testid=left-view]`, "The call has ended.")
+	assert.Empty(t, evalAs[[]string](ben, `zp._zim.getRooms()`), "no room made again")
+}

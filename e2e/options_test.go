@@ -84,3 +84,46 @@ console.log(JSON.stringify(out));`
 	}
 	assert.Equal(t, want, got.Warned, "each option not done is warned about, once")
 }
+
+// The controls a scenario takes are the hosted kit's: a 1-on-1 call has no
+// Layout or Pin button and acts on no other member, a group call and a
+// video conference keep what the options give, an Audience role pins
+// nothing and acts on no one, a Cohost removes no one; an unknown role is
+// warned about.
+func TestScenarioControls(t *testing.T) {
+	t.Parallel()
+	mod, err := filepath.Abs(filepath.Join("..", "js", "callkit", "config.js"))
+	require.NoError(t, err)
+	script := `const c = await import(process.argv[1]);
+const warned = [];
+console.warn = (m) => warned.push(m);
+const names = ['showLayoutButton', 'showPinButton', 'showTurnOffRemoteCameraButton', 'showTurnOffRemoteMicrophoneButton', 'showRemoveUserButton'];
+const shown = (scenario) => { const cfg = c.withScenario({ ...c.DEFAULTS, scenario }); return names.filter((n) => cfg[n]); };
+const out = {
+  none: shown(undefined),
+  oneOnOne: shown({ mode: 'OneONoneCall' }),
+  group: shown({ mode: 'GroupCall' }),
+  conference: shown({ mode: 'VideoConference', config: { role: 'Host' } }),
+  audience: shown({ mode: 'VideoConference', config: { role: 'Audience' } }),
+  cohost: shown({ mode: 'GroupCall', config: { role: 'Cohost' } }),
+};
+c.warnUnsupported({ scenario: { mode: 'GroupCall', config: { role: 'Guest' } } });
+out.warned = warned;
+console.log(JSON.stringify(out));`
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	outb, err := exec.CommandContext(ctx, "node", "--input-type=module", "-e", script, mod).CombinedOutput()
+	require.NoError(t, err, "%s", outb)
+	var got struct {
+		None, OneOnOne, Group, Conference, Audience, Cohost, Warned []string
+	}
+	require.NoError(t, json.Unmarshal(outb, &got), "%s", outb)
+	all := []string{"showLayoutButton", "showPinButton", "showTurnOffRemoteCameraButton", "showTurnOffRemoteMicrophoneButton", "showRemoveUserButton"}
+	assert.Equal(t, all, got.None)
+	assert.Empty(t, got.OneOnOne)
+	assert.Equal(t, all, got.Group)
+	assert.Equal(t, all, got.Conference)
+	assert.Equal(t, []string{"showLayoutButton"}, got.Audience)
+	assert.Equal(t, all[:4], got.Cohost)
+	assert.Equal(t, []string{`roomkit: scenario.config.role "Guest" is not one of Host, Cohost, Audience; it is ignored`}, got.Warned)
+}

@@ -136,3 +136,34 @@ func TestInvitationsBeforeTheModuleLoads(t *testing.T) {
 	eve.waitEv("incoming ann")
 	assert.Equal(t, []string{"roomkit: the call invitation option enableNotifyWhenAppRunningInBackgroundOrQuit is not supported yet; it is ignored"}, eve.warnings())
 }
+
+// A page may send an invitation in its first lines, before the module has
+// loaded: the configuration and the invitation run in the order called
+// once it is ready, the callee is rung, and the call comes up on both.
+func TestSendCallInvitationBeforeTheModuleLoads(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0")
+	ann := openPage(t, s)
+	ann.kit("ann", "")
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url()+"js/package.json")))
+	eve := &page{t: t, ctx: ctx}
+	eve.eval(`(async () => {
+		const { RoomKit } = await import('/js/roomkit.js');
+		window.readyBefore = RoomKit.isReady;
+		window.ev = [];
+		window.zp = RoomKit.create(RoomKit.generateKitTokenForTest(` + jsString(app.DevAppID) + `, ` + jsString(secret) + `, '', 'eve', 'Eve', 3600));
+		zp.setCallInvitationConfig({ onOutgoingCallAccepted: (id, u) => ev.push('accepted ' + u.userID) });
+		window.sent = zp.sendCallInvitation({ callees: [{ userID: 'ann', userName: 'ANN' }], callType: RoomKit.InvitationTypeVideoCall, timeout: 60 })
+			.then((r) => 'sent ' + JSON.stringify(r), (e) => 'refused ' + e.code + ' ' + e.message);
+		return true;
+	})()`)
+	assert.False(t, evalAs[bool](eve, `readyBefore`))
+	assert.Equal(t, `sent {"errorInvitees":[]}`, evalAs[string](eve, `sent`))
+	ann.waitText(`[data-testid=incoming-call]`, "Eve is calling you")
+	ann.waitEv("incoming eve")
+	ann.click("incoming-accept")
+	eve.waitEv("accepted ann")
+	ann.waitMembers("ann", "eve")
+	eve.waitMembers("ann", "eve")
+}

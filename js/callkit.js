@@ -29,7 +29,7 @@
 // callkit/ and from there to media.js: roomkit.js hands the kit the RoomKit
 // it needs, so no module here imports roomkit.js.
 
-import { COMMAND, DEFAULTS, SCENARIOS, log, setConsoleLevel, warnUnsupported, warnUnsupportedInvitation } from './callkit/config.js';
+import { COMMAND, DEFAULTS, SCENARIOS, log, setConsoleLevel, warnUnsupported, warnUnsupportedInvitation, withScenario } from './callkit/config.js';
 import { closeDetails, leavingView } from './callkit/details.js';
 import { CALL_STORAGE_KEY, readCall, writeCall } from './callkit/storage.js';
 import { addStyle, el } from './callkit/dom.js';
@@ -100,7 +100,7 @@ export function makeCallKit(RoomKit, invalid) {
       setConsoleLevel(config.console);
       warnUnsupported(config);
       this._given = config; // for the leaving view's Rejoin
-      this._config = { ...DEFAULTS, ...config };
+      this._config = withScenario({ ...DEFAULTS, ...config });
       if (this._config.callingInvitationListConfig) this.updateCallingInvitationListConfig(this._config.callingInvitationListConfig);
       this._mount(this._config.container ?? document.body);
       const roomID = this._config.roomID || this._kit.roomID;
@@ -138,7 +138,7 @@ export function makeCallKit(RoomKit, invalid) {
         }
       } finally {
         log('info', `left the call in ${this._roomID}`);
-        this._show(leavingView(this, this._given));
+        this._show(leavingView(this, this._given, call));
         this._config.onLeaveRoom();
       }
     }

@@ -469,7 +469,7 @@ export interface CallJoinConfig {
   showRoomDetailsButton?: boolean;
   /** The time in the call, in the header (default false). */
   showRoomTimer?: boolean;
-  /** After leaving, "You left the call." with a Rejoin button (default true); false shows nothing. */
+  /** After leaving, "You left the call." with a Rejoin button (default true): it joins the room again, and after an invitation call goes back into that call while it is under way ("The call has ended." once it has); false shows nothing. */
   showLeavingView?: boolean;
   /** A logo in the header. */
   branding?: { logoURL?: string };
@@ -487,7 +487,7 @@ export interface CallJoinConfig {
   useFrontFacingCamera?: boolean;
   /** A stereo microphone: two channels, echo cancellation off (default false). */
   enableStereo?: boolean;
-  /** The call's scenario: mode RoomKit.OneONoneCall (two members at most, the server keeping a third out), GroupCall (the default) or VideoConference; LiveStreaming is not supported yet (warned about, run as a group call). Any option roomkit does not do yet is warned about once in the console with its name, never dropped silently. */
+  /** The call's scenario: mode RoomKit.OneONoneCall (two members at most, the server keeping a third out), GroupCall (the default) or VideoConference (every control the options give); LiveStreaming is not supported yet (warned about, run as a group call). As in the hosted kit, a 1-on-1 call shows no Layout or Pin button and no Mute, Camera off or Remove on the other member; config.role 'Audience' pins nothing and acts on no one, 'Cohost' removes no one (who may act on another stays the server's say, by the token's role). Any option roomkit does not do yet is warned about once in the console with its name, never dropped silently. */
   scenario?: { mode?: 'OneONoneCall' | 'GroupCall' | 'VideoConference' | 'LiveStreaming'; config?: { role?: 'Host' | 'Cohost' | 'Audience' } };
   /** The camera asked for (default '360p'; RoomKit.VideoResolution_180P … _720P); another value is warned about in the console and taken as 360p. */
   videoResolutionDefault?: VideoResolution;

@@ -69,6 +69,30 @@ export const SCENARIOS = Object.freeze({
   LiveStreaming: 'LiveStreaming',
 });
 
+/** The roles scenario.config.role may name, by the vendor's names. */
+export const SCENARIO_ROLES = Object.freeze(['Host', 'Cohost', 'Audience']);
+
+// withScenario returns cfg (DEFAULTS under the page's options) with the
+// controls its scenario takes, as the hosted kit has them: a 1-on-1 call
+// has no Layout or Pin button and no Mute, Camera off or Remove on the
+// other member; a GroupCall or VideoConference keeps every control the
+// options give; an Audience role (scenario.config.role) pins nothing and
+// acts on no one, and a Cohost removes no one. Who may act on another is
+// still the server's say, by the member's role in the token.
+export function withScenario(cfg) {
+  const out = { ...cfg };
+  const { mode, config: { role } = {} } = cfg.scenario ?? {};
+  if (mode === SCENARIOS.OneONoneCall) {
+    Object.assign(out, { showLayoutButton: false, showPinButton: false, showTurnOffRemoteCameraButton: false, showTurnOffRemoteMicrophoneButton: false, showRemoveUserButton: false });
+  }
+  if (role === 'Audience') {
+    Object.assign(out, { showPinButton: false, showTurnOffRemoteCameraButton: false, showTurnOffRemoteMicrophoneButton: false, showRemoveUserButton: false });
+  } else if (role === 'Cohost') {
+    out.showRemoveUserButton = false;
+  }
+  return out;
+}
+
 /** The panels rightPanelExpandedType may name (RoomKit.RightPanelExpandedType). */
 export const PANELS = Object.freeze(['None', 'RoomDetails', 'RoomMembers', 'RoomMessages']);
 
@@ -95,6 +119,10 @@ export function warnUnsupported(config) {
     warnOnce('scenario LiveStreaming', 'roomkit: scenario.mode LiveStreaming is not supported yet; the call runs as a group call');
   } else if (mode !== undefined && !Object.values(SCENARIOS).includes(mode)) {
     warnOnce(`scenario ${mode}`, `roomkit: scenario.mode ${JSON.stringify(mode)} is not one of ${Object.keys(SCENARIOS).join(', ')}; the call runs as a group call`);
+  }
+  const role = config.scenario?.config?.role;
+  if (role !== undefined && !SCENARIO_ROLES.includes(role)) {
+    warnOnce(`scenario role ${role}`, `roomkit: scenario.config.role ${JSON.stringify(role)} is not one of ${SCENARIO_ROLES.join(', ')}; it is ignored`);
   }
 }
 

@@ -83,12 +83,14 @@ export function roomTimer(cfg) {
 /**
  * leavingView is what the kit shows when this page has left the call:
  * with showLeavingView (the default) "You left the call." and Rejoin,
- * which joins the same room again with the same options; without it,
- * nothing.
+ * which joins the same room again with the same options (after an
+ * invitation call: back into that call, while it is under way); without
+ * it, nothing.
  */
-export function leavingView(kit, given) {
+export function leavingView(kit, given, call) {
   if (kit._config.showLeavingView === false) return el('div', { testid: 'left-view', hidden: true });
+  const rejoin = () => (call && kit._zim ? kit._invites.rejoinCall(call, given) : kit.joinRoom({ ...given, showPreJoinView: false })).catch(() => {});
   return el('div', { class: 'rk-center', testid: 'left-view' },
     el('p', { role: 'status' }, 'You left the call.'),
-    el('button', { testid: 'rejoin-button', onclick: () => kit.joinRoom({ ...given, showPreJoinView: false }).catch(() => {}) }, 'Rejoin'));
+    el('button', { testid: 'rejoin-button', onclick: rejoin }, 'Rejoin'));
 }

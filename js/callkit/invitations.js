@@ -145,6 +145,22 @@ export class Invitations {
     await this.joinCallRoom(kit._call);
   }
 
+  // rejoinCall takes this user back into a call they left that is still
+  // under way (the leaving view's Rejoin), then into its room with the
+  // options it had; a call that ended meanwhile is said so, and its room
+  // is not made again.
+  async rejoinCall(call, given) {
+    const { kit } = this;
+    try {
+      kit._call = await kit._zim.callAccept(call.callID);
+    } catch (err) {
+      const why = err.code === 6000272 ? 'The call has ended.' : `You could not rejoin the call: ${err.message}`;
+      kit._show(el('div', { class: 'rk-center', testid: 'left-view' }, el('p', { role: 'status' }, why)));
+      return;
+    }
+    await kit.joinRoom({ ...given, showPreJoinView: false });
+  }
+
   // joinCallRoom joins the room of an answered call, configured by
   // onSetRoomConfigBeforeJoining.
   async joinCallRoom(call) {

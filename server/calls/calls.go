@@ -278,7 +278,9 @@ func (m *Manager) ringLocked(c *call, inviter protocol.Member, callees []protoco
 }
 
 // Accept answers a ringing invitation from p's user; the user's other tabs
-// stop ringing.
+// stop ringing. A user who quit a call still under way accepts to come
+// back into it (the leaving view's Rejoin), unless they are in another
+// call meanwhile.
 func (m *Manager) Accept(p engine.Peer, callID string) (protocol.CallInfo, error) {
 	return m.answer(p, callID, protocol.CallStateAccepted, "")
 }
@@ -303,6 +305,14 @@ func (m *Manager) answer(p engine.Peer, callID, state, reason string) (protocol.
 	}
 	if state == protocol.CallStateAccepted && !p.Who().AdmitsRoom(c.roomID) {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeTokenRoomMismatch, "this tab's token admits another room only, not the call's room %q", c.roomID)
+	}
+	if state == protocol.CallStateAccepted && pt.state == protocol.CallStateQuit && !c.ended {
+		if m.busyLocked(pt.userID, c) {
+			return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "you are in another call now; leave it to come back into this one")
+		}
+		pt.state, pt.reason = protocol.CallStateAccepted, ""
+		m.changedLocked(c, pt)
+		return c.info(), nil
 	}
 	if pt.state != protocol.CallStateReceived {
 		return protocol.CallInfo{}, protocol.Errorf(protocol.CodeCallStateInvalid, "the invitation is not ringing: you are %s in this call (it was answered, cancelled or timed out)", pt.state)

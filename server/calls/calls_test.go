@@ -208,7 +208,7 @@ func TestInvitingDuringTheCall(t *testing.T) {
 }
 
 func TestInitiatorLeaving(t *testing.T) {
-	m, tabs, _ := setup("ann", "ben", "cat")
+	m, tabs, _ := setup("ann", "ben", "cat", "dan")
 	res, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("ben", "cat"), Config: protocol.CallConfig{EndCallWhenInitiatorLeave: true}})
 	require.NoError(t, err)
 	_, err = m.Accept(tabs["ben"], res.CallID)
@@ -231,9 +231,29 @@ func TestInitiatorLeaving(t *testing.T) {
 	assert.Equal(t, protocol.CodeCallStateInvalid, code(t, err), "quitting twice")
 	_, err = m.End(tabs["ben"], res.CallID)
 	assert.Equal(t, protocol.CodeCallInviteNotPermitted, code(t, err), "only the initiator ends a call")
+
+	// Ann comes back into the call under way; not while in another one.
+	tabs["ben"].take()
+	info, err := m.Accept(tabs["ann"], res.CallID)
+	require.NoError(t, err)
+	assert.False(t, info.Ended)
+	assert.Equal(t, []string{"state ann=Accepted/"}, tabs["ben"].take(), "the others see her back")
+	_, err = m.Accept(tabs["ann"], res.CallID)
+	assert.Equal(t, protocol.CodeCallStateInvalid, code(t, err), "in it already")
+	_, err = m.Quit(tabs["ann"], res.CallID)
+	require.NoError(t, err)
+	other, err := m.Invite(tabs["ann"], protocol.CallInviteRequest{Callees: callees("dan")})
+	require.NoError(t, err)
+	_, err = m.Accept(tabs["ann"], res.CallID)
+	assert.Equal(t, protocol.CodeCallStateInvalid, code(t, err), "calling someone else meanwhile")
+	_, err = m.Cancel(tabs["ann"], other.CallID, nil)
+	require.NoError(t, err)
+
 	_, err = m.Quit(tabs["cat"], res.CallID)
 	require.NoError(t, err)
 	assert.Contains(t, tabs["ben"].take(), "state cat=Quit/LeaveRoom ben=Quit/LeaveRoom ended")
+	_, err = m.Accept(tabs["ann"], res.CallID)
+	assert.Equal(t, protocol.CodeCallNotExist, code(t, err), "an ended call is not come back into")
 }
 
 // Every transition the state machine must refuse, with its code.
