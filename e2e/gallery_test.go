@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"roomkit/server/media"
+	"roomkit/server/protocol"
 )
 
 // shownTiles lists the users whose tiles p's video grid shows, in order.
@@ -58,7 +61,7 @@ func (p *page) waitDecodingShown(self string) []string {
 		return slices.Equal(got.Users, want) && got.Streams == len(want)
 	}, 45*time.Second, 300*time.Millisecond)
 	if !ok {
-		p.t.Logf("%s's media connection: %s", self, evalAs[string](p, `JSON.stringify({ video: zp._media.sfu.video, mids: [...zp._media.sfu.midUsers], tr: zp._media.sfu.pc.getTransceivers().map((t) => [t.mid, t.direction, t.currentDirection, t.receiver.track.kind, t.receiver.track.muted]), sdp: zp._media.sfu.pc.remoteDescription.sdp.split('\n').filter((l) => /^(m=|a=mid|a=msid|a=send|a=recv|a=inac)/.test(l)) })`))
+		p.t.Logf("%s's media connection: %s", self, evalAs[string](p, `JSON.stringify({ video: zp._media.sfu.video, mids: [...zp._media.sfu.midUsers], tr: zp._media.sfu.pc.getTransceivers().map((t) => [t.mid, t.direction, t.currentDirection, t.receiver.track.kind, t.receiver.track.muted]), state: zp._media.sfu.pc.signalingState, notes: [...document.querySelectorAll('[data-testid=media-error]')].map((e) => e.textContent), sdp: (zp._media.sfu.pc.remoteDescription?.sdp ?? '').split('\n').filter((l) => /^(m=|a=mid|a=msid|a=send|a=recv|a=inac)/.test(l)) })`))
 	}
 	require.True(p.t, ok, "%s shows %v, decodes %v (%d inbound video streams rising)", self, want, got.Users, got.Streams)
 	return want
@@ -99,6 +102,15 @@ func TestACallOfTwelveShowsTheVideoOfItsTiles(t *testing.T) {
 	big.waitTransport("sfu")
 	assert.Len(t, big.shownTiles(), 12)
 	assert.Len(t, big.waitDecodingShown("u12"), 11)
+	// Its offer names only the codecs the server takes, so that the
+	// largest a page makes (its three sending sections, the most videos
+	// it may choose and a screen, the loudest few's audio) fits in one
+	// request.
+	offer := evalAs[[]int](big, `(() => { const sdp = zp._media.sfu.pc.localDescription.sdp; return [sdp.length, sdp.split(/\r?\nm=/).length - 1]; })()`)
+	require.Greater(t, offer[1], 14)
+	largest := 3 + media.DefaultMaxVideoStreams + 1 + media.DefaultMaxAudioStreams + 1
+	assert.Less(t, offer[0]/offer[1]*largest, protocol.MaxFrameBytes-2048,
+		"an offer of %d sections is %d bytes", offer[1], offer[0])
 	heard := big.energy(speaker)
 	require.Eventually(t, func() bool { return big.energy(speaker) > heard }, 20*time.Second, 200*time.Millisecond, "u12 does not hear the speaker")
 

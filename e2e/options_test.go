@@ -41,7 +41,7 @@ func TestEveryOptionIsHandledOrWarned(t *testing.T) {
 	join, invitation := dtsOptions(t, "CallJoinConfig"), dtsOptions(t, "CallInvitationConfig")
 	// Options of the hosted kit's typings (ZegoCloudRoomConfig,
 	// ZegoCallInvitationConfig) roomkit does not do yet.
-	notDone := []string{"screenSharingConfig", "showScreenSharingButton", "whiteboardConfig", "showInviteToCohostButton",
+	notDone := []string{"screenSharingConfig", "whiteboardConfig", "showInviteToCohostButton",
 		"showRemoveCohostButton", "showRequestToCohostButton", "videoCodec", "showLeaveRoomConfirmDialog", "onLiveStart",
 		"onLiveEnd", "onInRoomCustomCommandReceived", "onReturnToHomeScreenClicked", "language", "leaveRoomDialogConfig"}
 	notDoneInvitation := []string{"enableNotifyWhenAppRunningInBackgroundOrQuit", "language", "onTokenWillExpire"}

@@ -53,6 +53,7 @@ export declare const ErrorCode: Readonly<{
   NoCodec: 6100019;
   TrackLimit: 6100020;
   NoSuchTrack: 6100021;
+  ShareLimit: 6100022;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;
@@ -431,6 +432,8 @@ export interface CallJoinConfig {
   showMyCameraToggleButton?: boolean;
   /** A button to turn the microphone on and off (default true). */
   showMyMicrophoneToggleButton?: boolean;
+  /** A "Share screen" button (default true; shown with the media server, not in a browser-to-browser mesh). The shared screen is the large tile on every page, the cameras in a strip beside it; the others are told "X is sharing a screen". The room decides who may share: refused while the host has locked sharing (6100013 NotPermitted) or while as many share as may at once (6100022 ShareLimit, one by default), and a share the host's lock turns off stops. The browser's own "Stop sharing" stops it too. */
+  showScreenSharingButton?: boolean;
   /** A Settings button to pick the camera and microphone (default true). */
   showAudioVideoSettingsButton?: boolean;
   /** STUN/TURN servers for RTCPeerConnection (default none: enough on one host or a LAN). */

@@ -12,20 +12,72 @@
 // never offer at once. When the room moves to another node (mediaRestart)
 // the page makes a new connection and offers on it.
 //
-// The page sends two sections, its microphone and its camera (sendonly),
-// whose tracks are replaced as devices go on and off (no renegotiation).
+// The page sends three sections, its microphone, its camera and its
+// screen (sendonly), whose tracks are replaced as devices and shares go
+// on and off (no renegotiation). The server forwards the screen only
+// while the member's share state is on.
 // The page chooses whose video it receives (setVideo: the tiles it
 // shows; zim.mediaSubscribe), and the server reuses a section freed by a
 // changed choice for the next track, so which user a receiving section
-// carries is read from each answer: the msid (the publisher's user ID)
-// and SSRC of each section the server sends on. Each user's tracks here
-// are one MediaStream, kept for as long as the connection. The server
+// carries is read from each answer: the msid (the publisher's user ID and
+// the track's ID, whose source the last mediaRenegotiate named) and SSRC
+// of each section the server sends on. Each user's camera and microphone
+// here are one MediaStream, and a shared screen another, kept for as long
+// as the connection. The server
 // forwards the audio of the loudest few only, and says who speaks
 // (activeSpeakers): speakers.
 //
 // This file has no imports.
 
 /** SfuConnection is a page's media connection to the call's media server. */
+// serverCodec reports whether the media server takes codec (an
+// RTCRtpCodec): Opus, VP8, and H.264 constrained baseline or baseline
+// with packetization mode 1. The others (RTX, RED, FEC, VP9, AV1, H.265,
+// the telephony codecs) it never answers with.
+function serverCodec({ mimeType, sdpFmtpLine = '' }) {
+  switch (mimeType.toLowerCase()) {
+    case 'audio/opus':
+    case 'video/vp8':
+      return true;
+    case 'video/h264':
+      return /packetization-mode=1/.test(sdpFmtpLine) && /profile-level-id=42(e0|00)1f/i.test(sdpFmtpLine);
+    default:
+      return false;
+  }
+}
+
+// serverExtensions are the RTP header extensions the media server takes:
+// audio levels, the section's mid, transport-wide congestion control, and
+// simulcast's stream IDs.
+const serverExtensions = new Set([
+  'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+  'urn:ietf:params:rtp-hdrext:sdes:mid',
+  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id',
+  'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id',
+]);
+
+// offerWhatServerTakes has transceiver t offer only the codecs and header
+// extensions the server takes. A browser offers some twenty video codecs
+// and a dozen extensions per section, whose lines make a call that
+// receives two dozen videos offer more than a request may carry (64 KiB);
+// trimmed, a section is some 700 bytes. Where the browser cannot trim,
+// it offers them all and the server answers with what it takes.
+function offerWhatServerTakes(t) {
+  const kind = t.receiver.track.kind;
+  const codecs = (globalThis.RTCRtpReceiver?.getCapabilities?.(kind)?.codecs ?? []).filter(serverCodec);
+  try {
+    if (codecs.length > 0 && t.setCodecPreferences) t.setCodecPreferences(codecs);
+    if (t.setHeaderExtensionsToNegotiate) {
+      t.setHeaderExtensionsToNegotiate(t.getHeaderExtensionsToNegotiate().map((e) => ({
+        ...e, direction: e.direction === 'stopped' || serverExtensions.has(e.uri) ? e.direction : 'stopped',
+      })));
+    }
+  } catch {
+    // Refused (a mandatory extension, an older browser): it offers its own.
+  }
+}
+
 export class SfuConnection {
   // events: onStream(userID) when a user's stream gains or loses a track,
   // onState(state) when the connection's state changes, onError(message).
@@ -38,6 +90,7 @@ export class SfuConnection {
     this.closed = false;
     this.offering = false;      // an offer is in flight
     this.again = false;         // a renegotiation was asked for meanwhile
+    this.screenTrack = null;    // the screen this page shares, sent on every connection it makes
     this.makeConnection();
     // The room moved to another node: a new connection, to it.
     this.onRestart = (_zim, ev) => {
@@ -53,7 +106,10 @@ export class SfuConnection {
     this.onRenegotiate = (_zim, ev) => {
       if (ev.roomID !== this.roomID || this.closed) return;
       this.want = { audio: 0, video: 0 };
-      for (const t of ev.tracks) this.want[t.kind]++;
+      for (const t of ev.tracks) {
+        this.want[t.kind]++;
+        this.sources.set(t.trackID, t.source);
+      }
       this.negotiate();
     };
     zim.on('mediaRenegotiate', this.onRenegotiate);
@@ -74,7 +130,9 @@ export class SfuConnection {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.pc = pc;
     this.state = 'new';
-    this.streams = new Map();    // userID -> MediaStream of that user's tracks here
+    this.streams = new Map();    // userID -> MediaStream of that user's camera and microphone here
+    this.screens = new Map();    // userID -> MediaStream of the screen that user shares
+    this.sources = new Map();    // trackID -> its source ('camera', 'screen', …), as mediaRenegotiate said
     this.midUsers = new Map();   // mid -> userID whose track the section carries, as the last answer said
     this.ssrcUsers = new Map();  // SSRC -> userID, as the last answer said
     this.watched = new Set();    // received tracks whose mute and unmute redraw their user's tile
@@ -84,7 +142,9 @@ export class SfuConnection {
     this.send = {
       audio: pc.addTransceiver(local.audio ?? 'audio', { direction: 'sendonly', streams: [local.stream] }),
       video: pc.addTransceiver(local.video ?? 'video', { direction: 'sendonly', streams: [local.stream] }),
+      screen: pc.addTransceiver(this.screenTrack ?? 'video', { direction: 'sendonly', streams: [new MediaStream()] }),
     };
+    for (const t of Object.values(this.send)) offerWhatServerTakes(t);
     pc.addEventListener('icecandidate', ({ candidate }) => {
       if (pc !== this.pc || !candidate || !candidate.candidate) return;
       if (this.answered) this.sendCandidate(candidate.toJSON());
@@ -155,6 +215,7 @@ export class SfuConnection {
         const sources = {};
         if (send.audio.mid) sources[send.audio.mid] = 'microphone';
         if (send.video.mid) sources[send.video.mid] = 'camera';
+        if (send.screen.mid) sources[send.screen.mid] = 'screen';
         const { sdp } = await this.zim.mediaOffer(this.roomID, pc.localDescription.sdp, sources);
         if (this.closed) return;
         if (pc !== this.pc) { // restarted meanwhile: offer on the new one
@@ -182,9 +243,14 @@ export class SfuConnection {
   // each kind as the server asked for (unused ones stay for later).
   ensureReceivers() {
     for (const kind of ['audio', 'video']) {
-      const have = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === kind && t !== this.send[kind] && t.direction !== 'stopped').length;
-      for (let i = have; i < this.want[kind]; i++) this.pc.addTransceiver(kind, { direction: 'recvonly' });
+      const have = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === kind && !this.sends(t) && t.direction !== 'stopped').length;
+      for (let i = have; i < this.want[kind]; i++) offerWhatServerTakes(this.pc.addTransceiver(kind, { direction: 'recvonly' }));
     }
+  }
+
+  // sends reports whether transceiver t is one this page sends on.
+  sends(t) {
+    return Object.values(this.send).includes(t);
   }
 
   sendCandidate(candidate) {
@@ -200,31 +266,34 @@ export class SfuConnection {
   mapSections(sdp) {
     this.midUsers = new Map();
     this.ssrcUsers = new Map();
+    const midScreens = new Set(); // the sections carrying a shared screen
     for (const section of sdp.split(/\r?\n(?=m=)/).slice(1)) {
       const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
-      const user = /^a=msid:(\S+)/m.exec(section)?.[1];
+      const [, user, trackID] = /^a=msid:(\S+)(?: (\S+))?/m.exec(section) ?? [];
       if (!mid || !user || user === '-' || !/^a=(sendonly|sendrecv)/m.test(section)) continue;
       this.midUsers.set(mid, user);
+      if (this.sources.get(trackID) === 'screen') midScreens.add(mid);
       for (const [, ssrc] of section.matchAll(/^a=ssrc:(\d+) /gm)) this.ssrcUsers.set(Number(ssrc), user);
     }
     const changed = new Set();
-    const placed = new Set();
     for (const t of this.pc.getTransceivers()) {
-      if (t === this.send.audio || t === this.send.video || !t.mid) continue;
+      if (this.sends(t) || !t.mid) continue;
       const track = t.receiver.track;
       const userID = this.midUsers.get(t.mid);
-      for (const [id, stream] of this.streams) {
-        if (id !== userID && stream.getTracks().includes(track)) {
-          stream.removeTrack(track);
-          changed.add(id);
+      const streams = midScreens.has(t.mid) ? this.screens : this.streams;
+      for (const map of [this.streams, this.screens]) {
+        for (const [id, stream] of map) {
+          if ((id !== userID || map !== streams) && stream.getTracks().includes(track)) {
+            stream.removeTrack(track);
+            changed.add(id);
+          }
         }
       }
       if (!userID) continue;
-      placed.add(track);
-      let stream = this.streams.get(userID);
+      let stream = streams.get(userID);
       if (!stream) {
         stream = new MediaStream();
-        this.streams.set(userID, stream);
+        streams.set(userID, stream);
       }
       if (!stream.getTracks().includes(track)) {
         stream.addTrack(track);
@@ -232,7 +301,9 @@ export class SfuConnection {
       }
       if (!this.watched.has(track)) {
         this.watched.add(track);
-        const redraw = () => { for (const [id, s] of this.streams) if (s.getTracks().includes(track)) this.events.onStream?.(id); };
+        const redraw = () => {
+          for (const map of [this.streams, this.screens]) for (const [id, s] of map) if (s.getTracks().includes(track)) this.events.onStream?.(id);
+        };
         track.addEventListener('mute', redraw);
         track.addEventListener('unmute', redraw);
         track.addEventListener('ended', redraw);
@@ -247,8 +318,16 @@ export class SfuConnection {
     return s && s.getTracks().some((t) => t.readyState === 'live') ? s : null;
   }
 
-  // replaceTrack sends track (null: nothing) as this page's kind.
+  // screenOf is the stream of the screen userID shares here, or null.
+  screenOf(userID) {
+    const s = this.screens.get(userID);
+    return s && s.getTracks().some((t) => t.readyState === 'live' && !t.muted) ? s : null;
+  }
+
+  // replaceTrack sends track (null: nothing) as this page's kind
+  // ('audio', 'video' or 'screen').
   async replaceTrack(kind, track) {
+    if (kind === 'screen') this.screenTrack = track;
     await this.send[kind]?.sender.replaceTrack(track);
   }
 

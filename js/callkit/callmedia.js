@@ -13,14 +13,16 @@
 // CallMedia reads the kit's _zim, _roomID, _joined, _config, _kit and
 // _store.members, and calls its _saveCall and _view.renderControls. Which
 // tiles are shown is the gallery's (gallery.js); with the media server the
-// page receives the video of those only. It imports media.js, sfu.js,
-// config.js, dom.js and gallery.js.
+// page receives the video of those only. Screen sharing is
+// screenshare.js's (this.share). It imports media.js, sfu.js, config.js,
+// dom.js, gallery.js and screenshare.js.
 
 import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from '../media.js';
 import { SfuConnection } from '../sfu.js';
 import { audioConstraints, log, videoConstraints } from './config.js';
 import { el, overlay } from './dom.js';
 import { Gallery } from './gallery.js';
+import { SCREEN, ScreenShare } from './screenshare.js';
 
 export class CallMedia {
   constructor(kit, invalid) {
@@ -43,6 +45,7 @@ export class CallMedia {
     this.settings = null;      // the audio and video settings dialog, while open
     this.published = null;     // { audio, video } last published to the room
     this.publishing = 0;       // setMemberState requests under way
+    this.share = new ScreenShare(this); // this page's screen share, and the shared screens' tiles
   }
 
   // newNotes makes the place for media notes of a new view.
@@ -63,7 +66,10 @@ export class CallMedia {
   // chooseVideo has the media server send this page the video of the
   // shown tiles only.
   chooseVideo() {
-    if (this.sfu && this.gallery) this.sfu.setVideo(this.gallery.visible().filter((u) => u !== this.kit._kit.userID));
+    if (this.sfu && this.gallery) {
+      const users = this.gallery.visible().map((u) => (u.startsWith(SCREEN) ? u.slice(SCREEN.length) : u));
+      this.sfu.setVideo(users.filter((u) => u !== this.kit._kit.userID));
+    }
   }
 
   // startLocal turns on the camera and microphone the config (or, after
@@ -130,7 +136,10 @@ export class CallMedia {
     this.sfu = new SfuConnection({
       zim: kit._zim, roomID: kit._roomID, local: this.local, iceServers: cfg.iceServers,
       events: {
-        onStream: (userID) => this.renderTile(userID),
+        onStream: (userID) => {
+          this.renderTile(userID);
+          this.renderTile(SCREEN + userID);
+        },
         onState: (state) => {
           this.renderTiles();
           if (state === 'failed') {
@@ -152,6 +161,7 @@ export class CallMedia {
     });
     this.chooseVideo(); // before the first offer, so the first answer has it
     this.sfu.start();
+    kit._view.renderControls?.(); // the share button, now that there is a media server
   }
 
   // openMesh connects to every page of the members holding a place.
@@ -221,6 +231,7 @@ export class CallMedia {
 
   stop() {
     this.closeSettings(); // its devices are the call's: it goes with them
+    this.share.close();
     this.mesh?.close();
     this.mesh = null;
     this.sfu?.close();
@@ -262,6 +273,7 @@ export class CallMedia {
   // the camera turned off by them: the camera. (An echo of this page's
   // own change is not that: those arrive while its request is under way.)
   selfUpdated(m) {
+    this.share.selfUpdated(m);
     for (const [kind, what, done] of [['audio', 'microphone', 'muted'], ['video', 'camera', 'turned off']]) {
       if (m[kind] || !this.local?.[kind] || this.publishing !== 0 || !this.published?.[kind]) continue;
       this.setDevice(kind, false).then(() => this.note(`Your ${what} was ${done} by the host.`, 'info'), (err) => {
@@ -353,6 +365,10 @@ export class CallMedia {
   renderTile(userID) {
     const { kit } = this;
     if (!this.gallery) return;
+    if (userID.startsWith(SCREEN)) {
+      this.share.renderTile(userID);
+      return;
+    }
     const m = kit._store.members.get(userID);
     let t = this.tiles.get(userID);
     if (!m) {
@@ -437,7 +453,9 @@ export class CallMedia {
   renderTiles() {
     if (!this.gallery) return;
     const members = this.kit._store.members;
-    this.gallery.setUsers([...members].filter(([u, m]) => this.inGallery(u, m)).map(([u]) => u), this.kit._kit.userID);
+    const screens = this.share.keys();
+    const users = [...members].filter(([u, m]) => this.inGallery(u, m)).map(([u]) => u);
+    this.gallery.setUsers([...screens, ...users], this.kit._kit.userID, screens[0] ?? '');
     for (const userID of [...this.tiles.keys()]) if (!this.gallery.shown(userID)) this.renderTile(userID);
     for (const userID of this.gallery.visible()) this.renderTile(userID);
     this.gallery.place(this.tiles);

@@ -96,9 +96,9 @@ function layoutMenu(kit) {
   return m.element;
 }
 
-// mediaControls makes the camera and microphone toggles the config shows
-// and the settings button; kit._view.renderControls shows the toggles'
-// state.
+// mediaControls makes the camera and microphone toggles the config shows,
+// the screen share button and the settings button;
+// kit._view.renderControls shows their state.
 function mediaControls(kit) {
   const cfg = kit._config;
   const media = kit._media;
@@ -112,15 +112,17 @@ function mediaControls(kit) {
     cfg.showMyCameraToggleButton ? toggle('video', 'toggle-camera', 'Camera') : null,
     cfg.showMyMicrophoneToggleButton ? toggle('audio', 'toggle-microphone', 'Microphone') : null,
   ].filter(Boolean);
+  const share = cfg.showScreenSharingButton ? media.share.button() : null;
   kit._view.renderControls = () => {
     for (const b of toggles) {
       const on = !!media.local?.[b.kind];
       b.setAttribute('aria-pressed', String(on));
       b.textContent = `${b.label} ${on ? 'on' : 'off'}`;
     }
+    share?.render();
   };
   kit._view.renderControls();
-  return el('div', { class: 'rk-controls', testid: 'media-controls' }, ...toggles,
+  return el('div', { class: 'rk-controls', testid: 'media-controls' }, ...toggles, share,
     cfg.showAudioVideoSettingsButton ? el('button', { class: 'rk-secondary', testid: 'av-settings', onclick: () => media.openSettings() }, 'Settings') : null);
 }
 

@@ -24,6 +24,7 @@ export const DEFAULTS = {
   turnOnCameraWhenJoining: true,
   turnOnMicrophoneWhenJoining: true,
   showMyCameraToggleButton: true,
+  showScreenSharingButton: true,  // a Share screen button (with the media server; the room's share lock and -max-shares apply)
   showMyMicrophoneToggleButton: true,
   showAudioVideoSettingsButton: true,
   iceServers: [],       // STUN/TURN servers; none is enough on one host or LAN

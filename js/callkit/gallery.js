@@ -17,6 +17,8 @@
 //   Auto     (the default) with two in the call, the other member fills
 //            the view and this page's own tile sits small in its corner;
 //            with a member pinned, Sidebar; otherwise Grid.
+// A shared screen (a key of screenshare.js's, set as screen) comes first
+// and is the large tile whatever the layout, as Sidebar draws it.
 //
 // This file imports dom.js and config.js.
 
@@ -38,6 +40,7 @@ export class Gallery {
     this.self = '';   // this page's user, first but for a pinned member
     this.pinned = ''; // the pinned member, first on every layout, or ''
     this.speaker = ''; // the active speaker (Sidebar's large tile when none is pinned)
+    this.screen = '';  // the key of the shared screen shown large, or ''
     this.layout = LAYOUTS.includes(layout) ? layout : 'Auto';
     this.grid = el('div', { class: 'rk-grid', testid: 'video-grid', 'aria-label': 'Video' });
     this.strip = el('div', { class: 'rk-strip', testid: 'video-strip' });
@@ -51,12 +54,13 @@ export class Gallery {
   // setUsers makes the members listed (self among them) the gallery's:
   // those already in keep their places, new ones go last, gone ones
   // leave. It reports whether the shown page's users changed.
-  setUsers(userIDs, self) {
+  setUsers(userIDs, self, screen = this.screen) {
     const before = this.visible().join('\n');
     const now = new Set(userIDs);
     this.self = self;
+    this.screen = now.has(screen) ? screen : '';
     if (!now.has(this.pinned)) this.pinned = '';
-    const first = [this.pinned, self].filter((u, i, a) => u && now.has(u) && a.indexOf(u) === i);
+    const first = [this.screen, this.pinned, self].filter((u, i, a) => u && now.has(u) && a.indexOf(u) === i);
     const order = this.order.filter((u) => now.has(u) && !first.includes(u));
     const have = new Set(order);
     for (const u of userIDs) if (!first.includes(u) && !have.has(u)) order.push(u);
@@ -80,7 +84,7 @@ export class Gallery {
       let swap = -1;
       for (let i = Math.min(this.pageSize, this.order.length) - 1; i >= 0; i--) {
         const v = this.order[i];
-        if (v !== this.self && v !== this.pinned && !speaking.has(v)) { swap = i; break; }
+        if (v !== this.self && v !== this.pinned && v !== this.screen && !speaking.has(v)) { swap = i; break; }
       }
       if (swap < 0) break;
       [this.order[swap], this.order[at]] = [this.order[at], this.order[swap]];
@@ -112,6 +116,7 @@ export class Gallery {
   // (Auto with two in the call), and its large tile's user ('' for none).
   shape() {
     const shown = this.visible();
+    if (this.screen && shown.includes(this.screen)) return { kind: 'sidebar', main: this.screen };
     if (this.layout === 'Auto' && !this.pinned && this.order.length === 2 && shown.length === 2) {
       return { kind: 'pip', main: shown.find((u) => u !== this.self) };
     }

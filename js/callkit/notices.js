@@ -38,6 +38,13 @@ export function noticeChat(kit, m) {
   notice(kit, 'chat', `${m.senderUserName || m.senderUserID}: ${m.message}`);
 }
 
+// noticeShare tells that member m started sharing a screen (shown with
+// the members' joins and leaves, unless the config says not to).
+export function noticeShare(kit, m) {
+  if (!m || kit._config.lowerLeftNotification?.showUserJoinAndLeave === false) return;
+  notice(kit, 'share', `${m.userName || m.userID} is sharing a screen`);
+}
+
 function notice(kit, kind, text) {
   const list = kit._view.notices;
   if (!list?.isConnected) return;

@@ -100,6 +100,7 @@ func ParseFlags(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.Engine.MaxRooms, "max-rooms", 0, "rooms on the server (0: unlimited)")
 	fs.IntVar(&c.Engine.MaxRoomsPerSession, "max-rooms-per-conn", 0, "rooms one connection may be in (0: 100)")
 	fs.IntVar(&c.Engine.MaxMembersPerRoom, "max-members", 0, "members a room (0: 5000)")
+	fs.IntVar(&c.Engine.MaxShares, "max-shares", 0, "members of a room sharing a screen at once (0: 1)")
 	history := fs.Int("history", 100, "room messages kept per room for late joiners (0: none)")
 	fs.DurationVar(&c.Engine.JoinBatchWindow, "join-batch-window", 0, "joins this soon after a roomMemberJoined go out together (0: 50ms; negative: each at once)")
 	fs.IntVar(&c.Engine.MaxMessageBytes, "max-message-bytes", 0, "largest room message (0: 32 KiB)")

@@ -112,6 +112,10 @@ type Limits struct {
 	// a quiet room goes out at once. 0 = 50 ms; negative = every join at
 	// once, one event each.
 	JoinBatchWindow time.Duration
+	// MaxShares bounds the members of a room sharing a screen at once
+	// (member state share); one more is refused with CodeShareLimit.
+	// 0 = 1.
+	MaxShares int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -139,6 +143,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxStoredBytes == 0 {
 		l.MaxStoredBytes = 2 << 30
 	}
+	def(&l.MaxShares, 1)
 	def(&l.MaxMemberAttributes, 20)
 	def(&l.MaxMemberAttributesBytes, 2<<10)
 	def(&l.MaxRoomMemberAttributesBytes, 2<<20)

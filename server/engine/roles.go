@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"roomkit/server/protocol"
@@ -318,6 +319,17 @@ func (m *Manager) SetMemberState(p Peer, req protocol.SetMemberStateRequest) (pr
 	}
 	if req.Share != nil && *req.Share && !s.target.member.Share && s.r.shareLocked && s.me.member.Role == protocol.RoleParticipant {
 		return protocol.Member{}, protocol.Errorf(protocol.CodeNotPermitted, "screen sharing in room %q is locked by the host; only the host and managers may share", req.RoomID)
+	}
+	if req.Share != nil && *req.Share && !s.target.member.Share {
+		var sharing []string
+		for _, mem := range s.r.order {
+			if u := mem.user; u.member.Share && !slices.Contains(sharing, u.member.UserID) {
+				sharing = append(sharing, u.member.UserID)
+			}
+		}
+		if len(sharing) >= m.limits.MaxShares {
+			return protocol.Member{}, protocol.Errorf(protocol.CodeShareLimit, "%s is sharing a screen in room %q already; %d may share at once", strings.Join(sharing, ", "), req.RoomID, m.limits.MaxShares)
+		}
 	}
 	before := s.target.member
 	set := func(dst *bool, v *bool) {

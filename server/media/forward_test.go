@@ -9,6 +9,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"roomkit/server/protocol"
 )
 
 // A publisher's track reaches two subscribers, each with its own SSRC
@@ -30,6 +32,7 @@ func forwardToTwoSubscribers(t *testing.T, cfg Config) {
 	sub1 := newClient(t, r, b, "sub1", clientOpts{})
 	sub2 := newClient(t, r, b, "sub2", clientOpts{vp8PT: 98})
 
+	r.Updated(protocol.Member{UserID: "user-pub", Share: true}) // a screen goes out while shared
 	track := pub.publish(webrtc.RTPCodecTypeVideo, SourceScreen)
 	pub.connected()
 	startSending(t, track, 10*time.Millisecond, 200, nil)

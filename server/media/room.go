@@ -230,9 +230,17 @@ func (r *Room) Left(session string, _ protocol.Member) {
 func (r *Room) Updated(m protocol.Member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	shareChanged := false
 	for _, mem := range r.members {
 		if mem.info.UserID == m.UserID {
+			shareChanged = shareChanged || mem.info.Share != m.Share
 			mem.info = m
+		}
+	}
+	if shareChanged && !r.s.limits.ManualSubscribe {
+		// A screen is forwarded only while its publisher's share is on.
+		for _, o := range r.members {
+			r.chooseVideo(o)
 		}
 	}
 }
@@ -414,6 +422,9 @@ func (r *Room) Subscribe(session, trackID string) error {
 	if t.pub == m {
 		return protocol.Errorf(protocol.CodeInvalidParameter, "track %q is your own", trackID)
 	}
+	if !t.shown() {
+		return protocol.Errorf(protocol.CodeNoSuchTrack, "track %q is a screen its publisher does not share now", trackID)
+	}
 	if err := r.pushRequest(m, "subscription", func() { m.subscribe(t) }); err != nil {
 		return err
 	}
@@ -480,7 +491,7 @@ func (r *Room) SelectVideo(session string, users []string) error {
 // wantsVideo reports whether m's choice takes video track t (of another
 // member). Under r.mu.
 func (r *Room) wantsVideo(m *member, t *publishedTrack) bool {
-	return t.kind == webrtc.RTPCodecTypeVideo && t.pub != m && (m.wantVideo == nil || m.wantVideo[t.userID])
+	return t.kind == webrtc.RTPCodecTypeVideo && t.pub != m && (m.wantVideo == nil || m.wantVideo[t.userID]) && t.shown()
 }
 
 // videoChange is how m's video subscriptions differ from its choice: the

@@ -230,3 +230,64 @@ func choiceBeforeTheFirstOffer(t *testing.T, asItJoins bool) {
 	local := late.pc.LocalDescription().SDP
 	assert.LessOrEqual(t, sectionsOf(local, "video"), most, "the client's sections are reused:\n%s", local)
 }
+
+// A screen is forwarded only while its publisher's member state says it
+// shares: published before the share is on, it reaches no one; the share
+// on, it reaches the members (and may be subscribed to); the share off
+// (stopped, or the lock), it is taken from them again, while the camera
+// goes on.
+func TestAScreenGoesOutWhileShared(t *testing.T) {
+	noLeaks(t)
+	s := newTestServer(t, Config{})
+	r, b := newTestRoom(t, s)
+	sub := newClient(t, r, b, "s", clientOpts{})
+	pub := newClient(t, r, b, "a", clientOpts{})
+	startSending(t, pub.publish(webrtc.RTPCodecTypeVideo, SourceCamera), 10*time.Millisecond, 300, nil)
+	startSending(t, pub.publish(webrtc.RTPCodecTypeVideo, SourceScreen), 10*time.Millisecond, 300, nil)
+	pub.connected()
+	require.Eventually(t, func() bool { return len(r.Tracks()) == 2 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, sub.negotiate(Renegotiate{}))
+	var screen string
+	for _, tr := range r.Tracks() {
+		if tr.Source == SourceScreen {
+			screen = tr.ID
+		}
+	}
+	// sent is what s was sent of each of a's sources so far.
+	sent := func() map[Source]uint64 {
+		out := map[Source]uint64{}
+		for _, st := range r.Stats() {
+			for _, x := range st.Subscribers {
+				if x.Session == "s" {
+					out[st.Source] = x.Sent
+				}
+			}
+		}
+		return out
+	}
+	receives := func(sources ...Source) {
+		t.Helper()
+		start := sent()
+		var last map[Source]uint64
+		ok := assert.Eventually(t, func() bool {
+			last = sent()
+			if len(last) != len(sources) {
+				return false
+			}
+			for _, src := range sources {
+				if last[src] <= start[src]+5 {
+					return false
+				}
+			}
+			return true
+		}, 15*time.Second, 20*time.Millisecond)
+		require.True(t, ok, "wanted %v, receiving %v", sources, last)
+	}
+	receives(SourceCamera)
+	assert.Equal(t, protocol.CodeNoSuchTrack, codeOf(r.Subscribe("s", screen)), "a screen not shared is not subscribed to")
+
+	r.Updated(protocol.Member{UserID: "user-a", Share: true})
+	receives(SourceCamera, SourceScreen)
+	r.Updated(protocol.Member{UserID: "user-a", Share: false})
+	receives(SourceCamera)
+}

@@ -70,6 +70,13 @@ func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.Trac
 	return t
 }
 
+// shown reports whether t may be forwarded: a screen only while its
+// publisher's member state says it shares (the room engine's rules, the
+// share lock and -max-shares among them, decide that). Under Room.mu.
+func (t *publishedTrack) shown() bool {
+	return t.source != SourceScreen || t.pub.info.Share
+}
+
 // info describes t for subscribers.
 func (t *publishedTrack) info() TrackInfo {
 	return TrackInfo{ID: t.id, UserID: t.userID, Kind: t.kind.String(), Source: t.source}

@@ -58,6 +58,7 @@ const (
 	CodeNoCodec            Code = 6100019 // a media offer's section offers no codec the media server forwards
 	CodeTrackLimit         Code = 6100020 // a media offer has more sections, or publishes more tracks, than a member may
 	CodeNoSuchTrack        Code = 6100021 // the room has no such media track
+	CodeShareLimit         Code = 6100022 // as many members of the room share a screen as may at once
 )
 
 // Error is the error shape of a reply: a code and a message a person can act
