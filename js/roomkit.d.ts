@@ -804,6 +804,12 @@ export interface SessionEvents {
   'peer-video-state-change': { action: 'Start' | 'Stop'; userId: string };
   /** Who speaks, loudest first, as the media server hears it (when that changes). */
   'active-speaker': { userId: string; displayName: string }[];
+  /** A user's screen share started (Active) or stopped (Inactive), as they published it (also on joining and leaving while sharing). */
+  'active-share-change': { state: 'Active' | 'Inactive'; userId: string };
+  /** The share lock changed: 1 locked for participants, 0 unlocked (the video SDK's SharePrivilege values). */
+  'share-privilege-change': { privilege: 0 | 1 };
+  /** Your screen share stopped without stopShareScreen: the browser's own stop (StopScreenCapture) or the lock (PrivilegeChange). */
+  'passively-stop-share': { reason: 'StopScreenCapture' | 'PrivilegeChange' };
 }
 
 /** A session's audio and video (through the server's media server) and its published state. */
@@ -817,8 +823,14 @@ export interface SessionMediaStream {
   stopVideo(): Promise<unknown>;
   attachVideo(userId: string, quality?: number): Promise<HTMLVideoElement>;
   detachVideo(userId: string): Promise<HTMLVideoElement[]>;
-  startShareScreen(): Promise<unknown>;
+  /** Shares your screen (inside a click); refused while locked (6100013) or while as many share as allowed (6100022). element shows your own screen. */
+  startShareScreen(element?: HTMLVideoElement): Promise<unknown>;
   stopShareScreen(): Promise<unknown>;
+  /** A video element showing the screen userId shares, as it starts and stops. */
+  attachShareView(userId: string): Promise<HTMLVideoElement>;
+  detachShareView(userId: string): Promise<HTMLVideoElement[]>;
+  /** The user sharing a screen now, or ''. */
+  getActiveShareUserId(): string;
   lockShare(locked: boolean): Promise<SessionInfo>;
   isShareLocked(): boolean;
 }

@@ -25,7 +25,12 @@ const ROLE_HOST = 'host';
 const ROLE_MANAGER = 'manager';
 
 const SESSION_EVENTS = new Set(['user-added', 'user-removed', 'user-updated', 'connection-change', 'current-audio-change', 'session-info-change',
-  'peer-video-state-change', 'active-speaker']);
+  'peer-video-state-change', 'active-speaker', 'active-share-change', 'share-privilege-change', 'passively-stop-share']);
+
+// The share lock as share-privilege-change says it (the video SDK's
+// SharePrivilege values).
+const SHARE_UNLOCKED = 0;
+const SHARE_LOCKED = 1;
 
 // The camera a session asks for.
 const SESSION_VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } };
@@ -93,11 +98,36 @@ export function makeSessionClients(RoomKit, invalid) {
     /** Stops showing userId's video; resolves with the elements that showed it. */
     async detachVideo(userId) { return this._client._detach(userId); }
 
-    /** Publishes your screen share as on; refused while sharing is locked for participants. */
-    startShareScreen() { return this._client._publish({ share: true }); }
+    /**
+     * Shares your screen: asks the browser for a screen and the session
+     * for the share together (call it inside a click: the browser's picker
+     * needs the user's gesture), and sends the screen once both say yes.
+     * Refused while sharing is locked for participants (6100013) or while
+     * as many share as the server allows (6100022, one by default); a
+     * picker the user cancels rejects with the browser's NotAllowedError.
+     * Either way nothing is sent and your share stays off. element, a video
+     * element, shows you your own screen. Without a media server only the
+     * share state is published. The browser's own "Stop sharing" stops it
+     * (passively-stop-share, reason StopScreenCapture), as does the lock
+     * (reason PrivilegeChange).
+     */
+    startShareScreen(element) { return this._client._startShare(element); }
 
-    /** Publishes your screen share as off. */
-    stopShareScreen() { return this._client._publish({ share: false }); }
+    /** Stops sharing your screen, and publishes your share as off. */
+    stopShareScreen() { return this._client._stopShare(true); }
+
+    /**
+     * A video element showing the screen userId shares (yours too), kept
+     * showing it as the share starts and stops; the page receives that
+     * user's screen and video while attached. detachShareView ends it.
+     */
+    async attachShareView(userId) { return this._client._attachShare(userId); }
+
+    /** Stops showing userId's screen; resolves with the elements that showed it. */
+    async detachShareView(userId) { return this._client._detachShare(userId); }
+
+    /** The user sharing a screen now (the first, when several may), or '' when no one is. */
+    getActiveShareUserId() { return [...this._client._users.values()].find((u) => u.sharerOn)?.userId ?? ''; }
 
     /** Locks or unlocks screen sharing for participants (host or manager). */
     lockShare(locked) { return this._client._zimCall((zim) => zim.setShareLock(locked, this._client._roomID)); }
@@ -124,6 +154,10 @@ export function makeSessionClients(RoomKit, invalid) {
       this._local = null;         // LocalMedia: this page's microphone and camera, while in a session
       this._sfu = null;           // SfuConnection: to the media server, when the server runs one
       this._attached = new Map(); // userId -> Set of video elements attachVideo made
+      this._shareViews = new Map(); // userId -> Set of video elements attachShareView made
+      this._screen = null;        // the MediaStream of the screen this page shares, while it shares
+      this._sharing = false;      // a share is being asked for
+      this._ownShareElement = null; // the video element startShareScreen was given
       this._speakers = '';        // the last active speakers said, to say only changes
     }
 
@@ -276,7 +310,7 @@ export function makeSessionClients(RoomKit, invalid) {
       this._sfu = new SfuConnection({
         zim, roomID, local: this._local,
         events: {
-          onStream: (userId) => this._show(userId),
+          onStream: (userId) => { this._show(userId); this._showShare(userId); },
           onSpeakers: (speakers) => {
             const key = speakers.map((s) => s.userID).join(',');
             if (key === this._speakers) return;
@@ -323,7 +357,106 @@ export function makeSessionClients(RoomKit, invalid) {
     // _chooseVideo has the media server send the video of the users
     // attached, and no one else's.
     _chooseVideo() {
-      this._sfu?.setVideo([...this._attached.keys()].filter((u) => u !== this._me));
+      const users = new Set([...this._attached.keys(), ...this._shareViews.keys()]);
+      users.delete(this._me);
+      this._sfu?.setVideo([...users]);
+    }
+
+    // _startShare asks for a screen and the share at once, and sends the
+    // screen when both say yes (see startShareScreen).
+    async _startShare(element) {
+      if (!this._zim) throw Object.assign(invalid('not in a session; join first'), { code: 6000321 });
+      if (element !== undefined && !(element instanceof HTMLVideoElement)) throw invalid('startShareScreen takes a video element to show your screen in, or nothing');
+      const sfu = this._sfu;
+      if (!sfu) return this._publish({ share: true }); // no media server: the state only
+      if (this._screen || this._sharing) throw invalid('you are sharing your screen already; stopShareScreen first');
+      if (!navigator.mediaDevices?.getDisplayMedia) throw invalid('this browser cannot share a screen');
+      this._sharing = true;
+      let captured, allowed;
+      try {
+        [captured, allowed] = await Promise.allSettled([
+          navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false }),
+          this._publish({ share: true }),
+        ]);
+      } finally {
+        this._sharing = false;
+      }
+      const stream = captured.status === 'fulfilled' ? captured.value : null;
+      if (allowed.status === 'rejected' || !stream || this._sfu !== sfu) {
+        stream?.getTracks().forEach((t) => t.stop());
+        if (allowed.status === 'fulfilled' && this._sfu === sfu) await this._publish({ share: false }).catch(() => {});
+        if (allowed.status === 'rejected') throw allowed.reason;
+        throw captured.reason ?? Object.assign(invalid('the session was left meanwhile'), { code: 6000321 });
+      }
+      const [track] = stream.getVideoTracks();
+      track.contentHint = 'detail';
+      track.addEventListener('ended', () => {
+        if (this._screen !== stream) return;
+        this._stopShare(true).catch(() => {});
+        this._emit('passively-stop-share', { reason: 'StopScreenCapture' });
+      });
+      this._screen = stream;
+      if (element) {
+        element.muted = true;
+        element.srcObject = stream;
+        element.play().catch(() => {});
+        this._ownShareElement = element;
+      }
+      await sfu.replaceTrack('screen', track);
+      this._showShare(this._me);
+    }
+
+    // _stopShare stops sending this page's screen and, when tell, publishes
+    // the share as off (not when the room turned it off itself).
+    async _stopShare(tell) {
+      const stream = this._screen;
+      this._screen = null;
+      stream?.getTracks().forEach((t) => t.stop());
+      if (this._ownShareElement) this._ownShareElement.srcObject = null;
+      this._ownShareElement = null;
+      await this._sfu?.replaceTrack('screen', null).catch(() => {});
+      this._showShare(this._me);
+      if (tell) return this._publish({ share: false });
+    }
+
+    _attachShare(userId) {
+      if (typeof userId !== 'string' || userId === '') throw invalid('attachShareView needs a userId');
+      const video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      video.muted = true;
+      video.dataset.userId = userId;
+      video.dataset.share = '';
+      let set = this._shareViews.get(userId);
+      if (!set) {
+        set = new Set();
+        this._shareViews.set(userId, set);
+      }
+      set.add(video);
+      this._showShare(userId);
+      this._chooseVideo();
+      return video;
+    }
+
+    _detachShare(userId) {
+      const set = this._shareViews.get(userId);
+      this._shareViews.delete(userId);
+      const out = [...(set ?? [])];
+      for (const v of out) v.srcObject = null;
+      this._chooseVideo();
+      return out;
+    }
+
+    // _showShare points userId's share views at the screen this page has
+    // of that user (its own, for this page's user).
+    _showShare(userId) {
+      const stream = userId === this._me ? this._screen : this._sfu?.screenOf(userId) ?? null;
+      for (const v of this._shareViews.get(userId) ?? []) {
+        if (v.srcObject !== stream) {
+          v.srcObject = stream;
+          if (stream) v.play().catch(() => {});
+        }
+      }
     }
 
     _detach(userId) {
@@ -386,6 +519,7 @@ export function makeSessionClients(RoomKit, invalid) {
         for (const u of added) this._users.set(u.userId, u);
         if (added.length) this._emit('user-added', added);
         for (const u of added) if (u.bVideoOn) this._emit('peer-video-state-change', { action: 'Start', userId: u.userId });
+        for (const u of added) if (u.sharerOn) this._emit('active-share-change', { state: 'Active', userId: u.userId });
       });
       zim.on('roomMemberLeft', (z, { roomID: r, memberList }) => {
         if (r !== roomID) return;
@@ -394,6 +528,7 @@ export function makeSessionClients(RoomKit, invalid) {
           const gone = errorUserList.filter((id) => this._users.has(id)).map((id) => this._users.get(id));
           for (const u of gone) this._users.delete(u.userId);
           if (gone.length) this._emit('user-removed', gone);
+          for (const u of gone) if (u.sharerOn) this._emit('active-share-change', { state: 'Inactive', userId: u.userId });
         }).catch(() => {});
       });
       zim.on('roomMemberUpdated', (z, { roomID: r, memberList }) => {
@@ -413,12 +548,22 @@ export function makeSessionClients(RoomKit, invalid) {
           if (u.userId !== this._me && before && before.bVideoOn !== u.bVideoOn) {
             this._emit('peer-video-state-change', { action: u.bVideoOn ? 'Start' : 'Stop', userId: u.userId });
           }
+          if (before && before.sharerOn !== u.sharerOn) {
+            this._emit('active-share-change', { state: u.sharerOn ? 'Active' : 'Inactive', userId: u.userId });
+            // The room turned this page's share off (the lock): it stops here.
+            if (u.userId === this._me && !u.sharerOn && this._screen && !this._sharing) {
+              this._stopShare(false).catch(() => {});
+              this._emit('passively-stop-share', { reason: 'PrivilegeChange' });
+            }
+          }
         }
         this._emit('user-updated', updated);
       });
       zim.on('roomSessionUpdated', (z, info) => {
         if (info.roomID !== roomID) return;
+        const wasLocked = !!this._session?.shareLocked;
         this._session = info;
+        if (wasLocked !== !!info.shareLocked) this._emit('share-privilege-change', { privilege: info.shareLocked ? SHARE_LOCKED : SHARE_UNLOCKED });
         this._emit('session-info-change', this.getSessionInfo());
       });
       zim.on('roomStateChanged', (z, { roomID: r, state, event, extendedData }) => {
@@ -442,7 +587,12 @@ export function makeSessionClients(RoomKit, invalid) {
       this._sfu = null;
       this._local?.stop();
       this._local = null;
+      this._screen?.getTracks().forEach((t) => t.stop());
+      this._screen = null;
+      if (this._ownShareElement) this._ownShareElement.srcObject = null;
+      this._ownShareElement = null;
       for (const userId of [...this._attached.keys()]) this._detach(userId);
+      for (const userId of [...this._shareViews.keys()]) this._detachShare(userId);
       for (const a of this._audio?.values() ?? []) a.srcObject = null;
       this._audio?.clear();
       this._speakers = '';
