@@ -103,12 +103,12 @@ func TestACallOfTwelveShowsTheVideoOfItsTiles(t *testing.T) {
 	assert.Len(t, big.shownTiles(), 12)
 	assert.Len(t, big.waitDecodingShown("u12"), 11)
 	// Its offer names only the codecs the server takes, so that the
-	// largest a page makes (its three sending sections, the most videos
+	// largest a page makes (its four sending sections, the most videos
 	// it may choose and a screen, the loudest few's audio) fits in one
 	// request.
 	offer := evalAs[[]int](big, `(() => { const sdp = zp._media.sfu.pc.localDescription.sdp; return [sdp.length, sdp.split(/\r?\nm=/).length - 1]; })()`)
 	require.Greater(t, offer[1], 14)
-	largest := 3 + media.DefaultMaxVideoStreams + 1 + media.DefaultMaxAudioStreams + 1
+	largest := 4 + media.DefaultMaxVideoStreams + 1 + media.DefaultMaxAudioStreams + 1
 	assert.Less(t, offer[0]/offer[1]*largest, protocol.MaxFrameBytes-2048,
 		"an offer of %d sections is %d bytes", offer[1], offer[0])
 	heard := big.energy(speaker)

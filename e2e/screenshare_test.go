@@ -38,7 +38,7 @@ func TestScreenSharing(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)
 	room := ann.hostSession("ann", "screens")
-	ben.joinCall("ben", room, "")
+	ben.joinCall("ben", room, "turnOnMicrophoneWhenJoining: false,") // what ann hears of ben is his screen's
 	cat.joinCall("cat", room, "")
 	for _, p := range []*page{ann, ben, cat} {
 		p.waitMembers("ann", "ben", "cat")
@@ -57,6 +57,7 @@ func TestScreenSharing(t *testing.T) {
 	ann.waitText(`[data-testid=notices]`, "BEN is sharing a screen")
 	ann.screenshotCall("screenshare", nil)
 	ann.waitVideo("ben") // the camera goes on beside the screen
+	ann.waitAudio("ben") // and the screen's audio plays
 
 	// One screen at a time.
 	cat.click("share-button")
@@ -69,6 +70,11 @@ func TestScreenSharing(t *testing.T) {
 	ben.waitText(`[data-testid=share-button]`, "Share screen")
 	ann.waitGone("screen-ben")
 	cat.waitGone("screen-ben")
+	require.Eventually(t, func() bool {
+		before := ann.audioBytes("ben")
+		time.Sleep(500 * time.Millisecond)
+		return ann.audioBytes("ben") == before
+	}, 10*time.Second, 100*time.Millisecond, "ben's screen's audio still arrives after the lock")
 	cat.click("share-button")
 	cat.waitText(`[data-testid=media-notes]`, "You cannot share your screen now (6100013)")
 	assert.False(t, ann.visible("screen-cat"))

@@ -19,7 +19,7 @@
 // RoomKit it needs.
 import { Listeners } from './listeners.js';
 import { LocalMedia } from './media.js';
-import { SfuConnection } from './sfu.js';
+import { SCREEN_CAPTURE, SfuConnection } from './sfu.js';
 
 const ROLE_HOST = 'host';
 const ROLE_MANAGER = 'manager';
@@ -375,7 +375,7 @@ export function makeSessionClients(RoomKit, invalid) {
       let captured, allowed;
       try {
         [captured, allowed] = await Promise.allSettled([
-          navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false }),
+          navigator.mediaDevices.getDisplayMedia(SCREEN_CAPTURE),
           this._publish({ share: true }),
         ]);
       } finally {
@@ -402,7 +402,7 @@ export function makeSessionClients(RoomKit, invalid) {
         element.play().catch(() => {});
         this._ownShareElement = element;
       }
-      await sfu.replaceTrack('screen', track);
+      await sfu.sendScreen(stream);
       this._showShare(this._me);
     }
 
@@ -414,7 +414,7 @@ export function makeSessionClients(RoomKit, invalid) {
       stream?.getTracks().forEach((t) => t.stop());
       if (this._ownShareElement) this._ownShareElement.srcObject = null;
       this._ownShareElement = null;
-      await this._sfu?.replaceTrack('screen', null).catch(() => {});
+      await this._sfu?.sendScreen(null).catch(() => {});
       this._showShare(this._me);
       if (tell) return this._publish({ share: false });
     }

@@ -12,10 +12,11 @@
 // never offer at once. When the room moves to another node (mediaRestart)
 // the page makes a new connection and offers on it.
 //
-// The page sends three sections, its microphone, its camera and its
-// screen (sendonly), whose tracks are replaced as devices and shares go
-// on and off (no renegotiation). The server forwards the screen only
-// while the member's share state is on.
+// The page sends four sections, its microphone, its camera, its screen
+// and the screen's audio (sendonly), whose tracks are replaced as devices
+// and shares go on and off (no renegotiation). The server forwards the
+// screen and its audio only while the member's share state is on; a
+// screen's audio plays with its user's microphone here.
 // The page chooses whose video it receives (setVideo: the tiles it
 // shows; zim.mediaSubscribe), and the server reuses a section freed by a
 // changed choice for the next track, so which user a receiving section
@@ -30,6 +31,13 @@
 // This file has no imports.
 
 /** SfuConnection is a page's media connection to the call's media server. */
+/**
+ * SCREEN_CAPTURE is what a page asks getDisplayMedia for: a screen at up
+ * to 15 frames a second (text stays sharp; motion is not its point) and
+ * its audio, where the browser offers it (a tab's, or the system's).
+ */
+export const SCREEN_CAPTURE = { video: { frameRate: 15 }, audio: true };
+
 // serverCodec reports whether the media server takes codec (an
 // RTCRtpCodec): Opus, VP8, and H.264 constrained baseline or baseline
 // with packetization mode 1. The others (RTX, RED, FEC, VP9, AV1, H.265,
@@ -90,7 +98,7 @@ export class SfuConnection {
     this.closed = false;
     this.offering = false;      // an offer is in flight
     this.again = false;         // a renegotiation was asked for meanwhile
-    this.screenTrack = null;    // the screen this page shares, sent on every connection it makes
+    this.shared = { screen: null, screenAudio: null }; // the screen this page shares and its audio, sent on every connection it makes
     this.makeConnection();
     // The room moved to another node: a new connection, to it.
     this.onRestart = (_zim, ev) => {
@@ -139,10 +147,12 @@ export class SfuConnection {
     this.want = { audio: 0, video: 0 }; // receiving sections the server asked for
     this.answered = false;       // the first offer was answered: candidates go now
     this.candidates = [];        // candidates gathered before that
+    const screen = new MediaStream();
     this.send = {
       audio: pc.addTransceiver(local.audio ?? 'audio', { direction: 'sendonly', streams: [local.stream] }),
       video: pc.addTransceiver(local.video ?? 'video', { direction: 'sendonly', streams: [local.stream] }),
-      screen: pc.addTransceiver(this.screenTrack ?? 'video', { direction: 'sendonly', streams: [new MediaStream()] }),
+      screen: pc.addTransceiver(this.shared.screen ?? 'video', { direction: 'sendonly', streams: [screen] }),
+      screenAudio: pc.addTransceiver(this.shared.screenAudio ?? 'audio', { direction: 'sendonly', streams: [screen] }),
     };
     for (const t of Object.values(this.send)) offerWhatServerTakes(t);
     pc.addEventListener('icecandidate', ({ candidate }) => {
@@ -216,6 +226,7 @@ export class SfuConnection {
         if (send.audio.mid) sources[send.audio.mid] = 'microphone';
         if (send.video.mid) sources[send.video.mid] = 'camera';
         if (send.screen.mid) sources[send.screen.mid] = 'screen';
+        if (send.screenAudio.mid) sources[send.screenAudio.mid] = 'screenAudio';
         const { sdp } = await this.zim.mediaOffer(this.roomID, pc.localDescription.sdp, sources);
         if (this.closed) return;
         if (pc !== this.pc) { // restarted meanwhile: offer on the new one
@@ -324,10 +335,19 @@ export class SfuConnection {
     return s && s.getTracks().some((t) => t.readyState === 'live' && !t.muted) ? s : null;
   }
 
+  // sendScreen sends stream's video as this page's screen and its audio,
+  // when the browser gave one, as the screen's audio (null: neither).
+  async sendScreen(stream) {
+    await Promise.all([
+      this.replaceTrack('screen', stream?.getVideoTracks()[0] ?? null),
+      this.replaceTrack('screenAudio', stream?.getAudioTracks()[0] ?? null),
+    ]);
+  }
+
   // replaceTrack sends track (null: nothing) as this page's kind
-  // ('audio', 'video' or 'screen').
+  // ('audio', 'video', 'screen' or 'screenAudio').
   async replaceTrack(kind, track) {
-    if (kind === 'screen') this.screenTrack = track;
+    if (kind in this.shared) this.shared[kind] = track;
     await this.send[kind]?.sender.replaceTrack(track);
   }
 

@@ -18,10 +18,11 @@
 //
 // ScreenShare reads the kit's _zim, _roomID, _joined, _kit, _config and
 // _store.members and the media's sfu, gallery and tiles; it imports
-// dom.js and notices.js.
+// dom.js, notices.js and sfu.js (what a screen capture asks for).
 
 import { el } from './dom.js';
 import { noticeShare } from './notices.js';
+import { SCREEN_CAPTURE } from '../sfu.js';
 
 /** The gallery key of userID's shared screen is SCREEN + userID. */
 export const SCREEN = 'screen ';
@@ -51,7 +52,7 @@ export class ScreenShare {
     this.starting = true;
     kit._view.renderControls?.();
     const [captured, allowed] = await Promise.allSettled([
-      navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false }),
+      navigator.mediaDevices.getDisplayMedia(SCREEN_CAPTURE),
       kit._zim.setMemberState({ share: true }, kit._roomID),
     ]);
     this.starting = false;
@@ -70,7 +71,7 @@ export class ScreenShare {
     // The browser's own "Stop sharing" ends the track.
     track.addEventListener('ended', () => { if (this.stream === stream) this.stop(); });
     this.stream = stream;
-    await this.media.sfu.replaceTrack('screen', track);
+    await this.media.sfu.sendScreen(stream);
     kit._view.renderControls?.();
     this.media.renderTiles();
   }
@@ -83,7 +84,7 @@ export class ScreenShare {
     if (!stream) return;
     this.stream = null;
     stream.getTracks().forEach((t) => t.stop());
-    await this.media.sfu?.replaceTrack('screen', null).catch(() => {});
+    await this.media.sfu?.sendScreen(null).catch(() => {});
     kit._view.renderControls?.();
     this.media.renderTiles();
     if (tell && kit._joined) {

@@ -225,8 +225,9 @@ func (r *Room) Left(session string, _ protocol.Member) {
 }
 
 // Updated records a user's new member record (role, name, state) on each
-// of that user's sessions. It does not block. (The media side does not
-// act on it yet: a later slice gates a muted member's audio here.)
+// of that user's sessions. It does not block. A share turned off takes
+// the member's screen and its audio away at once (the next speaker round
+// may forward the audio again when it is turned on).
 func (r *Room) Updated(m protocol.Member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -237,7 +238,15 @@ func (r *Room) Updated(m protocol.Member) {
 			mem.info = m
 		}
 	}
-	if shareChanged && !r.s.limits.ManualSubscribe {
+	if !shareChanged {
+		return
+	}
+	for _, t := range r.tracks {
+		if t.source == SourceScreenAudio && !t.shown() {
+			t.paused.Store(true)
+		}
+	}
+	if !r.s.limits.ManualSubscribe {
 		// A screen is forwarded only while its publisher's share is on.
 		for _, o := range r.members {
 			r.chooseVideo(o)
@@ -649,7 +658,7 @@ func (r *Room) addTrack(m *member, t *publishedTrack) addResult {
 				forwarded++
 			}
 		}
-		if n := r.s.cfg.forwardedAudio(); n > 0 && forwarded >= n {
+		if n := r.s.cfg.forwardedAudio(); (n > 0 && forwarded >= n) || !t.shown() {
 			t.paused.Store(true)
 		}
 		r.startSpeakers()

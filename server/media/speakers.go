@@ -109,12 +109,13 @@ func rankAudio(c []audioCandidate, n int) (forward int) {
 }
 
 // speakersOf are the speaking users among the forwarded candidates,
-// loudest first, each once.
+// loudest first, each once; a shared screen's audio makes no one a
+// speaker.
 func speakersOf(forwarded []audioCandidate) []Speaker {
 	out := []Speaker{}
 	at := map[string]int{}
 	for _, c := range forwarded {
-		if c.loudness <= 0 {
+		if c.loudness <= 0 || c.t.source == SourceScreenAudio {
 			continue
 		}
 		if i, ok := at[c.t.userID]; ok {
@@ -188,7 +189,11 @@ func (r *Room) selectSpeakers() bool {
 	}
 	cands := make([]audioCandidate, 0, 8)
 	for _, t := range r.tracks {
-		if t.kind == webrtc.RTPCodecTypeAudio {
+		switch {
+		case t.kind != webrtc.RTPCodecTypeAudio:
+		case !t.shown():
+			t.paused.Store(true) // a screen's audio while its member does not share
+		default:
 			cands = append(cands, audioCandidate{t: t, order: t.order, forwarded: !t.paused.Load()})
 		}
 	}

@@ -1,6 +1,8 @@
 package media
 
 import (
+	"roomkit/server/protocol"
+
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -27,9 +29,15 @@ type talker struct {
 // newTalker joins session and publishes its microphone at level.
 func newTalker(t *testing.T, r *Room, b *switchboard, session string, level int) *talker {
 	t.Helper()
+	return newTalkerOf(t, r, b, session, level, SourceMicrophone)
+}
+
+// newTalkerOf joins session and publishes audio of src at level.
+func newTalkerOf(t *testing.T, r *Room, b *switchboard, session string, level int, src Source) *talker {
+	t.Helper()
 	c := &talker{client: newClient(t, r, b, session, clientOpts{})}
 	c.level.Store(int32(level))
-	track := c.publish(webrtc.RTPCodecTypeAudio, SourceMicrophone)
+	track := c.publish(webrtc.RTPCodecTypeAudio, src)
 	var id uint8
 	for _, tr := range c.pc.GetTransceivers() {
 		if tr.Sender() == nil {
@@ -392,4 +400,40 @@ func TestAudibleTracksAreBounded(t *testing.T) {
 
 	local := sub.pc.LocalDescription().SDP
 	assert.Equal(t, 3, sectionsOf(local, "audio"), "the audio sections are reused:\n%s", local)
+}
+
+// A screen's audio is forwarded only while its member shares, like the
+// screen, and however loud it is it makes nobody an active speaker.
+func TestAScreensAudioGoesOutWhileShared(t *testing.T) {
+	noLeaks(t)
+	s := newTestServer(t, Config{})
+	r, b := newTestRoom(t, s)
+	newClient(t, r, b, "s", clientOpts{})
+	pub := newTalkerOf(t, r, b, "a", 10, SourceScreenAudio) // loud
+	pub.connected()
+	require.Eventually(t, func() bool { return len(r.Tracks()) == 1 }, 10*time.Second, 10*time.Millisecond)
+	// s is subscribed (it renegotiates on its own); sent is how many packets of a's screen audio s was sent so far.
+	sent := func() uint64 {
+		for _, st := range r.Stats() {
+			for _, x := range st.Subscribers {
+				if x.Session == "s" && st.Source == SourceScreenAudio {
+					return x.Sent
+				}
+			}
+		}
+		return 0
+	}
+	rising := func() bool {
+		before := sent()
+		time.Sleep(300 * time.Millisecond)
+		return sent() > before
+	}
+	assert.False(t, rising(), "a screen's audio goes out while its member does not share")
+
+	r.Updated(protocol.Member{UserID: "user-a", Share: true})
+	require.Eventually(t, rising, 10*time.Second, 10*time.Millisecond, "the shared screen's audio does not go out")
+	assert.Empty(t, r.ActiveSpeakers(), "a screen's audio makes a speaker")
+
+	r.Updated(protocol.Member{UserID: "user-a", Share: false})
+	require.Eventually(t, func() bool { return !rising() }, 10*time.Second, 10*time.Millisecond, "the screen's audio still goes out once the share is off")
 }

@@ -70,11 +70,12 @@ func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.Trac
 	return t
 }
 
-// shown reports whether t may be forwarded: a screen only while its
-// publisher's member state says it shares (the room engine's rules, the
-// share lock and -max-shares among them, decide that). Under Room.mu.
+// shown reports whether t may be forwarded: a screen, and its audio,
+// only while its publisher's member state says it shares (the room
+// engine's rules, the share lock and -max-shares among them, decide
+// that). Under Room.mu.
 func (t *publishedTrack) shown() bool {
-	return t.source != SourceScreen || t.pub.info.Share
+	return (t.source != SourceScreen && t.source != SourceScreenAudio) || t.pub.info.Share
 }
 
 // info describes t for subscribers.
