@@ -323,9 +323,8 @@ func TestCallsEndWithAReasonWhenTheServerStops(t *testing.T) {
 }
 
 // The leaving view's Rejoin after an invitation call takes the user back
-// into that call while it is under way (the others see them back, and
-// they may invite into it again); once the call has ended, Rejoin says so
-// and makes no room.
+// into that call while it is under way (the others see them back); once
+// the call has ended, Rejoin says so and makes no room.
 func TestRejoinAnInvitationCall(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann, ben, cat := openPage(t, s), openPage(t, s), openPage(t, s)

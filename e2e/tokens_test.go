@@ -31,6 +31,17 @@ var tokenVectors = [][2]string{
 	{"sécret ключ", "héllo wörld ✓ 😀"},
 }
 
+// moduleLessPage opens a page of s that does not load the module
+// itself (the package's JSON), where a test's script imports it as a
+// page's first lines would.
+func moduleLessPage(t *testing.T, s *server) *page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url()+"js/package.json")))
+	return &page{t: t, ctx: ctx}
+}
+
 // The token helpers work before the wasm module has loaded (a call kit
 // page's sample code calls them on its first line), and make what the Go
 // code makes: HMAC-SHA256 on the vectors, a test token byte for byte at
@@ -38,11 +49,7 @@ var tokenVectors = [][2]string{
 // joined before init, the module loading itself for the join.
 func TestTokensBeforeTheModuleLoads(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	// A page of the server that does not load the module itself.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url()+"js/package.json")))
-	p := &page{t: t, ctx: ctx}
+	p := moduleLessPage(t, s)
 
 	vectors, err := json.Marshal(tokenVectors)
 	require.NoError(t, err)
@@ -114,10 +121,7 @@ func TestInvitationsBeforeTheModuleLoads(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann := openPage(t, s)
 	ann.kit("ann", "")
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url()+"js/package.json")))
-	eve := &page{t: t, ctx: ctx}
+	eve := moduleLessPage(t, s)
 	eve.recordWarnings()
 	eve.eval(`(async () => {
 		const { RoomKit } = await import('/js/roomkit.js');
@@ -144,10 +148,7 @@ func TestSendCallInvitationBeforeTheModuleLoads(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0")
 	ann := openPage(t, s)
 	ann.kit("ann", "")
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url()+"js/package.json")))
-	eve := &page{t: t, ctx: ctx}
+	eve := moduleLessPage(t, s)
 	eve.eval(`(async () => {
 		const { RoomKit } = await import('/js/roomkit.js');
 		window.readyBefore = RoomKit.isReady;
