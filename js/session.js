@@ -38,6 +38,17 @@ const SESSION_VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate
 // Why the server took this client out, as connection-change says it.
 const CLOSED_REASONS = { ended: 'ended by host', removed: 'kicked by host', idleTimeout: 'idle timeout' };
 
+// showIn points the video elements of views (a Set, or nothing) at
+// stream (null: nothing), playing it.
+function showIn(views, stream) {
+  for (const v of views ?? []) {
+    if (v.srcObject !== stream) {
+      v.srcObject = stream;
+      if (stream) v.play().catch(() => {});
+    }
+  }
+}
+
 /**
  * makeSessionClients returns createClient and destroyClient over RoomKit;
  * invalid makes an Error with the invalid-parameter code.
@@ -337,21 +348,37 @@ export function makeSessionClients(RoomKit, invalid) {
 
     _attach(userId, quality) {
       if (typeof userId !== 'string' || userId === '') throw invalid('attachVideo needs a userId');
-      const video = document.createElement('video');
-      video.autoplay = true;
-      video.playsInline = true;
-      video.muted = true; // the audio plays on its own element (see _show)
-      video.dataset.userId = userId;
+      const video = this._addView(this._attached, userId);
       if (quality !== undefined) video.dataset.quality = String(quality);
-      let set = this._attached.get(userId);
-      if (!set) {
-        set = new Set();
-        this._attached.set(userId, set);
-      }
-      set.add(video);
       this._show(userId);
       this._chooseVideo();
       return video;
+    }
+
+    // _addView makes a muted video element for userId in views (the
+    // audio plays on its own element: see _show).
+    _addView(views, userId) {
+      const video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      video.muted = true;
+      video.dataset.userId = userId;
+      let set = views.get(userId);
+      if (!set) {
+        set = new Set();
+        views.set(userId, set);
+      }
+      set.add(video);
+      return video;
+    }
+
+    // _removeViews ends userId's elements in views, and returns them.
+    _removeViews(views, userId) {
+      const out = [...(views.get(userId) ?? [])];
+      views.delete(userId);
+      for (const v of out) v.srcObject = null;
+      this._chooseVideo();
+      return out;
     }
 
     // _chooseVideo has the media server send the video of the users
@@ -421,63 +448,28 @@ export function makeSessionClients(RoomKit, invalid) {
 
     _attachShare(userId) {
       if (typeof userId !== 'string' || userId === '') throw invalid('attachShareView needs a userId');
-      const video = document.createElement('video');
-      video.autoplay = true;
-      video.playsInline = true;
-      video.muted = true;
-      video.dataset.userId = userId;
+      const video = this._addView(this._shareViews, userId);
       video.dataset.share = '';
-      let set = this._shareViews.get(userId);
-      if (!set) {
-        set = new Set();
-        this._shareViews.set(userId, set);
-      }
-      set.add(video);
       this._showShare(userId);
       this._chooseVideo();
       return video;
     }
 
-    _detachShare(userId) {
-      const set = this._shareViews.get(userId);
-      this._shareViews.delete(userId);
-      const out = [...(set ?? [])];
-      for (const v of out) v.srcObject = null;
-      this._chooseVideo();
-      return out;
-    }
+    _detachShare(userId) { return this._removeViews(this._shareViews, userId); }
 
     // _showShare points userId's share views at the screen this page has
     // of that user (its own, for this page's user).
     _showShare(userId) {
-      const stream = userId === this._me ? this._screen : this._sfu?.screenOf(userId) ?? null;
-      for (const v of this._shareViews.get(userId) ?? []) {
-        if (v.srcObject !== stream) {
-          v.srcObject = stream;
-          if (stream) v.play().catch(() => {});
-        }
-      }
+      showIn(this._shareViews.get(userId), userId === this._me ? this._screen : this._sfu?.screenOf(userId) ?? null);
     }
 
-    _detach(userId) {
-      const set = this._attached.get(userId);
-      this._attached.delete(userId);
-      const out = [...(set ?? [])];
-      for (const v of out) v.srcObject = null;
-      this._chooseVideo();
-      return out;
-    }
+    _detach(userId) { return this._removeViews(this._attached, userId); }
 
     // _show points userId's attached elements at what this page has of
     // that user, and plays the user's audio (another user's) here.
     _show(userId) {
       const stream = userId === this._me ? this._local?.stream ?? null : this._sfu?.streamOf(userId) ?? null;
-      for (const v of this._attached.get(userId) ?? []) {
-        if (v.srcObject !== stream) {
-          v.srcObject = stream;
-          if (stream) v.play().catch(() => {});
-        }
-      }
+      showIn(this._attached.get(userId), stream);
       if (userId !== this._me) this._playAudio(userId, stream);
     }
 
