@@ -19,7 +19,7 @@
 // RoomKit it needs.
 import { Listeners } from './listeners.js';
 import { LocalMedia } from './media.js';
-import { SCREEN_CAPTURE, SfuConnection } from './sfu.js';
+import { SfuConnection, captureScreen } from './sfu.js';
 
 const ROLE_HOST = 'host';
 const ROLE_MANAGER = 'manager';
@@ -399,24 +399,19 @@ export function makeSessionClients(RoomKit, invalid) {
       if (this._screen || this._sharing) throw invalid('you are sharing your screen already; stopShareScreen first');
       if (!navigator.mediaDevices?.getDisplayMedia) throw invalid('this browser cannot share a screen');
       this._sharing = true;
-      let captured, allowed;
+      let got;
       try {
-        [captured, allowed] = await Promise.allSettled([
-          navigator.mediaDevices.getDisplayMedia(SCREEN_CAPTURE),
-          this._publish({ share: true }),
-        ]);
+        got = await captureScreen({
+          allow: () => this._publish({ share: true }),
+          undo: () => this._publish({ share: false }),
+          still: () => this._sfu === sfu,
+        });
       } finally {
         this._sharing = false;
       }
-      const stream = captured.status === 'fulfilled' ? captured.value : null;
-      if (allowed.status === 'rejected' || !stream || this._sfu !== sfu) {
-        stream?.getTracks().forEach((t) => t.stop());
-        if (allowed.status === 'fulfilled' && this._sfu === sfu) await this._publish({ share: false }).catch(() => {});
-        if (allowed.status === 'rejected') throw allowed.reason;
-        throw captured.reason ?? Object.assign(invalid('the session was left meanwhile'), { code: 6000321 });
-      }
+      const { stream } = got;
+      if (!stream) throw got.refused ?? got.failed ?? Object.assign(invalid('the session was left meanwhile'), { code: 6000321 });
       const [track] = stream.getVideoTracks();
-      track.contentHint = 'detail';
       track.addEventListener('ended', () => {
         if (this._screen !== stream) return;
         this._stopShare(true).catch(() => {});

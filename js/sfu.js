@@ -38,6 +38,29 @@
  */
 export const SCREEN_CAPTURE = { video: { frameRate: 15 }, audio: true };
 
+/**
+ * captureScreen asks the browser for a screen (SCREEN_CAPTURE) and the
+ * room for the share (allow(): setMemberState({ share: true })) together,
+ * as a share must inside the click that opens the browser's picker. Once
+ * both said yes and still() (the page is in the call yet) holds, it
+ * resolves with { stream }, its video hinted as detail. Otherwise it stops
+ * what was captured, takes back a share the room allowed (undo(), while
+ * still()), and resolves with { refused } (the room's error), { failed }
+ * (the browser's) or, when the page left meanwhile, {}.
+ */
+export async function captureScreen({ allow, undo, still }) {
+  const [captured, allowed] = await Promise.allSettled([navigator.mediaDevices.getDisplayMedia(SCREEN_CAPTURE), allow()]);
+  const stream = captured.status === 'fulfilled' ? captured.value : null;
+  if (allowed.status === 'fulfilled' && stream && still()) {
+    for (const t of stream.getVideoTracks()) t.contentHint = 'detail';
+    return { stream };
+  }
+  stream?.getTracks().forEach((t) => t.stop());
+  if (allowed.status === 'fulfilled' && still()) await undo().catch(() => {});
+  if (allowed.status === 'rejected') return { refused: allowed.reason };
+  return captured.status === 'rejected' ? { failed: captured.reason } : {};
+}
+
 // serverCodec reports whether the media server takes codec (an
 // RTCRtpCodec): Opus, VP8, and H.264 constrained baseline or baseline
 // with packetization mode 1. The others (RTX, RED, FEC, VP9, AV1, H.265,

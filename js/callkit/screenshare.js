@@ -18,11 +18,11 @@
 //
 // ScreenShare reads the kit's _zim, _roomID, _joined, _kit, _config and
 // _store.members and the media's sfu, gallery and tiles; it imports
-// dom.js, notices.js and sfu.js (what a screen capture asks for).
+// dom.js, notices.js and sfu.js (captureScreen).
 
 import { el } from './dom.js';
 import { noticeShare } from './notices.js';
-import { SCREEN_CAPTURE } from '../sfu.js';
+import { captureScreen } from '../sfu.js';
 
 /** The gallery key of userID's shared screen is SCREEN + userID. */
 export const SCREEN = 'screen ';
@@ -51,23 +51,19 @@ export class ScreenShare {
     if (this.stream || this.starting || !this.available()) return;
     this.starting = true;
     kit._view.renderControls?.();
-    const [captured, allowed] = await Promise.allSettled([
-      navigator.mediaDevices.getDisplayMedia(SCREEN_CAPTURE),
-      kit._zim.setMemberState({ share: true }, kit._roomID),
-    ]);
+    const { stream, refused, failed } = await captureScreen({
+      allow: () => kit._zim.setMemberState({ share: true }, kit._roomID),
+      undo: () => kit._zim.setMemberState({ share: false }, kit._roomID),
+      still: () => !!(kit._joined && this.media.sfu),
+    });
     this.starting = false;
-    const stream = captured.status === 'fulfilled' ? captured.value : null;
-    if (allowed.status === 'rejected' || !stream || !kit._joined || !this.media.sfu) {
-      stream?.getTracks().forEach((t) => t.stop());
-      if (allowed.status === 'fulfilled' && kit._joined) await kit._zim.setMemberState({ share: false }, kit._roomID).catch(() => {});
-      const err = allowed.status === 'rejected' ? allowed.reason : captured.reason;
-      if (allowed.status === 'rejected') this.media.note(`You cannot share your screen now (${err.code}): ${err.message}`);
-      else if (captured.status === 'rejected' && captured.reason?.name !== 'NotAllowedError') this.media.note(`Your screen could not be captured: ${err?.message ?? err}`);
+    if (!stream) {
+      if (refused) this.media.note(`You cannot share your screen now (${refused.code}): ${refused.message}`);
+      else if (failed && failed.name !== 'NotAllowedError') this.media.note(`Your screen could not be captured: ${failed.message ?? failed}`);
       kit._view.renderControls?.();
       return;
     }
     const [track] = stream.getVideoTracks();
-    track.contentHint = 'detail';
     // The browser's own "Stop sharing" ends the track.
     track.addEventListener('ended', () => { if (this.stream === stream) this.stop(); });
     this.stream = stream;
