@@ -49,9 +49,11 @@
 //     Offer or AddCandidate whose caller's ctx ended before its task
 //     runs is not applied.
 //   - A published track (what a publisher sends) belongs to the room's
-//     track table; its read goroutine owns the receive path (bitrate
-//     bound, fan-out). Its subscriber list is a copy-on-write slice:
-//     written under the track's mu, read lock-free by the read goroutine.
+//     track table; its read goroutine (one per simulcast layer) owns the
+//     receive path (bitrate bound, fan-out). Its subscriber list is a
+//     copy-on-write slice: written under the track's mu, read lock-free
+//     by the read goroutines. A simulcast track has a layer goroutine
+//     too, choosing each subscriber's layer (simulcast.go).
 //   - A down track (one published track as one subscriber receives it)
 //     has a bounded packet queue and a writer goroutine of its own, and
 //     a goroutine reading its RTPSender's RTCP (PLI/FIR go to the
@@ -172,9 +174,11 @@
 // # Bounds
 //
 // An offer is bounded in size, media sections, published tracks and
-// candidates (Limits), and refused with simulcast (a=simulcast, a=rid:
-// not supported yet, each RID would be a track of its own) or a data
-// channel section (m=application, which nothing uses). Each connection
+// candidates (Limits), and refused with simulcast other than video
+// sent in up to three layers q, h and f (a=rid:<id> send,
+// a=simulcast:send q;h;f), or with a data channel section
+// (m=application, which nothing uses). Each layer of a simulcast track
+// is bounded by the track's bitrate bound on its own. Each connection
 // publishes at most Limits.MaxPublishedTracks live tracks, however pion
 // makes them; takes at most Limits.MaxCandidates trickled candidates
 // per ICE generation; and keeps the sources of its last offer's mids

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -19,7 +20,7 @@ type downTrack struct {
 	t   *publishedTrack
 	sub *member
 
-	q        chan *rtp.Packet
+	q        chan queued
 	done     chan struct{}
 	stopOnce sync.Once
 	bound    atomic.Pointer[binding]
@@ -27,6 +28,21 @@ type downTrack struct {
 
 	sent, dropped atomic.Uint64
 	wrote         bool // the writer's: a packet has reached the connection
+
+	// Of a simulcast track (see simulcast.go): the layer the subscriber
+	// wants (set by the room), the one it is to get (set by the track's
+	// layer goroutine) and the one it gets (set by the writer), and the
+	// writer's rewriting.
+	want, target, current atomic.Int32
+	switches              atomic.Uint64
+	fwd                   forwarder
+}
+
+// queued is a packet waiting for a down track's writer, with the index
+// of the layer it is of.
+type queued struct {
+	p     *rtp.Packet
+	layer int
 }
 
 // binding is what the subscriber's connection negotiated for a down
@@ -39,11 +55,25 @@ type binding struct {
 }
 
 func newDownTrack(t *publishedTrack, sub *member) *downTrack {
-	return &downTrack{
+	d := &downTrack{
 		t: t, sub: sub,
-		q:    make(chan *rtp.Packet, sub.r.s.limits.QueuePackets),
+		q:    make(chan queued, sub.r.s.limits.QueuePackets),
 		done: make(chan struct{}),
+		fwd:  forwarder{clock: float64(t.codec.ClockRate)},
 	}
+	if d.fwd.clock == 0 {
+		d.fwd.clock = 90000
+	}
+	if isVP8(t.codec) {
+		d.fwd.vp8 = &vp8Munger{}
+	}
+	d.want.Store(maxLayers - 1)
+	d.target.Store(noLayer)
+	d.current.Store(noLayer)
+	if t.simulcast {
+		d.retarget(t.liveLayers(time.Now()))
+	}
+	return d
 }
 
 // Bind is pion's: the subscriber's connection has negotiated the track.
@@ -76,7 +106,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		}
 	}
 	d.bound.Store(b)
-	d.t.keyframe(true)
+	d.requestKeyframe(true)
 	return codec, nil
 }
 
@@ -89,7 +119,8 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 // ID is the track's ID in the room (the msid track ID).
 func (d *downTrack) ID() string { return d.t.id }
 
-// RID is empty: no simulcast yet.
+// RID is empty: a subscriber gets one layer of a simulcast track, as
+// one stream.
 func (d *downTrack) RID() string { return "" }
 
 // StreamID is the publisher's user ID (the msid stream ID).
@@ -98,11 +129,11 @@ func (d *downTrack) StreamID() string { return d.t.userID }
 // Kind is the published track's kind.
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.t.kind }
 
-// push queues p for the subscriber without blocking: a full queue drops
-// it (counted).
-func (d *downTrack) push(p *rtp.Packet) {
+// push queues p, of layer i, for the subscriber without blocking: a
+// full queue drops it (counted).
+func (d *downTrack) push(p *rtp.Packet, i int) {
 	select {
-	case d.q <- p:
+	case d.q <- queued{p, i}:
 	default:
 		d.dropped.Add(1)
 	}
@@ -123,31 +154,40 @@ func (d *downTrack) writeLoop() {
 		select {
 		case <-d.done:
 			return
-		case p := <-d.q:
+		case q := <-d.q:
 			if hook != nil {
 				hook(d)
 			}
-			d.write(p)
+			d.write(q.p, q.layer)
 		}
 	}
 }
 
-// write sends p with the subscriber's SSRC and payload type. The
-// publisher's header extensions are dropped (their IDs are the
-// publisher's connection's); the audio level is carried over under the
-// subscriber's ID for it. Before Bind, p is dropped.
-func (d *downTrack) write(p *rtp.Packet) {
+// write sends p (of layer i) with the subscriber's SSRC and payload
+// type; of a simulcast track, only a packet of the layer forwarded,
+// rewritten (forward). The publisher's header extensions are dropped
+// (their IDs are the publisher's connection's); the audio level is
+// carried over under the subscriber's ID for it. Before Bind, p is
+// dropped.
+func (d *downTrack) write(p *rtp.Packet, i int) {
 	b := d.bound.Load()
 	if b == nil {
 		return
+	}
+	seq, ts, payload := p.SequenceNumber, p.Timestamp, p.Payload
+	if d.t.simulcast {
+		var ok bool
+		if seq, ts, payload, ok = d.forward(p, i, time.Now()); !ok {
+			return
+		}
 	}
 	h := rtp.Header{
 		Version:        2,
 		Padding:        p.Header.Padding,
 		Marker:         p.Marker,
 		PayloadType:    b.pt,
-		SequenceNumber: p.SequenceNumber,
-		Timestamp:      p.Timestamp,
+		SequenceNumber: seq,
+		Timestamp:      ts,
 		SSRC:           b.ssrc,
 		CSRC:           p.CSRC,
 		PaddingSize:    p.Header.PaddingSize,
@@ -158,11 +198,11 @@ func (d *downTrack) write(p *rtp.Packet) {
 		}
 	}
 	// Before SRTP is up pion takes the packet and writes nothing (n 0).
-	if n, err := b.w.WriteRTP(&h, p.Payload); err == nil && n > 0 {
+	if n, err := b.w.WriteRTP(&h, payload); err == nil && n > 0 {
 		d.sent.Add(1)
 		if !d.wrote {
 			d.wrote = true
-			d.t.keyframe(true) // the one Bind asked for was most likely lost
+			d.requestKeyframe(true) // the one Bind asked for was most likely lost
 		}
 	}
 }
@@ -179,7 +219,7 @@ func (d *downTrack) readRTCP(s *webrtc.RTPSender) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.t.keyframe(false)
+				d.requestKeyframe(false)
 			}
 		}
 	}

@@ -117,6 +117,9 @@ type clientOpts struct {
 	tcp      bool // ICE over TCP only
 	bare     bool // joins, but gets no signals (the test offers by hand)
 	twcc     bool // sends transport-wide sequence numbers (as Chromium does)
+	// simulcast negotiates the mid and rid header extensions for video,
+	// which a simulcast publisher tags its packets with.
+	simulcast bool
 	// choose joins choosing the video of these users (JoinedChoosing),
 	// as a page does; nil joins without a choice.
 	choose []string
@@ -165,6 +168,9 @@ func clientAPI(t *testing.T, o clientOpts) *webrtc.API {
 	}
 	for _, e := range exts {
 		require.NoError(t, me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e}, webrtc.RTPCodecTypeAudio))
+	}
+	if o.simulcast {
+		require.NoError(t, webrtc.ConfigureSimulcastExtensionHeaders(me))
 	}
 	reg := &interceptor.Registry{}
 	require.NoError(t, webrtc.ConfigureNack(me, reg))

@@ -35,15 +35,16 @@ type member struct {
 	stateGen atomic.Uint64                         // counts pc's state changes (for the unpublish grace)
 
 	pc          *webrtc.PeerConnection
-	fingerprint string                // of the offer pc was made for
-	ufrag       string                // the ICE generation of the last offer
-	candidates  int                   // trickled candidates taken in this ICE generation
-	sources     map[string]Source     // mid → source, from the last offer
-	recvMids    map[string]bool       // the sections the client only receives on, from the last offer
-	down        map[string]*downTrack // trackID → what this member receives
-	receivers   map[*webrtc.RTPReceiver]bool
-	suspended   []*publishedTrack // taken out of the room while pc was down, to publish again
-	owed        bool              // a renegotiation signal is owed
+	fingerprint string                                  // of the offer pc was made for
+	ufrag       string                                  // the ICE generation of the last offer
+	candidates  int                                     // trickled candidates taken in this ICE generation
+	sources     map[string]Source                       // mid → source, from the last offer
+	recvMids    map[string]bool                         // the sections the client only receives on, from the last offer
+	down        map[string]*downTrack                   // trackID → what this member receives
+	receivers   map[layerKey]bool                       // the layers whose RTCP is read
+	layered     map[*webrtc.RTPReceiver]*publishedTrack // the simulcast track a receiver's layers join
+	suspended   []*publishedTrack                       // taken out of the room while pc was down, to publish again
+	owed        bool                                    // a renegotiation signal is owed
 	// Sections freed since the last answer (by kind), and the
 	// subscriptions waiting for that answer: a freed section can carry
 	// another track only once the answer has made it inactive, so a
@@ -60,8 +61,16 @@ func newMember(r *Room, session string, info protocol.Member) *member {
 		sources:   map[string]Source{},
 		down:      map[string]*downTrack{},
 		freed:     map[webrtc.RTPCodecType]int{},
-		receivers: map[*webrtc.RTPReceiver]bool{},
+		receivers: map[layerKey]bool{},
+		layered:   map[*webrtc.RTPReceiver]*publishedTrack{},
 	}
+}
+
+// layerKey is one layer of what a receiver takes (rid "" without
+// simulcast).
+type layerKey struct {
+	recv *webrtc.RTPReceiver
+	rid  string
 }
 
 // shutdown closes the member's connection as its actor's last task.
@@ -153,7 +162,8 @@ func (m *member) closePC() {
 	m.deferred = nil
 	m.sources = map[string]Source{}
 	m.recvMids = nil
-	m.receivers = map[*webrtc.RTPReceiver]bool{}
+	m.receivers = map[layerKey]bool{}
+	m.layered = map[*webrtc.RTPReceiver]*publishedTrack{}
 	m.suspended = nil
 }
 
@@ -175,7 +185,9 @@ func (m *member) unpublishStale(pc *webrtc.PeerConnection, gen uint64) {
 	for _, t := range m.r.tracksOf(m, pc) {
 		m.suspended = append(m.suspended, t)
 		m.r.removeTrack(t)
-		_ = t.remote.SetReadDeadline(time.Now()) // ends its read goroutine
+		for _, l := range t.allLayers() {
+			_ = l.remote.SetReadDeadline(time.Now()) // ends its read goroutine
+		}
 	}
 }
 
@@ -194,8 +206,10 @@ func (m *member) resume() {
 			m.r.s.log.Warnf("media: room %s: track %s of %s did not stop; not published again", m.r.id, t.id, m.session)
 			continue
 		}
-		_ = t.remote.SetReadDeadline(time.Time{})
-		m.publish(t.pc, t.remote, t.recv)
+		for _, l := range t.allLayers() {
+			_ = l.remote.SetReadDeadline(time.Time{})
+			m.publish(t.pc, l.remote, t.recv)
+		}
 	}
 }
 
@@ -337,10 +351,26 @@ func (m *member) addCandidate(c webrtc.ICECandidateInit) error {
 }
 
 // publish starts forwarding a track the member's client sends (pion's
-// OnTrack, on pc).
+// OnTrack, on pc): a new track, or a layer of a simulcast track (pion
+// calls OnTrack once per rid, each at its first packet, with the same
+// receiver) that joins the one its receiver publishes.
 func (m *member) publish(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	if m.closed.Load() || pc != m.pc {
 		return
+	}
+	if t := m.layered[recv]; t != nil && remote.RID() != "" {
+		if l := t.addLayer(remote); l != nil {
+			m.startLayer(t, l)
+			return
+		}
+		t.mu.Lock()
+		closed := t.closed
+		t.mu.Unlock()
+		if !closed {
+			m.r.s.log.Warnf("media: room %s: %s sends layer %q of track %s twice or under a rid the server does not take", m.r.id, m.session, remote.RID(), t.id)
+			return
+		}
+		// The track was taken out (suspended): this layer starts it again.
 	}
 	mid := ""
 	for _, tr := range pc.GetTransceivers() {
@@ -362,6 +392,11 @@ func (m *member) publish(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, 
 		userID = m.session
 	}
 	t := newPublishedTrack(m, pc, remote, recv, src, userID)
+	l := t.addLayer(remote)
+	if l == nil {
+		m.r.s.log.Warnf("media: room %s: %s sends under rid %q, not one of q, h, f", m.r.id, m.session, remote.RID())
+		return
+	}
 	switch m.r.addTrack(m, t) {
 	case trackAdded:
 	case trackOverLimit:
@@ -370,28 +405,52 @@ func (m *member) publish(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, 
 	default:
 		return
 	}
-	if !m.receivers[recv] {
-		m.receivers[recv] = true
+	if t.simulcast {
+		m.layered[recv] = t
 		m.r.wg.Add(1)
 		go func() {
 			defer m.r.wg.Done()
-			readReceiverRTCP(recv)
+			t.watchLayers()
+		}()
+	}
+	m.startLayer(t, l)
+}
+
+// startLayer starts the read goroutine of layer l of t, and the reading
+// of its RTCP. A simulcast layer's first key frame is asked for at once:
+// it gives the layer's size, whoever takes it.
+func (m *member) startLayer(t *publishedTrack, l *layer) {
+	if t.simulcast {
+		t.keyframe(l, true)
+	}
+	if k := (layerKey{t.recv, l.rid}); !m.receivers[k] {
+		m.receivers[k] = true
+		m.r.wg.Add(1)
+		go func() {
+			defer m.r.wg.Done()
+			readReceiverRTCP(t.recv, l.rid)
 		}()
 	}
 	m.r.wg.Add(1)
 	go func() {
 		defer m.r.wg.Done()
-		t.readLoop()
+		t.readLoop(l)
 	}()
 }
 
-// readReceiverRTCP reads (and drops) what the publisher sends on recv's
-// RTCP, so that the receiving interceptors (reports) see it, until recv
-// stops.
-func readReceiverRTCP(recv *webrtc.RTPReceiver) {
+// readReceiverRTCP reads (and drops) what the publisher sends on the
+// RTCP of recv's layer rid ("" without simulcast), so that the
+// receiving interceptors (reports) see it, until recv stops.
+func readReceiverRTCP(recv *webrtc.RTPReceiver, rid string) {
 	buf := make([]byte, 1500)
 	for {
-		if _, _, err := recv.Read(buf); err != nil {
+		var err error
+		if rid == "" {
+			_, _, err = recv.Read(buf)
+		} else {
+			_, _, err = recv.ReadSimulcast(buf, rid)
+		}
+		if err != nil {
 			return
 		}
 	}

@@ -122,11 +122,11 @@ func TestPaddingLeavesNoGap(t *testing.T) {
 	}
 }
 
-// Until simulcast is supported, an offer with a=simulcast or a=rid is
-// refused (each RID would be a published track of its own, beyond
-// MaxPublishedTracks), and so is one with a data channel section; the
-// member gets no connection from either.
-func TestSimulcastAndDataChannelsRefused(t *testing.T) {
+// An offer whose simulcast the server does not take is refused with
+// the reason, and so is one with a data channel section; the member gets
+// no connection from either. Simulcast is taken as q, h and f sent in
+// a video section.
+func TestBadSimulcastAndDataChannelsRefused(t *testing.T) {
 	noLeaks(t)
 	s := newTestServer(t, Config{})
 	r, b := newTestRoom(t, s)
@@ -141,12 +141,24 @@ func TestSimulcastAndDataChannelsRefused(t *testing.T) {
 	plain, err := sim.offer(Renegotiate{})
 	require.NoError(t, err)
 	require.Contains(t, plain, "a=mid:0\r\n")
-	withRID := strings.Replace(plain, "a=mid:0\r\n", "a=mid:0\r\na=rid:h send\r\na=rid:l send\r\n", 1)
-	withSimulcast := strings.Replace(withRID, "a=rid:l send\r\n", "a=rid:l send\r\na=simulcast:send h;l\r\n", 1)
-	for name, sdp := range map[string]string{"rid": withRID, "simulcast": withSimulcast} {
-		_, err := r.Offer(ctx, "sim", Offer{SDP: sdp})
+	with := func(lines string) string { return strings.Replace(plain, "a=mid:0\r\n", "a=mid:0\r\n"+lines, 1) }
+	for name, c := range map[string]struct{ sdp, says string }{
+		"unknown rid":      {with("a=rid:h send\r\na=rid:l send\r\na=simulcast:send h;l\r\n"), `simulcast layer "l"`},
+		"receive":          {with("a=rid:q recv\r\na=simulcast:recv q\r\n"), `is "recv"`},
+		"alternatives":     {with("a=rid:q send\r\na=rid:h send\r\na=simulcast:send q,h\r\n"), "alternatives"},
+		"paused":           {with("a=rid:q send\r\na=rid:h send\r\na=simulcast:send ~q;h\r\n"), "paused"},
+		"no rid line":      {with("a=rid:q send\r\na=simulcast:send q;h\r\n"), `"h" has no a=rid`},
+		"rid not listed":   {with("a=rid:q send\r\na=rid:h send\r\na=simulcast:send q\r\n"), "does not list"},
+		"rid twice":        {with("a=rid:q send\r\na=rid:q send\r\na=simulcast:send q\r\n"), "twice"},
+		"rids only":        {with("a=rid:q send\r\n"), "a=simulcast:"},
+		"four layers":      {with("a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f;q\r\n"), "4 simulcast layers, over the limit of 3"},
+		"listed twice":     {with("a=rid:q send\r\na=rid:h send\r\na=simulcast:send q;h;h\r\n"), "listed twice"},
+		"two a=simulcast":  {with("a=rid:q send\r\na=simulcast:send q\r\na=simulcast:send q\r\n"), "more than one"},
+		"simulcast no rid": {with("a=simulcast:send q\r\n"), `"q" has no a=rid`},
+	} {
+		_, err := r.Offer(ctx, "sim", Offer{SDP: c.sdp})
 		assert.Equal(t, protocol.CodeInvalidParameter, codeOf(err), "%s: %v", name, err)
-		assert.ErrorContains(t, err, "simulcast is not supported yet", name)
+		assert.ErrorContains(t, err, c.says, name)
 	}
 
 	dc := newClient(t, r, b, "dc", clientOpts{bare: true})
@@ -161,9 +173,19 @@ func TestSimulcastAndDataChannelsRefused(t *testing.T) {
 	assert.Nil(t, memberPC(t, r, "sim"))
 	assert.Nil(t, memberPC(t, r, "dc"))
 
-	// Without them the same offer is taken.
+	// The same offer is taken without them, and with q, h and f sent.
 	_, err = r.Offer(ctx, "sim", Offer{SDP: plain})
 	require.NoError(t, err)
+	sim2 := newClient(t, r, b, "sim2", clientOpts{bare: true})
+	lt2, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "v", "sim2")
+	require.NoError(t, err)
+	_, err = sim2.pc.AddTransceiverFromTrack(lt2, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	require.NoError(t, err)
+	plain2, err := sim2.offer(Renegotiate{})
+	require.NoError(t, err)
+	answer, err := r.Offer(ctx, "sim2", Offer{SDP: strings.Replace(plain2, "a=mid:0\r\n", "a=mid:0\r\na=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n", 1)})
+	require.NoError(t, err, "q, h and f sent")
+	assert.Contains(t, answer, "a=simulcast:recv q;h;f", "the answer takes the three layers")
 }
 
 // A connection takes at most MaxCandidates (32) trickled candidates;

@@ -34,10 +34,10 @@ func forwardable(noH264 bool) map[string]map[string]bool {
 // connection, so that a bad offer changes nothing: its size, that it
 // parses, that every media section it wants has a mid, ICE credentials
 // and a codec the server forwards, and the number of its media sections
-// and of those it publishes in, and the number of its candidates. Until
-// simulcast is supported, a section with a=simulcast or a=rid is
-// refused (each RID would be a track of its own); so is a data channel
-// section (m=application), which nothing uses.
+// and of those it publishes in, and the number of its candidates; that a
+// section offering simulcast sends video in layers the server takes
+// (checkSimulcast). A data channel section (m=application), which
+// nothing uses, is refused.
 func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 	sum := offerSummary{mids: map[string]bool{}, recvMids: map[string]bool{}}
 	if len(text) > lim.MaxOfferBytes {
@@ -72,8 +72,6 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 			switch a.Key {
 			case "recvonly":
 				sum.recvMids[mid] = true
-			case "simulcast", "rid":
-				return sum, protocol.Errorf(protocol.CodeInvalidParameter, "media section %q offers simulcast (a=%s): simulcast is not supported yet", mid, a.Key)
 			case "candidate":
 				candidates++
 			}
@@ -118,6 +116,9 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 		if !offersCodec(m, want) {
 			return sum, protocol.Errorf(protocol.CodeNoCodec, "media section %q (%s) offers no codec the server forwards (%s)", mid, kind, names(want))
 		}
+		if err := checkSimulcast(m, mid, kind, dir); err != nil {
+			return sum, err
+		}
 		if dir == "sendrecv" || dir == "sendonly" {
 			sum.published++
 		}
@@ -129,6 +130,72 @@ func checkOffer(text string, lim Limits, noH264 bool) (offerSummary, error) {
 		return sum, protocol.Errorf(protocol.CodeTrackLimit, "the offer publishes %d tracks, over the limit of %d", sum.published, lim.MaxPublishedTracks)
 	}
 	return sum, nil
+}
+
+// checkSimulcast checks a section's a=rid and a=simulcast lines (RFC
+// 8851, 8853): simulcast is taken for video the client sends, in up to
+// three layers named q, h and f (a quarter, half and all of the
+// resolution), each with its a=rid line, and without alternatives or
+// paused layers. A section without them is one stream.
+func checkSimulcast(m *sdp.MediaDescription, mid, kind, dir string) error {
+	rids := map[string]bool{}
+	simulcast := ""
+	for _, a := range m.Attributes {
+		switch a.Key {
+		case "rid":
+			id, rest, _ := strings.Cut(a.Value, " ")
+			d, _, _ := strings.Cut(rest, " ")
+			if d != "send" {
+				return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: a=rid:%s is %q; the media server takes simulcast the client sends (a=rid:<id> send)", mid, id, d)
+			}
+			if layerIndex(id) < 0 {
+				return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: simulcast layer %q; the layers are named q, h and f (a quarter, half and all of the resolution)", mid, id)
+			}
+			if rids[id] {
+				return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: a=rid:%s is there twice", mid, id)
+			}
+			rids[id] = true
+		case "simulcast":
+			if simulcast != "" {
+				return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q has more than one a=simulcast", mid)
+			}
+			simulcast = a.Value
+		}
+	}
+	if len(rids) == 0 && simulcast == "" {
+		return nil
+	}
+	if kind != "video" {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q (%s) offers simulcast: only video is sent in layers", mid, kind)
+	}
+	if dir != "sendonly" && dir != "sendrecv" {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q offers simulcast but does not send (%s): the server sends one layer to each subscriber", mid, dir)
+	}
+	d, list, _ := strings.Cut(strings.TrimSpace(simulcast), " ")
+	if d != "send" || strings.TrimSpace(list) == "" {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: a=simulcast:%s; the media server takes a=simulcast:send <rids>", mid, simulcast)
+	}
+	if strings.ContainsAny(list, ",~ ") {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: a=simulcast:%s has alternatives, paused layers or a receive list; list the layers sent, as send q;h;f", mid, simulcast)
+	}
+	layers := strings.Split(list, ";")
+	if len(layers) > maxLayers {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q sends %d simulcast layers, over the limit of %d", mid, len(layers), maxLayers)
+	}
+	seen := map[string]bool{}
+	for _, id := range layers {
+		if !rids[id] {
+			return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: simulcast layer %q has no a=rid:%s send line", mid, id, id)
+		}
+		if seen[id] {
+			return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: simulcast layer %q is listed twice", mid, id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != len(rids) {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "media section %q: an a=rid line names a layer a=simulcast does not list", mid)
+	}
+	return nil
 }
 
 // direction is the direction attribute among attrs, or def.

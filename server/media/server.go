@@ -197,6 +197,7 @@ func (s *Server) mediaEngine() (*webrtc.MediaEngine, *interceptor.Registry, erro
 		{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
 		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
 		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+		{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo}, // simulcast: which layer an SSRC is
 	}
 	for _, e := range exts {
 		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e.uri}, e.kind); err != nil {

@@ -11,28 +11,49 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// publishedTrack is one track a member sends: its read goroutine takes
-// the publisher's RTP (after pion's receiving interceptors: NACKs for
-// what is lost, TWCC feedback, reports), bounds its bitrate and hands
-// each packet to the down tracks of its subscribers.
+// maxLayers is the number of simulcast layers a video track may have:
+// rids q, h and f (quarter, half and full resolution), in that order.
+const maxLayers = 3
+
+// layerRIDs are the simulcast rids the server takes, lowest quality
+// first: a layer's index is its place here.
+var layerRIDs = [maxLayers]string{"q", "h", "f"}
+
+// layerIndex is rid's index in layerRIDs, -1 for none.
+func layerIndex(rid string) int {
+	for i, r := range layerRIDs {
+		if r == rid {
+			return i
+		}
+	}
+	return -1
+}
+
+// publishedTrack is one track a member sends, with one layer, or up to
+// three for a simulcast video track (one encoding each, on the same
+// receiver). Each layer's read goroutine takes the publisher's RTP
+// (after pion's receiving interceptors: NACKs for what is lost, TWCC
+// feedback, reports), bounds its bitrate and hands each packet to the
+// down tracks of its subscribers; of a simulcast track, only to those
+// forwarding or switching to that layer.
 type publishedTrack struct {
-	id     string // set by Room.addTrack, before anyone else sees t
-	pub    *member
-	userID string
-	kind   webrtc.RTPCodecType
-	source Source
-	codec  webrtc.RTPCodecParameters // as the publisher negotiated it
-	remote *webrtc.TrackRemote
-	recv   *webrtc.RTPReceiver
-	pc     *webrtc.PeerConnection // the publisher's, for key frame requests
-	ssrc   uint32
-	ended  chan struct{} // closed when readLoop has returned
+	id        string // set by Room.addTrack, before anyone else sees t
+	pub       *member
+	userID    string
+	kind      webrtc.RTPCodecType
+	source    Source
+	codec     webrtc.RTPCodecParameters // as the publisher negotiated it
+	recv      *webrtc.RTPReceiver
+	pc        *webrtc.PeerConnection // the publisher's, for key frame requests
+	simulcast bool                   // its section declares rids: layers are switched per subscriber
+	ended     chan struct{}          // closed when every layer's readLoop has returned
+
+	layers [maxLayers]atomic.Pointer[layer] // by index; added by the publisher's actor
 
 	audioLevelID uint8 // the publisher's audio-level extension ID, 0 for none
-	bucket       tokenBucket
-	seq          seqMunger // the read goroutine's
 	keyInterval  time.Duration
 	speaking     uint8 // Config.SpeakingLevel
+	rate         int   // bits per second a layer may take
 
 	order     uint64      // set by Room.addTrack: its place in the room
 	meter     audioMeter  // added to by the read goroutine, taken by the room's speaker goroutine
@@ -40,13 +61,33 @@ type publishedTrack struct {
 	lastMeter uint64      // the speaker goroutine's: the meter's previous interval
 	heard     uint64      // under the room's mu: the speaker round it was last forwarded speaking in (or published in)
 
-	mu     sync.Mutex
-	closed bool
-	subs   atomic.Pointer[[]*downTrack] // copy on write under mu
+	mu      sync.Mutex
+	closed  bool
+	loops   int                          // layers whose readLoop runs, under mu
+	subs    atomic.Pointer[[]*downTrack] // copy on write under mu
+	gone    sync.Once                    // the track leaves the room once
+	stopped chan struct{}                // closed by close: the track's goroutines end
 
 	received, rateDropped, keyframes atomic.Uint64
-	lastKey                          atomic.Int64 // unix nanoseconds of the last key frame request
-	trailing                         atomic.Bool  // a deferred request is scheduled
+}
+
+// layer is one encoding of a published track: the only one of a track
+// without simulcast (index 0, no rid), or one of q, h and f.
+type layer struct {
+	index  int
+	rid    string
+	remote *webrtc.TrackRemote
+	ssrc   uint32
+
+	bucket tokenBucket // the read goroutine's
+	seq    seqMunger   // the read goroutine's
+
+	received atomic.Uint64
+	lastAt   atomic.Int64  // unix nanoseconds of its last packet
+	width    atomic.Uint32 // of its last VP8 key frame, 0 unknown
+	height   atomic.Uint32
+	lastKey  atomic.Int64 // unix nanoseconds of the last key frame request
+	trailing atomic.Bool  // a deferred request is scheduled
 }
 
 func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, src Source, userID string) *publishedTrack {
@@ -57,10 +98,11 @@ func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.Trac
 	}
 	t := &publishedTrack{
 		pub: m, userID: userID, kind: remote.Kind(), source: src, codec: remote.Codec(),
-		remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC()), ended: make(chan struct{}),
-		bucket:      newTokenBucket(rate, lim.BitrateWindow),
+		recv: recv, pc: pc, simulcast: remote.RID() != "",
+		ended: make(chan struct{}), stopped: make(chan struct{}),
 		keyInterval: lim.KeyframeInterval,
 		speaking:    m.r.s.cfg.speakingLevel(),
+		rate:        rate,
 	}
 	for _, e := range recv.GetParameters().HeaderExtensions {
 		if e.URI == sdp.AudioLevelURI {
@@ -68,6 +110,39 @@ func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.Trac
 		}
 	}
 	return t
+}
+
+// addLayer makes remote a layer of t (the first of a track without
+// simulcast; q, h or f by its rid) and counts its read goroutine, which
+// the caller starts; nil when t is closed, the rid is not one the
+// server takes, or the layer is there already.
+func (t *publishedTrack) addLayer(remote *webrtc.TrackRemote) *layer {
+	i := 0
+	if t.simulcast {
+		if i = layerIndex(remote.RID()); i < 0 {
+			return nil
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.layers[i].Load() != nil {
+		return nil
+	}
+	l := &layer{index: i, rid: remote.RID(), remote: remote, ssrc: uint32(remote.SSRC()), bucket: newTokenBucket(t.rate, t.pub.r.s.limits.BitrateWindow)}
+	t.layers[i].Store(l)
+	t.loops++
+	return l
+}
+
+// allLayers are t's layers now, lowest first.
+func (t *publishedTrack) allLayers() []*layer {
+	var out []*layer
+	for i := range t.layers {
+		if l := t.layers[i].Load(); l != nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // shown reports whether t may be forwarded: a screen, and its audio,
@@ -119,9 +194,18 @@ func (t *publishedTrack) detach(d *downTrack) {
 // close ends t's forwarding: no subscriber is added or fed after it.
 func (t *publishedTrack) close() {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
 	t.closed = true
 	t.subs.Store(nil)
-	t.mu.Unlock()
+	close(t.stopped)
+}
+
+// leave takes t out of the room, once.
+func (t *publishedTrack) leave() {
+	t.gone.Do(func() { t.pub.r.removeTrack(t) })
 }
 
 // subscribers is t's down tracks now.
@@ -132,19 +216,29 @@ func (t *publishedTrack) subscribers() []*downTrack {
 	return nil
 }
 
-// readLoop forwards the publisher's RTP until the track ends (the
-// publisher stopped it, its connection closed, or its member suspended
-// it); then the track leaves the room. Packets it drops on purpose
-// (padding only, over the bitrate bound, an audio track paused by the
-// speaker selection) take no sequence number in what it forwards
-// (seqMunger), nor does what was lost while a track was paused. An
-// audio packet's level (RFC 6464) goes to the track's meter.
-func (t *publishedTrack) readLoop() {
-	defer close(t.ended)
-	defer t.pub.r.removeTrack(t)
+// readLoop forwards what the publisher sends on layer l until it ends
+// (the publisher stopped the track, its connection closed, or its
+// member suspended it); then the track leaves the room (its other
+// layers end with it). Packets it drops on purpose (padding only, over
+// the bitrate bound, an audio track paused by the speaker selection)
+// take no sequence number in what it forwards (seqMunger), nor does
+// what was lost while a track was paused. An audio packet's level (RFC
+// 6464) goes to the track's meter; a VP8 key frame's size to the
+// layer's.
+func (t *publishedTrack) readLoop(l *layer) {
+	defer func() {
+		t.mu.Lock()
+		t.loops--
+		if t.loops == 0 {
+			close(t.ended)
+		}
+		t.mu.Unlock()
+	}()
+	defer t.leave()
+	vp8 := t.kind == webrtc.RTPCodecTypeVideo && isVP8(t.codec)
 	for {
 		buf := make([]byte, 1500) // each packet is shared by the down tracks' queues
-		n, _, err := t.remote.Read(buf)
+		n, _, err := l.remote.Read(buf)
 		if err != nil {
 			return
 		}
@@ -152,13 +246,17 @@ func (t *publishedTrack) readLoop() {
 		if err := p.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
+		now := time.Now()
 		t.received.Add(1)
+		l.received.Add(1)
 		drop := false
-		if !t.bucket.take(time.Now(), n) {
+		if !l.bucket.take(now, n) {
 			t.rateDropped.Add(1)
 			drop = true
 		} else if len(p.Payload) == 0 {
 			drop = true // padding only (bandwidth probes): nothing to forward
+		} else {
+			l.lastAt.Store(now.UnixNano())
 		}
 		paused := false
 		if t.kind == webrtc.RTPCodecTypeAudio {
@@ -169,42 +267,50 @@ func (t *publishedTrack) readLoop() {
 				}
 			}
 			paused = t.paused.Load()
+		} else if vp8 && !drop {
+			if w, h, ok := vp8KeyframeSize(p.Payload); ok {
+				l.width.Store(uint32(w))
+				l.height.Store(uint32(h))
+			}
 		}
-		seq, ok := t.seq.munge(p.SequenceNumber, drop || paused, paused)
+		seq, ok := l.seq.munge(p.SequenceNumber, drop || paused, paused)
 		if !ok {
 			continue
 		}
 		p.SequenceNumber = seq
 		for _, d := range t.subscribers() {
-			d.push(p)
+			if !t.simulcast || d.takes(l.index) {
+				d.push(p, l.index)
+			}
 		}
 	}
 }
 
-// keyframe asks the publisher for a key frame (a PLI), at most once per
-// keyInterval: a request within the interval of the last is dropped,
-// unless trailing, which then sends one as the interval ends (a new
-// subscriber must get its key frame even when another just asked).
-func (t *publishedTrack) keyframe(trailing bool) {
-	if t.kind != webrtc.RTPCodecTypeVideo {
+// keyframe asks the publisher for a key frame on layer l (a PLI for its
+// SSRC), at most once per keyInterval: a request within the interval of
+// the last is dropped, unless trailing, which then sends one as the
+// interval ends (a new subscriber must get its key frame even when
+// another just asked).
+func (t *publishedTrack) keyframe(l *layer, trailing bool) {
+	if t.kind != webrtc.RTPCodecTypeVideo || l == nil {
 		return
 	}
 	now := time.Now().UnixNano()
-	last := t.lastKey.Load()
+	last := l.lastKey.Load()
 	if wait := last + int64(t.keyInterval) - now; wait > 0 {
-		if trailing && t.trailing.CompareAndSwap(false, true) {
+		if trailing && l.trailing.CompareAndSwap(false, true) {
 			time.AfterFunc(time.Duration(wait), func() {
-				t.trailing.Store(false)
-				t.keyframe(false)
+				l.trailing.Store(false)
+				t.keyframe(l, false)
 			})
 		}
 		return
 	}
-	if !t.lastKey.CompareAndSwap(last, now) {
+	if !l.lastKey.CompareAndSwap(last, now) {
 		return // another request won the race
 	}
 	t.keyframes.Add(1)
-	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: t.ssrc}})
+	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
 }
 
 // seqMunger numbers what a published track forwards: the packets the
