@@ -54,6 +54,7 @@ export declare const ErrorCode: Readonly<{
   TrackLimit: 6100020;
   NoSuchTrack: 6100021;
   ShareLimit: 6100022;
+  NoSuchLayer: 6100023;
 }>;
 
 export declare const RoomState: Readonly<{ Disconnected: 0; Connecting: 1; Connected: 2 }>;

@@ -22,7 +22,7 @@ import * as tokens from './tokens.js';
 export { CALL_STORAGE_KEY };
 
 /** This module's version (package.json's). */
-export const VERSION = '0.12.0';
+export const VERSION = '0.13.0';
 
 // The classic-script build (roomkit.global.js: esbuild defines
 // ROOMKIT_CLASSIC_SCRIPT) reads its own address while the script runs:
@@ -179,6 +179,7 @@ export const ErrorCode = Object.freeze({
   TrackLimit: 6100020,
   NoSuchTrack: 6100021,
   ShareLimit: 6100022,
+  NoSuchLayer: 6100023,
 });
 
 /** roomStateChanged states. */

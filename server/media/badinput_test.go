@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,30 @@ func TestBitrateBound(t *testing.T) {
 	assert.Greater(t, st.RateDropped, uint64(0))
 	assert.LessOrEqual(t, float64(forwarded), bound+1)
 	assert.Greater(t, st.Received, 2*forwarded, "the flood was not many times the bound")
+}
+
+// A mediaSubscribe's sizes are checked before they reach the room:
+// each a user ID, within the pixel bound, a layer q, h, f or none, and
+// not more users than a choice may list.
+func TestBadVideoSizesRefused(t *testing.T) {
+	ok := &protocol.MediaSubscribeRequest{RoomID: "r", Video: []string{"ann"}, Sizes: map[string]protocol.VideoSize{"ann": {Width: 640, Height: 360}, "ben": {Layer: "q"}}}
+	require.NoError(t, validSubscribe(ok))
+	many := map[string]protocol.VideoSize{}
+	for i := range protocol.MaxVideoChoice + 1 {
+		many[fmt.Sprintf("u%d", i)] = protocol.VideoSize{}
+	}
+	for name, c := range map[string]struct {
+		sizes map[string]protocol.VideoSize
+		says  string
+	}{
+		"negative":      {map[string]protocol.VideoSize{"ann": {Width: -1}}, "0 to 16384"},
+		"too wide":      {map[string]protocol.VideoSize{"ann": {Width: 20000, Height: 10}}, "0 to 16384"},
+		"unknown layer": {map[string]protocol.VideoSize{"ann": {Layer: "x"}}, "the layers are q, h and f"},
+		"bad user":      {map[string]protocol.VideoSize{"": {}}, "sizes userID"},
+		"too many":      {many, "at most 256"},
+	} {
+		err := validSubscribe(&protocol.MediaSubscribeRequest{RoomID: "r", Sizes: c.sizes})
+		assert.Equal(t, protocol.CodeInvalidParameter, codeOf(err), "%s: %v", name, err)
+		assert.ErrorContains(t, err, c.says, name)
+	}
 }

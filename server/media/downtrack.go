@@ -29,13 +29,14 @@ type downTrack struct {
 	sent, dropped atomic.Uint64
 	wrote         bool // the writer's: a packet has reached the connection
 
-	// Of a simulcast track (see simulcast.go): the layer the subscriber
-	// wants (set by the room), the one it is to get (set by the track's
-	// layer goroutine) and the one it gets (set by the writer), and the
-	// writer's rewriting.
-	want, target, current atomic.Int32
-	switches              atomic.Uint64
-	fwd                   forwarder
+	// Of a simulcast track (see simulcast.go): the size the subscriber
+	// shows it at (set by its member's actor, nil for none), the layer it
+	// is to get (set by the track's layer goroutine) and the one it gets
+	// (set by the writer), and the writer's rewriting.
+	size            atomic.Pointer[VideoSize]
+	target, current atomic.Int32
+	switches        atomic.Uint64
+	fwd             forwarder
 }
 
 // queued is a packet waiting for a down track's writer, with the index
@@ -67,9 +68,11 @@ func newDownTrack(t *publishedTrack, sub *member) *downTrack {
 	if isVP8(t.codec) {
 		d.fwd.vp8 = &vp8Munger{}
 	}
-	d.want.Store(maxLayers - 1)
 	d.target.Store(noLayer)
 	d.current.Store(noLayer)
+	if s, ok := sub.sizes[t.userID]; ok {
+		d.size.Store(&s)
+	}
 	if t.simulcast {
 		d.retarget(t.liveLayers(time.Now()))
 	}

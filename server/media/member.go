@@ -44,6 +44,7 @@ type member struct {
 	receivers   map[layerKey]bool                       // the layers whose RTCP is read
 	layered     map[*webrtc.RTPReceiver]*publishedTrack // the simulcast track a receiver's layers join
 	suspended   []*publishedTrack                       // taken out of the room while pc was down, to publish again
+	sizes       map[string]VideoSize                    // userID → how large the client shows that user's camera
 	owed        bool                                    // a renegotiation signal is owed
 	// Sections freed since the last answer (by kind), and the
 	// subscriptions waiting for that answer: a freed section can carry

@@ -61,20 +61,7 @@ func init() {
 		})
 	engine.Define(protocol.OpMediaSubscribe, engine.KindRead,
 		func(r *protocol.MediaSubscribeRequest) string { return r.RoomID },
-		func(r *protocol.MediaSubscribeRequest) error {
-			if err := validRoom(r.RoomID); err != nil {
-				return err
-			}
-			if len(r.Video) > protocol.MaxVideoChoice {
-				return protocol.Errorf(protocol.CodeTrackLimit, "video of %d users asked for: at most %d", len(r.Video), protocol.MaxVideoChoice)
-			}
-			for _, u := range r.Video {
-				if err := protocol.ValidateID("video userID", u, protocol.MaxUserIDBytes); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		validSubscribe,
 		func(m *engine.Manager, p engine.Peer, req *protocol.MediaSubscribeRequest) (any, error) {
 			x, session, err := mediaOf(m, p, req.RoomID)
 			if err != nil {
@@ -84,11 +71,53 @@ func init() {
 			if video == nil {
 				video = []string{}
 			}
+			if req.Sizes != nil {
+				if err := x.room.CheckLayers(req.Sizes); err != nil {
+					return nil, err // before the choice: nothing changes
+				}
+			}
 			if err := x.enter(session, &video); err != nil {
 				return nil, err
 			}
+			if req.Sizes != nil {
+				if err := x.room.SetVideoSizes(session, req.Sizes); err != nil {
+					return nil, err
+				}
+			}
 			return struct{}{}, nil
 		})
+}
+
+// validSubscribe checks a mediaSubscribe before it reaches the room:
+// its room ID, the number and IDs of the users it lists, and each size
+// (within MaxVideoPixels, a layer q, h or f or none).
+func validSubscribe(r *protocol.MediaSubscribeRequest) error {
+	if err := validRoom(r.RoomID); err != nil {
+		return err
+	}
+	if len(r.Video) > protocol.MaxVideoChoice {
+		return protocol.Errorf(protocol.CodeTrackLimit, "video of %d users asked for: at most %d", len(r.Video), protocol.MaxVideoChoice)
+	}
+	for _, u := range r.Video {
+		if err := protocol.ValidateID("video userID", u, protocol.MaxUserIDBytes); err != nil {
+			return err
+		}
+	}
+	if len(r.Sizes) > protocol.MaxVideoChoice {
+		return protocol.Errorf(protocol.CodeInvalidParameter, "sizes of %d users given: at most %d", len(r.Sizes), protocol.MaxVideoChoice)
+	}
+	for u, s := range r.Sizes {
+		if err := protocol.ValidateID("sizes userID", u, protocol.MaxUserIDBytes); err != nil {
+			return err
+		}
+		if s.Width < 0 || s.Height < 0 || s.Width > protocol.MaxVideoPixels || s.Height > protocol.MaxVideoPixels {
+			return protocol.Errorf(protocol.CodeInvalidParameter, "sizes[%q] is %dx%d: width and height are 0 to %d device pixels", u, s.Width, s.Height, protocol.MaxVideoPixels)
+		}
+		if s.Layer != "" && layerIndex(s.Layer) < 0 {
+			return protocol.Errorf(protocol.CodeInvalidParameter, "sizes[%q].layer is %q: the layers are q, h and f (or none, to go by the size)", u, s.Layer)
+		}
+	}
+	return nil
 }
 
 // validRoom checks a request's room ID (ValidateID's *protocol.Error is

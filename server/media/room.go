@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -494,6 +495,79 @@ func (r *Room) SelectVideo(session string, users []string) error {
 		return err
 	}
 	r.applyVideoChange(m, add, drop)
+	return nil
+}
+
+// VideoSize is how large a client shows one user's camera, or the
+// simulcast layer it takes (protocol.VideoSize).
+type VideoSize = protocol.VideoSize
+
+// SetVideoSizes says how large session's client shows each user's
+// camera (replacing what it said before): of a simulcast camera it gets
+// the layer that fills the tile (publishedTrack.layerFor), or the one
+// named. A layer named that a user's camera published now does not
+// declare fails with protocol.CodeNoSuchLayer and changes nothing; a
+// session not a member fails with CodeNotInRoom, one with
+// Limits.MaxPendingTasks requests waiting with CodeRateLimited. It does
+// not block, nor renegotiate.
+func (r *Room) SetVideoSizes(session string, sizes map[string]VideoSize) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.members[session]
+	if m == nil {
+		return protocol.Errorf(protocol.CodeNotInRoom, "not a member of room %q", r.id)
+	}
+	if err := r.checkLayers(sizes); err != nil {
+		return err
+	}
+	own := make(map[string]VideoSize, len(sizes))
+	for u, s := range sizes {
+		own[u] = s
+	}
+	return r.pushRequest(m, "video sizes", func() {
+		m.sizes = own
+		for _, d := range m.down {
+			if s, ok := own[d.t.userID]; ok {
+				d.size.Store(&s)
+			} else {
+				d.size.Store(nil)
+			}
+			if d.t.simulcast {
+				d.retarget(d.t.liveLayers(time.Now()))
+			}
+		}
+	})
+}
+
+// CheckLayers checks that every layer sizes names is one the camera of
+// its user (when published) declares, as SetVideoSizes does, without
+// changing anything.
+func (r *Room) CheckLayers(sizes map[string]VideoSize) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.checkLayers(sizes)
+}
+
+// checkLayers is CheckLayers under r.mu.
+func (r *Room) checkLayers(sizes map[string]VideoSize) error {
+	for user, s := range sizes {
+		i := layerIndex(s.Layer)
+		if s.Layer == "" {
+			continue
+		}
+		if i < 0 {
+			return protocol.Errorf(protocol.CodeInvalidParameter, "sizes[%q].layer is %q: the layers are q, h and f", user, s.Layer)
+		}
+		for _, t := range r.tracks {
+			if t.userID == user && t.kind == webrtc.RTPCodecTypeVideo && t.source == SourceCamera && !t.declared[i] {
+				what := "sends no simulcast"
+				if t.simulcast {
+					what = "does not send that layer"
+				}
+				return protocol.Errorf(protocol.CodeNoSuchLayer, "sizes[%q].layer is %q, but %s's camera %s", user, s.Layer, user, what)
+			}
+		}
+	}
 	return nil
 }
 

@@ -38,6 +38,50 @@ func (d *downTrack) takes(i int) bool {
 	return int32(i) == d.current.Load() || int32(i) == d.target.Load()
 }
 
+// layerFor is the layer of t a tile of size shows best: the one named,
+// else the smallest whose width and height are at least 3/4 of the
+// tile's (sizes from the layers' key frames; a layer not seen yet is
+// taken as half the one above it), else the best. No size (nil, or 0 by
+// 0) is the best layer.
+func (t *publishedTrack) layerFor(size *VideoSize) int {
+	if size == nil {
+		return maxLayers - 1
+	}
+	if i := layerIndex(size.Layer); i >= 0 {
+		return i
+	}
+	if size.Width <= 0 && size.Height <= 0 {
+		return maxLayers - 1
+	}
+	var w, h [maxLayers]float64
+	known := -1
+	for i := maxLayers - 1; i >= 0; i-- {
+		if l := t.layers[i].Load(); l != nil && l.width.Load() != 0 {
+			w[i], h[i] = float64(l.width.Load()), float64(l.height.Load())
+			known = i
+		}
+	}
+	if known < 0 {
+		return maxLayers - 1
+	}
+	for i := known + 1; i < maxLayers; i++ {
+		if w[i] == 0 {
+			w[i], h[i] = w[i-1]*2, h[i-1]*2
+		}
+	}
+	for i := known - 1; i >= 0; i-- {
+		if w[i] == 0 {
+			w[i], h[i] = w[i+1]/2, h[i+1]/2
+		}
+	}
+	for i := range maxLayers {
+		if w[i] >= 0.75*float64(size.Width) && h[i] >= 0.75*float64(size.Height) {
+			return i
+		}
+	}
+	return maxLayers - 1
+}
+
 // keyLayer is the layer d needs a key frame of: its target.
 func (d *downTrack) keyLayer() *layer {
 	if !d.t.simulcast {
@@ -87,7 +131,7 @@ func (t *publishedTrack) liveLayers(now time.Time) [maxLayers]bool {
 // what is live, and asks for a key frame of the target while d is not
 // on it yet. Called by the track's layer goroutine, and when d starts.
 func (d *downTrack) retarget(live [maxLayers]bool) {
-	i := chooseLayer(int(d.want.Load()), live)
+	i := chooseLayer(d.t.layerFor(d.size.Load()), live)
 	if i == noLayer {
 		return // nothing is sent: keep what was chosen
 	}

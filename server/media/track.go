@@ -46,6 +46,7 @@ type publishedTrack struct {
 	recv      *webrtc.RTPReceiver
 	pc        *webrtc.PeerConnection // the publisher's, for key frame requests
 	simulcast bool                   // its section declares rids: layers are switched per subscriber
+	declared  [maxLayers]bool        // the layers its section declares
 	ended     chan struct{}          // closed when every layer's readLoop has returned
 
 	layers [maxLayers]atomic.Pointer[layer] // by index; added by the publisher's actor
@@ -103,6 +104,11 @@ func newPublishedTrack(m *member, pc *webrtc.PeerConnection, remote *webrtc.Trac
 		keyInterval: lim.KeyframeInterval,
 		speaking:    m.r.s.cfg.speakingLevel(),
 		rate:        rate,
+	}
+	for _, tr := range recv.Tracks() {
+		if i := layerIndex(tr.RID()); i >= 0 && t.simulcast {
+			t.declared[i] = true
+		}
 	}
 	for _, e := range recv.GetParameters().HeaderExtensions {
 		if e.URI == sdp.AudioLevelURI {

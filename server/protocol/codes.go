@@ -59,6 +59,7 @@ const (
 	CodeTrackLimit         Code = 6100020 // a media offer has more sections, or publishes more tracks, than a member may
 	CodeNoSuchTrack        Code = 6100021 // the room has no such media track
 	CodeShareLimit         Code = 6100022 // as many members of the room share a screen as may at once
+	CodeNoSuchLayer        Code = 6100023 // the simulcast layer asked for is not one the user's camera sends
 )
 
 // Error is the error shape of a reply: a code and a message a person can act

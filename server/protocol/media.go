@@ -67,7 +67,26 @@ type MediaSubscribeRequest struct {
 	// stream bound, 25 by default); empty is no video. Until a member
 	// sends it, it receives the first 25 video tracks published.
 	Video []string `json:"video"`
+	// Sizes says, by user, how large the page shows that user's camera
+	// (in device pixels), or which simulcast layer it takes: the server
+	// forwards of a simulcast camera the smallest layer that fills the
+	// tile (or the one named). Given, it replaces the sizes sent before;
+	// absent, they stay. A user without a size gets the best layer.
+	Sizes map[string]VideoSize `json:"sizes,omitempty"`
 }
+
+// VideoSize is the size a page shows one user's camera at, in device
+// pixels (each at most MaxVideoPixels; 0 and 0 is unknown), or the
+// simulcast layer it takes: "q", "h" or "f" (a quarter, half or all of
+// the resolution), which wins over the size.
+type VideoSize struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Layer  string `json:"layer,omitempty"`
+}
+
+// MaxVideoPixels bounds a VideoSize's width and height.
+const MaxVideoPixels = 16384
 
 // ICECandidate is an RTCIceCandidateInit, as a page's icecandidate event
 // gives it.
