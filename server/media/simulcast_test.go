@@ -162,6 +162,19 @@ type seen struct {
 	key          bool
 }
 
+// simulcastCall is a room where pub publishes a simulcast camera
+// (keyDelay as publishSimulcast's) and sub receives it on tr.
+func simulcastCall(t *testing.T, keyDelay time.Duration) (*Room, *simPublisher, *webrtc.TrackRemote) {
+	t.Helper()
+	noLeaks(t)
+	s := newTestServer(t, Config{})
+	r, b := newTestRoom(t, s)
+	pub := newClient(t, r, b, "pub", clientOpts{simulcast: true})
+	sub := newClient(t, r, b, "sub", clientOpts{})
+	sp := publishSimulcast(t, pub, keyDelay)
+	return r, sp, sub.nextTrack()
+}
+
 // untilLayer reads from tr onto got until a packet of layer i comes
 // (the subscriber starts on the first layer that arrives, and goes up
 // to the best one once it has been seen).
@@ -254,13 +267,7 @@ func TestSimulcastForwardsOneLayer(t *testing.T) {
 // the publisher for on that layer's SSRC; until that key frame comes
 // (the publisher takes 200 ms), the old layer goes on.
 func TestSimulcastSwitchesWithoutAGap(t *testing.T) {
-	noLeaks(t)
-	s := newTestServer(t, Config{})
-	r, b := newTestRoom(t, s)
-	pub := newClient(t, r, b, "pub", clientOpts{simulcast: true})
-	sub := newClient(t, r, b, "sub", clientOpts{})
-	sp := publishSimulcast(t, pub, 200*time.Millisecond)
-	tr := sub.nextTrack()
+	r, sp, tr := simulcastCall(t, 200*time.Millisecond)
 
 	got := untilLayer(t, tr, nil, 2)
 	for _, want := range []int{0, 1, 2} {
@@ -289,13 +296,7 @@ func TestSimulcastSwitchesWithoutAGap(t *testing.T) {
 // CPU stops its best one) is left for the next one down within about a
 // second, and taken again once it is back.
 func TestSimulcastFallsBackFromAStoppedLayer(t *testing.T) {
-	noLeaks(t)
-	s := newTestServer(t, Config{})
-	r, b := newTestRoom(t, s)
-	pub := newClient(t, r, b, "pub", clientOpts{simulcast: true})
-	sub := newClient(t, r, b, "sub", clientOpts{})
-	sp := publishSimulcast(t, pub, 0)
-	tr := sub.nextTrack()
+	_, sp, tr := simulcastCall(t, 0)
 
 	got := untilLayer(t, tr, nil, 2)
 	sp.sending[2].Store(false)
@@ -314,13 +315,7 @@ func TestSimulcastFallsBackFromAStoppedLayer(t *testing.T) {
 // height (the layers' sizes from their key frames: 320x180, 640x360,
 // 1280x720), the best one without a size.
 func TestSimulcastLayerFitsTheTile(t *testing.T) {
-	noLeaks(t)
-	s := newTestServer(t, Config{})
-	r, b := newTestRoom(t, s)
-	pub := newClient(t, r, b, "pub", clientOpts{simulcast: true})
-	sub := newClient(t, r, b, "sub", clientOpts{})
-	publishSimulcast(t, pub, 0)
-	tr := sub.nextTrack()
+	r, _, tr := simulcastCall(t, 0)
 	require.Eventually(t, func() bool {
 		st := r.Stats()
 		return len(st) == 1 && len(st[0].Layers) == 3 && st[0].Layers[0].Width != 0 && st[0].Layers[1].Width != 0 && st[0].Layers[2].Width != 0
