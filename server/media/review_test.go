@@ -133,14 +133,20 @@ func TestBadSimulcastAndDataChannelsRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	sim := newClient(t, r, b, "sim", clientOpts{bare: true})
-	lt, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "v", "sim")
-	require.NoError(t, err)
-	_, err = sim.pc.AddTransceiverFromTrack(lt, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	require.NoError(t, err)
-	plain, err := sim.offer(Renegotiate{})
-	require.NoError(t, err)
-	require.Contains(t, plain, "a=mid:0\r\n")
+	// videoOffer is the offer of a new client of session sending one
+	// video track (mid 0), not sent.
+	videoOffer := func(session string) string {
+		c := newClient(t, r, b, session, clientOpts{bare: true})
+		lt, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "v", session)
+		require.NoError(t, err)
+		_, err = c.pc.AddTransceiverFromTrack(lt, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		require.NoError(t, err)
+		o, err := c.offer(Renegotiate{})
+		require.NoError(t, err)
+		require.Contains(t, o, "a=mid:0\r\n")
+		return o
+	}
+	plain := videoOffer("sim")
 	with := func(lines string) string { return strings.Replace(plain, "a=mid:0\r\n", "a=mid:0\r\n"+lines, 1) }
 	for name, c := range map[string]struct{ sdp, says string }{
 		"unknown rid":      {with("a=rid:h send\r\na=rid:l send\r\na=simulcast:send h;l\r\n"), `simulcast layer "l"`},
@@ -162,7 +168,7 @@ func TestBadSimulcastAndDataChannelsRefused(t *testing.T) {
 	}
 
 	dc := newClient(t, r, b, "dc", clientOpts{bare: true})
-	_, err = dc.pc.CreateDataChannel("chat", nil)
+	_, err := dc.pc.CreateDataChannel("chat", nil)
 	require.NoError(t, err)
 	withData, err := dc.offer(Renegotiate{Tracks: []TrackInfo{{Kind: "audio"}}})
 	require.NoError(t, err)
@@ -176,14 +182,7 @@ func TestBadSimulcastAndDataChannelsRefused(t *testing.T) {
 	// The same offer is taken without them, and with q, h and f sent.
 	_, err = r.Offer(ctx, "sim", Offer{SDP: plain})
 	require.NoError(t, err)
-	sim2 := newClient(t, r, b, "sim2", clientOpts{bare: true})
-	lt2, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "v", "sim2")
-	require.NoError(t, err)
-	_, err = sim2.pc.AddTransceiverFromTrack(lt2, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	require.NoError(t, err)
-	plain2, err := sim2.offer(Renegotiate{})
-	require.NoError(t, err)
-	answer, err := r.Offer(ctx, "sim2", Offer{SDP: strings.Replace(plain2, "a=mid:0\r\n", "a=mid:0\r\na=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n", 1)})
+	answer, err := r.Offer(ctx, "sim2", Offer{SDP: strings.Replace(videoOffer("sim2"), "a=mid:0\r\n", "a=mid:0\r\na=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n", 1)})
 	require.NoError(t, err, "q, h and f sent")
 	assert.Contains(t, answer, "a=simulcast:recv q;h;f", "the answer takes the three layers")
 }
