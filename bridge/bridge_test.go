@@ -45,7 +45,7 @@ func requireJSError(t *testing.T, e js.Value, code int, msg string) {
 func TestExportsExist(t *testing.T) {
 	rk := api(t)
 	for _, name := range []string{"login", "logout", "create", "join", "enter", "switch", "leave", "leaveAll", "getRoomID", "setCallInvitationConfig", "setEventHandler", "mintTestToken",
-		"setMemberRole", "renameMember", "setMemberState", "removeMember", "endRoom", "setShareLock", "querySessionInfo", "sessionRoomID", "logoutNow", "mediaOffer", "mediaCandidate", "mediaSubscribe"} {
+		"setMemberRole", "renameMember", "setMemberState", "removeMember", "endRoom", "setShareLock", "querySessionInfo", "sessionRoomID", "logoutNow", "mediaOffer", "mediaCandidate", "mediaAnswered", "mediaSubscribe"} {
 		assert.Equal(t, js.TypeFunction, rk.Get(name).Type(), name)
 	}
 }

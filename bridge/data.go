@@ -51,6 +51,7 @@ func dataExports() map[string]func(*client.Client, []js.Value) (any, error) {
 		"setShareLock":                  request((*client.Client).SetShareLock),
 		"mediaOffer":                    request((*client.Client).MediaOffer),
 		"mediaCandidate":                request((*client.Client).MediaCandidate),
+		"mediaAnswered":                 request((*client.Client).MediaAnswered),
 		"mediaSubscribe":                request((*client.Client).MediaSubscribe),
 		"endRoom":                       request(endRoom),
 		"querySessionInfo":              request(querySessionInfo),

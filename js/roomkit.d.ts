@@ -332,6 +332,7 @@ export declare class RoomKitClient {
   querySessionInfo(roomID: string): Promise<SessionInfo>;
   mediaOffer(roomID: string, sdp: string, sources?: Record<string, MediaSource>): Promise<{ sdp: string }>;
   mediaCandidate(roomID: string, candidate: RTCIceCandidateInit): Promise<object>;
+  mediaAnswered(roomID: string): Promise<object>;
   mediaSubscribe(roomID: string, video: string[]): Promise<object>;
   switchRoom(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted?: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
   leaveRoom(roomID: string): Promise<{ roomID: string }>;
@@ -650,6 +651,7 @@ export interface RoomKitWasmClient {
   querySessionInfo(request: { roomID: string }): Promise<SessionInfo>;
   mediaOffer(request: { roomID: string; sdp: string; sources?: Record<string, MediaSource> }): Promise<{ sdp: string }>;
   mediaCandidate(request: { roomID: string; candidate: RTCIceCandidateInit }): Promise<object>;
+  mediaAnswered(request: { roomID: string }): Promise<object>;
   mediaSubscribe(request: { roomID: string; video: string[] }): Promise<object>;
   logoutNow(): object;
 }

@@ -22,7 +22,7 @@ import * as tokens from './tokens.js';
 export { CALL_STORAGE_KEY };
 
 /** This module's version (package.json's). */
-export const VERSION = '0.13.0';
+export const VERSION = '0.14.0';
 
 // The classic-script build (roomkit.global.js: esbuild defines
 // ROOMKIT_CLASSIC_SCRIPT) reads its own address while the script runs:
@@ -471,6 +471,14 @@ export class RoomKitClient {
 
   /** Sends one of this page's trickled ICE candidates, after its offer. */
   mediaCandidate(roomID, candidate) { return this._rk.mediaCandidate({ roomID, candidate }); }
+
+  /**
+   * Says this page has set the answer to its last offer: the tracks that
+   * answer started come from now on (the server holds them until then,
+   * at most a second, so that their first packets, the video's key
+   * frame, are not lost before the page knows them).
+   */
+  mediaAnswered(roomID) { return this._rk.mediaAnswered({ roomID }); }
 
   /**
    * Chooses whose video this page receives in the room (the tiles it

@@ -257,6 +257,10 @@ export class SfuConnection {
           continue;
         }
         await pc.setRemoteDescription({ type: 'answer', sdp });
+        // What the answer starts is held until the server hears this
+        // (awaited: before the next offer's answer).
+        await this.zim.mediaAnswered(this.roomID).catch(() => {});
+        if (this.closed) return;
         this.mapSections(sdp);
         if (!this.answered) {
           this.answered = true;

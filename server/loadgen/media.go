@@ -411,7 +411,11 @@ func negotiate(ctx context.Context, pc *webrtc.PeerConnection, cl *client.Client
 		_ = pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 		return err
 	}
-	return pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
+		return err
+	}
+	_, err = cl.MediaAnswered(ctx, protocol.MediaAnsweredRequest{RoomID: room})
+	return err
 }
 
 // waitConnected waits for pc to be connected.

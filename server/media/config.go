@@ -53,6 +53,11 @@ type Config struct {
 	// (a reload, an ICE restart) or the connection coming back
 	// publishes it again.
 	UnpublishGrace time.Duration
+	// AnswerWait bounds how long a track newly negotiated on a member's
+	// connection waits for the member to say it has set the answer
+	// (mediaAnswered) before it is sent anyway (default 1 s): a client
+	// that never says so gets its new tracks that much later.
+	AnswerWait time.Duration
 	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepaliveInterval
 	// are pion's ICE timers for the server's connections; each zero is
 	// pion's default (5 s, 25 s, 2 s). Tests shorten them.
@@ -205,6 +210,7 @@ const (
 	DefaultMaxVideoStreams    = 25
 	DefaultMaxAudioTracks     = 16
 	DefaultUnpublishGrace     = 10 * time.Second
+	DefaultAnswerWait         = time.Second
 )
 
 // withDefaults is l with each zero field at its default.
@@ -231,6 +237,14 @@ func (l Limits) withDefaults() Limits {
 		l.KeyframeInterval = DefaultKeyframeInterval
 	}
 	return l
+}
+
+// answerWait is c.AnswerWait or its default.
+func (c *Config) answerWait() time.Duration {
+	if c.AnswerWait > 0 {
+		return c.AnswerWait
+	}
+	return DefaultAnswerWait
 }
 
 // unpublishGrace is c.UnpublishGrace or its default.

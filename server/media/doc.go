@@ -197,6 +197,6 @@
 // with server/protocol's codes (CodeNoCodec, CodeTrackLimit and
 // CodeNoSuchTrack are the media server's own). extension.go plugs a Server
 // into the room engine: every room gets its media side on the node that
-// owns it, and the mediaOffer, mediaCandidate and mediaSubscribe
-// operations reach it through the engine's table (ops.go).
+// owns it, and the mediaOffer, mediaCandidate, mediaAnswered and
+// mediaSubscribe operations reach it through the engine's table (ops.go).
 package media

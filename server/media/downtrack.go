@@ -29,6 +29,12 @@ type downTrack struct {
 	sent, dropped atomic.Uint64
 	wrote         bool // the writer's: a packet has reached the connection
 
+	// held is set by Bind and cleared by release: until the subscriber
+	// has set the answer that declares the track's SSRC (it says so with
+	// mediaAnswered), what it would receive is media it cannot place yet,
+	// and the first key frame would be lost to it.
+	held atomic.Bool
+
 	// Of a simulcast track (see simulcast.go): the size the subscriber
 	// shows it at (set by its member's actor, nil for none), the layer it
 	// is to get (set by the track's layer goroutine) and the one it gets
@@ -80,11 +86,10 @@ func newDownTrack(t *publishedTrack, sub *member) *downTrack {
 }
 
 // Bind is pion's: the subscriber's connection has negotiated the track.
-// It picks the negotiated codec that is the publisher's, keeps the SSRC,
-// payload type and audio-level ID for the writer, and asks the publisher
-// for a key frame so the subscriber's video starts at once (that request
-// usually goes before SRTP is up; the writer asks again with its first
-// packet written).
+// It picks the negotiated codec that is the publisher's and keeps the
+// SSRC, payload type and audio-level ID for the writer. The track is
+// held until the subscriber has set the answer (release), at most
+// Config.AnswerWait.
 //
 // Bind never fails: pion calls it from SetLocalDescription, after the
 // answer is set, and an error there leaves the connection broken for
@@ -108,9 +113,25 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			b.audioLevelID = uint8(e.ID)
 		}
 	}
+	d.held.Store(true)
 	d.bound.Store(b)
-	d.requestKeyframe(true)
+	time.AfterFunc(d.sub.r.s.cfg.answerWait(), d.release)
 	return codec, nil
+}
+
+// release lets a held down track's writer send, and asks the publisher
+// for a key frame so the subscriber's video starts at once (that request
+// may go before SRTP is up: the writer asks again with its first packet
+// written). Safe to call at any time, more than once.
+func (d *downTrack) release() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	if d.held.CompareAndSwap(true, false) {
+		d.requestKeyframe(true)
+	}
 }
 
 // Unbind is pion's: the track is no longer sent on the connection.
@@ -170,11 +191,11 @@ func (d *downTrack) writeLoop() {
 // type; of a simulcast track, only a packet of the layer forwarded,
 // rewritten (forward). The publisher's header extensions are dropped
 // (their IDs are the publisher's connection's); the audio level is
-// carried over under the subscriber's ID for it. Before Bind, p is
-// dropped.
+// carried over under the subscriber's ID for it. Before Bind, and while
+// held, p is dropped.
 func (d *downTrack) write(p *rtp.Packet, i int) {
 	b := d.bound.Load()
-	if b == nil {
+	if b == nil || d.held.Load() {
 		return
 	}
 	seq, ts, payload := p.SequenceNumber, p.Timestamp, p.Payload

@@ -123,12 +123,16 @@ type clientOpts struct {
 	// choose joins choosing the video of these users (JoinedChoosing),
 	// as a page does; nil joins without a choice.
 	choose []string
+	// noAnswered never says it has set an answer (mediaAnswered), as a
+	// client older than it.
+	noAnswered bool
 }
 
 // client is a pion stand-in for a browser: it joins the room, offers,
 // and answers renegotiation signals with a new offer.
 type client struct {
 	t        *testing.T
+	opts     clientOpts
 	session  string
 	room     *Room
 	pc       *webrtc.PeerConnection
@@ -200,7 +204,7 @@ func newClient(t *testing.T, r *Room, b *switchboard, session string, o clientOp
 	pc, err := clientAPI(t, o).NewPeerConnection(webrtc.Configuration{})
 	require.NoError(t, err)
 	c := &client{
-		t: t, session: session, room: r, pc: pc,
+		t: t, session: session, room: r, pc: pc, opts: o,
 		reneg: make(chan Renegotiate, 64), speakers: make(chan ActiveSpeakers, 64), tracks: make(chan *webrtc.TrackRemote, 16),
 		sources: map[*webrtc.RTPTransceiver]Source{}, stop: make(chan struct{}),
 	}
@@ -304,7 +308,13 @@ func (c *client) negotiate(want Renegotiate) error {
 		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 		return err
 	}
-	return c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return err
+	}
+	if c.opts.noAnswered {
+		return nil
+	}
+	return c.room.Answered(c.session)
 }
 
 // publish adds a sending track of kind and negotiates it; the sender's

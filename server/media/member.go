@@ -336,6 +336,14 @@ func (m *member) midOf(d *downTrack) string {
 	return ""
 }
 
+// answered runs when the client says it has set the server's last
+// answer: the down tracks that answer started are released.
+func (m *member) answered() {
+	for _, d := range m.down {
+		d.release()
+	}
+}
+
 // addCandidate adds a trickled client candidate.
 func (m *member) addCandidate(c webrtc.ICECandidateInit) error {
 	if m.pc == nil || m.pc.RemoteDescription() == nil {

@@ -59,6 +59,19 @@ func init() {
 			}
 			return struct{}{}, nil
 		})
+	engine.Define(protocol.OpMediaAnswered, engine.KindRead,
+		func(r *protocol.MediaAnsweredRequest) string { return r.RoomID },
+		func(r *protocol.MediaAnsweredRequest) error { return validRoom(r.RoomID) },
+		func(m *engine.Manager, p engine.Peer, req *protocol.MediaAnsweredRequest) (any, error) {
+			x, session, err := mediaOf(m, p, req.RoomID)
+			if err != nil {
+				return nil, err
+			}
+			if err := x.room.Answered(session); err != nil {
+				return nil, err
+			}
+			return struct{}{}, nil
+		})
 	engine.Define(protocol.OpMediaSubscribe, engine.KindRead,
 		func(r *protocol.MediaSubscribeRequest) string { return r.RoomID },
 		validSubscribe,

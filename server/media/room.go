@@ -377,6 +377,21 @@ func (r *Room) Offer(ctx context.Context, session string, o Offer) (string, erro
 	}
 }
 
+// Answered tells session's connection that the client has set the
+// answer to its last offer: the tracks that answer started sending are
+// sent from now (until then, at most a second, the server holds them, so
+// that the client can place their first packets and the video starts at
+// a key frame). A session not a member fails with CodeNotInRoom; a
+// member with Limits.MaxPendingTasks requests waiting with
+// CodeRateLimited.
+func (r *Room) Answered(session string) error {
+	m, err := r.member(session)
+	if err != nil {
+		return err
+	}
+	return r.pushRequest(m, "answered", m.answered)
+}
+
 // AddCandidate adds one of the client's trickled ICE candidates to
 // session's connection (after its offer). A candidate that does not
 // parse, one before any offer, or one beyond Limits.MaxCandidates (32)

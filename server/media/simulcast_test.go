@@ -270,6 +270,12 @@ func TestSimulcastSwitchesWithoutAGap(t *testing.T) {
 	r, sp, tr := simulcastCall(t, 200*time.Millisecond)
 
 	got := untilLayer(t, tr, nil, 2)
+	// The key frames asked for as the layers and the subscriber started
+	// come within the publisher's delay: after them, each switch below
+	// asks for its own.
+	for settle := time.Now().Add(300 * time.Millisecond); time.Now().Before(settle); {
+		got = append(got, readSeen(t, tr, 1)...)
+	}
 	for _, want := range []int{0, 1, 2} {
 		plis := sp.plis[want].Load()
 		require.NoError(t, r.SetVideoSizes("sub", map[string]VideoSize{"user-pub": {Layer: layerRIDs[want]}}))

@@ -10,6 +10,11 @@ const (
 	// OpMediaCandidate carries a MediaCandidateRequest (one of the
 	// client's trickled ICE candidates, after its offer); the reply is {}.
 	OpMediaCandidate = "mediaCandidate"
+	// OpMediaAnswered carries a MediaAnsweredRequest: the client has set
+	// the answer to its last offer. The tracks an answer starts are sent
+	// from then on (at most a second later without it), so the client
+	// can place their first packets; the reply is {}.
+	OpMediaAnswered = "mediaAnswered"
 	// OpMediaSubscribe carries a MediaSubscribeRequest: whose video the
 	// member receives (the tiles its page shows); the reply is {}.
 	OpMediaSubscribe = "mediaSubscribe"
@@ -57,6 +62,11 @@ type MediaAnswer struct {
 type MediaCandidateRequest struct {
 	RoomID    string       `json:"roomID"`
 	Candidate ICECandidate `json:"candidate"`
+}
+
+// MediaAnsweredRequest is the data of mediaAnswered.
+type MediaAnsweredRequest struct {
+	RoomID string `json:"roomID"`
 }
 
 // MediaSubscribeRequest is the data of mediaSubscribe.

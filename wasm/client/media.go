@@ -19,6 +19,12 @@ func (c *Client) MediaSubscribe(ctx context.Context, req protocol.MediaSubscribe
 	return call[struct{}](ctx, c, protocol.OpMediaSubscribe, req)
 }
 
+// MediaAnswered says this page has set the answer to its last offer in
+// room roomID: what that answer started sending comes from now on.
+func (c *Client) MediaAnswered(ctx context.Context, req protocol.MediaAnsweredRequest) (struct{}, error) {
+	return call[struct{}](ctx, c, protocol.OpMediaAnswered, req)
+}
+
 // MediaCandidate sends one of this page's trickled ICE candidates, after
 // its offer.
 func (c *Client) MediaCandidate(ctx context.Context, req protocol.MediaCandidateRequest) (struct{}, error) {
