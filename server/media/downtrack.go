@@ -226,9 +226,25 @@ func (d *downTrack) write(p *rtp.Packet, i int) {
 		d.sent.Add(1)
 		if !d.wrote {
 			d.wrote = true
-			d.requestKeyframe(true) // the one Bind asked for was most likely lost
+			d.requestKeyframe(true) // the one asked for at release was most likely lost
 		}
+	} else if !d.wrote && d.t.simulcast {
+		d.unstart()
 	}
+}
+
+// unstart forgets what a simulcast down track forwarded before anything
+// reached its subscriber (the key frame it started at went nowhere, SRTP
+// not being up): it starts again at the next key frame, which the
+// track's layer goroutine asks for while the track is not on its
+// target. Used by the writer only.
+func (d *downTrack) unstart() {
+	d.current.Store(noLayer)
+	fresh := forwarder{clock: d.fwd.clock}
+	if d.fwd.vp8 != nil {
+		fresh.vp8 = &vp8Munger{}
+	}
+	d.fwd = fresh
 }
 
 // readRTCP reads the subscriber's RTCP for this track until the sender

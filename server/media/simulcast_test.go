@@ -234,7 +234,11 @@ func TestSimulcastForwardsOneLayer(t *testing.T) {
 	assert.Equal(t, "user-pub", tr.StreamID())
 	assert.Empty(t, tr.RID())
 	got := untilLayer(t, tr, readSeen(t, tr, 1), 2)
-	assert.True(t, got[0].key, "the first packet is a key frame")
+	if !assert.True(t, got[0].key, "the first packet is a key frame") {
+		for _, g := range got[:min(5, len(got))] {
+			t.Logf("layer %d frame %d seq %d key %v", g.layer, g.frame, g.p.SequenceNumber, g.key)
+		}
+	}
 	got = append(got, readSeen(t, tr, 50)...)
 	for k, g := range got[len(got)-50:] {
 		assert.Equal(t, 2, g.layer, "packet %d is of layer %d, not f", k, g.layer)
