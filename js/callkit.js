@@ -213,8 +213,9 @@ export function makeCallKit(RoomKit, invalid) {
 
     /**
      * The media connection with each other page in the call:
-     * [{ userID, state, audioBytesReceived, videoBytesReceived,
-     * framesDecoded, frameWidth }], from RTCPeerConnection.getStats().
+     * [{ userID, state, audioBytesReceived, audioEnergy,
+     * videoBytesReceived, framesDecoded, frameWidth, freezeCount }], from
+     * RTCPeerConnection.getStats().
      */
     async getMediaStats() { return this._media.stats(); }
 

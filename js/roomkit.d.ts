@@ -269,6 +269,15 @@ export interface RoomKitEvents {
   /** The room moved to another node (a graceful stop, a failover): make a new media connection and offer on it. */
   mediaRestart: { roomID: string };
   activeSpeakers: ActiveSpeakersEvent;
+  mediaLayers: MediaLayersEvent;
+}
+
+/** To a page sending a simulcast camera: keep the layers (rids) listed, lowest first, sending in section mid, and pause the others (nobody watches them). */
+export interface MediaLayersEvent {
+  roomID: string;
+  trackID: string;
+  mid: string;
+  active: ('q' | 'h' | 'f')[];
 }
 
 /** Who speaks in a room, loudest first (empty when nobody does), when that changes; at most every 400 ms. */
@@ -279,6 +288,12 @@ export interface ActiveSpeakersEvent {
 
 /** What a media track carries. */
 export type MediaSource = 'camera' | 'microphone' | 'screen' | 'screenAudio';
+/** How large a page shows a user's camera, in device pixels; layer names one of a simulcast camera's (q, h, f) instead. */
+export interface VideoSize {
+  width: number;
+  height: number;
+  layer?: 'q' | 'h' | 'f';
+}
 
 /** One published track as this page receives it: its msid is userID (the stream) and trackID. */
 export interface MediaTrack {
@@ -333,7 +348,7 @@ export declare class RoomKitClient {
   mediaOffer(roomID: string, sdp: string, sources?: Record<string, MediaSource>): Promise<{ sdp: string }>;
   mediaCandidate(roomID: string, candidate: RTCIceCandidateInit): Promise<object>;
   mediaAnswered(roomID: string): Promise<object>;
-  mediaSubscribe(roomID: string, video: string[]): Promise<object>;
+  mediaSubscribe(roomID: string, video: string[], sizes?: Record<string, VideoSize>): Promise<object>;
   switchRoom(fromRoomID: string, toRoomInfo: RoomInfo, isCreateWhenRoomNotExisted?: boolean, config?: RoomAdvancedConfig): Promise<RoomResult>;
   leaveRoom(roomID: string): Promise<{ roomID: string }>;
   /** Leaves the rooms listed, or, with none listed (or an empty list), every room this connection is in. */
@@ -521,6 +536,8 @@ export interface MediaStats {
   videoBytesReceived: number;
   framesDecoded: number;
   frameWidth: number;
+  /** The received video's freezeCount (getStats), summed: how often it stood still. */
+  freezeCount: number;
 }
 
 /**
@@ -652,7 +669,7 @@ export interface RoomKitWasmClient {
   mediaOffer(request: { roomID: string; sdp: string; sources?: Record<string, MediaSource> }): Promise<{ sdp: string }>;
   mediaCandidate(request: { roomID: string; candidate: RTCIceCandidateInit }): Promise<object>;
   mediaAnswered(request: { roomID: string }): Promise<object>;
-  mediaSubscribe(request: { roomID: string; video: string[] }): Promise<object>;
+  mediaSubscribe(request: { roomID: string; video: string[]; sizes?: Record<string, VideoSize> }): Promise<object>;
   logoutNow(): object;
 }
 

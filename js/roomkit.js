@@ -236,7 +236,7 @@ const EVENTS = new Set([
   'roomMemberJoined', 'roomMemberLeft', 'roomStateChanged', 'connectionStateChanged', 'tokenWillExpire',
   'receiveRoomMessage', 'roomAttributesUpdated', 'roomAttributesBatchUpdated', 'roomMemberAttributesUpdated',
   'callInvitationReceived', 'callStateChanged', 'roomMemberUpdated', 'roomSessionUpdated',
-  'peerMessageReceived', 'mediaRenegotiate', 'mediaState', 'mediaRestart', 'activeSpeakers',
+  'peerMessageReceived', 'mediaRenegotiate', 'mediaState', 'mediaRestart', 'activeSpeakers', 'mediaLayers',
 ]);
 
 /** Message types: text, command (delivered, never kept), custom. */
@@ -485,10 +485,15 @@ export class RoomKitClient {
    * shows), from now on, including what those users publish later; an
    * empty list is no video. Until a page chooses it receives the first
    * 25 video tracks published. Audio is not chosen: every member hears
-   * the loudest. Errors: 6100020 TrackLimit (more users than the
-   * server's bound, 25 by default), 6000321 (not in the room).
+   * the loudest. sizes, by user, is how large (device pixels) the page
+   * shows each camera: of a simulcast camera the page gets the smallest
+   * layer that fills it (or the `layer` named, `q`, `h` or `f`); the
+   * sizes replace the ones sent before, and none keeps them. Errors:
+   * 6100020 TrackLimit (more users than the server's bound, 25 by
+   * default), 6100023 NoSuchLayer (a layer that camera does not send),
+   * 6000001 (a bad size), 6000321 (not in the room).
    */
-  mediaSubscribe(roomID, video) { return this._rk.mediaSubscribe({ roomID, video }); }
+  mediaSubscribe(roomID, video, sizes) { return this._rk.mediaSubscribe(sizes ? { roomID, video, sizes } : { roomID, video }); }
 
   /** The room's session settings: host, passcode, share lock, idle timeout, capacity. */
   querySessionInfo(roomID) { return this._rk.querySessionInfo({ roomID }); }

@@ -27,10 +27,25 @@
 // as the connection. The server
 // forwards the audio of the loudest few only, and says who speaks
 // (activeSpeakers): speakers.
+// With simulcast on (a 720p camera), the camera sends SIMULCAST's three
+// layers; the page gives the size of each tile with its choice of video
+// (setVideo), the server forwards each user the layer that fills it, and
+// pauses the layers nobody watches (mediaLayers: setLayers).
 //
 // This file has no imports.
 
-/** SfuConnection is a page's media connection to the call's media server. */
+/**
+ * SIMULCAST is what a simulcast camera sends: three layers, a quarter, a
+ * half and the whole of the camera's size, with their bitrate caps. The
+ * media server forwards each subscriber the one that fills its tile.
+ * (Chromium sends fewer layers of a camera under 960×540.)
+ */
+export const SIMULCAST = Object.freeze([
+  Object.freeze({ rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 160_000 }),
+  Object.freeze({ rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 450_000 }),
+  Object.freeze({ rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_700_000 }),
+]);
+
 /**
  * SCREEN_CAPTURE is what a page asks getDisplayMedia for: a screen at up
  * to 15 frames a second (text stays sharp; motion is not its point) and
@@ -88,6 +103,20 @@ const serverExtensions = new Set([
   'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id',
 ]);
 
+// tileSizes is sizes ({userID: {width, height}}, in device pixels) as
+// the server takes them: sorted by user, each rounded up to 16 pixels
+// (a tile resized by a pixel is no new choice) and at most 16384.
+function tileSizes(sizes) {
+  const out = {};
+  for (const u of Object.keys(sizes).sort()) {
+    const { width, height } = sizes[u];
+    if (!(width > 0 && height > 0)) continue;
+    const round = (n) => Math.min(16384, Math.ceil(n / 16) * 16);
+    out[u] = { width: round(width), height: round(height) };
+  }
+  return out;
+}
+
 // offerWhatServerTakes has transceiver t offer only the codecs and header
 // extensions the server takes. A browser offers some twenty video codecs
 // and a dozen extensions per section, whose lines make a call that
@@ -109,11 +138,14 @@ function offerWhatServerTakes(t) {
   }
 }
 
+/** SfuConnection is a page's media connection to the call's media server. */
 export class SfuConnection {
   // events: onStream(userID) when a user's stream gains or loses a track,
   // onState(state) when the connection's state changes, onError(message).
-  constructor({ zim, roomID, local, iceServers = [], events }) {
+  // simulcast: the camera sends SIMULCAST's layers.
+  constructor({ zim, roomID, local, iceServers = [], simulcast = false, events }) {
     this.zim = zim;
+    this.simulcast = simulcast;
     this.roomID = roomID;
     this.local = local;
     this.events = events;
@@ -151,6 +183,43 @@ export class SfuConnection {
       this.events.onSpeakers?.(ev.speakers);
     };
     zim.on('activeSpeakers', this.onSpeakers);
+    // Dynacast: the server says which camera layers someone watches.
+    this.onLayers = (_zim, ev) => {
+      if (ev.roomID !== this.roomID || this.closed) return;
+      this.setLayers(ev.mid, ev.active);
+    };
+    zim.on('mediaLayers', this.onLayers);
+  }
+
+  // setLayers keeps the camera's simulcast encodings listed in active
+  // (rids) sending and pauses the others, when mid is its section: one
+  // change at a time (a browser refuses a second while one is pending),
+  // the newest last.
+  setLayers(mid, active) {
+    this.layers = { mid, active };
+    this.layering = (this.layering ?? Promise.resolve()).then(() => this.applyLayers());
+    return this.layering;
+  }
+
+  async applyLayers() {
+    const sender = this.send.video;
+    const { mid, active } = this.layers;
+    if (!this.simulcast || this.closed || sender.mid !== mid) return;
+    const params = sender.sender.getParameters();
+    let changed = false;
+    for (const e of params.encodings ?? []) {
+      const on = active.includes(e.rid);
+      if (e.active !== on) {
+        e.active = on;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    try {
+      await sender.sender.setParameters(params);
+    } catch (err) {
+      if (!this.closed) this.events.onError?.(`The camera's layers could not be changed (${err?.name ?? 'error'}): ${err?.message ?? err}`);
+    }
   }
 
   // makeConnection makes this page's connection to the media server,
@@ -173,7 +242,10 @@ export class SfuConnection {
     const screen = new MediaStream();
     this.send = {
       audio: pc.addTransceiver(local.audio ?? 'audio', { direction: 'sendonly', streams: [local.stream] }),
-      video: pc.addTransceiver(local.video ?? 'video', { direction: 'sendonly', streams: [local.stream] }),
+      video: pc.addTransceiver(local.video ?? 'video', {
+        direction: 'sendonly', streams: [local.stream],
+        ...(this.simulcast ? { sendEncodings: SIMULCAST.map((e) => ({ ...e })) } : {}),
+      }),
       screen: pc.addTransceiver(this.shared.screen ?? 'video', { direction: 'sendonly', streams: [screen] }),
       screenAudio: pc.addTransceiver(this.shared.screenAudio ?? 'audio', { direction: 'sendonly', streams: [screen] }),
     };
@@ -199,11 +271,15 @@ export class SfuConnection {
   }
 
   // setVideo chooses whose video this page receives: the users listed
-  // (the tiles it shows), including what they publish later.
-  setVideo(userIDs) {
+  // (the tiles it shows), including what they publish later; sizes, by
+  // user, is how large (device pixels) each is shown, so that of a
+  // simulcast camera the server sends the layer that fills its tile.
+  setVideo(userIDs, sizes) {
     const next = [...new Set(userIDs)].sort();
-    if (this.video && next.join('\n') === this.video.join('\n')) return;
+    const nextSizes = sizes ? tileSizes(sizes) : this.sizes;
+    if (this.video && next.join('\n') === this.video.join('\n') && JSON.stringify(nextSizes) === JSON.stringify(this.sizes)) return;
     this.video = next;
+    this.sizes = nextSizes;
     if (this.started) this.sendVideo(); // else start sends it
   }
 
@@ -220,7 +296,7 @@ export class SfuConnection {
         do {
           this.chooseAgain = false;
           try {
-            await this.zim.mediaSubscribe(this.roomID, this.video);
+            await this.zim.mediaSubscribe(this.roomID, this.video, this.sizes);
           } catch (err) {
             if (!this.closed) this.events.onError?.(`The videos to show could not be chosen (${err?.code ?? 'error'}): ${err?.message ?? err}`);
           }
@@ -391,7 +467,7 @@ export class SfuConnection {
       if (!userID) continue;
       let out = byUser.get(userID);
       if (!out) {
-        out = { userID, state: this.state, audioBytesReceived: 0, audioEnergy: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
+        out = { userID, state: this.state, audioBytesReceived: 0, audioEnergy: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0, freezeCount: 0 };
         byUser.set(userID, out);
       }
       if (r.kind === 'audio') {
@@ -402,6 +478,7 @@ export class SfuConnection {
         out.videoBytesReceived += r.bytesReceived ?? 0;
         out.framesDecoded += r.framesDecoded ?? 0;
         out.frameWidth = Math.max(out.frameWidth, r.frameWidth ?? 0);
+        out.freezeCount += r.freezeCount ?? 0;
       }
     }
     return [...byUser.values()].filter((s) => this.streams.has(s.userID) && this.streamOf(s.userID));
@@ -411,6 +488,7 @@ export class SfuConnection {
     if (this.closed) return;
     this.closed = true;
     this.zim.off('mediaRenegotiate', this.onRenegotiate);
+    this.zim.off('mediaLayers', this.onLayers);
     this.zim.off('activeSpeakers', this.onSpeakers);
     this.zim.off('mediaRestart', this.onRestart);
     this.pc.close();

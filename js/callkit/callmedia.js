@@ -19,7 +19,7 @@
 
 import { LevelMeter, LocalMedia, MediaSlots, Mesh, mediaErrorMessage } from '../media.js';
 import { SfuConnection } from '../sfu.js';
-import { audioConstraints, log, videoConstraints } from './config.js';
+import { audioConstraints, log, simulcastCamera, videoConstraints } from './config.js';
 import { el, overlay } from './dom.js';
 import { Gallery } from './gallery.js';
 import { SCREEN, ScreenShare } from './screenshare.js';
@@ -41,6 +41,8 @@ export class CallMedia {
     this.speaking = undefined; // the speaking highlight's interval
     this.tiles = new Map();    // userID -> { tile, video, ... } of the video grid
     this.gallery = null;       // the video grid and its pages (Gallery), once the call view is drawn
+    this.resizes = null;       // ResizeObserver of the grid: its tiles' sizes go to the media server
+    this.resized = 0;          // the timer that sends them once resizing settles
     this.notes = null;         // where media notes go (the pre-join or call view's)
     this.settings = null;      // the audio and video settings dialog, while open
     this.published = null;     // { audio, video } last published to the room
@@ -60,15 +62,30 @@ export class CallMedia {
     const cfg = this.kit._config;
     this.gallery = new Gallery({ pageSize: cfg.galleryPageSize, layout: cfg.layout, onChange: () => this.renderTiles() });
     this.tiles.clear();
+    // A tile that grows or shrinks (a pin, a layout, the window) may want
+    // another simulcast layer: told once the resizing settles.
+    this.resizes?.disconnect();
+    this.resizes = new ResizeObserver(() => {
+      clearTimeout(this.resized);
+      this.resized = setTimeout(() => this.chooseVideo(), 150);
+    });
+    this.resizes.observe(this.gallery.element);
     return this.gallery.element;
   }
 
   // chooseVideo has the media server send this page the video of the
-  // shown tiles only.
+  // shown tiles only, each camera at the size its tile shows it.
   chooseVideo() {
     if (this.sfu && this.gallery) {
-      const users = this.gallery.visible().map((u) => (u.startsWith(SCREEN) ? u.slice(SCREEN.length) : u));
-      this.sfu.setVideo(users.filter((u) => u !== this.kit._kit.userID));
+      const users = this.gallery.visible().map((u) => (u.startsWith(SCREEN) ? u.slice(SCREEN.length) : u))
+        .filter((u) => u !== this.kit._kit.userID);
+      const scale = globalThis.devicePixelRatio || 1;
+      const sizes = {};
+      for (const u of users) {
+        const box = this.tiles.get(u)?.video.getBoundingClientRect();
+        if (box?.width) sizes[u] = { width: box.width * scale, height: box.height * scale };
+      }
+      this.sfu.setVideo(users, sizes);
     }
   }
 
@@ -134,7 +151,7 @@ export class CallMedia {
     const cfg = kit._config;
     if (this.sfu) return; // one connection per page
     this.sfu = new SfuConnection({
-      zim: kit._zim, roomID: kit._roomID, local: this.local, iceServers: cfg.iceServers,
+      zim: kit._zim, roomID: kit._roomID, local: this.local, iceServers: cfg.iceServers, simulcast: simulcastCamera(cfg),
       events: {
         onStream: (userID) => {
           this.renderTile(userID);
@@ -245,6 +262,9 @@ export class CallMedia {
     this.meter?.close();
     this.meter = null;
     clearInterval(this.speaking);
+    this.resizes?.disconnect();
+    this.resizes = null;
+    clearTimeout(this.resized);
     this.tiles.clear();
     this.published = null;
   }
@@ -307,18 +327,19 @@ export class CallMedia {
     if (this.sfu) return this.sfu.stats();
     const peers = [...(this.mesh?.peers.values() ?? [])];
     return Promise.all(peers.map(async (p) => {
-      const out = { userID: p.userID, state: p.state, audioBytesReceived: 0, audioEnergy: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0 };
+      const out = { userID: p.userID, state: p.state, audioBytesReceived: 0, audioEnergy: 0, videoBytesReceived: 0, framesDecoded: 0, frameWidth: 0, freezeCount: 0 };
       const stats = await p.pc.getStats().catch(() => new Map());
       for (const r of stats.values()) {
         if (r.type !== 'inbound-rtp') continue;
         if (r.kind === 'audio') {
-        out.audioBytesReceived += r.bytesReceived ?? 0;
-        out.audioEnergy += r.totalAudioEnergy ?? 0;
-      }
+          out.audioBytesReceived += r.bytesReceived ?? 0;
+          out.audioEnergy += r.totalAudioEnergy ?? 0;
+        }
         if (r.kind === 'video') {
           out.videoBytesReceived += r.bytesReceived ?? 0;
           out.framesDecoded += r.framesDecoded ?? 0;
           out.frameWidth = Math.max(out.frameWidth, r.frameWidth ?? 0);
+          out.freezeCount += r.freezeCount ?? 0;
         }
       }
       return out;

@@ -188,6 +188,14 @@ export function videoConstraints(cfg) {
   return { ...c, facingMode: { ideal: cfg.useFrontFacingCamera === false ? 'environment' : 'user' } };
 }
 
+// simulcastCamera reports whether the camera the config asks for is
+// large enough (960 pixels wide or more: 720p) to send three simulcast
+// layers through the media server (sfu.js's SIMULCAST), so that each
+// viewer gets the one that fills its tile.
+export function simulcastCamera(cfg) {
+  return (videoConstraints(cfg).width?.ideal ?? 0) >= 960;
+}
+
 // audioConstraints is the microphone the config asks for: stereo (two
 // channels, no echo cancellation, which would mix them down) with
 // enableStereo, the browser's default otherwise.

@@ -58,6 +58,10 @@ type Config struct {
 	// (mediaAnswered) before it is sent anyway (default 1 s): a client
 	// that never says so gets its new tracks that much later.
 	AnswerWait time.Duration
+	// LayerIdle is how long nobody may want a layer of a simulcast
+	// camera before its publisher is asked to pause it (default 5 s;
+	// dynacast.go).
+	LayerIdle time.Duration
 	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepaliveInterval
 	// are pion's ICE timers for the server's connections; each zero is
 	// pion's default (5 s, 25 s, 2 s). Tests shorten them.
@@ -211,6 +215,7 @@ const (
 	DefaultMaxAudioTracks     = 16
 	DefaultUnpublishGrace     = 10 * time.Second
 	DefaultAnswerWait         = time.Second
+	DefaultLayerIdle          = 5 * time.Second
 )
 
 // withDefaults is l with each zero field at its default.
@@ -237,6 +242,14 @@ func (l Limits) withDefaults() Limits {
 		l.KeyframeInterval = DefaultKeyframeInterval
 	}
 	return l
+}
+
+// layerIdle is c.LayerIdle or its default.
+func (c *Config) layerIdle() time.Duration {
+	if c.LayerIdle > 0 {
+		return c.LayerIdle
+	}
+	return DefaultLayerIdle
 }
 
 // answerWait is c.AnswerWait or its default.

@@ -190,6 +190,11 @@ func signalFrame(roomID, kind string, payload any) ([]byte, bool) {
 			return nil, false
 		}
 		name, data = protocol.EventMediaState, protocol.MediaStateEvent{RoomID: roomID, State: v.State}
+	case Layers:
+		if kind != SignalLayers {
+			return nil, false
+		}
+		name, data = protocol.EventMediaLayers, protocol.MediaLayersEvent{RoomID: roomID, TrackID: v.TrackID, Mid: v.Mid, Active: v.Active}
 	case ActiveSpeakers:
 		if kind != SignalActiveSpeakers {
 			return nil, false

@@ -75,6 +75,13 @@ func (b *switchboard) signal(session, kind string, payload any) {
 	if c == nil {
 		return
 	}
+	if kind == SignalLayers {
+		select {
+		case c.layers <- payload.(Layers):
+		default: // a client that does not look at them
+		}
+		return
+	}
 	if kind == SignalActiveSpeakers {
 		select {
 		case c.speakers <- payload.(ActiveSpeakers):
@@ -138,6 +145,7 @@ type client struct {
 	pc       *webrtc.PeerConnection
 	reneg    chan Renegotiate
 	speakers chan ActiveSpeakers
+	layers   chan Layers
 	tracks   chan *webrtc.TrackRemote
 	plis     atomic.Int64 // PLIs this client got for what it sends
 	twccs    atomic.Int64 // transport-wide feedback reports it got
@@ -205,7 +213,7 @@ func newClient(t *testing.T, r *Room, b *switchboard, session string, o clientOp
 	require.NoError(t, err)
 	c := &client{
 		t: t, session: session, room: r, pc: pc, opts: o,
-		reneg: make(chan Renegotiate, 64), speakers: make(chan ActiveSpeakers, 64), tracks: make(chan *webrtc.TrackRemote, 16),
+		reneg: make(chan Renegotiate, 64), speakers: make(chan ActiveSpeakers, 64), layers: make(chan Layers, 64), tracks: make(chan *webrtc.TrackRemote, 16),
 		sources: map[*webrtc.RTPTransceiver]Source{}, stop: make(chan struct{}),
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {

@@ -401,6 +401,7 @@ func (m *member) publish(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, 
 		userID = m.session
 	}
 	t := newPublishedTrack(m, pc, remote, recv, src, userID)
+	t.mid = mid
 	l := t.addLayer(remote)
 	if l == nil {
 		m.r.s.log.Warnf("media: room %s: %s sends under rid %q, not one of q, h, f", m.r.id, m.session, remote.RID())

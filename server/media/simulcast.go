@@ -145,14 +145,20 @@ func (d *downTrack) retarget(live [maxLayers]bool) {
 func (t *publishedTrack) watchLayers() {
 	tick := time.NewTicker(layerCheck)
 	defer tick.Stop()
+	idle := t.pub.r.s.cfg.layerIdle()
+	dc := newDynacast(t, time.Now())
 	for {
 		select {
 		case <-t.stopped:
 			return
 		case now := <-tick.C:
 			live := t.liveLayers(now)
-			for _, d := range t.subscribers() {
+			subs := t.subscribers()
+			for _, d := range subs {
 				d.retarget(live)
+			}
+			if active, changed := dc.update(t, subs, now, idle); changed {
+				t.askLayers(active)
 			}
 		}
 	}

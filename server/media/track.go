@@ -42,6 +42,7 @@ type publishedTrack struct {
 	userID    string
 	kind      webrtc.RTPCodecType
 	source    Source
+	mid       string                    // its section on the publisher's connection
 	codec     webrtc.RTPCodecParameters // as the publisher negotiated it
 	recv      *webrtc.RTPReceiver
 	pc        *webrtc.PeerConnection // the publisher's, for key frame requests

@@ -39,7 +39,23 @@ const (
 	// EventActiveSpeakers (ActiveSpeakersEvent): who speaks in the room,
 	// loudest first, when that changes (at most every 400 ms).
 	EventActiveSpeakers = "activeSpeakers"
+	// EventMediaLayers (MediaLayersEvent): send these layers of a
+	// simulcast camera, pause the others (nobody watches them).
+	EventMediaLayers = "mediaLayers"
 )
+
+// MediaLayersEvent is the data of mediaLayers, to a member publishing a
+// simulcast camera: the layers (rids) someone watches, lowest first
+// (the lowest one always), of its track TrackID, sent in its section
+// Mid. The page keeps those encodings active and pauses the others; a
+// paused one is asked for again, with another event, as soon as someone
+// wants it.
+type MediaLayersEvent struct {
+	RoomID  string   `json:"roomID"`
+	TrackID string   `json:"trackID"`
+	Mid     string   `json:"mid"`
+	Active  []string `json:"active"`
+}
 
 // MediaOfferRequest is the data of mediaOffer.
 type MediaOfferRequest struct {
