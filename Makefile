@@ -163,8 +163,9 @@ chromium:
 ## then the load generator's suite, each run against a fresh server process
 ## (join-storm of 2,000 and 5,000, fanout at 50 to 800 msg/s, idle 10,000,
 ## churn, resume-storm, and media: 4 pion publishers of Opus and VP8 to 20
-## pion subscribers through the SFU, the server started with
-## -media-loopback); writes results.txt, report.md (each budget line with
+## pion subscribers through the SFU, and live: one pion host with audio
+## and three simulcast layers to 100, 250, 500, 1,000 and 2,000 pion viewers
+## taking q; the server started with -media-loopback); writes results.txt, report.md (each budget line with
 ## its figure) and fanout.svg to $(BENCHDIR)
 BENCHDIR ?= bench-results
 bench: wasm chromium redis

@@ -314,6 +314,7 @@ var Scenarios = map[string]func(ctx context.Context, c Config, p Params) (*Resul
 	"churn":        Churn,
 	"resume-storm": ResumeStorm,
 	"media":        Media, // Senders are its publishers, Clients its subscribers
+	"live":         Live,  // Clients are its viewers, Layer the layer they take
 }
 
 // Names returns the scenario names, sorted.
@@ -333,4 +334,5 @@ type Params struct {
 	Senders  int           // fanout: members that send
 	Rate     float64       // fanout: messages a second; churn: operations a second (all clients together)
 	Duration time.Duration // fanout, idle, churn: how long to run
+	Layer    string        // live: the layer the viewers take, q (default), h, f or mix
 }

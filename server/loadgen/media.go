@@ -100,17 +100,7 @@ func Media(ctx context.Context, c Config, p Params) (*Result, error) {
 		return nil, err
 	}
 	defer logoutAll(pubClients)
-	subClients, err := c.loginAll(ctx, "sub", nSub, func(i int) func(client.Event) {
-		return func(e client.Event) {
-			if e.Name != protocol.EventMediaRenegotiate {
-				return
-			}
-			var ev protocol.MediaRenegotiateEvent
-			if e.Decode(&ev) == nil && ev.RoomID == room {
-				subs[i].renegotiate(ev)
-			}
-		}
-	})
+	subClients, err := c.loginSubscribers(ctx, "sub", room, subs)
 	if err != nil {
 		return nil, err
 	}
@@ -190,21 +180,7 @@ func Media(ctx context.Context, c Config, p Params) (*Result, error) {
 		sent[2*i], sent[2*i+1] = pb.sent[0].Load(), pb.sent[1].Load()
 		sentAll += sent[2*i] + sent[2*i+1]
 	}
-	// The last packets (and any retransmission) arrive within a moment:
-	// wait until nothing is lost and nothing more arrives. (An audio
-	// track's last packet still in flight is not counted lost, only
-	// expected once it is there: the tally's range ends at the last
-	// received.)
-	deadline := time.Now().Add(3 * time.Second)
-	for received := int64(-1); time.Now().Before(deadline); {
-		tl := tally(subs, sent)
-		if tl.lost == 0 && tl.received == received {
-			break
-		}
-		received = tl.received
-		time.Sleep(50 * time.Millisecond)
-	}
-	tl := tally(subs, sent)
+	tl := settled(func() mediaTally { return tally(subs, sent) })
 
 	r := &Result{}
 	r.Set("scenario", "media")
@@ -225,18 +201,14 @@ func Media(ctx context.Context, c Config, p Params) (*Result, error) {
 	r.Set("lost_audio", tl.lostAudio)
 	r.Set("duplicated", tl.dup)
 	var renegErrors int64
-	var lat []time.Duration
 	for _, s := range subs {
 		renegErrors += s.renegErrors.Load()
-		s.mu.Lock()
-		lat = append(lat, s.latencies...)
-		s.mu.Unlock()
 	}
 	r.Set("renegotiation_errors", renegErrors)
 	got := tl.received
 	pps := float64(got) / measured.Seconds()
 	r.Set("forwarded_pps", pps)
-	r.percentiles("latency_", lat)
+	r.percentiles("latency_", latencies(subs))
 	r.costs(before, after)
 	if cpu := (after.cpu - before.cpu).Seconds(); cpu > 0 {
 		r.Set("pps_per_server_core", float64(got)/cpu)
@@ -247,6 +219,51 @@ func Media(ctx context.Context, c Config, p Params) (*Result, error) {
 	}
 	r.Set("elapsed_s", time.Since(t0).Seconds())
 	return r, nil
+}
+
+// loginSubscribers logs in a client for each of subs (user IDs prefix0,
+// prefix1, ...), whose mediaRenegotiate events for room go to it.
+func (c Config) loginSubscribers(ctx context.Context, prefix, room string, subs []*mediaSub) ([]*client.Client, error) {
+	return c.loginAll(ctx, prefix, len(subs), func(i int) func(client.Event) {
+		return func(e client.Event) {
+			if e.Name != protocol.EventMediaRenegotiate {
+				return
+			}
+			var ev protocol.MediaRenegotiateEvent
+			if e.Decode(&ev) == nil && ev.RoomID == room {
+				subs[i].renegotiate(ev)
+			}
+		}
+	})
+}
+
+// settled is tally() once the last packets (and any retransmission)
+// have arrived: when nothing is lost and nothing more arrives, or after
+// 3 s. (An audio track's last packet still in flight is not counted
+// lost, only expected once it is there: the tally's range ends at the
+// last received.)
+func settled(tally func() mediaTally) mediaTally {
+	deadline := time.Now().Add(3 * time.Second)
+	for received := int64(-1); time.Now().Before(deadline); {
+		tl := tally()
+		if tl.lost == 0 && tl.received == received {
+			break
+		}
+		received = tl.received
+		time.Sleep(50 * time.Millisecond)
+	}
+	return tally()
+}
+
+// latencies are every forwarding latency subs measured.
+func latencies(subs []*mediaSub) []time.Duration {
+	var lat []time.Duration
+	for _, s := range subs {
+		s.mu.Lock()
+		lat = append(lat, s.latencies...)
+		s.mu.Unlock()
+	}
+	return lat
 }
 
 // forEach runs f(0..n-1), at most par at a time, and returns the first
@@ -369,8 +386,11 @@ func mediaClientAPI() (*webrtc.API, error) {
 			return nil, err
 		}
 	}
-	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.SDESMidURI}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, err
+	// mid and rid for video: the live scenario's host sends simulcast.
+	for _, e := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI} {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
 	}
 	reg := &interceptor.Registry{}
 	if err := webrtc.ConfigureNack(me, reg); err != nil {
@@ -594,6 +614,7 @@ type mediaSub struct {
 	once  sync.Once
 
 	renegErrors atomic.Int64 // offers refused or failed
+	videoSkip   int          // bytes of a video payload before the measurement header (live: the VP8 descriptor and frame header)
 
 	mu        sync.Mutex
 	tracks    []*subTrack // by track number; nil until its first packet
@@ -730,6 +751,12 @@ func (s *mediaSub) read(tr *webrtc.TrackRemote) {
 			continue
 		}
 		pl := buf[off:n]
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			if len(pl) < s.videoSkip+mediaPayloadHeader {
+				continue
+			}
+			pl = pl[s.videoSkip:]
+		}
 		sentAt := int64(binary.BigEndian.Uint64(pl[0:8]))
 		num := binary.BigEndian.Uint32(pl[8:12])
 		track := int(binary.BigEndian.Uint16(pl[12:14]))

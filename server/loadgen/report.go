@@ -158,6 +158,31 @@ var Budgets = []Budget{
 		Figure: func(f Figures) (float64, bool) { return f.figure("media", "latency_p99_ms", nil) }},
 	{Scenario: "media", Line: "media: packets lost", Bound: 0, Unit: "", Most: true,
 		Figure: func(f Figures) (float64, bool) { return f.figure("media", "lost", nil) }},
+	// A live stream: the most viewers of one simulcast host (each taking
+	// q) that one node fed with nothing lost and forwarding p99 within
+	// 10 ms, of the suite's live runs.
+	{Scenario: "live", Line: "live: viewers of one host fed, 0 loss, p99 ≤ 10 ms", Bound: 2000, Unit: "viewers", Most: false,
+		Figure: func(f Figures) (float64, bool) { return f.liveViewers() }},
+}
+
+// liveViewers is the largest viewer count of the live runs that lost
+// nothing with a forwarding p99 within 10 ms (0 when none did); false
+// without a live run.
+func (f Figures) liveViewers() (float64, bool) {
+	best, any := 0.0, false
+	for _, r := range f.Runs {
+		if r.Get("scenario") != "live" {
+			continue
+		}
+		any = true
+		n, ok := r.float("viewers")
+		lost, okLost := r.float("lost")
+		p99, okP99 := r.float("latency_p99_ms")
+		if ok && okLost && okP99 && r.Get("failed") == "" && lost == 0 && p99 <= 10 {
+			best = max(best, n)
+		}
+	}
+	return best, any
 }
 
 // ReadGoBench reads `go test -bench` output: every "value unit" pair of

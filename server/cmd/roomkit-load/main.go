@@ -56,6 +56,8 @@ func run(args []string) error {
 	fs.IntVar(&p.Senders, "senders", 0, "senders (fanout)")
 	fs.IntVar(&p.Senders, "publishers", 0, "media: publishers (each an Opus and a VP8 track; the same as -senders; 0: 4)")
 	fs.IntVar(&p.Clients, "subscribers", 0, "media: subscribers (the same as -clients; 0: 20)")
+	fs.IntVar(&p.Clients, "viewers", 0, "live: viewers (the same as -clients; 0: 200)")
+	fs.StringVar(&p.Layer, "layer", "", "live: the layer the viewers take: q (the default), h, f, or mix (a third each)")
 	fs.Float64Var(&p.Rate, "rate", 0, "messages a second (fanout)")
 	fs.DurationVar(&p.Duration, "duration", 0, "how long (fanout, idle, churn, media)")
 	limit := fs.Duration("limit", time.Minute, "a scenario gives up after this long")
@@ -92,6 +94,9 @@ func run(args []string) error {
 			runs = append(runs, run{"fanout", loadgen.Params{Clients: 1000, Rate: r, Duration: 10 * time.Second}})
 		}
 		runs = append(runs, run{"idle", loadgen.Params{Clients: 10000}}, run{"churn", p}, run{"resume-storm", p}, run{"media", loadgen.Params{}})
+		for _, n := range []int{100, 250, 500, 1000, 2000} {
+			runs = append(runs, run{"live", loadgen.Params{Clients: n}})
+		}
 	case loadgen.Scenarios[*scenario] == nil:
 		return fmt.Errorf("unknown scenario %q: use one of %s, or all", *scenario, strings.Join(loadgen.Names(), ", "))
 	case *rates != "":
@@ -116,7 +121,7 @@ func run(args []string) error {
 			}
 			var err error
 			flags := strings.Fields(*serverFlags)
-			if r.scenario == "media" {
+			if r.scenario == "media" || r.scenario == "live" {
 				// The media clients are on loopback: the server must
 				// offer loopback candidates.
 				flags = append([]string{"-media-loopback"}, flags...)
